@@ -1,0 +1,645 @@
+"""`Groups`: the one definition of demographic groups shared by samplers, weights and metrics."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = ["Binned", "GroupPolicyWarning", "Groups", "PolicyAction", "bins"]
+
+Policy = Literal["merge", "drop", "error"]
+OTHER = "other"
+
+
+class GroupPolicyWarning(UserWarning):
+    """Issued when a tiny-cell policy merged or dropped examples."""
+
+
+@dataclass(frozen=True)
+class PolicyAction:
+    """One thing a tiny-cell policy did.
+
+    Attributes
+    ----------
+    action : {"merge", "drop", "below_min_count"}
+        ``"merge"``: the cell's examples now belong to ``into``; ``"drop"``: they are
+        excluded (code ``-1``); ``"below_min_count"``: the cell is still below
+        ``min_count`` after every merge and was kept as it is.
+    cell : str
+        The cell's name before the action.
+    count : int
+        How many examples the action concerned.
+    into : str or None
+        The cell merged into (merges only).
+    """
+
+    action: str
+    cell: str
+    count: int
+    into: str | None = None
+
+    def __str__(self) -> str:
+        if self.action == "merge":
+            return f"merged {self.cell!r} ({self.count} examples) into {self.into!r}"
+        if self.action == "drop":
+            return f"dropped {self.cell!r} ({self.count} examples)"
+        return f"kept {self.cell!r} ({self.count} examples), still below min_count"
+
+
+@dataclass(frozen=True, eq=False)
+class Binned:
+    """A continuous attribute cut into ordered bins, as returned by :func:`bins`.
+
+    ``np.asarray(binned)`` gives each value's bin label; :meth:`Groups.from_columns`
+    keeps the bins in their numeric order rather than sorting the labels.
+
+    Attributes
+    ----------
+    codes : ndarray of int32, shape (n,)
+        Bin index of each value.
+    labels : tuple of str
+        One label per bin, in order.
+    edges : ndarray of float, shape (n_bins + 1,)
+        The bin edges.
+    """
+
+    codes: np.ndarray
+    labels: tuple[str, ...]
+    edges: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = np.asarray(self.labels, dtype=object)[self.codes]
+        return out if dtype is None else out.astype(dtype)
+
+
+def bins(
+    values: Any,
+    edges: Sequence[float],
+    *,
+    labels: Sequence[str] | None = None,
+) -> Binned:
+    """Cut a continuous attribute (such as age) into ordered bins.
+
+    Parameters
+    ----------
+    values : array-like of float, shape (n,)
+        The values to bin. NaN is an error.
+    edges : sequence of float, length n_bins + 1
+        Strictly increasing edges. Bin ``i`` is ``[edges[i], edges[i+1])``; the last bin
+        also holds its right edge, as in :func:`numpy.histogram`.
+    labels : sequence of str, optional
+        One label per bin. Default: ``"lo-hi"`` from the edges, e.g. ``"0-20"``.
+
+    Returns
+    -------
+    Binned
+        The bin of every value, with labels in bin order.
+
+    Raises
+    ------
+    ValueError
+        If the edges are not strictly increasing, the labels do not match the bins, a
+        value is NaN, or a value falls outside ``[edges[0], edges[-1]]``.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> age = ft.bins([3, 25, 67, 120], [0, 20, 40, 60, 120])
+    >>> age.labels
+    ('0-20', '20-40', '40-60', '60-120')
+    >>> age.codes.tolist()
+    [0, 1, 3, 3]
+    """
+    edges_arr = np.asarray(edges, dtype=float)
+    if edges_arr.ndim != 1 or edges_arr.size < 2:
+        raise ValueError(f"`edges` must hold at least two numbers; got edges={list(edges)!r}.")
+    if not np.all(np.isfinite(edges_arr)) or np.any(np.diff(edges_arr) <= 0):
+        raise ValueError(
+            f"`edges` must be finite and strictly increasing; got edges={edges_arr.tolist()}."
+        )
+    n_bins = edges_arr.size - 1
+    if labels is None:
+        labels = tuple(f"{lo:g}-{hi:g}" for lo, hi in zip(edges_arr[:-1], edges_arr[1:]))
+    else:
+        labels = tuple(str(label) for label in labels)
+        if len(labels) != n_bins:
+            raise ValueError(
+                f"`labels` must have one label per bin ({n_bins}); got {len(labels)}."
+            )
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"`labels` must be distinct; got {list(labels)}.")
+    vals = np.asarray(values, dtype=float)
+    if vals.ndim != 1:
+        raise ValueError(f"`values` must be one-dimensional; got shape {vals.shape}.")
+    if vals.size == 0:
+        raise ValueError("`values` is empty: there is nothing to bin.")
+    nan = np.isnan(vals)
+    if nan.any():
+        raise ValueError(
+            f"`values` holds {int(nan.sum())} NaN value(s) (first at index "
+            f"{int(np.flatnonzero(nan)[0])}); remove or impute them before binning."
+        )
+    outside = (vals < edges_arr[0]) | (vals > edges_arr[-1])
+    if outside.any():
+        bad = np.unique(vals[outside])[:5].tolist()
+        raise ValueError(
+            f"{int(outside.sum())} value(s) fall outside the bins "
+            f"[{edges_arr[0]:g}, {edges_arr[-1]:g}], e.g. {bad}; widen `edges`."
+        )
+    codes = np.searchsorted(edges_arr, vals, side="right") - 1
+    codes = np.minimum(codes, n_bins - 1).astype(np.int32)
+    return Binned(codes=codes, labels=labels, edges=edges_arr)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _is_missing(column: np.ndarray) -> np.ndarray:
+    if column.dtype.kind == "f":
+        return np.isnan(column)
+    if column.dtype.kind == "O":
+        return np.fromiter(
+            (v is None or (isinstance(v, float) and v != v) for v in column),
+            dtype=bool,
+            count=column.size,
+        )
+    return np.zeros(column.shape, dtype=bool)
+
+
+def _encode(
+    name: str, column: Any, levels: Sequence[Any] | None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Return (int32 level codes, level labels) for one attribute column."""
+    if isinstance(column, Binned):
+        if levels is not None:
+            raise ValueError(f"Attribute {name!r} is binned; its levels are the bin labels.")
+        return column.codes, column.labels
+    categories = getattr(getattr(column, "cat", None), "categories", None)
+    if categories is not None and levels is None:  # pandas Categorical keeps its order
+        levels = list(categories)
+    values = np.asarray(column)
+    if values.ndim != 1:
+        raise ValueError(f"Column {name!r} must be one-dimensional; got shape {values.shape}.")
+    if values.size == 0:
+        raise ValueError(f"Column {name!r} is empty.")
+    missing = _is_missing(values)
+    if missing.any():
+        raise ValueError(
+            f"Column {name!r} holds {int(missing.sum())} missing value(s) (NaN or None; "
+            f"first at index {int(np.flatnonzero(missing)[0])}). Fill them with an explicit "
+            "label (e.g. 'unknown') or drop those rows first."
+        )
+    if levels is None:
+        uniques, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.int32), tuple(str(u) for u in uniques)
+    labels = tuple(str(v) for v in levels)
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
+    lookup = {v: i for i, v in enumerate(levels)}
+    uniques, inverse = np.unique(values, return_inverse=True)
+    unique_codes = np.array([lookup.get(u.item(), -1) for u in uniques], dtype=np.int32)
+    if np.any(unique_codes < 0):
+        bad = uniques[unique_codes < 0][:5].tolist()
+        raise ValueError(
+            f"Column {name!r} holds values not among its levels {list(labels)}: {bad}. "
+            "Add them to `levels` or fix the data."
+        )
+    return unique_codes[inverse.reshape(-1)], labels
+
+
+class Groups:
+    """Per-example group membership: codes, names, counts and shares.
+
+    One ``Groups`` object is what samplers, weights, metrics and reports all take, so
+    "the groups" mean the same thing end to end. Build it with :meth:`from_columns` (one
+    or more attribute columns, intersected) or :meth:`from_codes` (integer codes).
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n,)
+        Cell code of every example, in ``[0, n_groups)``; ``-1`` marks an example
+        excluded by the ``drop`` policy.
+    names : sequence of str, length n_groups
+        Readable name of every cell.
+    attributes : sequence of str
+        The attribute names, in order.
+    levels : mapping of str to sequence of str
+        Each attribute's own groups (levels), in order.
+    attribute_codes : ndarray of int, shape (n, n_attributes)
+        Each example's level code per attribute (``-1`` for excluded examples).
+    cell_levels : ndarray of int, shape (n_groups, n_attributes)
+        Each cell's level code per attribute; ``-1`` where the cell was merged into
+        ``"other"`` for that attribute.
+    report : sequence of PolicyAction, optional
+        What the tiny-cell policy did.
+
+    Notes
+    -----
+    Cell names: with one attribute, the level label itself (``"Asian"``); with several,
+    ``"ethnicity=Asian|gender=female"``. Cells are the observed combinations only, in
+    lexicographic order of the attributes' level codes, so the same data always gives
+    the same codes.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> g = ft.Groups.from_columns({"gender": ["f", "m", "f", "m", "f"],
+    ...                             "smile": [1, 1, 0, 1, 1]})
+    >>> g.names
+    ('gender=f|smile=0', 'gender=f|smile=1', 'gender=m|smile=1')
+    >>> g.codes.tolist()
+    [1, 2, 0, 2, 1]
+    >>> g.counts.tolist()
+    [1, 2, 2]
+    >>> g.attribute("gender").names
+    ('f', 'm')
+    """
+
+    def __init__(
+        self,
+        codes: Any,
+        names: Sequence[str],
+        *,
+        attributes: Sequence[str] = ("group",),
+        levels: Mapping[str, Sequence[str]] | None = None,
+        attribute_codes: Any = None,
+        cell_levels: Any = None,
+        report: Sequence[PolicyAction] = (),
+    ) -> None:
+        codes = np.asarray(codes)
+        if codes.ndim != 1:
+            raise ValueError(f"`codes` must be one-dimensional; got shape {codes.shape}.")
+        if codes.size and codes.dtype.kind not in "iu":
+            raise TypeError(f"`codes` must be integers; got dtype {codes.dtype}.")
+        names = tuple(str(n) for n in names)
+        if len(set(names)) != len(names):
+            raise ValueError(f"Group names must be distinct; got {list(names)}.")
+        if codes.size and (codes.min() < -1 or codes.max() >= len(names)):
+            raise ValueError(
+                f"`codes` must lie in [0, {len(names)}) (or be -1 for excluded examples); "
+                f"got values from {int(codes.min())} to {int(codes.max())}."
+            )
+        self._codes = _readonly(codes.astype(np.int32, copy=True))
+        self._names = names
+        self._attributes = tuple(attributes)
+        if levels is None:
+            levels = {self._attributes[0]: names} if len(self._attributes) == 1 else {}
+        self._levels = {a: tuple(levels[a]) for a in self._attributes}
+        if attribute_codes is None:
+            attribute_codes = self._codes[:, None]
+        if cell_levels is None:
+            cell_levels = np.arange(len(names))[:, None]
+        self._attribute_codes = _readonly(np.asarray(attribute_codes, dtype=np.int32))
+        self._cell_levels = _readonly(np.asarray(cell_levels, dtype=np.int32))
+        self._report = tuple(report)
+        included = self._codes[self._codes >= 0]
+        self._counts = _readonly(np.bincount(included, minlength=len(names)).astype(np.int64))
+        self._members: tuple[np.ndarray, ...] | None = None
+
+    # ------------------------------------------------------------------ factories
+    @classmethod
+    def from_codes(cls, codes: Any, names: Sequence[str] | None = None) -> Groups:
+        """Groups from integer codes in ``[0, k)``.
+
+        Parameters
+        ----------
+        codes : array-like of int, shape (n,)
+            Group code of every example.
+        names : sequence of str, optional
+            One name per code. Default: ``"0"``, ``"1"``, ... up to the largest code.
+            Names beyond the largest code give empty groups (count 0).
+
+        Examples
+        --------
+        >>> import fairtrain as ft
+        >>> ft.Groups.from_codes([0, 2, 2], ["a", "b", "c"]).counts.tolist()
+        [1, 0, 2]
+        """
+        arr = np.asarray(codes)
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"`codes` must be a non-empty 1-D array; got shape {arr.shape}.")
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"`codes` must be integers; got dtype {arr.dtype}.")
+        if arr.min() < 0:
+            raise ValueError(f"`codes` must be non-negative; got {int(arr.min())}.")
+        if names is None:
+            names = [str(i) for i in range(int(arr.max()) + 1)]
+        return cls(arr, names, attributes=("group",), levels={"group": tuple(map(str, names))})
+
+    @classmethod
+    def from_columns(
+        cls,
+        columns: Any,
+        *,
+        levels: Mapping[str, Sequence[Any]] | None = None,
+        min_count: int = 1,
+        policy: Policy = "merge",
+        other: str = OTHER,
+    ) -> Groups:
+        """Groups as the intersection of one or more attribute columns.
+
+        Parameters
+        ----------
+        columns : mapping of str to array-like, pandas DataFrame, or array-like
+            The attribute columns, all of length n. A single array is one attribute
+            named ``"group"``. Use :func:`bins` for continuous attributes.
+        levels : mapping of str to sequence, optional
+            The order (and the full set) of an attribute's values, e.g. the class order
+            ``["African", "Asian", "Latin/Caucasian", "Indian"]``. A value not listed is
+            an error. Default: sorted unique values (a pandas Categorical keeps its
+            categories; :func:`bins` keeps bin order).
+        min_count : int, default 1
+            Cells with fewer examples are handled by ``policy``.
+        policy : {"merge", "drop", "error"}, default "merge"
+            ``"merge"``: a tiny cell's value of the last attribute becomes ``other``;
+            if the merged cell is still tiny, the attribute before it becomes ``other``
+            too, and so on. ``"drop"``: its examples get code ``-1`` and are excluded
+            from sampling, weights and per-group metrics. ``"error"``: raise.
+            What a policy did is in :attr:`report` and issued as a
+            :class:`GroupPolicyWarning`.
+        other : str, default "other"
+            The label of merged values.
+
+        Returns
+        -------
+        Groups
+
+        Raises
+        ------
+        ValueError
+            If the columns are empty or of different lengths, a value is missing (NaN or
+            None) or not among its ``levels``, or ``policy="error"`` finds tiny cells.
+        """
+        if policy not in ("merge", "drop", "error"):
+            raise ValueError(f"`policy` must be 'merge', 'drop' or 'error'; got {policy!r}.")
+        if not isinstance(min_count, (int, np.integer)) or min_count < 1:
+            raise ValueError(f"`min_count` must be a positive integer; got {min_count!r}.")
+        if hasattr(columns, "columns") and hasattr(columns, "__getitem__"):  # DataFrame
+            columns = {str(c): columns[c] for c in columns.columns}
+        elif not isinstance(columns, Mapping):
+            columns = {"group": columns}
+        if not columns:
+            raise ValueError("`columns` is empty: give at least one attribute column.")
+        levels = dict(levels or {})
+        unknown = set(levels) - set(columns)
+        if unknown:
+            raise ValueError(f"`levels` names unknown attributes {sorted(unknown)}.")
+        attributes = tuple(str(a) for a in columns)
+        encoded = [_encode(a, columns[a], levels.get(a)) for a in attributes]
+        lengths = {a: len(c) for a, (c, _) in zip(attributes, encoded)}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"All columns must have the same length; got {lengths}.")
+        attr_levels = {a: labels for a, (_, labels) in zip(attributes, encoded)}
+        attribute_codes = np.stack([c for c, _ in encoded], axis=1).astype(np.int64)
+        return cls._from_attribute_codes(
+            attribute_codes, attributes, attr_levels, min_count, policy, other
+        )
+
+    @classmethod
+    def _from_attribute_codes(
+        cls,
+        attribute_codes: np.ndarray,
+        attributes: tuple[str, ...],
+        attr_levels: dict[str, tuple[str, ...]],
+        min_count: int,
+        policy: str,
+        other: str,
+    ) -> Groups:
+        n, n_attr = attribute_codes.shape
+        # Cell keys in mixed radix; "other" is the extra digit len(levels).
+        radix = np.array([len(attr_levels[a]) + 1 for a in attributes], dtype=np.int64)
+        if np.prod(radix.astype(float)) > 2**62:
+            raise ValueError("Too many attribute combinations to index; use fewer attributes.")
+        weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+
+        def cell_name(digits: np.ndarray) -> str:
+            labels = [
+                other if d == len(attr_levels[a]) else attr_levels[a][d]
+                for a, d in zip(attributes, digits)
+            ]
+            if n_attr == 1:
+                return labels[0]
+            return "|".join(f"{a}={v}" for a, v in zip(attributes, labels))
+
+        row_digits = attribute_codes.copy()
+        report: list[PolicyAction] = []
+        included = np.ones(n, dtype=bool)
+        if min_count > 1:
+            for depth in range(n_attr - 1, -1, -1):
+                keys = row_digits[included] @ weights
+                uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+                tiny = counts < min_count
+                if not tiny.any():
+                    break
+                if policy == "error":
+                    names = [
+                        f"{cell_name(row_digits[included][inverse == i][0])} ({counts[i]})"
+                        for i in np.flatnonzero(tiny)
+                    ]
+                    raise ValueError(
+                        f"{len(names)} cell(s) have fewer than min_count={min_count} "
+                        f"examples: {names}. Lower min_count, use policy='merge' or "
+                        "'drop', or use fewer attributes."
+                    )
+                rows = np.flatnonzero(included)
+                first = rows[np.unique(inverse, return_index=True)[1]]
+                tiny_rows = np.isin(inverse, np.flatnonzero(tiny))
+                if policy == "drop":
+                    for i in np.flatnonzero(tiny):
+                        report.append(
+                            PolicyAction("drop", cell_name(row_digits[first[i]]), int(counts[i]))
+                        )
+                    included[rows[tiny_rows]] = False
+                    break
+                # merge: the tiny cells' value of attribute `depth` becomes "other"
+                before = {
+                    int(i): cell_name(row_digits[first[i]]) for i in np.flatnonzero(tiny)
+                }
+                row_digits[rows[tiny_rows], depth] = len(attr_levels[attributes[depth]])
+                for i, name in before.items():
+                    into = cell_name(row_digits[first[i]])
+                    if into != name:
+                        report.append(PolicyAction("merge", name, int(counts[i]), into))
+            else:
+                keys = row_digits[included] @ weights
+                uniq, counts = np.unique(keys, return_counts=True)
+                for key, count in zip(uniq, counts):
+                    if count < min_count:
+                        digits = (key // weights) % radix
+                        report.append(
+                            PolicyAction("below_min_count", cell_name(digits), int(count))
+                        )
+        keys = row_digits[included] @ weights
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        codes = np.full(n, -1, dtype=np.int32)
+        codes[included] = inverse.reshape(-1)
+        cell_digits = (uniq[:, None] // weights[None, :]) % radix[None, :]
+        names = [cell_name(d) for d in cell_digits]
+        other_digit = radix[None, :] - 1
+        cell_levels = np.where(cell_digits == other_digit, -1, cell_digits)
+        attribute_codes = np.where(included[:, None], attribute_codes, -1)
+        if report:
+            warnings.warn(
+                f"Groups.from_columns(min_count={min_count}, policy={policy!r}) changed "
+                f"{len(report)} cell(s): " + "; ".join(map(str, report[:10]))
+                + (" ..." if len(report) > 10 else "")
+                + ". See Groups.report for the full list.",
+                GroupPolicyWarning,
+                stacklevel=3,
+            )
+        return cls(
+            codes,
+            names,
+            attributes=attributes,
+            levels=attr_levels,
+            attribute_codes=attribute_codes,
+            cell_levels=cell_levels,
+            report=report,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def codes(self) -> np.ndarray:
+        """Cell code of every example, shape (n,), int32; ``-1`` for excluded ones."""
+        return self._codes
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Readable name of every cell, length ``n_groups``."""
+        return self._names
+
+    @property
+    def n_groups(self) -> int:
+        """Number of cells."""
+        return len(self._names)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Examples per cell, shape (n_groups,), int64 (excluded examples not counted)."""
+        return self._counts
+
+    @property
+    def shares(self) -> np.ndarray:
+        """Share of every cell among the included examples, shape (n_groups,)."""
+        total = self._counts.sum()
+        return self._counts / total if total else self._counts.astype(float)
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The attribute names, in order."""
+        return self._attributes
+
+    @property
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        """Each attribute's own groups (level labels), in order."""
+        return dict(self._levels)
+
+    @property
+    def attribute_codes(self) -> np.ndarray:
+        """Level code of every example per attribute, shape (n, n_attributes)."""
+        return self._attribute_codes
+
+    @property
+    def cell_levels(self) -> np.ndarray:
+        """Level code of every cell per attribute, shape (n_groups, n_attributes).
+
+        ``-1`` where the cell was merged into ``"other"`` for that attribute.
+        """
+        return self._cell_levels
+
+    @property
+    def included(self) -> np.ndarray:
+        """Boolean mask of the examples that belong to a cell, shape (n,)."""
+        return self._codes >= 0
+
+    @property
+    def report(self) -> tuple[PolicyAction, ...]:
+        """What the tiny-cell policy merged, dropped or kept."""
+        return self._report
+
+    def __len__(self) -> int:
+        return self._codes.size
+
+    # ------------------------------------------------------------------ views
+    def attribute(self, name: str) -> Groups:
+        """The groups of one attribute alone, over the same examples.
+
+        Examples merged into ``"other"`` in the intersection keep their own level here.
+        """
+        if name not in self._attributes:
+            raise ValueError(
+                f"Unknown attribute {name!r}; the attributes are {list(self._attributes)}."
+            )
+        j = self._attributes.index(name)
+        labels = self._levels[name]
+        return Groups(
+            self._attribute_codes[:, j],
+            labels,
+            attributes=(name,),
+            levels={name: labels},
+        )
+
+    def by_attribute(self) -> dict[str, Groups]:
+        """``{attribute: self.attribute(attribute)}`` for every attribute."""
+        return {a: self.attribute(a) for a in self._attributes}
+
+    def members(self) -> tuple[np.ndarray, ...]:
+        """Indices of the examples in each cell, ascending, as int64 arrays.
+
+        Computed once (one stable argsort) and cached.
+        """
+        if self._members is None:
+            order = np.argsort(self._codes, kind="stable")
+            n_excluded = int(np.count_nonzero(self._codes < 0))
+            bounds = np.concatenate([[0], np.cumsum(self._counts)]) + n_excluded
+            members = tuple(
+                _readonly(order[bounds[i] : bounds[i + 1]].astype(np.int64))
+                for i in range(self.n_groups)
+            )
+            self._members = members
+        return self._members
+
+    def take(self, indices: Any) -> Groups:
+        """The same groups restricted to ``indices`` (e.g. a train/validation split).
+
+        Names, attributes and levels are kept, so codes mean the same in both parts.
+        """
+        idx = np.asarray(indices)
+        if idx.dtype == bool:
+            if idx.shape != self._codes.shape:
+                raise ValueError(
+                    f"A boolean mask must have shape {self._codes.shape}; got {idx.shape}."
+                )
+        elif idx.dtype.kind not in "iu":
+            raise TypeError(f"`indices` must be integers or a boolean mask; got {idx.dtype}.")
+        return Groups(
+            self._codes[idx],
+            self._names,
+            attributes=self._attributes,
+            levels=self._levels,
+            attribute_codes=self._attribute_codes[idx],
+            cell_levels=self._cell_levels,
+            report=self._report,
+        )
+
+    def __repr__(self) -> str:
+        width = max((len(n) for n in self._names), default=5)
+        lines = [
+            f"Groups(n={len(self)}, n_groups={self.n_groups}, "
+            f"attributes={list(self._attributes)})"
+        ]
+        for name, count, share in zip(self._names, self._counts, self.shares):
+            lines.append(f"  {name:<{width}}  {count:>9d}  {share:7.2%}")
+        excluded = int(np.count_nonzero(self._codes < 0))
+        if excluded:
+            lines.append(f"  ({excluded} examples excluded by the drop policy)")
+        return "\n".join(lines)

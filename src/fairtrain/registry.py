@@ -1,0 +1,236 @@
+"""The plugin registry: samplers, weight schemes, schedules and metrics found by name.
+
+Plugins come from two places: Python entry points in the groups ``fairtrain.samplers``,
+``fairtrain.weights``, ``fairtrain.schedules`` and ``fairtrain.metrics`` (fairtrain's
+own built-ins are declared there too, exactly as a third party's would be), and
+in-process registration with :func:`register`. Discovery is lazy: entry points are
+listed on first use of a kind and a plugin is imported only when :func:`get` asks for it.
+
+Examples
+--------
+>>> from fairtrain import registry
+>>> @registry.register("metrics", "median_absolute_error")
+... def median_absolute_error(y_true, y_pred):
+...     import numpy as np
+...     return float(np.median(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+>>> registry.get("metrics", "median_absolute_error")([1, 2, 3], [1, 2, 5])
+0.0
+>>> registry.unregister("metrics", "median_absolute_error")
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Literal, TypeVar
+
+__all__ = [
+    "KINDS",
+    "Plugin",
+    "PluginError",
+    "available",
+    "get",
+    "plugins",
+    "refresh",
+    "register",
+    "unregister",
+]
+
+Kind = Literal["samplers", "weights", "schedules", "metrics"]
+KINDS: tuple[str, ...] = ("samplers", "weights", "schedules", "metrics")
+IN_PROCESS = "<in-process>"
+T = TypeVar("T")
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded, or two plugins claim one name."""
+
+
+@dataclass
+class Plugin:
+    """One registered plugin.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    name : str
+        The name it is found by.
+    target : str
+        ``"module:attribute"`` for an entry point, or the object's qualified name.
+    distribution : str
+        The distribution that provides it, or ``"<in-process>"``.
+    """
+
+    kind: str
+    name: str
+    target: str
+    distribution: str
+    _entry_point: Any = field(default=None, repr=False)
+    _object: Any = field(default=None, repr=False)
+    _loaded: bool = field(default=False, repr=False)
+
+    def load(self) -> Any:
+        """Import (once) and return the plugin object.
+
+        Raises
+        ------
+        PluginError
+            If importing it fails; the error names the plugin, its distribution and
+            the cause.
+        """
+        if not self._loaded:
+            try:
+                self._object = self._entry_point.load()
+            except Exception as exc:
+                raise PluginError(
+                    f"The {self.kind[:-1]} plugin {self.name!r} ({self.target}) from "
+                    f"distribution {self.distribution!r} failed to load: "
+                    f"{type(exc).__name__}: {exc}. Reinstall or uninstall "
+                    f"{self.distribution!r}; the other plugins are unaffected."
+                ) from exc
+            self._loaded = True
+        return self._object
+
+
+_entry_points: dict[str, dict[str, list[Plugin]]] = {}
+_in_process: dict[str, dict[str, Plugin]] = {k: {} for k in KINDS}
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"Unknown plugin kind {kind!r}; the kinds are {list(KINDS)}.")
+
+
+def _discover(kind: str) -> dict[str, list[Plugin]]:
+    if kind not in _entry_points:
+        found: dict[str, list[Plugin]] = {}
+        seen: set[tuple[str, str, str]] = set()
+        for ep in metadata.entry_points(group=f"fairtrain.{kind}"):
+            dist = ep.dist.name if getattr(ep, "dist", None) is not None else "<unknown>"
+            key = (ep.name, ep.value, dist)
+            if key in seen:  # the same distribution seen twice on sys.path
+                continue
+            seen.add(key)
+            found.setdefault(ep.name, []).append(
+                Plugin(kind, ep.name, ep.value, dist, _entry_point=ep)
+            )
+        _entry_points[kind] = found
+    return _entry_points[kind]
+
+
+def _candidates(kind: str, name: str) -> list[Plugin]:
+    local = _in_process[kind].get(name)
+    return [local] if local is not None else _discover(kind).get(name, [])
+
+
+def plugins(kind: Kind) -> list[Plugin]:
+    """Every registered plugin of ``kind``, conflicts included, sorted by name."""
+    _check_kind(kind)
+    names = set(_discover(kind)) | set(_in_process[kind])
+    return [p for n in sorted(names) for p in _candidates(kind, n)]
+
+
+def available(kind: Kind) -> dict[str, str]:
+    """Names of the plugins of ``kind`` with the distribution that provides each.
+
+    Nothing is imported. A name claimed by several distributions maps to
+    ``"conflict: <dist>, <dist>"``; :func:`get` refuses it.
+
+    Examples
+    --------
+    >>> from fairtrain import registry
+    >>> registry.available("samplers")["homogeneous"]
+    'fairtrain'
+    """
+    out: dict[str, str] = {}
+    for p in plugins(kind):
+        if p.name in out:
+            out[p.name] = (
+                out[p.name] if out[p.name].startswith("conflict: ") else
+                f"conflict: {out[p.name]}"
+            ) + f", {p.distribution}"
+        else:
+            out[p.name] = p.distribution
+    return out
+
+
+def get(kind: Kind, name: str) -> Any:
+    """The plugin object (a class or a function) registered as ``name``.
+
+    Raises
+    ------
+    ValueError
+        If the kind or the name is unknown; the message lists the close matches.
+    PluginError
+        If the plugin fails to import, or two distributions claim ``name``.
+    """
+    _check_kind(kind)
+    found = _candidates(kind, name)
+    if not found:
+        known = sorted(available(kind))
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"No {kind[:-1]} named {name!r}.{hint} Known {kind}: {known}.")
+    if len(found) > 1:
+        claims = "; ".join(f"{p.distribution} ({p.target})" for p in found)
+        raise PluginError(
+            f"Two or more plugins claim the {kind[:-1]} name {name!r}: {claims}. "
+            "Uninstall one of them, or register one under another name."
+        )
+    return found[0].load()
+
+
+def register(kind: Kind, name: str | None = None, *, override: bool = False) -> Callable[[T], T]:
+    """Register an object in this process, as a decorator.
+
+    Parameters
+    ----------
+    kind : {"samplers", "weights", "schedules", "metrics"}
+    name : str, optional
+        Default: the object's ``__name__``.
+    override : bool, default False
+        Replace an existing plugin of that name instead of raising.
+
+    Raises
+    ------
+    PluginError
+        If ``name`` is already taken by another object and ``override`` is False.
+    """
+    _check_kind(kind)
+
+    def decorator(obj: T) -> T:
+        key = name or getattr(obj, "__name__", None)
+        if not key:
+            raise ValueError("`name` is required for objects without a __name__.")
+        if not override:
+            for existing in _candidates(kind, key):
+                same = existing._loaded and existing._object is obj
+                if not same:
+                    raise PluginError(
+                        f"The {kind[:-1]} name {key!r} is already taken by "
+                        f"{existing.target} from {existing.distribution!r}. Pass "
+                        "override=True to replace it, or choose another name."
+                    )
+        target = f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', key)}"
+        _in_process[kind][key] = Plugin(kind, key, target, IN_PROCESS, _object=obj, _loaded=True)
+        return obj
+
+    return decorator
+
+
+def unregister(kind: Kind, name: str) -> None:
+    """Remove a plugin registered in this process with :func:`register`."""
+    _check_kind(kind)
+    if name not in _in_process[kind]:
+        raise ValueError(f"No {kind[:-1]} named {name!r} was registered in this process.")
+    del _in_process[kind][name]
+
+
+def refresh() -> None:
+    """Forget the discovered entry points, e.g. after installing a plugin package."""
+    _entry_points.clear()
+    importlib.invalidate_caches()
