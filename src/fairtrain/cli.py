@@ -1,4 +1,4 @@
-"""The ``fairtrain`` command line: ``fairtrain plugins`` and the subcommands of the other modules."""
+"""The ``fairtrain`` command line: ``fairtrain plugins`` and the other subcommands."""
 
 from __future__ import annotations
 

@@ -206,7 +206,9 @@ def _encode(
         raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
     lookup = {v: i for i, v in enumerate(levels)}
     uniques, inverse = np.unique(values, return_inverse=True)
-    unique_codes = np.array([lookup.get(u.item(), -1) for u in uniques], dtype=np.int32)
+    unique_codes = np.array(
+        [lookup.get(getattr(u, "item", lambda u=u: u)(), -1) for u in uniques], dtype=np.int32
+    )
     if np.any(unique_codes < 0):
         bad = uniques[unique_codes < 0][:5].tolist()
         raise ValueError(

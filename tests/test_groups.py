@@ -1,0 +1,258 @@
+"""Tests of fairtrain.groups: Groups, bins and the tiny-cell policies."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fairtrain as ft
+from fairtrain.testing import group_columns
+
+
+def _row_name(columns, i):
+    if len(columns) == 1:
+        return str(next(iter(columns.values()))[i])
+    return "|".join(f"{a}={v[i]}" for a, v in columns.items())
+
+
+# ---------------------------------------------------------------- properties
+@given(group_columns())
+def test_codes_round_trip_to_names(columns):
+    g = ft.Groups.from_columns(columns)
+    names = np.asarray(g.names, dtype=object)[g.codes]
+    expected = [_row_name(columns, i) for i in range(len(g))]
+    assert names.tolist() == expected
+
+
+@given(group_columns())
+def test_counts_sum_to_n_and_match_codes(columns):
+    g = ft.Groups.from_columns(columns)
+    assert g.counts.sum() == len(g) == len(next(iter(columns.values())))
+    assert g.counts.tolist() == [int(np.sum(g.codes == k)) for k in range(g.n_groups)]
+    assert np.all(g.counts > 0)  # cells are the observed combinations only
+    assert np.isclose(g.shares.sum(), 1.0)
+
+
+@given(group_columns())
+def test_intersection_refines_each_attribute(columns):
+    g = ft.Groups.from_columns(columns)
+    for j, attribute in enumerate(g.attributes):
+        marginal = g.attribute(attribute)
+        # every cell lies inside one level of the attribute, and cell_levels says which
+        for cell in range(g.n_groups):
+            levels = np.unique(marginal.codes[g.codes == cell])
+            assert levels.tolist() == [g.cell_levels[cell, j]]
+        assert marginal.names == tuple(sorted(set(map(str, columns[attribute]))))
+
+
+@given(group_columns(), st.randoms(use_true_random=False))
+def test_permuting_rows_permutes_codes_only(columns, rnd):
+    g = ft.Groups.from_columns(columns)
+    perm = np.arange(len(g))
+    rnd.shuffle(perm)
+    h = ft.Groups.from_columns({a: np.asarray(v)[perm] for a, v in columns.items()})
+    assert h.names == g.names
+    assert h.levels == g.levels
+    np.testing.assert_array_equal(h.codes, g.codes[perm])
+    np.testing.assert_array_equal(h.counts, g.counts)
+    np.testing.assert_array_equal(h.attribute_codes, g.attribute_codes[perm])
+
+
+@given(group_columns(max_rows=60), st.integers(min_value=2, max_value=12))
+def test_drop_policy_reports_exactly_what_it_dropped(columns, min_count):
+    plain = ft.Groups.from_columns(columns)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        g = ft.Groups.from_columns(columns, min_count=min_count, policy="drop")
+    tiny = {n: int(c) for n, c in zip(plain.names, plain.counts) if c < min_count}
+    dropped = {a.cell: a.count for a in g.report}
+    assert all(a.action == "drop" for a in g.report)
+    assert dropped == tiny
+    assert int(np.sum(g.codes < 0)) == sum(tiny.values())
+    assert set(g.names) == set(plain.names) - set(tiny)
+    assert np.all(g.counts >= min_count)
+    assert bool(caught) == bool(tiny)
+    # kept rows keep their cell
+    kept = g.codes >= 0
+    kept_names = np.asarray(g.names, dtype=object)[g.codes[kept]]
+    before = np.asarray(plain.names, dtype=object)[plain.codes[kept]]
+    np.testing.assert_array_equal(kept_names, before)
+
+
+@given(group_columns(max_rows=60), st.integers(min_value=2, max_value=12))
+def test_merge_policy_reports_exactly_what_it_merged(columns, min_count):
+    plain = ft.Groups.from_columns(columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ft.GroupPolicyWarning)
+        g = ft.Groups.from_columns(columns, min_count=min_count, policy="merge")
+    assert np.all(g.codes >= 0)  # merging keeps every example
+    old = np.asarray(plain.names, dtype=object)[plain.codes]
+    new = np.asarray(g.names, dtype=object)[g.codes]
+    changed = old != new
+    # every changed row belongs to a cell the report names, and the final cell of every
+    # reported merge chain is where those rows ended up
+    merges = {}
+    for a in g.report:
+        if a.action == "merge":
+            merges.setdefault(a.cell, a.into)
+    for o, n in zip(old[changed], new[changed]):
+        end = o
+        while end in merges:
+            end = merges[end]
+        assert end == n
+    original_tiny = {n for n, c in zip(plain.names, plain.counts) if c < min_count}
+    assert {o for o in old[changed]} == {c for c in original_tiny if c in merges and merges[c] != c}
+    still_tiny = {a.cell for a in g.report if a.action == "below_min_count"}
+    assert {n for n, c in zip(g.names, g.counts) if c < min_count} == still_tiny
+    # the attribute view is untouched by merging
+    for attribute in g.attributes:
+        np.testing.assert_array_equal(
+            g.attribute(attribute).codes, plain.attribute(attribute).codes
+        )
+
+
+@given(group_columns())
+def test_take_keeps_names_and_restricts_rows(columns):
+    g = ft.Groups.from_columns(columns)
+    idx = np.arange(0, len(g), 2)
+    part = g.take(idx)
+    assert part.names == g.names
+    np.testing.assert_array_equal(part.codes, g.codes[idx])
+    assert part.counts.sum() == idx.size
+
+
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=60))
+def test_members_partition_the_included_rows(codes):
+    g = ft.Groups.from_codes(np.array(codes), [f"g{i}" for i in range(5)])
+    members = g.members()
+    assert len(members) == 5
+    for k, m in enumerate(members):
+        assert m.tolist() == [i for i, c in enumerate(codes) if c == k]
+
+
+# ---------------------------------------------------------------- examples
+def test_levels_fix_the_order():
+    eth = ["Asian", "African", "Indian", "Latin/Caucasian", "Asian"]
+    order = ["African", "Asian", "Latin/Caucasian", "Indian"]
+    g = ft.Groups.from_columns({"ethnicity": eth}, levels={"ethnicity": order})
+    assert g.names == tuple(order)
+    assert g.codes.tolist() == [1, 0, 3, 2, 1]
+
+
+def test_bins_keep_numeric_order_in_groups():
+    age = ft.bins([5, 70, 25, 45, 120, 0], [0, 20, 40, 60, 120])
+    g = ft.Groups.from_columns({"age": age, "gender": ["m", "f", "m", "f", "m", "f"]})
+    assert g.levels["age"] == ("0-20", "20-40", "40-60", "60-120")
+    assert g.attribute("age").codes.tolist() == [0, 3, 1, 2, 3, 0]
+    assert np.asarray(age).tolist() == ["0-20", "60-120", "20-40", "40-60", "60-120", "0-20"]
+
+
+def test_bins_custom_labels():
+    age = ft.bins([1, 50], [0, 18, 100], labels=["minor", "adult"])
+    assert age.labels == ("minor", "adult")
+    assert age.codes.tolist() == [0, 1]
+
+
+def test_from_dataframe():
+    pd = pytest.importorskip("pandas")
+    eth = pd.Categorical(["b", "a", "b"], categories=["b", "a"])
+    df = pd.DataFrame({"gender": ["f", "m", "f"], "eth": eth})
+    g = ft.Groups.from_columns(df)
+    assert g.attributes == ("gender", "eth")
+    assert g.levels["eth"] == ("b", "a")
+    assert g.names == ("gender=f|eth=b", "gender=m|eth=a")
+
+
+def test_single_example_group_and_repr():
+    g = ft.Groups.from_codes([0, 0, 1], ["many", "one"])
+    assert g.counts.tolist() == [2, 1]
+    assert "one" in repr(g) and "33.33%" in repr(g)
+
+
+def test_codes_are_read_only():
+    g = ft.Groups.from_codes([0, 1])
+    with pytest.raises(ValueError):
+        g.codes[0] = 1
+
+
+def test_merge_example_climbs_attributes_until_big_enough():
+    cols = {"eth": ["a"] * 5 + ["b"] * 5 + ["c"],
+            "gender": ["f"] * 4 + ["m"] + ["f"] * 5 + ["m"]}
+    with pytest.warns(ft.GroupPolicyWarning, match="merged"):
+        g = ft.Groups.from_columns(cols, min_count=2)
+    # a|m and c|m (1 each) become a|other and c|other, still tiny, then other|other (2)
+    assert g.names == ("eth=a|gender=f", "eth=b|gender=f", "eth=other|gender=other")
+    assert g.counts.tolist() == [4, 5, 2]
+    assert [str(a) for a in g.report] == [
+        "merged 'eth=a|gender=m' (1 examples) into 'eth=a|gender=other'",
+        "merged 'eth=c|gender=m' (1 examples) into 'eth=c|gender=other'",
+        "merged 'eth=a|gender=other' (1 examples) into 'eth=other|gender=other'",
+        "merged 'eth=c|gender=other' (1 examples) into 'eth=other|gender=other'",
+    ]
+    assert g.cell_levels.tolist() == [[0, 0], [1, 0], [-1, -1]]
+    assert g.attribute("eth").counts.tolist() == [5, 5, 1]
+
+
+def test_merge_that_stays_tiny_is_reported():
+    with pytest.warns(ft.GroupPolicyWarning, match="still below"):
+        g = ft.Groups.from_columns({"eth": ["a"] * 3 + ["b"]}, min_count=2)
+    assert g.names == ("a", "other")
+    assert [a.action for a in g.report] == ["merge", "below_min_count"]
+
+
+def test_error_policy_names_the_tiny_cells():
+    with pytest.raises(ValueError, match=r"eth=a\|gender=m \(1\)"):
+        ft.Groups.from_columns({"eth": ["a", "a", "a"], "gender": ["f", "f", "m"]},
+                               min_count=2, policy="error")
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("columns", "match"),
+    [
+        pytest.param({"a": [1, 2], "b": [1]}, "same length", id="lengths-differ"),
+        pytest.param({"a": [1.0, float("nan")]}, "missing value", id="nan"),
+        pytest.param({"a": ["x", None]}, "missing value", id="none"),
+        pytest.param({"a": []}, "empty", id="empty-column"),
+        pytest.param({}, "empty", id="no-columns"),
+    ],
+)
+def test_bad_columns(columns, match):
+    with pytest.raises(ValueError, match=match):
+        ft.Groups.from_columns(columns)
+
+
+def test_unknown_level_value():
+    with pytest.raises(ValueError, match=r"not among its levels.*'z'"):
+        ft.Groups.from_columns({"a": ["x", "z"]}, levels={"a": ["x", "y"]})
+
+
+@pytest.mark.parametrize(
+    ("values", "edges", "match"),
+    [
+        pytest.param([1, 200], [0, 100], "outside the bins", id="outside"),
+        pytest.param([1, float("nan")], [0, 100], "NaN", id="nan"),
+        pytest.param([1], [0, 0, 1], "strictly increasing", id="edges"),
+        pytest.param([], [0, 1], "empty", id="empty"),
+    ],
+)
+def test_bad_bins(values, edges, match):
+    with pytest.raises(ValueError, match=match):
+        ft.bins(values, edges)
+
+
+def test_bad_codes():
+    with pytest.raises(ValueError, match="non-negative"):
+        ft.Groups.from_codes([0, -2])
+    with pytest.raises(TypeError, match="integers"):
+        ft.Groups.from_codes([0.5, 1.0])
+    with pytest.raises(ValueError, match=r"\[0, 2\)"):
+        ft.Groups([0, 2], ["a", "b"])
+    with pytest.raises(ValueError, match="Unknown attribute"):
+        ft.Groups.from_codes([0]).attribute("age")
+    with pytest.raises(ValueError, match="policy"):
+        ft.Groups.from_columns({"a": [1]}, policy="squash")
