@@ -245,8 +245,11 @@ def reweighing(counts: Any) -> np.ndarray:
     Notes
     -----
     ``w_{g,y} = P(g) · P(y) / P(g, y) = n_g · n_y / (N · n_{g,y})``. In the weighted
-    data every cell's weight total is ``n_g · n_y / N``, so the weighted joint
-    distribution is the product of its marginals: ``P_w(g, y) = P(g) · P(y)``.
+    data every non-empty cell's weight total is ``n_g · n_y / N``; when every
+    (group, label) cell has examples, the weighted joint distribution is therefore
+    the product of the marginals, ``P_w(g, y) = P(g) · P(y)``. An empty cell's share
+    ``P(g) · P(y)`` cannot be given to any example: check the cells first when
+    independence must be exact.
 
     References
     ----------

@@ -1,0 +1,277 @@
+"""Tests for fairtrain.weights: schemes, front ends, agreement with scikit-learn."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.utils.class_weight import compute_class_weight
+
+import fairtrain as ft
+from fairtrain import registry, weights
+from fairtrain.testing import groups as groups_strategy
+
+SCHEMES = ["balanced", "inverse", "sqrt_inverse", "effective_number", "reweighing"]
+
+
+@st.composite
+def codes_and_labels(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    n = draw(st.integers(1, 120))
+    n_groups = draw(st.integers(1, 6))
+    n_labels = draw(st.integers(1, 4))
+    codes = draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n))
+    labels = draw(st.lists(st.integers(0, n_labels - 1), min_size=n, max_size=n))
+    return np.array(codes), np.array(labels)
+
+
+# ---------------------------------------------------------------------- registry
+@pytest.mark.parametrize("name", SCHEMES)
+def test_builtin_schemes_resolve_through_the_registry(name: str) -> None:
+    assert registry.get("weights", name) is getattr(weights, name)
+
+
+def test_top_level_names_are_the_weights_functions() -> None:
+    assert ft.group_weights is weights.group_weights
+    assert ft.sample_weights is weights.sample_weights
+    assert ft.class_weight is weights.class_weight
+
+
+def test_a_registered_third_party_scheme_is_used_by_name() -> None:
+    @registry.register("weights", "test_constant_three")
+    def constant(counts: np.ndarray, *, value: float = 3.0) -> np.ndarray:
+        return np.full(np.shape(counts), value)
+
+    try:
+        g = ft.Groups.from_codes([0, 1, 1])
+        assert ft.group_weights(g, scheme="test_constant_three") == {"0": 3.0, "1": 3.0}
+        assert ft.sample_weights(g, scheme="test_constant_three", value=0.5).tolist() == [
+            0.5, 0.5, 0.5
+        ]
+    finally:
+        registry.unregister("weights", "test_constant_three")
+
+
+# ---------------------------------------------------------------------- balanced
+@given(codes=st.lists(st.integers(0, 7), min_size=1, max_size=200))
+def test_balanced_equals_scikit_learn(codes: list[int]) -> None:
+    y = np.array(codes)
+    classes = np.unique(y)
+    expected = compute_class_weight("balanced", classes=classes, y=y)
+    g = ft.Groups.from_codes(y)  # names "0".."max": unused codes are empty cells
+    got = ft.group_weights(g)
+    assert list(got) == [str(c) for c in classes]
+    np.testing.assert_allclose(list(got.values()), expected, rtol=1e-12)
+    assert ft.class_weight(y) == pytest.approx(
+        {int(c): float(w) for c, w in zip(classes, expected)}
+        | {c: 0.0 for c in range(int(y.max()) + 1) if c not in classes}
+    )
+
+
+@given(g=groups_strategy(max_groups=8, max_count=60))
+def test_balanced_gives_every_group_the_same_total_weight(g: ft.Groups) -> None:
+    w = ft.sample_weights(g)
+    totals = np.bincount(g.codes, weights=w)
+    np.testing.assert_allclose(totals, len(g) / g.n_groups, rtol=1e-12)
+    assert w.mean() == pytest.approx(1.0)
+
+
+def test_balanced_and_inverse_reproduce_the_reference_rule() -> None:
+    """The apparent-age team: N / (2 n_g) over the intersectional cells."""
+    rng = np.random.default_rng(0)
+    cols = {
+        "gender": rng.choice(["f", "m"], 300),
+        "ethnicity": rng.choice(["asian", "afro", "caucasian"], 300, p=[0.2, 0.1, 0.7]),
+        "age": ft.bins(rng.uniform(0, 90, 300), [0, 20, 40, 60, 90]),
+    }
+    g = ft.Groups.from_columns(cols)
+    w = ft.sample_weights(g, scheme="inverse", c=2)
+    n_g = g.counts[g.codes]
+    np.testing.assert_allclose(w, 300 / (2 * n_g), rtol=1e-12)
+    # with c = k (non-empty cells) inverse is balanced
+    k = int(np.count_nonzero(g.counts))
+    np.testing.assert_allclose(ft.sample_weights(g, scheme="inverse", c=k),
+                               ft.sample_weights(g), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- other schemes
+@given(g=groups_strategy(max_groups=6, max_count=80), c=st.floats(0.1, 10))
+def test_sqrt_inverse_is_the_square_root_of_inverse(g: ft.Groups, c: float) -> None:
+    np.testing.assert_allclose(
+        ft.sample_weights(g, scheme="sqrt_inverse", c=c) ** 2,
+        ft.sample_weights(g, scheme="inverse", c=c),
+        rtol=1e-12,
+    )
+
+
+@given(
+    counts=st.lists(st.integers(1, 500), min_size=1, max_size=8),
+    beta=st.floats(0.0, 0.9999),
+)
+def test_effective_number_matches_cui_et_al(counts: list[int], beta: float) -> None:
+    n = np.array(counts, dtype=float)
+    raw = (1 - beta) / (1 - beta**n) if beta > 0 else np.ones_like(n)
+    expected = raw * len(n) / raw.sum()
+    got = weights.effective_number(counts, beta=beta)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert got.sum() == pytest.approx(len(counts))
+    # rarer cells never weigh less
+    order = np.argsort(n, kind="stable")
+    assert np.all(np.diff(got[order]) <= 1e-12 * got.max())
+
+
+def test_effective_number_limits() -> None:
+    assert weights.effective_number([5, 50, 500], beta=0.0).tolist() == [1.0, 1.0, 1.0]
+    near_one = weights.effective_number([5, 50, 500], beta=1 - 1e-9)
+    inv = 1 / np.array([5, 50, 500])
+    np.testing.assert_allclose(near_one, inv * 3 / inv.sum(), rtol=1e-5)
+
+
+@given(data=codes_and_labels())
+def test_reweighing_makes_groups_and_labels_independent(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    codes, labels = data
+    # every (group, label) cell occupied: then independence is exact
+    n_groups, n_labels = codes.max() + 1, labels.max() + 1
+    gg, yy = np.meshgrid(np.arange(n_groups), np.arange(n_labels), indexing="ij")
+    codes = np.concatenate([codes, gg.ravel()])
+    labels = np.concatenate([labels, yy.ravel()])
+    g = ft.Groups.from_codes(codes)
+    w = ft.sample_weights(g, scheme="reweighing", labels=labels)
+    joint = np.zeros((n_groups, n_labels))
+    np.add.at(joint, (codes, labels), w)
+    p_joint = joint / w.sum()
+    p_g = np.bincount(codes) / len(codes)
+    p_y = np.bincount(labels) / len(labels)
+    np.testing.assert_allclose(p_joint, np.outer(p_g, p_y), atol=1e-12)
+    assert w.sum() == pytest.approx(len(codes))
+
+
+@given(data=codes_and_labels())
+def test_reweighing_gives_each_nonempty_cell_its_independent_mass(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    codes, labels = data
+    w = ft.sample_weights(ft.Groups.from_codes(codes), scheme="reweighing", labels=labels)
+    n = len(codes)
+    joint = np.zeros((codes.max() + 1, labels.max() + 1))
+    np.add.at(joint, (codes, labels), w)
+    counts = np.zeros_like(joint)
+    np.add.at(counts, (codes, labels), 1)
+    expected = np.outer(np.bincount(codes), np.bincount(labels)) / n
+    np.testing.assert_allclose(joint[counts > 0], expected[counts > 0], rtol=1e-12)
+    assert np.all(joint[counts == 0] == 0)
+
+
+def test_reweighing_cells_are_keyed_by_group_and_label() -> None:
+    g = ft.Groups.from_columns({"gender": ["f", "f", "m", "m", "m", "m"]})
+    got = ft.group_weights(g, scheme="reweighing", labels=["a", "b", "a", "a", "a", "b"])
+    # P(f)=1/3, P(a)=2/3, P(f,a)=1/6 -> 4/3
+    assert got == pytest.approx({("f", "a"): 4 / 3, ("f", "b"): 2 / 3,
+                                 ("m", "a"): 8 / 9, ("m", "b"): 4 / 3})
+
+
+def test_labels_make_other_schemes_work_on_group_label_cells() -> None:
+    g = ft.Groups.from_codes([0, 0, 0, 1])
+    w = ft.sample_weights(g, labels=[0, 0, 1, 1])
+    # cells (0,0):2, (0,1):1, (1,1):1 -> N/(k n) = 4/(3 n)
+    np.testing.assert_allclose(w, [2 / 3, 2 / 3, 4 / 3, 4 / 3])
+
+
+# ---------------------------------------------------------------------- options
+@given(
+    g=groups_strategy(max_groups=6, max_count=60),
+    scheme=st.sampled_from(["balanced", "inverse", "sqrt_inverse", "effective_number"]),
+)
+def test_normalize_gives_mean_one(g: ft.Groups, scheme: str) -> None:
+    w = ft.sample_weights(g, scheme=scheme, normalize=True)
+    assert w.mean() == pytest.approx(1.0, rel=1e-12)
+
+
+@given(g=groups_strategy(min_groups=2, max_groups=6, max_count=60), clip=st.floats(0.2, 3))
+def test_clip_caps_after_normalizing(g: ft.Groups, clip: float) -> None:
+    raw = ft.sample_weights(g, scheme="inverse", normalize=True)
+    w = ft.sample_weights(g, scheme="inverse", normalize=True, clip=clip)
+    np.testing.assert_allclose(w, np.minimum(raw, clip))
+    assert w.max() <= clip
+
+
+def test_excluded_examples_get_weight_zero_and_are_not_counted() -> None:
+    g = ft.Groups(np.array([0, -1, 1, 1, -1]), ["a", "b"])
+    w = ft.sample_weights(g, normalize=True)
+    assert w[[1, 4]].tolist() == [0.0, 0.0]
+    np.testing.assert_allclose(w[[0, 2, 3]], [1.5, 0.75, 0.75])
+    assert ft.group_weights(g) == {"a": 1.5, "b": 0.75}
+
+
+def test_class_weight_feeds_keras_fit_class_weight_shape() -> None:
+    g = ft.Groups.from_codes(np.array([0, 2, 2, 2]), ["a", "b", "c"])
+    cw = ft.class_weight(g)
+    assert cw == {0: 2.0, 1: 0.0, 2: pytest.approx(2 / 3)}
+    assert all(isinstance(k, int) for k in cw)
+
+
+# ---------------------------------------------------------------------- bad input
+def _g() -> ft.Groups:
+    return ft.Groups.from_codes([0, 1, 1, 1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"scheme": "balancd"}, ValueError, "Did you mean 'balanced'"),
+        ({"scheme": 3}, TypeError, "`scheme` must be"),
+        ({"scheme": "inverse", "d": 2}, TypeError, r"does not accept the options \['d'\]"),
+        ({"scheme": "inverse", "c": 0}, ValueError, "`c` must be a positive"),
+        ({"scheme": "inverse", "c": "2"}, TypeError, "`c` must be a positive number"),
+        ({"scheme": "effective_number", "beta": 1.0}, ValueError, r"`beta` must lie in \[0, 1\)"),
+        ({"scheme": "reweighing"}, ValueError, "needs a .group x label. count table"),
+        ({"labels": [0, 1, 0]}, ValueError, r"one entry per example \(4\); got 3"),
+        ({"labels": [0.0, 1.0, np.nan, 0.0]}, ValueError, "NaN"),
+        ({"labels": [0.5, 1.0, 0.0, 0.0]}, ValueError, "must be discrete"),
+        ({"labels": np.eye(4)}, ValueError, "argmax"),
+        ({"clip": -1.0}, ValueError, "`clip` must be a positive"),
+        ({"normalize": "yes"}, TypeError, "`normalize` must be True or False"),
+    ],
+    ids=lambda v: str(v) if not isinstance(v, dict) else ",".join(v),
+)
+def test_bad_input_is_rejected(kwargs: dict, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        ft.sample_weights(_g(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        (lambda counts: -np.ones(np.shape(counts)), "negative, NaN or infinite"),
+        (lambda counts: np.full(np.shape(counts), np.nan), "negative, NaN or infinite"),
+        (lambda counts: np.ones(3), r"one weight per cell, shape \(2,\)"),
+    ],
+    ids=["negative", "nan", "shape"],
+)
+def test_a_bad_scheme_output_is_an_error(bad, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ft.group_weights(_g(), scheme=bad)
+
+
+def test_groups_must_be_groups() -> None:
+    with pytest.raises(TypeError, match="must be a fairtrain.Groups"):
+        ft.sample_weights([0, 1, 1])
+    with pytest.raises(ValueError, match="non-negative integer class labels"):
+        ft.class_weight([0.5, 1.0])
+
+
+def test_all_excluded_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no included example"):
+        ft.sample_weights(ft.Groups(np.array([-1, -1]), ["a"]))
+
+
+def test_schemes_reject_bad_count_tables() -> None:
+    with pytest.raises(ValueError, match="finite non-negative"):
+        weights.balanced([1, -2])
+    with pytest.raises(ValueError, match="all cells are empty"):
+        weights.inverse([0, 0])
+    assert math.isclose(weights.balanced([[1, 3], [0, 0]])[0, 0], 2.0)
