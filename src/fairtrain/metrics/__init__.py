@@ -1,0 +1,50 @@
+"""Bias metrics: per-group values, bias aggregators, reports, confusion matrices, ranks.
+
+NumPy only: pandas, fairlearn and matplotlib are imported where used
+(:meth:`BiasReport.to_frame`, :func:`to_metricframe`, :mod:`fairtrain.metrics.plots`).
+"""
+
+from __future__ import annotations
+
+from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
+from fairtrain.metrics.confusion import GroupConfusion, confusion_by_group, normalize_confusion
+from fairtrain.metrics.functions import (
+    accuracy,
+    error_rate,
+    false_positive_rate,
+    mae,
+    mse,
+    precision,
+    recall,
+    selection_rate,
+    true_positive_rate,
+)
+from fairtrain.metrics.grouped import by_group
+from fairtrain.metrics.interop import to_metricframe
+from fairtrain.metrics.leaderboard import leaderboard_rank
+from fairtrain.metrics.report import AttributeBias, BiasReport, bias_report
+
+__all__ = [
+    "AttributeBias",
+    "BiasReport",
+    "GroupConfusion",
+    "accuracy",
+    "bias_report",
+    "by_group",
+    "confusion_by_group",
+    "error_rate",
+    "false_positive_rate",
+    "leaderboard_rank",
+    "mae",
+    "max_gap",
+    "mse",
+    "normalize_confusion",
+    "pairwise_bias",
+    "precision",
+    "ratio",
+    "recall",
+    "selection_rate",
+    "to_metricframe",
+    "true_positive_rate",
+    "worst_group",
+]

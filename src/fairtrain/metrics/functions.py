@@ -1,0 +1,635 @@
+"""The built-in metrics, registered under the ``fairtrain.metrics`` entry points.
+
+Every built-in is a plain function ``metric(y_true, y_pred, *, sample_weight=None, ...)``
+that returns a float, exactly like a third-party metric. Each one also carries
+
+* ``greater_is_better``: whether a higher value is better (accuracy) or worse (MAE);
+* ``kind``: ``"regression"`` or ``"classification"``;
+* a private per-example *contribution* (numerator, denominator and, for macro averages,
+  a class key), so that :func:`fairtrain.metrics.by_group` computes every group at once
+  with :func:`numpy.bincount` instead of looping over groups.
+
+A value that is undefined (a rate whose denominator is zero, such as the true positive
+rate of a group without positives) is ``nan``, never a silent 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from fairtrain.metrics._inputs import (
+    as_labels,
+    as_values,
+    as_weights,
+    check_lengths,
+)
+
+__all__ = [
+    "accuracy",
+    "error_rate",
+    "false_positive_rate",
+    "mae",
+    "mse",
+    "precision",
+    "recall",
+    "selection_rate",
+    "true_positive_rate",
+]
+
+Average = Literal["macro", "binary"]
+
+
+@dataclass
+class _Contribution:
+    """Per-example terms whose per-group ratio is the metric.
+
+    ``value(g) = sum_{i in g} num_i / sum_{i in g} den_i`` (``den`` None means 1 per
+    example). With a ``key`` (class index), the ratio is taken per (group, key) and the
+    value is the unweighted mean over the keys whose denominator is positive.
+    """
+
+    num: np.ndarray
+    den: np.ndarray | None
+    key: np.ndarray | None = None
+    n_keys: int = 1
+
+    def reduce(self, codes: np.ndarray, n_groups: int) -> np.ndarray:
+        """The metric of every group, shape (n_groups,); ``nan`` where undefined."""
+        num, den, key = self.num, self.den, self.key
+        if codes.size and codes.min() < 0:
+            keep = codes >= 0
+            codes, num = codes[keep], num[keep]
+            den = None if den is None else den[keep]
+            key = None if key is None else key[keep]
+        if key is None:
+            totals = np.bincount(codes, weights=num, minlength=n_groups)
+            denoms = (
+                np.bincount(codes, minlength=n_groups).astype(np.float64)
+                if den is None
+                else np.bincount(codes, weights=den, minlength=n_groups)
+            )
+            return _ratio(totals, denoms)
+        index = codes.astype(np.int64) * self.n_keys + key
+        size = n_groups * self.n_keys
+        totals = np.bincount(index, weights=num, minlength=size).reshape(n_groups, -1)
+        denoms = (
+            np.bincount(index, minlength=size).astype(np.float64)
+            if den is None
+            else np.bincount(index, weights=den, minlength=size)
+        ).reshape(n_groups, -1)
+        present = denoms > 0
+        per_key = np.where(present, _ratio(totals, denoms), 0.0)
+        n_present = present.sum(axis=1)
+        return _ratio(per_key.sum(axis=1), n_present.astype(np.float64))
+
+    def overall(self) -> float:
+        """The metric over all examples."""
+        return float(self.reduce(np.zeros(self.num.size, dtype=np.intp), 1)[0])
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.shape(num), np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _builtin(
+    contribution: Callable[..., _Contribution], *, greater_is_better: bool, kind: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.greater_is_better = greater_is_better  # type: ignore[attr-defined]
+        func.kind = kind  # type: ignore[attr-defined]
+        func._fairtrain_contribution = contribution  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+# ---------------------------------------------------------------- contributions
+def _regression(y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[np.ndarray, ...]:
+    yt, yp = as_values(y_true, "y_true"), as_values(y_pred, "y_pred")
+    n = check_lengths(y_true=yt, y_pred=yp)
+    return yt, yp, as_weights(sample_weight, n)
+
+
+def _classification(
+    y_true: Any, y_pred: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    yt, yp = as_labels(y_true, "y_true"), as_labels(y_pred, "y_pred")
+    n = check_lengths(y_true=yt, y_pred=yp)
+    numeric = {yt.dtype.kind in "biuf", yp.dtype.kind in "biuf"}
+    if len(numeric) > 1:
+        raise TypeError(
+            f"`y_true` ({yt.dtype}) and `y_pred` ({yp.dtype}) must hold labels of one kind: "
+            "both numbers or both strings."
+        )
+    return yt, yp, as_weights(sample_weight, n)
+
+
+def _weighted(mask_or_values: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    values = mask_or_values.astype(np.float64)
+    return values if w is None else values * w
+
+
+def _positive(
+    y: np.ndarray, pos_label: Any, name: str, other: np.ndarray, strict: bool
+) -> np.ndarray:
+    numeric_label = isinstance(pos_label, (bool, int, float, np.number))
+    if numeric_label != (y.dtype.kind in "biuf"):
+        raise TypeError(
+            f"`pos_label`={pos_label!r} cannot be a label of `{name}` (dtype {y.dtype}); "
+            "pass pos_label as one of the label values."
+        )
+    is_pos = y == pos_label
+    if strict and not is_pos.any() and not (other == pos_label).any():
+        examples = np.unique(np.concatenate([y, other]))[:5].tolist()
+        raise ValueError(
+            f"`pos_label`={pos_label!r} occurs in neither y_true nor y_pred (labels seen "
+            f"include {examples}); pass pos_label=<the positive class>."
+        )
+    return is_pos
+
+
+def _encode_classes(yt: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    if yt.dtype.kind in "iub" and yp.dtype.kind in "iub":
+        lo = min(int(yt.min()), int(yp.min()))
+        hi = max(int(yt.max()), int(yp.max()))
+        if lo >= 0 and hi < 1 << 16:
+            return yt.astype(np.intp), yp.astype(np.intp), hi + 1
+    both = np.concatenate([yt, yp])
+    uniques, inverse = np.unique(both, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return inverse[: yt.size], inverse[yt.size :], uniques.size
+
+
+def _mae_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+               strict: bool = False) -> _Contribution:
+    yt, yp, w = _regression(y_true, y_pred, sample_weight)
+    return _Contribution(_weighted(np.abs(yt - yp), w), w)
+
+
+def _mse_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+               strict: bool = False) -> _Contribution:
+    yt, yp, w = _regression(y_true, y_pred, sample_weight)
+    return _Contribution(_weighted(np.square(yt - yp), w), w)
+
+
+def _accuracy_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                    strict: bool = False) -> _Contribution:
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    return _Contribution(_weighted(yt == yp, w), w)
+
+
+def _error_rate_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                      strict: bool = False) -> _Contribution:
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    return _Contribution(_weighted(yt != yp, w), w)
+
+
+def _tpr_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *, pos_label: Any = 1,
+               strict: bool = False) -> _Contribution:
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    pos = _positive(yt, pos_label, "y_true", yp, strict)
+    hit = pos & (yp == pos_label)
+    return _Contribution(_weighted(hit, w), _weighted(pos, w))
+
+
+def _fpr_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *, pos_label: Any = 1,
+               strict: bool = False) -> _Contribution:
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    neg = ~_positive(yt, pos_label, "y_true", yp, strict)
+    false_alarm = neg & (yp == pos_label)
+    return _Contribution(_weighted(false_alarm, w), _weighted(neg, w))
+
+
+def _selection_rate_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                          pos_label: Any = 1, strict: bool = False) -> _Contribution:
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    selected = _positive(yp, pos_label, "y_pred", yt, strict)
+    return _Contribution(_weighted(selected, w), w)
+
+
+def _check_average(average: Any) -> None:
+    if average not in ("macro", "binary"):
+        raise ValueError(f"`average` must be 'macro' or 'binary'; got {average!r}.")
+
+
+def _recall_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                  average: Average = "macro", pos_label: Any = 1,
+                  strict: bool = False) -> _Contribution:
+    _check_average(average)
+    if average == "binary":
+        return _tpr_terms(y_true, y_pred, sample_weight, pos_label=pos_label, strict=strict)
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    kt, kp, n_classes = _encode_classes(yt, yp)
+    return _Contribution(_weighted(kt == kp, w), w, kt, n_classes)
+
+
+def _precision_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                     average: Average = "macro", pos_label: Any = 1,
+                     strict: bool = False) -> _Contribution:
+    _check_average(average)
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    if average == "binary":
+        chosen = _positive(yp, pos_label, "y_pred", yt, strict)
+        return _Contribution(_weighted(chosen & (yt == pos_label), w), _weighted(chosen, w))
+    kt, kp, n_classes = _encode_classes(yt, yp)
+    return _Contribution(_weighted(kt == kp, w), w, kp, n_classes)
+
+
+# ---------------------------------------------------------------- public metrics
+@_builtin(_mae_terms, greater_is_better=False, kind="regression")
+def mae(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
+    """Mean absolute error.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float, shape (n,) or (n, 1)
+        Targets and predictions. NaN or infinity is an error.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+
+    Returns
+    -------
+    float
+        ``nan`` if every weight is zero.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i * |y_true_i - y_pred_i| / sum_i w_i``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import mae
+    >>> mae([10, 20, 30], [12, 20, 26])
+    2.0
+    """
+    return _mae_terms(y_true, y_pred, sample_weight).overall()
+
+
+@_builtin(_mse_terms, greater_is_better=False, kind="regression")
+def mse(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
+    """Mean squared error.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float, shape (n,) or (n, 1)
+        Targets and predictions. NaN or infinity is an error.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+
+    Returns
+    -------
+    float
+        ``nan`` if every weight is zero.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i * (y_true_i - y_pred_i) ** 2 / sum_i w_i``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import mse
+    >>> mse([10, 20, 30], [12, 20, 26])
+    6.666666666666667
+    """
+    return _mse_terms(y_true, y_pred, sample_weight).overall()
+
+
+@_builtin(_accuracy_terms, greater_is_better=True, kind="classification")
+def accuracy(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
+    """Share of examples whose predicted class is the true class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels (integers, booleans or strings). A 2-D array of class scores or
+        one-hot rows is read as the arg-max of each row; a float vector with
+        fractional values in [0, 1] as the probability of class 1, thresholded at 0.5.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i * [y_true_i == y_pred_i] / sum_i w_i``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import accuracy
+    >>> accuracy([0, 1, 1, 2], [0, 1, 2, 2])
+    0.75
+    >>> accuracy([0, 1], [[0.9, 0.1], [0.3, 0.7]])   # class scores: arg-max per row
+    1.0
+    """
+    return _accuracy_terms(y_true, y_pred, sample_weight).overall()
+
+
+@_builtin(_error_rate_terms, greater_is_better=False, kind="classification")
+def error_rate(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
+    """Share of misclassified examples, ``1 - accuracy``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels, class scores or probabilities, as for :func:`accuracy`.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i * [y_true_i != y_pred_i] / sum_i w_i``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import error_rate
+    >>> error_rate(["cat", "dog", "dog", "cat"], ["cat", "cat", "dog", "cat"])
+    0.25
+    """
+    return _error_rate_terms(y_true, y_pred, sample_weight).overall()
+
+
+def _per_class(yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
+               by: Literal["true", "pred"]) -> dict[Any, float]:
+    labels = np.unique(np.concatenate([yt, yp]))
+    out: dict[Any, float] = {}
+    for label in labels:
+        chosen = (yt if by == "true" else yp) == label
+        den = _weighted(chosen, w).sum()
+        num = _weighted(chosen & (yt == yp), w).sum()
+        out[label.item() if hasattr(label, "item") else label] = (
+            float(num / den) if den > 0 else float("nan")
+        )
+    return out
+
+
+@_builtin(_recall_terms, greater_is_better=True, kind="classification")
+def recall(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sample_weight: Any = None,
+    average: Literal["macro", "binary"] | None = "macro",
+    pos_label: Any = 1,
+) -> float | dict[Any, float]:
+    """Recall per class, averaged over the classes present (macro), or of one class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels, class scores or probabilities, as for :func:`accuracy`.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+    average : {"macro", "binary"} or None, default "macro"
+        ``"macro"``: the unweighted mean of the recall of every class present in
+        ``y_true``. ``"binary"``: the recall of ``pos_label`` (the true positive rate).
+        ``None``: a dict of the recall of every class seen in ``y_true`` or ``y_pred``
+        (``nan`` for a class absent from ``y_true``); per-group functions need a float,
+        so use ``"macro"`` or ``"binary"`` there.
+    pos_label : label, default 1
+        The positive class for ``average="binary"``.
+
+    Returns
+    -------
+    float or dict
+        ``nan`` if no class has a positive (weighted) support.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, a value is NaN, or ``average`` is
+        not one of the options.
+
+    Notes
+    -----
+    Recall of class ``c``: ``sum_i w_i [y_true_i = c][y_pred_i = c] /
+    sum_i w_i [y_true_i = c]``. Macro: the mean of that over the classes ``c`` with
+    ``sum_i w_i [y_true_i = c] > 0``. Inside a group whose members all share one true
+    class (ethnicity classified by ethnicity), the group's macro recall is the recall of
+    its own class: the diagonal of the row-normalised confusion matrix.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import recall
+    >>> y_true = [0, 0, 1, 1, 1, 2]
+    >>> y_pred = [0, 1, 1, 1, 0, 0]
+    >>> recall(y_true, y_pred)                      # (1/2 + 2/3 + 0) / 3
+    0.389
+    >>> recall(y_true, y_pred, average="binary")    # class 1
+    0.6666666666666666
+    >>> recall(y_true, y_pred, average=None)
+    {0: 0.5, 1: 0.6666666666666666, 2: 0.0}
+    """
+    if average is None:
+        yt, yp, w = _classification(y_true, y_pred, sample_weight)
+        return _per_class(yt, yp, w, "true")
+    return _recall_terms(
+        y_true, y_pred, sample_weight, average=average, pos_label=pos_label
+    ).overall()
+
+
+@_builtin(_precision_terms, greater_is_better=True, kind="classification")
+def precision(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sample_weight: Any = None,
+    average: Literal["macro", "binary"] | None = "macro",
+    pos_label: Any = 1,
+) -> float | dict[Any, float]:
+    """Precision per predicted class, averaged over the classes predicted, or of one class.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels, class scores or probabilities, as for :func:`accuracy`.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+    average : {"macro", "binary"} or None, default "macro"
+        ``"macro"``: the unweighted mean of the precision of every class present in
+        ``y_pred``. ``"binary"``: the precision of ``pos_label``. ``None``: a dict of the
+        precision of every class seen (``nan`` for a class never predicted).
+    pos_label : label, default 1
+        The positive class for ``average="binary"``.
+
+    Returns
+    -------
+    float or dict
+        ``nan`` if nothing is predicted (with positive weight).
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, a value is NaN, or ``average`` is
+        not one of the options.
+
+    Notes
+    -----
+    Precision of class ``c``: ``sum_i w_i [y_true_i = c][y_pred_i = c] /
+    sum_i w_i [y_pred_i = c]``; macro averages it over the classes with
+    ``sum_i w_i [y_pred_i = c] > 0``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import precision
+    >>> precision([0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 0])   # (1/3 + 2/3) / 2
+    0.5
+    >>> precision([0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 0], average="binary")
+    0.6666666666666666
+    """
+    if average is None:
+        yt, yp, w = _classification(y_true, y_pred, sample_weight)
+        return _per_class(yt, yp, w, "pred")
+    return _precision_terms(
+        y_true, y_pred, sample_weight, average=average, pos_label=pos_label
+    ).overall()
+
+
+@_builtin(_selection_rate_terms, greater_is_better=True, kind="classification")
+def selection_rate(
+    y_true: Any, y_pred: Any, *, sample_weight: Any = None, pos_label: Any = 1
+) -> float:
+    """Share of examples predicted as the positive class (``y_true`` is only checked).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels, class scores or probabilities, as for :func:`accuracy`.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+    pos_label : label, default 1
+        The positive class.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i [y_pred_i = pos_label] / sum_i w_i``. Its largest difference between
+    groups is the demographic parity difference. ``greater_is_better`` is True only in
+    the sense that the worst group is the least selected one.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import selection_rate
+    >>> selection_rate([0, 1, 1, 0], [1, 1, 0, 0])
+    0.5
+    """
+    return _selection_rate_terms(y_true, y_pred, sample_weight, pos_label=pos_label).overall()
+
+
+@_builtin(_tpr_terms, greater_is_better=True, kind="classification")
+def true_positive_rate(
+    y_true: Any, y_pred: Any, *, sample_weight: Any = None, pos_label: Any = 1
+) -> float:
+    """Share of the positive examples predicted positive (recall of ``pos_label``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels, class scores or probabilities, as for :func:`accuracy`.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+    pos_label : label, default 1
+        The positive class.
+
+    Returns
+    -------
+    float
+        ``nan`` when there is no positive example.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i [y_true_i = p][y_pred_i = p] / sum_i w_i [y_true_i = p]`` with
+    ``p = pos_label``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import true_positive_rate
+    >>> true_positive_rate([0, 1, 1, 1], [1, 1, 0, 1])
+    0.6666666666666666
+    >>> true_positive_rate([0, 0], [1, 0])
+    nan
+    """
+    return _tpr_terms(y_true, y_pred, sample_weight, pos_label=pos_label).overall()
+
+
+@_builtin(_fpr_terms, greater_is_better=False, kind="classification")
+def false_positive_rate(
+    y_true: Any, y_pred: Any, *, sample_weight: Any = None, pos_label: Any = 1
+) -> float:
+    """Share of the negative examples predicted positive.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Class labels, class scores or probabilities, as for :func:`accuracy`.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example. Default: 1 each.
+    pos_label : label, default 1
+        The positive class; every other label is negative.
+
+    Returns
+    -------
+    float
+        ``nan`` when there is no negative example.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the inputs are empty, or a value is NaN.
+
+    Notes
+    -----
+    ``sum_i w_i [y_true_i != p][y_pred_i = p] / sum_i w_i [y_true_i != p]`` with
+    ``p = pos_label``.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import false_positive_rate
+    >>> false_positive_rate([0, 0, 1, 1], [1, 0, 1, 1])
+    0.5
+    """
+    return _fpr_terms(y_true, y_pred, sample_weight, pos_label=pos_label).overall()

@@ -1,0 +1,188 @@
+"""`by_group`: any metric, evaluated on every group at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from fairtrain import registry
+from fairtrain.groups import Groups
+from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
+
+__all__ = ["by_group"]
+
+MetricLike = str | Callable[..., Any]
+
+
+def resolve_metric(metric: MetricLike) -> tuple[Callable[..., Any], str]:
+    """The metric function and its display name; a name goes through the registry."""
+    if isinstance(metric, str):
+        return registry.get("metrics", metric), metric
+    if callable(metric):
+        return metric, str(getattr(metric, "__name__", type(metric).__name__))
+    raise TypeError(
+        f"`metric` must be a metric name (see fairtrain.registry.available('metrics')) or "
+        f"a callable metric(y_true, y_pred); got {type(metric).__name__}."
+    )
+
+
+def greater_is_better_of(func: Callable[..., Any], name: str, given: bool | None) -> bool:
+    """The metric's direction: the argument, else the function's attribute, else an error."""
+    if given is not None:
+        return bool(given)
+    direction = getattr(func, "greater_is_better", None)
+    if direction is None:
+        raise ValueError(
+            f"Metric {name!r} does not say whether higher values are better; pass "
+            "greater_is_better=True or False (or set metric.greater_is_better)."
+        )
+    return bool(direction)
+
+
+class GroupEvaluator:
+    """Evaluate one metric on the same data for several groupings, sharing the work.
+
+    Built-ins compute their per-example terms once; every grouping then costs one or
+    two :func:`numpy.bincount` passes. Other callables are called once per group.
+    """
+
+    def __init__(
+        self,
+        metric: MetricLike,
+        y_true: Any,
+        y_pred: Any,
+        n: int,
+        *,
+        sample_weight: Any = None,
+        metric_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.func, self.name = resolve_metric(metric)
+        self.kwargs = dict(metric_kwargs or {})
+        self.weights = as_weights(sample_weight, n)
+        terms = getattr(self.func, "_fairtrain_contribution", None)
+        self.terms = None
+        if terms is not None:
+            self.terms = terms(y_true, y_pred, self.weights, strict=True, **self.kwargs)
+            self.y_true = self.y_pred = None
+        else:
+            self.y_true, self.y_pred = np.asarray(y_true), np.asarray(y_pred)
+
+    def take(self, index: np.ndarray) -> GroupEvaluator:
+        """The same evaluator on the examples ``index`` (a bootstrap resample)."""
+        new = object.__new__(GroupEvaluator)
+        new.func, new.name, new.kwargs = self.func, self.name, self.kwargs
+        new.weights = None if self.weights is None else self.weights[index]
+        new.terms = None
+        new.y_true = new.y_pred = None
+        if self.terms is not None:
+            t = self.terms
+            new.terms = type(t)(
+                t.num[index],
+                None if t.den is None else t.den[index],
+                None if t.key is None else t.key[index],
+                t.n_keys,
+            )
+        else:
+            assert self.y_true is not None and self.y_pred is not None
+            new.y_true, new.y_pred = self.y_true[index], self.y_pred[index]
+        return new
+
+    def overall(self) -> float:
+        """The metric over every example, excluded ones included."""
+        if self.terms is not None:
+            return self.terms.overall()
+        return self._call(slice(None))
+
+    def values(self, groups: Groups) -> np.ndarray:
+        """The metric of every group of ``groups``, shape (n_groups,); nan if empty."""
+        if self.terms is not None:
+            return self.terms.reduce(groups.codes, groups.n_groups)
+        out = np.full(groups.n_groups, np.nan)
+        for g, members in enumerate(groups.members()):
+            if members.size:
+                out[g] = self._call(members)
+        return out
+
+    def _call(self, index: Any) -> float:
+        kwargs = dict(self.kwargs)
+        if self.weights is not None:
+            kwargs["sample_weight"] = self.weights[index]
+        assert self.y_true is not None and self.y_pred is not None
+        value = self.func(self.y_true[index], self.y_pred[index], **kwargs)
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Metric {self.name!r} must return one number per group; got "
+                f"{type(value).__name__}. (For recall or precision, pass "
+                "metric_kwargs={'average': 'macro'} or 'binary'.)"
+            ) from exc
+
+
+def by_group(
+    metric: MetricLike,
+    y_true: Any,
+    y_pred: Any,
+    groups: Any,
+    *,
+    sample_weight: Any = None,
+    metric_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, float]:
+    """The value of a metric for every group.
+
+    Parameters
+    ----------
+    metric : str or callable
+        A registered metric name (``"mae"``, ``"recall"``, a plugin's name; see
+        ``fairtrain.registry.available("metrics")``) or any callable
+        ``metric(y_true, y_pred, **metric_kwargs) -> float``.
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Targets and predictions, as the metric takes them.
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The groups. Columns are turned into :meth:`fairtrain.Groups.from_columns`; with
+        several attributes, the groups are their intersection (use
+        :func:`bias_report` for every attribute at once).
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example, passed on to the metric.
+    metric_kwargs : mapping, optional
+        Extra keyword arguments of the metric, e.g. ``{"average": "binary"}``.
+
+    Returns
+    -------
+    dict of str to float
+        ``{group name: value}`` in the order of ``groups.names``. An empty group, or one
+        where the metric is undefined, gets ``nan``. Examples excluded from the groups
+        (code ``-1``) are left out.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the metric name is unknown (the message lists close
+        matches), or an input holds NaN.
+    TypeError
+        If the metric is neither a name nor a callable, or returns something that is not
+        one number.
+
+    Notes
+    -----
+    For group ``g`` with members ``I_g``, the value is ``metric(y_true[I_g],
+    y_pred[I_g], sample_weight=sample_weight[I_g])``. Built-in metrics compute it for
+    all groups in one pass: a per-example numerator ``a_i`` and denominator ``b_i`` and
+    ``value_g = bincount(codes, a)[g] / bincount(codes, b)[g]``; other callables are
+    called once per group.
+
+    Examples
+    --------
+    >>> from fairtrain.metrics import by_group
+    >>> by_group("mae", [10, 20, 30, 40], [12, 20, 26, 40], ["a", "a", "b", "b"])
+    {'a': 1.0, 'b': 2.0}
+    """
+    g = as_groups(groups)
+    n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
+    evaluator = GroupEvaluator(
+        metric, y_true, y_pred, n, sample_weight=sample_weight, metric_kwargs=metric_kwargs
+    )
+    values = evaluator.values(g)
+    return {name: float(v) for name, v in zip(g.names, values)}

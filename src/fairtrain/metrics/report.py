@@ -1,0 +1,530 @@
+"""`bias_report` and `BiasReport`: overall value, per-group values and bias per attribute."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from fairtrain.groups import Groups
+from fairtrain.metrics._inputs import as_groups, check_lengths
+from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
+from fairtrain.metrics.grouped import GroupEvaluator, MetricLike, greater_is_better_of
+
+__all__ = ["AttributeBias", "BiasReport", "bias_report"]
+
+INTERSECTION = "intersection"
+
+
+@dataclass(frozen=True)
+class AttributeBias:
+    """The per-group values and the bias of one attribute (or of the intersection).
+
+    Attributes
+    ----------
+    attribute : str
+        The attribute name, or ``"intersection"`` for the cells of several attributes.
+    groups : tuple of str
+        The group names, in order.
+    values : ndarray of float, shape (k,)
+        The metric of every group; ``nan`` where it is undefined (an empty group, a rate
+        without a denominator).
+    counts : ndarray of int, shape (k,)
+        Examples per group.
+    flagged : tuple of str
+        Groups with fewer than ``min_count`` examples: their value is unstable. They
+        still count in the bias.
+    undefined : tuple of str
+        Groups whose value is ``nan``; the bias is taken over the other groups.
+    pairwise : float
+        :func:`~fairtrain.metrics.pairwise_bias` of the defined groups (``nan`` with
+        fewer than two).
+    gap : float
+        :func:`~fairtrain.metrics.max_gap` of the defined groups.
+    ratio : float
+        :func:`~fairtrain.metrics.ratio` of the defined groups (``nan`` if a value is
+        negative).
+    worst : str or None
+        :func:`~fairtrain.metrics.worst_group` of the defined groups.
+    ci : ndarray of float, shape (k, 2), or None
+        Bootstrap confidence interval of every group's value.
+    pairwise_ci : tuple of float, or None
+        Bootstrap confidence interval of the pairwise bias.
+    """
+
+    attribute: str
+    groups: tuple[str, ...]
+    values: np.ndarray
+    counts: np.ndarray
+    flagged: tuple[str, ...]
+    undefined: tuple[str, ...]
+    pairwise: float
+    gap: float
+    ratio: float
+    worst: str | None
+    ci: np.ndarray | None = None
+    pairwise_ci: tuple[float, float] | None = None
+
+    def value(self, group: str) -> float:
+        """The metric of one group, by name."""
+        if group not in self.groups:
+            raise KeyError(f"Unknown group {group!r}; the groups are {list(self.groups)}.")
+        return float(self.values[self.groups.index(group)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The values, counts, flags and bias as plain Python (``nan`` kept as float)."""
+        groups = {}
+        for i, name in enumerate(self.groups):
+            entry: dict[str, Any] = {
+                "value": float(self.values[i]),
+                "count": int(self.counts[i]),
+                "flagged": name in self.flagged,
+            }
+            if self.ci is not None:
+                entry["ci"] = [float(self.ci[i, 0]), float(self.ci[i, 1])]
+            groups[name] = entry
+        out: dict[str, Any] = {
+            "groups": groups,
+            "bias": {
+                "pairwise": self.pairwise,
+                "max_gap": self.gap,
+                "ratio": self.ratio,
+                "worst_group": self.worst,
+            },
+            "undefined": list(self.undefined),
+        }
+        if self.pairwise_ci is not None:
+            out["bias"]["pairwise_ci"] = list(self.pairwise_ci)
+        return out
+
+
+def _bias(values: np.ndarray, names: tuple[str, ...], greater_is_better: bool) -> tuple:
+    defined = np.isfinite(values)
+    if defined.sum() < 2:
+        worst = names[int(np.flatnonzero(defined)[0])] if defined.any() else None
+        return math.nan, math.nan, math.nan, worst
+    kept = {n: float(v) for n, v, d in zip(names, values, defined) if d}
+    v = np.asarray(list(kept.values()))
+    return (
+        pairwise_bias(v),
+        max_gap(v),
+        ratio(v) if v.min() >= 0 else math.nan,
+        worst_group(kept, greater_is_better=greater_is_better),
+    )
+
+
+def _interval(samples: np.ndarray, confidence: float) -> np.ndarray:
+    """Percentile interval of every column of ``samples`` (rows: resamples), NaNs left out."""
+    samples = np.atleast_2d(samples)
+    out = np.full((samples.shape[1], 2), np.nan)
+    alpha = (1 - confidence) / 2
+    for j in range(samples.shape[1]):
+        column = samples[:, j][np.isfinite(samples[:, j])]
+        if column.size:
+            out[j] = np.quantile(column, [alpha, 1 - alpha])
+    return out
+
+
+def _fmt(value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "nan"
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+        return f"{value:.4g}"
+    return f"{value:.4f}"
+
+
+class BiasReport:
+    """Overall value, per-group values and bias of one metric, for every attribute.
+
+    Made by :func:`bias_report`; read it with ``print(report)``, :meth:`to_dict`,
+    :meth:`to_json` or :meth:`to_frame`.
+
+    Attributes
+    ----------
+    metric : str
+        The metric's name.
+    greater_is_better : bool
+        Whether higher values of the metric are better.
+    n : int
+        Number of examples.
+    overall : float
+        The metric over all examples: read every bias next to it, since a low bias can
+        hide a model that is equally bad for everyone.
+    overall_ci : tuple of float, or None
+        Bootstrap confidence interval of ``overall``.
+    attributes : dict of str to AttributeBias
+        One entry per attribute, in order, then ``"intersection"`` when there are
+        several attributes.
+    min_count : int
+        Groups with fewer examples are flagged.
+    n_bootstrap : int
+        Number of bootstrap resamples (0: no intervals).
+    confidence : float
+        Confidence level of the intervals.
+    n_excluded : int
+        Examples outside every group (code ``-1``): counted in ``overall`` only.
+    """
+
+    def __init__(
+        self,
+        *,
+        metric: str,
+        greater_is_better: bool,
+        n: int,
+        overall: float,
+        attributes: Mapping[str, AttributeBias],
+        min_count: int,
+        n_bootstrap: int = 0,
+        confidence: float = 0.95,
+        overall_ci: tuple[float, float] | None = None,
+        n_excluded: int = 0,
+        inputs: tuple[Any, ...] | None = None,
+    ) -> None:
+        self.metric = metric
+        self.greater_is_better = greater_is_better
+        self.n = n
+        self.overall = overall
+        self.attributes = dict(attributes)
+        self.min_count = min_count
+        self.n_bootstrap = n_bootstrap
+        self.confidence = confidence
+        self.overall_ci = overall_ci
+        self.n_excluded = n_excluded
+        self._inputs = inputs
+
+    def __getitem__(self, attribute: str) -> AttributeBias:
+        """The :class:`AttributeBias` of one attribute (or ``"intersection"``)."""
+        if attribute not in self.attributes:
+            raise KeyError(
+                f"Unknown attribute {attribute!r}; the report has {list(self.attributes)}."
+            )
+        return self.attributes[attribute]
+
+    def __repr__(self) -> str:
+        return (
+            f"BiasReport(metric={self.metric!r}, n={self.n}, overall={self.overall:.6g}, "
+            f"attributes={list(self.attributes)})"
+        )
+
+    def __str__(self) -> str:
+        direction = "higher" if self.greater_is_better else "lower"
+        lines = [f"Bias report: {self.metric} ({direction} is better), {self.n} examples"]
+        overall = f"overall {self.metric}: {_fmt(self.overall)}"
+        if self.overall_ci is not None:
+            overall += (
+                f"  [{self.confidence:.0%} CI {_fmt(self.overall_ci[0])}, "
+                f"{_fmt(self.overall_ci[1])}]"
+            )
+        lines.append(overall)
+        if self.n_excluded:
+            lines.append(f"({self.n_excluded} examples outside every group: overall only)")
+        any_flag = False
+        for name, att in self.attributes.items():
+            lines.append("")
+            head = (
+                f"{name}: pairwise bias {_fmt(att.pairwise)} | overall {self.metric} "
+                f"{_fmt(self.overall)}\n  max gap {_fmt(att.gap)} | ratio {_fmt(att.ratio)} "
+                f"| worst {att.worst}"
+            )
+            if att.pairwise_ci is not None:
+                head += (
+                    f"\n  pairwise bias {self.confidence:.0%} CI "
+                    f"[{_fmt(att.pairwise_ci[0])}, {_fmt(att.pairwise_ci[1])}]"
+                )
+            lines.append(head)
+            width = max([len("group"), *(len(g) for g in att.groups)])
+            header = f"  {'group':<{width}}  {'n':>8}  {self.metric:>10}"
+            if att.ci is not None:
+                header += f"  {f'{self.confidence:.0%} CI':>21}"
+            lines.append(header)
+            for i, group in enumerate(att.groups):
+                row = f"  {group:<{width}}  {int(att.counts[i]):>8d}  {_fmt(att.values[i]):>10}"
+                if att.ci is not None:
+                    ci = f"[{_fmt(att.ci[i, 0])}, {_fmt(att.ci[i, 1])}]"
+                    row += f"  {ci:>21}"
+                if group in att.flagged:
+                    row += "  *"
+                    any_flag = True
+                lines.append(row.rstrip())
+            if att.undefined:
+                lines.append(
+                    f"  undefined for {list(att.undefined)}: left out of the bias"
+                )
+        if any_flag:
+            lines.append("")
+            lines.append(
+                f"* fewer than min_count={self.min_count} examples: an unstable estimate"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in the report as plain Python types (``nan`` kept as float).
+
+        Examples
+        --------
+        >>> from fairtrain.metrics import bias_report
+        >>> r = bias_report([1, 2, 3, 4], [1, 2, 5, 4], {"g": ["a", "a", "b", "b"]},
+        ...                 metric="mae", min_count=1)
+        >>> r.to_dict()["attributes"]["g"]["bias"]
+        {'pairwise': 1.0, 'max_gap': 1.0, 'ratio': 0.0, 'worst_group': 'b'}
+        """
+        return {
+            "metric": self.metric,
+            "greater_is_better": self.greater_is_better,
+            "n": self.n,
+            "n_excluded": self.n_excluded,
+            "overall": self.overall,
+            "overall_ci": None if self.overall_ci is None else list(self.overall_ci),
+            "min_count": self.min_count,
+            "n_bootstrap": self.n_bootstrap,
+            "confidence": self.confidence,
+            "attributes": {k: v.to_dict() for k, v in self.attributes.items()},
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The report as JSON; undefined values (``nan``) become ``null``."""
+
+        def clean(obj: Any) -> Any:
+            if isinstance(obj, float) and not math.isfinite(obj):
+                return None
+            if isinstance(obj, dict):
+                return {k: clean(v) for k, v in obj.items()}
+            if isinstance(obj, list):
+                return [clean(v) for v in obj]
+            return obj
+
+        return json.dumps(clean(self.to_dict()), indent=indent, allow_nan=False)
+
+    def to_frame(self, kind: Literal["groups", "bias"] = "groups") -> Any:
+        """The report as a pandas DataFrame (requires pandas).
+
+        Parameters
+        ----------
+        kind : {"groups", "bias"}, default "groups"
+            ``"groups"``: one row per (attribute, group) with ``value``, ``count``,
+            ``flagged`` (and ``ci_low``, ``ci_high`` with a bootstrap). ``"bias"``: one
+            row per attribute with ``pairwise``, ``max_gap``, ``ratio``,
+            ``worst_group`` and ``overall``.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed.
+        """
+        if kind not in ("groups", "bias"):
+            raise ValueError(f"`kind` must be 'groups' or 'bias'; got {kind!r}.")
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is in the test extra
+            raise ImportError(
+                "BiasReport.to_frame needs pandas: pip install pandas (or use to_dict())."
+            ) from exc
+        if kind == "bias":
+            rows = [
+                {"attribute": a, "pairwise": b.pairwise, "max_gap": b.gap, "ratio": b.ratio,
+                 "worst_group": b.worst, "overall": self.overall}
+                for a, b in self.attributes.items()
+            ]
+            return pd.DataFrame(rows).set_index("attribute")
+        rows = []
+        for a, b in self.attributes.items():
+            for i, g in enumerate(b.groups):
+                row = {"attribute": a, "group": g, "value": float(b.values[i]),
+                       "count": int(b.counts[i]), "flagged": g in b.flagged}
+                if b.ci is not None:
+                    row["ci_low"], row["ci_high"] = float(b.ci[i, 0]), float(b.ci[i, 1])
+                rows.append(row)
+        return pd.DataFrame(rows).set_index(["attribute", "group"])
+
+    def to_metricframe(self) -> Any:
+        """The same metric on the same data as a fairlearn ``MetricFrame`` (intersection).
+
+        Requires fairlearn (``pip install "fairtrain[fairlearn]"``). See
+        :func:`fairtrain.metrics.to_metricframe`.
+        """
+        from fairtrain.metrics.interop import to_metricframe
+
+        if self._inputs is None:
+            raise ValueError("This report was built without its data; use to_metricframe().")
+        metric, y_true, y_pred, groups, sample_weight, metric_kwargs = self._inputs
+        return to_metricframe(
+            metric, y_true, y_pred, groups,
+            sample_weight=sample_weight, metric_kwargs=metric_kwargs,
+        )
+
+
+def _groupings(groups: Groups) -> dict[str, Groups]:
+    views = groups.by_attribute() if len(groups.attributes) > 1 else {
+        groups.attributes[0]: groups
+    }
+    if len(groups.attributes) > 1:
+        key = INTERSECTION if INTERSECTION not in views else f"_{INTERSECTION}"
+        views[key] = groups
+    return views
+
+
+def bias_report(
+    y_true: Any,
+    y_pred: Any,
+    groups: Any,
+    *,
+    metric: MetricLike = "mae",
+    sample_weight: Any = None,
+    metric_kwargs: Mapping[str, Any] | None = None,
+    greater_is_better: bool | None = None,
+    min_count: int = 30,
+    n_bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> BiasReport:
+    """Overall value, value per group and bias of a metric, for every attribute.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like, shape (n,) or (n, n_classes)
+        Targets and predictions, as the metric takes them. Use validation data to
+        choose models; keep the test set for the final report.
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The groups. Every attribute is reported on its own and, with several, their
+        intersection too.
+    metric : str or callable, default "mae"
+        A registered metric name (see ``fairtrain.registry.available("metrics")``) or a
+        callable ``metric(y_true, y_pred, **metric_kwargs) -> float``.
+    sample_weight : array-like of float, shape (n,), optional
+        Non-negative weight of every example.
+    metric_kwargs : mapping, optional
+        Extra keyword arguments of the metric, e.g. ``{"average": "binary"}``.
+    greater_is_better : bool, optional
+        Direction of the metric, used to name the worst group. Default: the metric's
+        ``greater_is_better`` attribute (the built-ins have one); required otherwise.
+    min_count : int, default 30
+        Groups with fewer examples are flagged as unstable estimates.
+    n_bootstrap : int, default 0
+        Number of bootstrap resamples for confidence intervals (0: none). Each resample
+        draws n examples with replacement from all examples.
+    confidence : float, default 0.95
+        Confidence level of the percentile intervals.
+    seed : int, default 0
+        Seed of the bootstrap (``numpy.random.SeedSequence(seed)``).
+
+    Returns
+    -------
+    BiasReport
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, an input holds NaN, the metric name is unknown (with
+        close matches), its direction is unknown, or an option is out of range.
+
+    Notes
+    -----
+    For every attribute with groups ``1..k`` and defined values ``v_g``:
+    pairwise bias ``sum_{i<j} |v_i - v_j| / (k (k - 1) / 2)``, max gap
+    ``max v - min v``, ratio ``min v / max v``, and the worst group (largest error or
+    smallest score). Groups whose value is undefined (``nan``) are left out of these
+    and listed. The overall value is the metric over every example, and is printed
+    next to every bias: a low bias can hide a model that is equally bad for everyone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairtrain.metrics import bias_report
+    >>> age = np.repeat(["0-20", "20-40", "40-60", "60-120"], 2)
+    >>> y_true = np.full(8, 30.0)
+    >>> y_pred = y_true + [7.08, -7.08, 5.29, -5.29, 7.39, -7.39, 10.23, -10.23]
+    >>> report = bias_report(y_true, y_pred, {"age": age}, metric="mae", min_count=1)
+    >>> round(report["age"].pairwise, 2)
+    2.52
+    >>> print(report)
+    Bias report: mae (lower is better), 8 examples
+    overall mae: 7.4975
+    <BLANKLINE>
+    age: pairwise bias 2.5217 | overall mae 7.4975
+      max gap 4.9400 | ratio 0.5171 | worst 60-120
+      group         n         mae
+      0-20          2      7.0800
+      20-40         2      5.2900
+      40-60         2      7.3900
+      60-120        2     10.2300
+    """
+    if not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise ValueError(f"`min_count` must be a positive integer; got {min_count!r}.")
+    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+        raise ValueError(f"`n_bootstrap` must be a non-negative integer; got {n_bootstrap!r}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must lie in (0, 1); got {confidence!r}.")
+    g = as_groups(groups)
+    n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
+    evaluator = GroupEvaluator(
+        metric, y_true, y_pred, n, sample_weight=sample_weight, metric_kwargs=metric_kwargs
+    )
+    direction = greater_is_better_of(evaluator.func, evaluator.name, greater_is_better)
+    views = _groupings(g)
+    values = {name: evaluator.values(view) for name, view in views.items()}
+    overall = evaluator.overall()
+
+    boot: dict[str, np.ndarray] = {}
+    boot_bias: dict[str, np.ndarray] = {}
+    overall_ci = None
+    if n_bootstrap:
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        boot = {name: np.empty((n_bootstrap, view.n_groups)) for name, view in views.items()}
+        boot_bias = {name: np.empty(n_bootstrap) for name in views}
+        boot_overall = np.empty(n_bootstrap)
+        for b in range(n_bootstrap):
+            idx = rng.integers(0, n, size=n)
+            resampled = evaluator.take(idx)
+            boot_overall[b] = resampled.overall()
+            for name, view in views.items():
+                v = resampled.values(view.take(idx))
+                boot[name][b] = v
+                defined = np.isfinite(values[name])
+                sub = v[defined]
+                boot_bias[name][b] = (
+                    pairwise_bias(sub) if sub.size >= 2 and np.isfinite(sub).all() else np.nan
+                )
+        overall_ci = tuple(float(x) for x in _interval(boot_overall[:, None], confidence)[0])
+
+    attributes = {}
+    for name, view in views.items():
+        v = values[name]
+        pair, gap, rat, worst = _bias(v, view.names, direction)
+        attributes[name] = AttributeBias(
+            attribute=name,
+            groups=view.names,
+            values=v,
+            counts=view.counts.copy(),
+            flagged=tuple(nm for nm, c in zip(view.names, view.counts) if c < min_count),
+            undefined=tuple(nm for nm, x in zip(view.names, v) if not np.isfinite(x)),
+            pairwise=pair,
+            gap=gap,
+            ratio=rat,
+            worst=worst,
+            ci=_interval(boot[name], confidence) if n_bootstrap else None,
+            pairwise_ci=(
+                tuple(float(x) for x in _interval(boot_bias[name][:, None], confidence)[0])
+                if n_bootstrap else None
+            ),
+        )
+    return BiasReport(
+        metric=evaluator.name,
+        greater_is_better=direction,
+        n=n,
+        overall=overall,
+        attributes=attributes,
+        min_count=int(min_count),
+        n_bootstrap=int(n_bootstrap),
+        confidence=float(confidence),
+        overall_ci=overall_ci,  # type: ignore[arg-type]
+        n_excluded=int(np.count_nonzero(g.codes < 0)),
+        inputs=(metric, y_true, y_pred, g, sample_weight, metric_kwargs),
+    )
