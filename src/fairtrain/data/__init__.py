@@ -1,0 +1,31 @@
+"""Adapters from a sampler's plan to a data pipeline: tf.data and Keras ``PyDataset``.
+
+Importing this package imports neither TensorFlow nor Keras: :func:`to_tf_dataset` and
+:func:`from_group_datasets` (TensorFlow) and :class:`SampledPyDataset` (Keras, any
+backend) are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["SampledPyDataset", "from_group_datasets", "to_tf_dataset"]
+
+_LAZY = {
+    "to_tf_dataset": "fairtrain.data.tf",
+    "from_group_datasets": "fairtrain.data.tf",
+    "SampledPyDataset": "fairtrain.data.keras",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fairtrain.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,376 @@
+"""tf.data adapters: batches planned by a sampler, loaded after sampling, for tf.distribute too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from fairtrain.data._common import check_sample_weight, check_sampler, split_loaded
+from fairtrain.sampling.composition import CompositionLog
+from fairtrain.sampling.samplers import PAD, GroupBatchSampler
+
+try:
+    import tensorflow as tf
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "fairtrain.data.to_tf_dataset needs TensorFlow: pip install "
+        '"fairtrain[tensorflow]". Under JAX or PyTorch use fairtrain.data.SampledPyDataset.'
+    ) from exc
+
+__all__ = ["AUTOTUNE", "from_group_datasets", "to_tf_dataset"]
+
+#: ``tf.data.AUTOTUNE``: let tf.data choose the parallelism or buffer size.
+AUTOTUNE: int = tf.data.AUTOTUNE
+
+
+def _replicas(sampler: GroupBatchSampler, input_context: Any) -> tuple[int, list[int]]:
+    """(replicas in sync, replicas this input pipeline feeds)."""
+    if input_context is None:
+        return 1, [0]
+    n_replicas = int(input_context.num_replicas_in_sync)
+    n_pipelines = int(input_context.num_input_pipelines)
+    pipeline = int(input_context.input_pipeline_id)
+    if sampler.batch_size % n_replicas:
+        raise ValueError(
+            f"The sampler's batch_size ({sampler.batch_size}) is the global batch; it must "
+            f"be a multiple of the number of replicas ({n_replicas}). Choose batch_size="
+            f"{(sampler.batch_size // n_replicas + 1) * n_replicas}, for instance."
+        )
+    if n_replicas % n_pipelines:
+        raise ValueError(
+            f"{n_replicas} replicas cannot be shared evenly by {n_pipelines} input pipelines."
+        )
+    per = n_replicas // n_pipelines
+    return n_replicas, list(range(pipeline * per, (pipeline + 1) * per))
+
+
+def _local_indices(
+    sampler: GroupBatchSampler, epoch: int, skip: int, n_replicas: int, local: list[int]
+) -> np.ndarray:
+    """Indices this pipeline yields for ``epoch`` in yield order, flat, without padding."""
+    plan = sampler.plan(epoch)[skip:]
+    if n_replicas > 1:
+        # Stride split: replica r takes columns r, r + R, ... of each group-sorted batch,
+        # i.e. floor or ceil of quota / R of every group.
+        plan = np.stack([plan[:, r::n_replicas] for r in local], axis=1)
+        return plan.reshape(-1)
+    if plan.size and plan[-1, -1] == PAD:
+        return plan[plan != PAD]
+    return plan.reshape(-1)
+
+
+def _has_partial_batch(sampler: GroupBatchSampler) -> bool:
+    plan_sizes = getattr(sampler, "quotas", None)
+    if plan_sizes is None:
+        return bool(np.any(sampler.plan(0) == PAD))
+    return bool(np.any(sampler.quotas(0).sum(axis=1) != sampler.batch_size))
+
+
+def _weight_fn(sample_weight: Any) -> Callable[[tf.Tensor], Any] | None:
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, dict):
+        tables = {k: tf.constant(v) for k, v in sample_weight.items()}
+        return lambda i: {k: tf.gather(t, i) for k, t in tables.items()}
+    table = tf.constant(sample_weight)
+    return lambda i: tf.gather(table, i)
+
+
+def _assemble(out: Any, indices: tf.Tensor, weights: Callable | None) -> Any:
+    x, y, w, arity = split_loaded(out, "load")
+    if weights is None:
+        return out
+    if arity == 3:
+        raise ValueError(
+            "`load` already returns sample weights (x, y, w); do not pass `sample_weight` "
+            "as well."
+        )
+    if arity == 1:
+        raise ValueError(
+            "With `sample_weight`, `load` must return (x, y): Keras needs targets to weight."
+        )
+    return (x, y, weights(indices))
+
+
+def to_tf_dataset(
+    sampler: GroupBatchSampler,
+    load: Callable[[tf.Tensor], Any],
+    *,
+    sample_weight: Any = None,
+    epochs: int | None = None,
+    initial_epoch: int = 0,
+    initial_step: int = 0,
+    vectorized: bool = False,
+    num_parallel_calls: int | None = AUTOTUNE,
+    deterministic: bool = True,
+    prefetch: bool | int = True,
+    composition_log: CompositionLog | None = None,
+    input_context: Any = None,
+) -> tf.data.Dataset:
+    """A ``tf.data.Dataset`` of the sampler's batches, loading only the planned examples.
+
+    Each epoch's plan is computed in NumPy (:meth:`GroupBatchSampler.plan`), then
+    ``load`` runs on the planned indices only, in parallel, and the results are batched
+    exactly as planned. Nothing is read and thrown away.
+
+    Parameters
+    ----------
+    sampler : GroupBatchSampler
+        Plans the batches; ``sampler.batch_size`` is the global batch size.
+    load : callable
+        ``load(index)`` with ``index`` a scalar int64 tensor, or, with
+        ``vectorized=True``, ``load(indices)`` with an int64 tensor of shape (q,).
+        Written with TensorFlow ops (wrap Python code in ``tf.numpy_function``).
+        Returns ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; ``x`` and ``y`` may be
+        nested (dicts for multi-input or multi-output models).
+    sample_weight : ndarray of shape (n,) or dict of str to ndarray (n,), optional
+        Per-example weights (``n = len(sampler.groups)``), gathered at the planned
+        indices: the dataset then yields ``(x, y, w)``, and a dict gives one weight per
+        named output of a multi-output model. ``load`` must then return ``(x, y)``.
+    epochs : int, optional
+        Number of epochs the dataset holds, from ``initial_epoch`` on. Default: repeat
+        forever (pass ``steps_per_epoch=sampler.steps_per_epoch`` to ``fit``).
+    initial_epoch : int, default 0
+        First epoch to yield; resuming at epoch ``e`` yields exactly the batches an
+        uninterrupted run would have yielded from epoch ``e``.
+    initial_step : int, default 0
+        Batches of ``initial_epoch`` to skip (resume mid-epoch; see
+        :meth:`GroupBatchSampler.get_state`).
+    vectorized : bool, default False
+        Whether ``load`` takes a whole batch of indices.
+    num_parallel_calls : int or None, default AUTOTUNE
+        Parallel calls of ``load``.
+    deterministic : bool, default True
+        Keep the planned order. With False, batches may come out of order (each batch
+        is still exactly its planned batch: parallelism is then across batches).
+    prefetch : bool or int, default True
+        Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
+    composition_log : CompositionLog, optional
+        Records the group counts of every batch as it leaves the pipeline (before the
+        prefetch buffer).
+    input_context : tf.distribute.InputContext, optional
+        Pass the context ``strategy.distribute_datasets_from_function`` gives: the
+        dataset then yields per-replica batches of ``batch_size / num_replicas``, and
+        each replica gets ``floor`` or ``ceil`` of ``quota / num_replicas`` examples of
+        every group of every global batch.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Batches ``x``, ``(x, y)`` or ``(x, y, w)`` with a leading batch dimension.
+
+    Raises
+    ------
+    TypeError
+        If ``sampler`` is not a sampler.
+    ValueError
+        If the weights have the wrong shape or are negative or non-finite, the global
+        batch does not split evenly over the replicas, a partial last batch would be
+        split over replicas, or an epoch or step is out of range.
+
+    Notes
+    -----
+    Per epoch ``e``, the element pipeline is
+    ``from_tensor_slices(plan(e)).map(load).batch(B)`` (``B`` the per-replica batch),
+    so batch ``t`` holds exactly the indices of plan row ``t``; with
+    ``vectorized=True`` the indices are batched first and ``load`` maps whole batches.
+
+    Examples
+    --------
+    >>> import numpy as np, tensorflow as tf
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes(np.array([0] * 6 + [1] * 2))
+    >>> sampler = ft.sampling.Homogeneous(groups, batch_size=4, seed=0)
+    >>> codes = tf.constant(groups.codes)
+    >>> ds = ft.data.to_tf_dataset(sampler, lambda i: (i, tf.gather(codes, i)), epochs=1)
+    >>> [np.bincount(y.numpy(), minlength=2).tolist() for x, y in ds]
+    [[2, 2], [2, 2]]
+    """
+    sampler = check_sampler(sampler)
+    if not callable(load):
+        raise TypeError(f"`load` must be callable; got {type(load).__name__}.")
+    weights = check_sample_weight(sample_weight, len(sampler.groups))
+    if epochs is not None and (isinstance(epochs, bool) or int(epochs) < 0):
+        raise ValueError(f"`epochs` must be a non-negative integer or None; got {epochs!r}.")
+    if int(initial_epoch) < 0:
+        raise ValueError(f"`initial_epoch` must be non-negative; got {initial_epoch}.")
+    steps = sampler.steps_per_epoch
+    if not 0 <= int(initial_step) < steps:
+        raise ValueError(
+            f"`initial_step` must be in [0, steps_per_epoch={steps}); got {initial_step}."
+        )
+    n_replicas, local = _replicas(sampler, input_context)
+    if n_replicas > 1 and _has_partial_batch(sampler):
+        raise ValueError(
+            "The sampler plans a partial last batch, which cannot be split exactly over "
+            f"{n_replicas} replicas. Use Proportional(..., last_batch='drop')."
+        )
+    per_replica = sampler.batch_size // n_replicas
+    weight_of = _weight_fn(weights)
+    first_epoch, first_step = int(initial_epoch), int(initial_step)
+
+    def epoch_indices(epoch: np.int64) -> np.ndarray:
+        e = int(epoch)
+        skip = first_step if e == first_epoch else 0
+        return _local_indices(sampler, e, skip, n_replicas, local).astype(np.int64)
+
+    def load_one(i: tf.Tensor) -> Any:
+        return _assemble(load(i), i, weight_of)
+
+    log = composition_log
+
+    def with_index(fn: Callable[[tf.Tensor], Any]) -> Callable[[tf.Tensor], Any]:
+        return (lambda i: (fn(i), i)) if log is not None else fn
+
+    def record(out: Any, indices: tf.Tensor) -> Any:
+        def _rec(a: np.ndarray) -> np.int64:
+            log.record(a)
+            return np.int64(a.size)
+
+        done = tf.numpy_function(_rec, [indices], tf.int64, stateful=True)
+        with tf.control_dependencies([done]):
+            return tf.nest.map_structure(tf.identity, out)
+
+    def epoch_dataset(epoch: tf.Tensor) -> tf.data.Dataset:
+        idx = tf.numpy_function(epoch_indices, [epoch], tf.int64, stateful=False)
+        idx.set_shape([None])
+        ds = tf.data.Dataset.from_tensor_slices(idx)
+        if vectorized:
+            ds = ds.batch(per_replica).map(
+                with_index(load_one),
+                num_parallel_calls=num_parallel_calls,
+                deterministic=deterministic,
+            )
+        elif deterministic:
+            ds = ds.map(
+                with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
+            ).batch(per_replica)
+        else:
+            # Out-of-order elements would mix batches; parallelise across whole batches.
+            ds = ds.batch(per_replica).interleave(
+                lambda ib: tf.data.Dataset.from_tensor_slices(ib)
+                .map(with_index(load_one))
+                .batch(per_replica),
+                cycle_length=4,
+                num_parallel_calls=num_parallel_calls,
+                deterministic=False,
+            )
+        if log is not None:
+            ds = ds.map(record)
+        return ds
+
+    last = np.iinfo(np.int64).max if epochs is None else first_epoch + int(epochs)
+    ds = tf.data.Dataset.range(first_epoch, last).flat_map(epoch_dataset)
+    if prefetch is True:
+        ds = ds.prefetch(AUTOTUNE)
+    elif prefetch:
+        ds = ds.prefetch(int(prefetch))
+    return ds
+
+
+def from_group_datasets(
+    datasets_by_group: Sequence[tf.data.Dataset] | Mapping[str, tf.data.Dataset],
+    sampler: GroupBatchSampler,
+    *,
+    epochs: int | None = None,
+    initial_epoch: int = 0,
+    repeat: bool = True,
+    prefetch: bool | int = True,
+) -> tf.data.Dataset:
+    """Exact-quota batches from one streaming dataset per group.
+
+    For data that exists only as one stream per group (e.g. TFRecord shards per
+    ethnicity): batch ``t`` takes exactly the sampler's quota ``q_tg`` of consecutive
+    elements from group ``g``'s dataset, through ``tf.data.Dataset.choose_from_datasets``
+    with the choice sequence read off :meth:`GroupBatchSampler.quotas`. The sampler's
+    indices are not used (the streams decide which example comes next); shuffle each
+    stream yourself.
+
+    Parameters
+    ----------
+    datasets_by_group : sequence or mapping of tf.data.Dataset
+        One dataset of single examples per group, in group-code order, or a mapping
+        from group name to dataset (every group with a positive share must be there).
+    sampler : GroupBatchSampler
+        Gives the quotas and the epoch length.
+    epochs : int, optional
+        Number of epochs; default: forever.
+    initial_epoch : int, default 0
+        First epoch (its quotas; the streams themselves start where they are).
+    repeat : bool, default True
+        Repeat each group's dataset, so a small group cycles instead of running out.
+    prefetch : bool or int, default True
+
+    Returns
+    -------
+    tf.data.Dataset
+        Batches of ``sampler.batch_size`` elements.
+
+    Raises
+    ------
+    ValueError
+        If the number of datasets differs from the number of groups, a group with a
+        positive share has no dataset, or the sampler plans a partial last batch.
+
+    Examples
+    --------
+    >>> import numpy as np, tensorflow as tf
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes(np.array([0] * 9 + [1] * 3), ["maj", "min"])
+    >>> sampler = ft.sampling.Homogeneous(groups, batch_size=4)
+    >>> streams = {"maj": tf.data.Dataset.from_tensors("maj"),
+    ...            "min": tf.data.Dataset.from_tensors("min")}
+    >>> ds = ft.data.from_group_datasets(streams, sampler, epochs=1)
+    >>> [b.numpy().tolist() for b in ds][0]
+    [b'maj', b'maj', b'min', b'min']
+    """
+    sampler = check_sampler(sampler)
+    names = sampler.groups.names
+    shares = np.asarray(sampler.quotas(initial_epoch).sum(axis=0) > 0)
+    if isinstance(datasets_by_group, Mapping):
+        unknown = [k for k in datasets_by_group if k not in names]
+        if unknown:
+            raise ValueError(f"Unknown group name(s) {unknown}; the groups are {list(names)}.")
+        missing = [n for n, s in zip(names, shares) if s and n not in datasets_by_group]
+        if missing:
+            raise ValueError(f"No dataset for group(s) {missing}, which the sampler draws.")
+        first = next(iter(datasets_by_group.values()))
+        datasets = [datasets_by_group.get(n, first.take(0)) for n in names]
+    else:
+        datasets = list(datasets_by_group)
+        if len(datasets) != len(names):
+            raise ValueError(
+                f"Got {len(datasets)} datasets for {len(names)} groups; pass one per group "
+                "in code order, or a mapping {name: dataset}."
+            )
+    if _has_partial_batch(sampler):
+        raise ValueError(
+            "The sampler plans a partial last batch; use Proportional(..., "
+            "last_batch='drop') with from_group_datasets."
+        )
+    if repeat:
+        datasets = [d.repeat() for d in datasets]
+    steps = sampler.steps_per_epoch
+    k = len(names)
+
+    def choices(epoch: np.int64) -> np.ndarray:
+        rows = sampler.quotas(int(epoch))
+        return np.repeat(np.tile(np.arange(k, dtype=np.int64), steps), rows.reshape(-1))
+
+    def epoch_choices(epoch: tf.Tensor) -> tf.data.Dataset:
+        c = tf.numpy_function(choices, [epoch], tf.int64, stateful=False)
+        c.set_shape([None])
+        return tf.data.Dataset.from_tensor_slices(c)
+
+    last = np.iinfo(np.int64).max if epochs is None else int(initial_epoch) + int(epochs)
+    choice_ds = tf.data.Dataset.range(int(initial_epoch), last).flat_map(epoch_choices)
+    ds = tf.data.Dataset.choose_from_datasets(
+        datasets, choice_ds, stop_on_empty_dataset=True
+    ).batch(sampler.batch_size)
+    if prefetch is True:
+        ds = ds.prefetch(AUTOTUNE)
+    elif prefetch:
+        ds = ds.prefetch(int(prefetch))
+    return ds

@@ -1,0 +1,697 @@
+"""Group batch samplers: exact per-batch quotas planned on example indices, in NumPy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+
+from fairtrain.groups import Groups
+from fairtrain.sampling.quotas import as_fractions, largest_remainder, quota_table
+
+__all__ = ["GroupBatchSampler", "Homogeneous", "InverseFrequency", "Proportional", "TargetShares"]
+
+PAD = -1
+#: Periodic quota tables up to this many rows are used across epochs (exact carry over
+#: the whole of training); longer periods fall back to one table per epoch.
+_MAX_PERIOD = 1 << 16
+#: Each group's stream draws permutations in blocks of about this many indices.
+_BLOCK = 1 << 16
+_SHARE_TOLERANCE = 1e-6
+
+
+def _check_groups(groups: Any) -> Groups:
+    if not isinstance(groups, Groups):
+        raise TypeError(
+            f"`groups` must be a fairtrain.Groups; got {type(groups).__name__}. Build one "
+            "with Groups.from_columns(...) or Groups.from_codes(...)."
+        )
+    if int(groups.counts.sum()) == 0:
+        raise ValueError("`groups` has no included example; there is nothing to sample.")
+    return groups
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an integer; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}; got {name}={value}.")
+    return int(value)
+
+
+class GroupBatchSampler:
+    """Base of the group batch samplers: quotas per batch plus a draw policy.
+
+    A subclass says which share of every batch each group should get
+    (:meth:`target_shares`); this class turns the shares into exact per-batch quotas and
+    the quotas into example indices. Nothing is read: a plan is a matrix of indices that
+    a data pipeline then loads (:func:`fairtrain.data.to_tf_dataset`,
+    :class:`fairtrain.data.SampledPyDataset`).
+
+    Parameters
+    ----------
+    groups : Groups
+        Group of every example; examples with code ``-1`` are never sampled.
+    batch_size : int
+        Examples per batch (the global batch under ``tf.distribute``).
+    seed : int, default 0
+        Non-negative seed. Same seed, same epoch: same plan, on any machine.
+    steps_per_epoch : int, optional
+        Batches per epoch. Default ``ceil(n / batch_size)`` with ``n`` the number of
+        included examples (the ordinary epoch length).
+
+    Raises
+    ------
+    TypeError
+        If ``groups`` is not a :class:`~fairtrain.Groups` or an integer argument is not
+        an integer.
+    ValueError
+        If ``batch_size`` is smaller than the number of groups with a positive share,
+        a positive share targets an empty group, or ``seed`` is negative.
+
+    Notes
+    -----
+    **Quotas.** With ``s_g`` the target share of group ``g`` and ``B`` the batch size,
+    batch ``t`` holds ``q_tg`` examples of group ``g``, where ``q_tg`` is
+    ``floor(B s_g)`` or ``ceil(B s_g)`` and the running total never drifts a whole
+    example: ``|sum_{u<=t} q_ug - (t + 1) B s_g| < 1`` for every ``t``
+    (largest-remainder rounding with the remainders carried; see
+    :func:`fairtrain.sampling.quota_table`). The carry runs over the whole of training
+    when the shares are simple fractions (denominator of ``B s_g`` at most 65536, e.g.
+    equal shares, ``0.06``, ``1/3``); otherwise each epoch first rounds its totals
+    ``steps_per_epoch * B * s_g`` by largest remainder and the carry restarts at each
+    epoch, so the bound holds within each epoch against those totals.
+    :meth:`targets` gives the exact real-valued counts the bound refers to.
+
+    **Draws.** Group ``g`` owns an endless stream: the concatenation of random
+    permutations of its members, cycle after cycle, each permutation keyed on
+    ``(seed, g, cycle)``. The batches take the stream in order, so within a group the
+    number of times any two examples were drawn since epoch 0 differs by at most one; a
+    group drawn more often than it has examples cycles through fresh permutations, and
+    a group drawn less often continues its permutation in the next epoch instead of
+    starting over. Epoch ``e`` starts at stream offset ``sum_{u < e S} q_ug``, a closed
+    form, so planning epoch ``e`` never plans epochs ``0..e-1``.
+
+    **Layout.** Within a batch the examples are ordered by group code (a mean loss does
+    not depend on the order). Splitting a batch with stride ``R`` (``plan[:, r::R]``)
+    gives replica ``r`` of ``R`` ``floor(q_tg / R)`` or ``ceil(q_tg / R)`` examples of
+    every group, which is how the ``tf.distribute`` adapter shares each quota.
+    """
+
+    #: Whether every group with a positive share needs a place in every batch.
+    _every_batch_needs_each_group = True
+
+    def __init__(
+        self,
+        groups: Groups,
+        *,
+        batch_size: int,
+        seed: int = 0,
+        steps_per_epoch: int | None = None,
+    ) -> None:
+        self.groups = groups
+        self.batch_size = batch_size
+        self.seed = seed
+        self._steps_per_epoch_arg = steps_per_epoch
+        self._validate()
+        self._position = (0, 0)
+        self._schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._plan_cache: tuple[int, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ subclass API
+    def target_shares(self) -> np.ndarray:
+        """Target share of every group in a batch, shape (n_groups,), summing to 1."""
+        raise NotImplementedError
+
+    def _exact_shares(self) -> list[Fraction]:
+        return as_fractions(self.target_shares())
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments; ``from_config(get_config())`` is an equal sampler.
+
+        The ``groups`` entry is the :class:`~fairtrain.Groups` object itself; save it
+        with your data (its codes are the per-example group labels).
+        """
+        config: dict[str, Any] = {
+            "groups": self.groups,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+        }
+        if self._steps_per_epoch_arg is not None:
+            config["steps_per_epoch"] = self._steps_per_epoch_arg
+        return config
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GroupBatchSampler:
+        """A sampler from :meth:`get_config`'s output: ``cls(**config)``."""
+        return cls(**config)
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        _check_groups(self.groups)
+        _check_int("batch_size", self.batch_size, 1)
+        _check_int("seed", self.seed, 0)
+        if self._steps_per_epoch_arg is not None:
+            _check_int("steps_per_epoch", self._steps_per_epoch_arg, 1)
+        shares = np.asarray(self.target_shares(), dtype=float)
+        counts = self.groups.counts
+        empty = (shares > 0) & (counts == 0)
+        if empty.any():
+            names = [self.groups.names[g] for g in np.flatnonzero(empty)]
+            raise ValueError(
+                f"The target gives a positive share to group(s) with no examples: {names}. "
+                "Give them share 0 or drop them from the groups."
+            )
+        needed = int(np.count_nonzero(shares > 0))
+        if self._every_batch_needs_each_group and self.batch_size < needed:
+            raise ValueError(
+                f"`batch_size` must be at least the number of groups with a positive "
+                f"share ({needed}); got batch_size={self.batch_size}. Increase batch_size "
+                "or drop a group from the target."
+            )
+
+    # ------------------------------------------------------------------ schedule
+    @property
+    def n_examples(self) -> int:
+        """Number of included (samplable) examples."""
+        return int(self.groups.counts.sum())
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Batches per epoch (the number of rows of :meth:`plan`)."""
+        if self._steps_per_epoch_arg is not None:
+            return int(self._steps_per_epoch_arg)
+        return math.ceil(self.n_examples / self.batch_size)
+
+    def _build_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        """(quota table of P rows, exact targets of the same shape); row u mod P."""
+        b = self.batch_size
+        steps = self.steps_per_epoch
+        fractions = self._exact_shares()
+        den = 1
+        for f in fractions:
+            den = math.lcm(den, (f * b).denominator)
+        numerators = [int(f * b * den) for f in fractions]
+        if den <= max(steps, _MAX_PERIOD):
+            table = quota_table(numerators, den, den)
+            targets = np.broadcast_to(np.asarray(numerators, float) / den, table.shape)
+            return table, np.ascontiguousarray(targets)
+        # Long period: round the epoch's totals, then spread them over its batches.
+        totals = largest_remainder([a * steps for a in numerators], den, b * steps)
+        table = quota_table(totals.tolist(), steps, steps)
+        targets = np.broadcast_to(totals / steps, table.shape)
+        return table, np.ascontiguousarray(targets)
+
+    def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._schedule is None:
+            table, targets = self._build_schedule()
+            cum = np.zeros((table.shape[0] + 1, table.shape[1]), dtype=np.int64)
+            np.cumsum(table, axis=0, out=cum[1:])
+            self._schedule = (table, targets, cum)
+        return self._schedule
+
+    def _drawn_before(self, step: int) -> np.ndarray:
+        """Draws of every group in global steps ``[0, step)``, shape (n_groups,)."""
+        table, _, cum = self._schedule_arrays()
+        period = table.shape[0]
+        return (step // period) * cum[-1] + cum[step % period]
+
+    def _rows(self, epoch: int) -> np.ndarray:
+        table, _, _ = self._schedule_arrays()
+        steps, period = self.steps_per_epoch, table.shape[0]
+        if period == steps:
+            return table
+        return table[(epoch * steps + np.arange(steps)) % period]
+
+    def quotas(self, epoch: int) -> np.ndarray:
+        """Examples of every group in every batch of ``epoch``.
+
+        Returns
+        -------
+        ndarray of int64, shape (steps_per_epoch, n_groups)
+        """
+        epoch = _check_int("epoch", epoch, 0)
+        return self._rows(epoch).copy()
+
+    def targets(self, epoch: int) -> np.ndarray:
+        """Exact real-valued counts the quotas of ``epoch`` round, same shape as quotas.
+
+        ``|quotas - targets| < 1`` elementwise, and the cumulative sums from epoch 0 on
+        differ by less than one (see the class Notes).
+        """
+        epoch = _check_int("epoch", epoch, 0)
+        table, targets, _ = self._schedule_arrays()
+        steps, period = self.steps_per_epoch, table.shape[0]
+        if period == steps:
+            return targets.copy()
+        return targets[(epoch * steps + np.arange(steps)) % period]
+
+    # ------------------------------------------------------------------ draws
+    def _stream(self, g: int, start: int, count: int) -> np.ndarray:
+        """Positions ``[start, start + count)`` of group ``g``'s stream (member indices)."""
+        members = self.groups.members()[g]
+        n = members.size
+        if count == 0:
+            return np.empty(0, dtype=np.int64)
+        if n == 1:
+            return np.full(count, members[0], dtype=np.int64)
+        per_block = max(1, _BLOCK // n)
+        first, last = start // n, (start + count - 1) // n
+        parts = []
+        for block in range(first // per_block, last // per_block + 1):
+            rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
+            if per_block == 1:
+                perms = rng.permutation(n)[None, :]
+            else:
+                perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
+            lo = max(first, block * per_block) - block * per_block
+            hi = min(last, (block + 1) * per_block - 1) - block * per_block
+            parts.append(perms[lo : hi + 1].reshape(-1))
+        local = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        offset = start - first * n
+        return members[local[offset : offset + count]]
+
+    def plan(self, epoch: int) -> np.ndarray:
+        """The example indices of every batch of ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            Non-negative epoch number; any epoch can be planned first.
+
+        Returns
+        -------
+        ndarray of int64, shape (steps_per_epoch, batch_size)
+            Row ``t`` is batch ``t``, ordered by group code. A batch shorter than
+            ``batch_size`` (only :class:`Proportional` with ``last_batch="partial"``)
+            is padded at its end with ``-1``. The array is read-only (the last plan is
+            cached); copy it to modify it.
+        """
+        epoch = _check_int("epoch", epoch, 0)
+        if self._plan_cache is not None and self._plan_cache[0] == epoch:
+            return self._plan_cache[1]
+        steps, b = self.steps_per_epoch, self.batch_size
+        rows = self._rows(epoch)
+        first = self._drawn_before(epoch * steps)
+        sizes = rows.sum(axis=1)
+        full = bool(np.all(sizes == b))
+        out = np.empty((steps, b), dtype=np.int64) if full else np.full((steps, b), PAD)
+        flat = out.reshape(-1)
+        row_start = np.arange(steps, dtype=np.int64) * b
+        offsets = np.cumsum(rows, axis=1) - rows  # first column of each group in a row
+        for g in range(rows.shape[1]):
+            q = rows[:, g]
+            drawn = int(q.sum())
+            if drawn == 0:
+                continue
+            idx = self._stream(g, int(first[g]), drawn)
+            if full and q.min() == q.max() and offsets[:, g].min() == offsets[:, g].max():
+                col = int(offsets[0, g])
+                out[:, col : col + int(q[0])] = idx.reshape(steps, int(q[0]))
+                continue
+            # Position of the j-th draw: its row's start + the group's offset in that
+            # row + its rank among the group's draws in that row.
+            before = np.cumsum(q) - q
+            flat[np.repeat(row_start + offsets[:, g] - before, q) + np.arange(drawn)] = idx
+        out.setflags(write=False)
+        self._plan_cache = (epoch, out)
+        return out
+
+    def batch(self, epoch: int, step: int) -> np.ndarray:
+        """The indices of one batch, shape (q,), without padding."""
+        steps = self.steps_per_epoch
+        if not 0 <= step < steps:
+            raise ValueError(f"`step` must be in [0, {steps}); got step={step}.")
+        row = self.plan(epoch)[step]
+        return row[row != PAD]
+
+    # ------------------------------------------------------------------ position
+    def get_state(self) -> dict[str, int]:
+        """The position: the epoch and step of the next batch :meth:`next_batch` gives."""
+        return {"epoch": self._position[0], "step": self._position[1]}
+
+    def set_state(self, state: Mapping[str, int]) -> None:
+        """Move to a position returned by :meth:`get_state`.
+
+        Raises
+        ------
+        ValueError
+            If the epoch is negative or the step is outside ``[0, steps_per_epoch)``.
+        """
+        epoch = _check_int("epoch", state["epoch"], 0)
+        step = _check_int("step", state["step"], 0)
+        if step >= self.steps_per_epoch:
+            raise ValueError(
+                f"`step` must be below steps_per_epoch ({self.steps_per_epoch}); got {step}."
+            )
+        self._position = (epoch, step)
+
+    def next_batch(self) -> np.ndarray:
+        """The batch at the current position, then advance by one step.
+
+        Returns
+        -------
+        ndarray of int64, shape (q,)
+            The batch's indices (``q == batch_size`` except for a partial last batch).
+        """
+        epoch, step = self._position
+        out = self.batch(epoch, step)
+        step += 1
+        self._position = (epoch + 1, 0) if step == self.steps_per_epoch else (epoch, step)
+        return out
+
+    def __iter__(self):
+        """Batches from the current position to the end of its epoch."""
+        epoch = self._position[0]
+        while self._position[0] == epoch:
+            yield self.next_batch()
+
+    def __len__(self) -> int:
+        return self.steps_per_epoch
+
+    def __repr__(self) -> str:
+        args = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_config().items() if k != "groups"
+        )
+        return f"{type(self).__name__}(<{self.groups.n_groups} groups>, {args})"
+
+
+class Proportional(GroupBatchSampler):
+    """Batches that keep the population shares; every example once per epoch.
+
+    Parameters
+    ----------
+    groups : Groups
+        Group of every example; examples with code ``-1`` are never sampled.
+    batch_size : int
+        Examples per batch.
+    seed : int, default 0
+        Non-negative seed.
+    last_batch : {"partial", "drop"}, default "partial"
+        With ``n`` included examples, ``n % batch_size`` of them do not fill a batch.
+        ``"partial"``: they form a shorter last batch (padded with ``-1`` in
+        :meth:`plan`), so the epoch has ``ceil(n / batch_size)`` steps and visits every
+        example exactly once. ``"drop"``: the epoch has ``floor(n / batch_size)`` full
+        steps; each group's leftover examples come first in the next epoch (its stream
+        continues), so none is starved.
+
+    Notes
+    -----
+    Shares ``s_g = n_g / n``; full batches hold ``floor`` or ``ceil`` of
+    ``batch_size * n_g / n`` of each group with cumulative drift below one; the partial
+    last batch holds the rest, ``n_g - sum`` of the full batches' quotas, which is
+    within one of ``(n % batch_size) * n_g / n``. Each epoch is one fresh permutation
+    of every group.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes([0] * 6 + [1] * 3)
+    >>> sampler = ft.sampling.Proportional(groups, batch_size=4, seed=0)
+    >>> sampler.steps_per_epoch
+    3
+    >>> sampler.quotas(0).tolist()
+    [[3, 1], [3, 1], [0, 1]]
+    >>> plan = sampler.plan(0)
+    >>> sorted(plan[plan >= 0].tolist())
+    [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    """
+
+    _every_batch_needs_each_group = False
+
+    def __init__(
+        self,
+        groups: Groups,
+        *,
+        batch_size: int,
+        seed: int = 0,
+        last_batch: Literal["partial", "drop"] = "partial",
+    ) -> None:
+        if last_batch not in ("partial", "drop"):
+            raise ValueError(
+                f'`last_batch` must be "partial" or "drop"; got last_batch={last_batch!r}.'
+            )
+        self.last_batch = last_batch
+        super().__init__(groups, batch_size=batch_size, seed=seed)
+        if last_batch == "drop" and self.n_examples < batch_size:
+            raise ValueError(
+                f'last_batch="drop" needs at least one full batch; there are '
+                f"{self.n_examples} examples and batch_size={batch_size}. Use "
+                'last_batch="partial" or a smaller batch_size.'
+            )
+
+    def target_shares(self) -> np.ndarray:
+        """Population shares ``n_g / n``, shape (n_groups,)."""
+        return self.groups.shares
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (see :meth:`GroupBatchSampler.get_config`)."""
+        return {**super().get_config(), "last_batch": self.last_batch}
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """``ceil(n / batch_size)`` ("partial") or ``floor(n / batch_size)`` ("drop")."""
+        n, b = self.n_examples, self.batch_size
+        return n // b if self.last_batch == "drop" else math.ceil(n / b)
+
+    def _build_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        n, b = self.n_examples, self.batch_size
+        counts = [int(c) for c in self.groups.counts]
+        full = n // b
+        table = quota_table([b * c for c in counts], n, full)
+        targets = np.broadcast_to(np.asarray(counts, float) * b / n, table.shape)
+        if self.last_batch == "partial" and n % b:
+            rest = np.asarray(counts, dtype=np.int64) - table.sum(axis=0)
+            table = np.vstack([table, rest[None, :]])
+            last = np.asarray(counts, float) * (n % b) / n
+            targets = np.vstack([targets, last[None, :]])
+        return table, np.ascontiguousarray(targets)
+
+
+class Homogeneous(GroupBatchSampler):
+    """Batches with the same number of examples of every group (registered as ``balanced`` too).
+
+    Every non-empty group gets share ``1 / k`` (``k`` non-empty groups): with the
+    6/8/80/6 VGGFace2 shares and ``batch_size=64``, every batch holds 16 examples of
+    each group. Epochs keep the ordinary length ``ceil(n / batch_size)`` unless
+    ``steps_per_epoch`` says otherwise; minority groups cycle through fresh
+    permutations of themselves, the majority continues its permutation across epochs.
+
+    Parameters
+    ----------
+    groups : Groups
+        Group of every example; examples with code ``-1`` are never sampled. Empty
+        groups get share 0.
+    batch_size : int
+        Examples per batch; at least the number of non-empty groups.
+    seed : int, default 0
+        Non-negative seed.
+    steps_per_epoch : int, optional
+        Default ``ceil(n / batch_size)``.
+
+    Notes
+    -----
+    ``s_g = 1 / k`` for the ``k`` non-empty groups; the quotas are ``floor(B / k)`` or
+    ``ceil(B / k)`` and the ``B mod k`` extra places go round robin, carried over epochs.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes([0] * 8 + [1] * 2 + [2] * 2)
+    >>> sampler = ft.sampling.Homogeneous(groups, batch_size=4, seed=0)
+    >>> sampler.quotas(0).tolist()
+    [[2, 1, 1], [1, 2, 1], [1, 1, 2]]
+    """
+
+    def target_shares(self) -> np.ndarray:
+        """``1 / k`` for each of the ``k`` non-empty groups, 0 for empty ones."""
+        present = self.groups.counts > 0
+        return present / present.sum()
+
+    def _exact_shares(self) -> list[Fraction]:
+        present = self.groups.counts > 0
+        k = int(present.sum())
+        return [Fraction(1, k) if p else Fraction(0) for p in present]
+
+
+class InverseFrequency(GroupBatchSampler):
+    """Batches where a group's share is proportional to ``n_g ** -power``.
+
+    ``p = 1`` makes shares inversely proportional to group size, ``p = 0.5`` is the
+    usual square-root compromise, ``p = 0`` gives :class:`Homogeneous`'s equal shares
+    and ``p = -1`` :class:`Proportional`'s population shares (drawn from endless
+    streams, not once per example per epoch).
+
+    Parameters
+    ----------
+    groups : Groups
+        Group of every example; empty groups get share 0.
+    batch_size : int
+        Examples per batch; at least the number of non-empty groups.
+    seed : int, default 0
+        Non-negative seed.
+    power : float, default 1.0
+        Finite exponent ``p``.
+    steps_per_epoch : int, optional
+        Default ``ceil(n / batch_size)``.
+
+    Raises
+    ------
+    ValueError
+        If ``power`` is not a finite number (in addition to the base class's errors).
+
+    Notes
+    -----
+    ``s_g = n_g ** -power / sum_{h: n_h > 0} n_h ** -power`` for ``n_g > 0``, else 0.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes([0] * 30 + [1] * 10)
+    >>> ft.sampling.InverseFrequency(groups, batch_size=8, power=1.0).target_shares()
+    array([0.25, 0.75])
+    """
+
+    def __init__(
+        self,
+        groups: Groups,
+        *,
+        batch_size: int,
+        seed: int = 0,
+        power: float = 1.0,
+        steps_per_epoch: int | None = None,
+    ) -> None:
+        if isinstance(power, bool) or not isinstance(power, (int, float, np.number)):
+            raise TypeError(f"`power` must be a real number; got {power!r}.")
+        if not math.isfinite(float(power)):
+            raise ValueError(
+                f"`power` must be finite; got power={power}. Use 1.0 for inverse "
+                "frequency, 0.5 for its square root, 0.0 for equal shares."
+            )
+        self.power = float(power)
+        super().__init__(
+            groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
+        )
+
+    def target_shares(self) -> np.ndarray:
+        """``n_g ** -power`` normalised over the non-empty groups, shape (n_groups,)."""
+        counts = self.groups.counts.astype(float)
+        present = counts > 0
+        logw = np.where(present, -self.power * np.log(np.where(present, counts, 1.0)), -np.inf)
+        w = np.exp(logw - logw[present].max())
+        return w / w.sum()
+
+    def _exact_shares(self) -> list[Fraction]:
+        if self.power in (0.0, 1.0):  # rational: exact fractions of the counts
+            counts = [int(c) for c in self.groups.counts]
+            w = [
+                Fraction(0) if c == 0 else (Fraction(1, c) if self.power == 1.0 else Fraction(1))
+                for c in counts
+            ]
+            total = sum(w)
+            return [x / total for x in w]
+        return super()._exact_shares()
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (see :meth:`GroupBatchSampler.get_config`)."""
+        return {**super().get_config(), "power": self.power}
+
+
+class TargetShares(GroupBatchSampler):
+    """Batches with any given share per group.
+
+    Parameters
+    ----------
+    groups : Groups
+        Group of every example.
+    shares : sequence of float, length n_groups, or mapping of group name to float
+        Non-negative target shares summing to 1 (within 1e-6; they are then
+        normalised). A mapping may leave groups out; they get share 0.
+    batch_size : int
+        Examples per batch; at least the number of groups with a positive share.
+    seed : int, default 0
+        Non-negative seed.
+    steps_per_epoch : int, optional
+        Default ``ceil(n / batch_size)``.
+
+    Raises
+    ------
+    ValueError
+        If a share is negative or not finite, the shares do not sum to 1, their number
+        differs from the number of groups, a name is unknown, or a positive share
+        targets an empty group.
+
+    Notes
+    -----
+    Quotas round ``batch_size * s_g`` as described in :class:`GroupBatchSampler`.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes([0] * 10 + [1] * 10 + [2] * 10)
+    >>> sampler = ft.sampling.TargetShares(groups, shares=[0.5, 0.25, 0.25], batch_size=6)
+    >>> sampler.quotas(0)[:2].tolist()
+    [[3, 2, 1], [3, 1, 2]]
+    """
+
+    def __init__(
+        self,
+        groups: Groups,
+        *,
+        shares: Sequence[float] | Mapping[str, float],
+        batch_size: int,
+        seed: int = 0,
+        steps_per_epoch: int | None = None,
+    ) -> None:
+        self.shares = shares
+        self._shares = self._check_shares(_check_groups(groups), shares)
+        super().__init__(
+            groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
+        )
+
+    @staticmethod
+    def _check_shares(groups: Groups, shares: Any) -> np.ndarray:
+        if isinstance(shares, Mapping):
+            unknown = [name for name in shares if name not in groups.names]
+            if unknown:
+                raise ValueError(
+                    f"`shares` names unknown group(s) {unknown}; the groups are "
+                    f"{list(groups.names)}."
+                )
+            values = np.array([float(shares.get(name, 0.0)) for name in groups.names])
+        else:
+            values = np.asarray(shares, dtype=float)
+            if values.ndim != 1 or values.size != groups.n_groups:
+                raise ValueError(
+                    f"`shares` must hold one share per group ({groups.n_groups}); got "
+                    f"shape {values.shape}. Pass a mapping {{name: share}} to leave "
+                    "groups out."
+                )
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"`shares` must be finite; got {values.tolist()}.")
+        if np.any(values < 0):
+            raise ValueError(f"`shares` must be non-negative; got {values.tolist()}.")
+        total = values.sum()
+        if abs(total - 1.0) > _SHARE_TOLERANCE:
+            raise ValueError(
+                f"`shares` must sum to 1 (within {_SHARE_TOLERANCE:g}); they sum to "
+                f"{total:.9g}. Divide them by their sum if they are relative weights."
+            )
+        return values / total
+
+    def target_shares(self) -> np.ndarray:
+        """The given shares, normalised to sum to 1, shape (n_groups,)."""
+        return self._shares.copy()
+
+    def _exact_shares(self) -> list[Fraction]:
+        fractions = as_fractions(self._shares)
+        total = sum(fractions)
+        return [f / total for f in fractions]
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (see :meth:`GroupBatchSampler.get_config`)."""
+        shares = dict(self.shares) if isinstance(self.shares, Mapping) else list(self.shares)
+        return {**super().get_config(), "shares": shares}
