@@ -55,10 +55,12 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     Notes
     -----
-    ``lr(step) = initial · factor ** floor(step / (every · steps_per_epoch))``: the same
-    value, computed the same way, as Keras'
-    ``ExponentialDecay(initial, decay_steps=every * steps_per_epoch,
-    decay_rate=factor, staircase=True)``. The optimizer's step counter restarts with
+    ``lr(step) = initial · factor ** (step // (every · steps_per_epoch))``: the value of
+    Keras' ``ExponentialDecay(initial, decay_steps=every * steps_per_epoch,
+    decay_rate=factor, staircase=True)``. The exponent is an integer division, so the
+    step happens exactly at the epoch boundary on every backend (Keras' float32
+    ``floor(step / decay_steps)`` can, under JAX, give 0 for ``41 / 41`` in a batch of
+    steps). The optimizer's step counter restarts with
     a new optimizer, so after recompiling (a new stage) or on ``fit(initial_epoch=k)``
     with a fresh optimizer, use :class:`StepDecayCallback`, which is keyed to the
     global epoch.
@@ -109,9 +111,10 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
             )
         initial = ops.convert_to_tensor(self.initial)
         dtype = initial.dtype
-        decay_steps = ops.cast(self.every * self.steps_per_epoch, dtype)
-        p = ops.floor(ops.cast(step, dtype) / decay_steps)
-        return ops.multiply(initial, ops.power(ops.cast(self.factor, dtype), p))
+        # Integer division: a float32 step / decay_steps can land just below an integer
+        # (XLA divides by multiplying with the reciprocal) and delay the step.
+        p = ops.floor_divide(ops.cast(step, "int32"), self.every * self.steps_per_epoch)
+        return ops.multiply(initial, ops.power(ops.cast(self.factor, dtype), ops.cast(p, dtype)))
 
     def at_epoch(self, epoch: int) -> float:
         """Return ``initial · factor ** (epoch // every)``, the rate during ``epoch``.
