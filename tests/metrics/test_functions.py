@@ -1,0 +1,112 @@
+"""Built-in metrics: agreement with scikit-learn, conversions, and clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from fairtrain import registry
+from fairtrain.metrics import functions as F
+
+BUILTINS = ["mae", "mse", "accuracy", "error_rate", "recall", "precision", "selection_rate",
+            "true_positive_rate", "false_positive_rate"]
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtins_are_found_through_their_entry_points(name):
+    func = registry.get("metrics", name)
+    assert func is getattr(F, name)
+    assert registry.available("metrics")[name] == "fairtrain"
+    assert isinstance(func.greater_is_better, bool)
+    assert func.kind in ("regression", "classification")
+
+
+labels = st.lists(st.integers(0, 3), min_size=1, max_size=60)
+
+
+@given(st.data())
+def test_classification_metrics_agree_with_sklearn(data):
+    n = data.draw(st.integers(1, 60))
+    yt = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    yp = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    w = np.array(data.draw(st.lists(st.floats(0.1, 5), min_size=n, max_size=n)))
+    assert F.accuracy(yt, yp, sample_weight=w) == pytest.approx(
+        skm.accuracy_score(yt, yp, sample_weight=w))
+    assert F.error_rate(yt, yp) == pytest.approx(1 - skm.accuracy_score(yt, yp))
+    present = np.unique(yt)
+    assert F.recall(yt, yp, sample_weight=w) == pytest.approx(
+        skm.recall_score(yt, yp, labels=present, average="macro", sample_weight=w,
+                         zero_division=0))
+    predicted = np.unique(yp)
+    assert F.precision(yt, yp) == pytest.approx(
+        skm.precision_score(yt, yp, labels=predicted, average="macro", zero_division=0))
+    if (yt == 1).any():
+        assert F.true_positive_rate(yt, yp) == pytest.approx(
+            skm.recall_score(yt == 1, yp == 1))
+        assert F.recall(yt, yp, average="binary") == F.true_positive_rate(yt, yp)
+    else:
+        assert math.isnan(F.true_positive_rate(yt, yp))
+    if (yt != 1).any():
+        negatives = yt != 1
+        assert F.false_positive_rate(yt, yp) == pytest.approx(np.mean(yp[negatives] == 1))
+    assert F.selection_rate(yt, yp) == pytest.approx(np.mean(yp == 1))
+
+
+@given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1,
+                max_size=50))
+def test_regression_metrics_agree_with_sklearn(pairs):
+    yt, yp = np.array(pairs).T
+    assert F.mae(yt, yp) == pytest.approx(skm.mean_absolute_error(yt, yp), abs=1e-9)
+    assert F.mse(yt, yp) == pytest.approx(skm.mean_squared_error(yt, yp), rel=1e-9, abs=1e-6)
+
+
+def test_recall_per_class_and_precision_per_class():
+    yt, yp = [0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 3]
+    per_class = F.recall(yt, yp, average=None)
+    assert list(per_class) == [0, 1, 2, 3]
+    assert [per_class[c] for c in (0, 1, 2)] == [0.5, 2 / 3, 0.0]
+    assert math.isnan(per_class[3])  # never a true class: undefined, not 0
+    assert F.precision(yt, yp, average=None)[3] == 0.0
+    assert math.isnan(F.precision(yt, yp, average=None)[2])
+
+
+def test_scores_and_probabilities_are_read_as_labels():
+    assert F.accuracy([0, 1, 2], np.eye(3)[[0, 1, 1]]) == pytest.approx(2 / 3)
+    assert F.accuracy(np.eye(3)[[0, 1, 2]], [0, 1, 2]) == 1.0
+    assert F.accuracy([0, 1, 1], [[0.2], [0.7], [0.4]]) == pytest.approx(2 / 3)
+    assert F.mae([[1.0], [2.0]], [1.5, 2.5]) == 0.5
+    assert F.accuracy(["a", "b"], ["a", "a"]) == 0.5
+    assert F.true_positive_rate(["no", "yes"], ["yes", "yes"], pos_label="yes") == 1.0
+
+
+def test_weights_of_zero_give_nan_not_zero():
+    assert math.isnan(F.mae([1.0, 2.0], [2.0, 2.0], sample_weight=[0, 0]))
+    assert math.isnan(F.false_positive_rate([1, 1], [1, 0]))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: F.mae([1, 2, 3], [1, 2]), ValueError, "y_true=3, y_pred=2"),
+        (lambda: F.mae([1, np.nan], [1, 2]), ValueError, "NaN"),
+        (lambda: F.mae([], []), ValueError, "empty"),
+        (lambda: F.accuracy([0, 1], [0.2, 1.7]), ValueError, "outside"),
+        (lambda: F.mae([1, 2], [1, 2], sample_weight=[1, -1]), ValueError, "non-negative"),
+        (lambda: F.mae([1, 2], [1, 2], sample_weight=[1]), ValueError, "one weight"),
+        (lambda: F.recall([0, 1], [0, 1], average="micro"), ValueError, "'macro' or"),
+        (lambda: F.accuracy(["a", "b"], [0, 1]), TypeError, "one kind"),
+        (lambda: F.true_positive_rate(["a", "b"], ["a", "b"]), TypeError, "pos_label"),
+        (lambda: F.accuracy([None, "a"], ["a", "a"]), ValueError, "missing"),
+        (lambda: F.mae(["a"], ["b"]), TypeError, "numeric"),
+    ],
+    ids=["lengths", "nan", "empty", "not-probabilities", "negative-weight", "weight-length",
+         "average", "mixed-labels", "pos-label-type", "none-label", "string-regression"],
+)
+def test_bad_inputs_raise_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

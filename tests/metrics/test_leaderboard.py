@@ -1,0 +1,71 @@
+"""leaderboard_rank: the challenge's rule, checked against scipy's rankdata."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.stats import rankdata
+
+from fairtrain.metrics import leaderboard_rank
+
+tables = hnp.arrays(
+    np.float64,
+    st.tuples(st.integers(1, 12), st.integers(1, 6)),
+    # few distinct values, so ties are common
+    elements=st.sampled_from([0.0, 0.5, 1.0, 2.5, 3.0, 7.25]),
+)
+
+
+def test_worked_example_mean_rank():
+    # REFERENCE.md: ranks 3, 6, 1, 2, 1 over the five scores give 2.6
+    entry = [0.3, 0.6, 0.1, 0.2, 0.1]
+    others = [[0.1, 0.1, 0.2, 0.1, 0.2], [0.2, 0.2, 0.3, 0.3, 0.3], [0.4, 0.3, 0.4, 0.4, 0.4],
+              [0.5, 0.4, 0.5, 0.5, 0.5], [0.6, 0.5, 0.6, 0.6, 0.6]]
+    table = np.array([entry, *others])
+    ranks = np.column_stack([rankdata(table[:, j], method="min") for j in range(5)])
+    assert ranks[0].tolist() == [3, 6, 1, 2, 1]
+    assert leaderboard_rank(table)[0] == pytest.approx(2.6)
+
+
+@given(tables)
+def test_equals_the_mean_of_scipy_min_ranks(table):
+    expected = np.mean(
+        [rankdata(table[:, j], method="min") for j in range(table.shape[1])], axis=0
+    )
+    np.testing.assert_allclose(leaderboard_rank(table), expected)
+
+
+@given(tables, st.data())
+def test_higher_is_better_columns_rank_the_negated_column(table, data):
+    flags = data.draw(st.lists(st.booleans(), min_size=table.shape[1], max_size=table.shape[1]))
+    oriented = np.where(flags, table, -table)
+    expected = np.mean(
+        [rankdata(oriented[:, j], method="min") for j in range(table.shape[1])], axis=0
+    )
+    np.testing.assert_allclose(leaderboard_rank(table, lower_is_better=flags), expected)
+
+
+def test_mapping_and_dataframe_give_the_same_ranks():
+    pd = pytest.importorskip("pandas")
+    cols = {"mae": [9.0, 8.0, 9.0], "accuracy": [0.7, 0.9, 0.8]}
+    expected = leaderboard_rank(np.column_stack(list(cols.values())),
+                                lower_is_better=[True, False])
+    assert expected.tolist() == [2.5, 1.0, 2.0]
+    np.testing.assert_array_equal(leaderboard_rank(cols, lower_is_better=[True, False]), expected)
+    np.testing.assert_array_equal(
+        leaderboard_rank(pd.DataFrame(cols), lower_is_better=[True, False]), expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "kwargs", "match"),
+    [([1.0, 2.0], {}, "2-D"), ([[1.0, np.nan]], {}, "NaN"),
+     ([[1.0, 2.0]], {"lower_is_better": [True]}, "one value per score")],
+    ids=["1d", "nan", "flags-length"],
+)
+def test_rejects_bad_tables(table, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        leaderboard_rank(table, **kwargs)
