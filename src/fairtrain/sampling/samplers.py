@@ -17,9 +17,9 @@ __all__ = ["GroupBatchSampler", "Homogeneous", "InverseFrequency", "Proportional
 PAD = -1
 #: Periodic quota tables up to this many rows are used across epochs (exact carry over
 #: the whole of training); longer periods fall back to one table per epoch.
-_MAX_PERIOD = 1 << 16
+_MAX_PERIOD = 1 << 10
 #: Each group's stream draws permutations in blocks of about this many indices.
-_BLOCK = 1 << 16
+_BLOCK = 1 << 12
 _SHARE_TOLERANCE = 1e-6
 
 
@@ -80,8 +80,8 @@ class GroupBatchSampler:
     example: ``|sum_{u<=t} q_ug - (t + 1) B s_g| < 1`` for every ``t``
     (largest-remainder rounding with the remainders carried; see
     :func:`fairtrain.sampling.quota_table`). The carry runs over the whole of training
-    when the shares are simple fractions (denominator of ``B s_g`` at most 65536, e.g.
-    equal shares, ``0.06``, ``1/3``); otherwise each epoch first rounds its totals
+    when the shares are simple fractions (denominator of ``B s_g`` at most
+    ``max(1024, steps_per_epoch)``, e.g. equal shares, ``0.06``, ``1/3``); otherwise each epoch first rounds its totals
     ``steps_per_epoch * B * s_g`` by largest remainder and the carry restarts at each
     epoch, so the bound holds within each epoch against those totals.
     :meth:`targets` gives the exact real-valued counts the bound refers to.
@@ -127,7 +127,9 @@ class GroupBatchSampler:
         raise NotImplementedError
 
     def _exact_shares(self) -> list[Fraction]:
-        return as_fractions(self.target_shares())
+        fractions = as_fractions(self.target_shares())
+        total = sum(fractions)
+        return [f / total for f in fractions]
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments; ``from_config(get_config())`` is an equal sampler.
@@ -396,7 +398,8 @@ class Proportional(GroupBatchSampler):
         :meth:`plan`), so the epoch has ``ceil(n / batch_size)`` steps and visits every
         example exactly once. ``"drop"``: the epoch has ``floor(n / batch_size)`` full
         steps; each group's leftover examples come first in the next epoch (its stream
-        continues), so none is starved.
+        continues), so none is starved, and the quotas carry over epochs as described
+        in :class:`GroupBatchSampler`.
 
     Notes
     -----
@@ -457,7 +460,13 @@ class Proportional(GroupBatchSampler):
         n, b = self.n_examples, self.batch_size
         return n // b if self.last_batch == "drop" else math.ceil(n / b)
 
+    def _exact_shares(self) -> list[Fraction]:
+        n = self.n_examples
+        return [Fraction(int(c), n) for c in self.groups.counts]
+
     def _build_schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.last_batch == "drop":  # endless streams: carry over epochs as usual
+            return super()._build_schedule()
         n, b = self.n_examples, self.batch_size
         counts = [int(c) for c in self.groups.counts]
         full = n // b
@@ -685,11 +694,6 @@ class TargetShares(GroupBatchSampler):
     def target_shares(self) -> np.ndarray:
         """The given shares, normalised to sum to 1, shape (n_groups,)."""
         return self._shares.copy()
-
-    def _exact_shares(self) -> list[Fraction]:
-        fractions = as_fractions(self._shares)
-        total = sum(fractions)
-        return [f / total for f in fractions]
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (see :meth:`GroupBatchSampler.get_config`)."""

@@ -1,0 +1,244 @@
+"""`check_sampler`: the conformance checks every fairtrain sampler passes, for plugin authors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from fairtrain.groups import Groups
+
+__all__ = ["check_sampler", "default_check_groups"]
+
+_PAD = -1
+_TOL = 1e-9
+
+
+def default_check_groups() -> list[Groups]:
+    """The groups :func:`check_sampler` builds a sampler class on by default.
+
+    Imbalanced sizes with a single-example group, a tiny two-group case, and groups
+    with excluded examples (code ``-1``) and an empty group.
+    """
+    rng = np.random.default_rng(12345)
+    imbalanced = np.repeat(np.arange(4), [6, 8, 80, 6])
+    rng.shuffle(imbalanced)
+    single = np.repeat(np.arange(3), [1, 13, 4])
+    rng.shuffle(single)
+    with_excluded = np.array([0, -1, 1, 0, -1, 0, 1, 0, 0, -1, 0, 1], dtype=np.int32)
+    return [
+        Groups.from_codes(imbalanced, ["a", "b", "c", "d"]),
+        Groups.from_codes(single, ["one", "many", "few"]),
+        Groups.from_codes(np.array([0, 1, 1])),
+        Groups(with_excluded, ["x", "y", "empty"]),
+    ]
+
+
+def _fail(sampler: Any, what: str) -> None:
+    raise AssertionError(f"{type(sampler).__name__}: {what}")
+
+
+def _counts(plan: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    safe = np.where(plan == _PAD, 0, plan)
+    cell = np.where(plan == _PAD, k, codes[safe])
+    out = np.zeros((plan.shape[0], k + 1), dtype=np.int64)
+    np.add.at(out, (np.repeat(np.arange(plan.shape[0]), plan.shape[1]), cell.ravel()), 1)
+    return out[:, :k]
+
+
+def _check_plan(sampler: Any, epoch: int) -> np.ndarray:
+    groups = sampler.groups
+    plan = np.asarray(sampler.plan(epoch))
+    steps, b = sampler.steps_per_epoch, sampler.batch_size
+    if plan.shape != (steps, b):
+        _fail(sampler, f"plan({epoch}).shape is {plan.shape}; expected ({steps}, {b}).")
+    if plan.dtype != np.int64:
+        _fail(sampler, f"plan({epoch}).dtype is {plan.dtype}; expected int64.")
+    if plan.size and (plan.min() < _PAD or plan.max() >= len(groups)):
+        _fail(sampler, f"plan({epoch}) holds indices outside [0, {len(groups)}).")
+    pad = plan == _PAD
+    if np.any(pad[:, :-1] & ~pad[:, 1:]):
+        _fail(sampler, f"plan({epoch}) has padding (-1) before real indices in a row.")
+    if np.any(pad.all(axis=1)):
+        _fail(sampler, f"plan({epoch}) has an empty batch.")
+    real = plan[~pad]
+    if np.any(groups.codes[real] < 0):
+        _fail(sampler, f"plan({epoch}) draws excluded examples (group code -1).")
+    return plan
+
+
+def _check_instance(
+    sampler: Any, *, epochs: int, within_group_balance: bool, exact_quotas: bool
+) -> None:
+    groups = sampler.groups
+    k = groups.n_groups
+    plans = [_check_plan(sampler, e) for e in range(epochs)]
+
+    # Determinism, order independence and config round trip: a fresh copy planning
+    # the epochs backwards gives the same plans.
+    config = sampler.get_config()
+    twin = type(sampler).from_config(config)
+    if {a: v for a, v in twin.get_config().items() if a != "groups"} != {
+        a: v for a, v in config.items() if a != "groups"
+    }:
+        _fail(sampler, "from_config(get_config()).get_config() differs from get_config().")
+    for e in reversed(range(epochs)):
+        if not np.array_equal(np.asarray(twin.plan(e)), plans[e]):
+            _fail(
+                sampler,
+                f"plan({e}) differs between two samplers with the same config (or depends "
+                "on which epochs were planned before).",
+            )
+    if not np.array_equal(np.asarray(sampler.plan(0)), plans[0]):
+        _fail(sampler, "plan(0) changed when called again.")
+
+    counts = np.concatenate([_counts(p, groups.codes, k) for p in plans])
+    if exact_quotas:
+        quotas = np.concatenate([np.asarray(sampler.quotas(e)) for e in range(epochs)])
+        targets = np.concatenate([np.asarray(sampler.targets(e)) for e in range(epochs)])
+        if not np.array_equal(counts, quotas):
+            _fail(sampler, "the plans' per-batch group counts differ from quotas().")
+        worst = np.abs(quotas - targets).max(initial=0.0)
+        if worst >= 1 - _TOL:
+            _fail(sampler, f"a batch is {worst:.3g} examples from its exact share (must be < 1).")
+        drift = np.abs(np.cumsum(quotas, axis=0) - np.cumsum(targets, axis=0)).max(initial=0.0)
+        if drift >= 1 - _TOL:
+            _fail(sampler, f"the cumulative counts drift {drift:.3g} examples (must be < 1).")
+        shares = np.asarray(sampler.target_shares(), float)
+        if np.any(counts[:, shares == 0] > 0):
+            _fail(sampler, "a group with share 0 was drawn.")
+
+    if within_group_balance:
+        real = np.concatenate([p[p != _PAD] for p in plans])
+        seen = np.bincount(real, minlength=len(groups))
+        for g, members in enumerate(groups.members()):
+            if members.size and np.ptp(seen[members]) > 1:
+                _fail(
+                    sampler,
+                    f"within group {groups.names[g]!r}, appearance counts over epochs "
+                    f"0..{epochs - 1} range from {seen[members].min()} to "
+                    f"{seen[members].max()} (must differ by at most one).",
+                )
+
+    # Position: set_state(get_state()) mid-epoch resumes on the identical next batch.
+    steps = sampler.steps_per_epoch
+    walker = type(sampler).from_config(config)
+    mid = steps // 2
+    walker.set_state({"epoch": 1, "step": mid})
+    state = walker.get_state()
+    resumed = type(sampler).from_config(config)
+    resumed.set_state(state)
+    expected = plans[1][mid] if epochs > 1 else np.asarray(sampler.plan(1))[mid]
+    expected = expected[expected != _PAD]
+    for name, s in (("the same sampler", walker), ("a restored copy", resumed)):
+        got = np.asarray(s.next_batch())
+        if not np.array_equal(got, expected):
+            _fail(sampler, f"after set_state({state}), {name} did not yield plan(1)[{mid}].")
+    if resumed.get_state() != walker.get_state():
+        _fail(sampler, "two samplers at the same position moved to different positions.")
+    end = type(sampler).from_config(config)
+    end.set_state({"epoch": 0, "step": steps - 1})
+    end.next_batch()
+    if end.get_state() != {"epoch": 1, "step": 0}:
+        _fail(sampler, f"after the last batch of epoch 0 the state is {end.get_state()}.")
+
+
+def check_sampler(
+    sampler: Any,
+    *,
+    groups: Iterable[Groups] | None = None,
+    batch_sizes: Iterable[int] = (4, 7, 32),
+    seeds: Iterable[int] = (0, 3),
+    init_kwargs: Mapping[str, Any] | Callable[[Groups], Mapping[str, Any]] | None = None,
+    epochs: int = 3,
+    within_group_balance: bool = True,
+    exact_quotas: bool = True,
+    registered_as: str | None = None,
+) -> None:
+    """Check that a sampler class or instance behaves like fairtrain's own samplers.
+
+    Parameters
+    ----------
+    sampler : type or GroupBatchSampler
+        A sampler class (built on every combination of ``groups``, ``batch_sizes``
+        and ``seeds`` where the constructor accepts it) or one instance.
+    groups : iterable of Groups, optional
+        Default :func:`default_check_groups`.
+    batch_sizes : iterable of int, default (4, 7, 32)
+    seeds : iterable of int, default (0, 3)
+    init_kwargs : mapping or callable, optional
+        Extra constructor arguments, or a function of the groups returning them.
+    epochs : int, default 3
+        Epochs planned per sampler.
+    within_group_balance : bool, default True
+        Check that, within a group, appearance counts over epochs ``0..epochs-1``
+        differ by at most one (the stream draw policy of the built-ins).
+    exact_quotas : bool, default True
+        Check the plans against ``quotas(epoch)`` and ``targets(epoch)``: every batch
+        within one example of its exact share, cumulative drift below one.
+    registered_as : str, optional
+        Also check that ``fairtrain.registry.get("samplers", registered_as)`` is the
+        sampler's class.
+
+    Raises
+    ------
+    AssertionError
+        Naming the sampler, the violated property and the values.
+    ValueError
+        If a class could not be built on any of the given groups and batch sizes.
+
+    Notes
+    -----
+    The checks: plan shape ``(steps_per_epoch, batch_size)``, dtype int64, indices in
+    range, ``-1`` only as trailing padding, never an excluded example; the same
+    config gives the same plans whatever was planned before (epochs planned
+    backwards); ``from_config(get_config())`` round-trips; per-batch counts equal
+    ``quotas`` with ``|quotas - targets| < 1`` and cumulative drift below one;
+    ``set_state(get_state())`` mid-epoch resumes on the identical next batch; the
+    position rolls over to the next epoch after the last step.
+
+    Examples
+    --------
+    >>> from fairtrain.sampling import Homogeneous
+    >>> from fairtrain.testing import check_sampler
+    >>> check_sampler(Homogeneous, batch_sizes=[5], seeds=[0], registered_as="homogeneous")
+    """
+    if registered_as is not None:
+        from fairtrain import registry
+
+        cls = sampler if isinstance(sampler, type) else type(sampler)
+        found = registry.get("samplers", registered_as)
+        if found is not cls:
+            raise AssertionError(
+                f"registry.get('samplers', {registered_as!r}) is {found!r}, not {cls!r}."
+            )
+    if not isinstance(sampler, type):
+        _check_instance(
+            sampler,
+            epochs=epochs,
+            within_group_balance=within_group_balance,
+            exact_quotas=exact_quotas,
+        )
+        return
+    built = 0
+    for g in default_check_groups() if groups is None else groups:
+        extra = init_kwargs(g) if callable(init_kwargs) else dict(init_kwargs or {})
+        for b in batch_sizes:
+            for seed in seeds:
+                try:
+                    instance = sampler(g, batch_size=b, seed=seed, **extra)
+                except ValueError:
+                    continue  # e.g. a batch too small for this sampler's groups
+                built += 1
+                _check_instance(
+                    instance,
+                    epochs=epochs,
+                    within_group_balance=within_group_balance,
+                    exact_quotas=exact_quotas,
+                )
+    if not built:
+        raise ValueError(
+            f"{sampler.__name__} could not be built on any of the groups and batch sizes "
+            "given; pass groups=, batch_sizes= or init_kwargs= it accepts."
+        )

@@ -1,0 +1,61 @@
+"""CompositionLog: per-batch group counts and the composition error."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import fairtrain as ft
+
+GROUPS = ft.Groups(np.array([0, 0, 1, 1, 1, -1]), ["a", "b"])
+
+
+def test_records_counts_per_batch_and_ignores_padding():
+    log = ft.CompositionLog(GROUPS)
+    assert log.record([0, 2, 3, -1]).tolist() == [1, 2]
+    log.record(np.array([1, 4]))
+    assert log.counts.tolist() == [[1, 2], [1, 1]]
+    assert log.totals.tolist() == [2, 3]
+    assert len(log) == 2
+    log.clear()
+    assert log.counts.shape == (0, 2)
+
+
+def test_error_is_zero_for_exact_batches_and_counts_misplaced_examples():
+    log = ft.CompositionLog(GROUPS)
+    log.record([0, 2])
+    assert log.error([1, 1]) == 0.0
+    log.record([2, 3])
+    assert log.error([1, 1]) == 0.5  # the second batch misplaces one example
+
+
+def test_a_homogeneous_plan_logs_exactly_its_quotas():
+    groups = ft.Groups.from_codes(np.repeat(np.arange(3), [5, 11, 30]))
+    sampler = ft.sampling.Homogeneous(groups, batch_size=7, seed=1)
+    log = ft.CompositionLog(groups)
+    for batch in sampler:
+        log.record(batch)
+    np.testing.assert_array_equal(log.counts, sampler.quotas(0))
+    # 7 / 3 per group: every batch is 3, 2, 2 in some order, 2/3 of an example off
+    assert log.error(sampler.targets(0)) == pytest.approx(2 / 3)
+
+
+def test_excluded_or_out_of_range_indices_are_errors():
+    log = ft.CompositionLog(GROUPS)
+    with pytest.raises(ValueError, match="excluded"):
+        log.record([5])
+    with pytest.raises(ValueError, match=r"\[0, 6\)"):
+        log.record([6])
+
+
+def test_recording_from_threads_loses_nothing():
+    log = ft.CompositionLog(GROUPS)
+    threads = [threading.Thread(target=lambda: [log.record([0, 2]) for _ in range(200)])
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.totals.tolist() == [800, 800]
