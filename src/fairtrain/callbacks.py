@@ -1,0 +1,272 @@
+"""Keras callbacks: `BiasMonitor` writes per-group metrics and bias into the epoch logs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from fairtrain.metrics._inputs import as_groups
+from fairtrain.metrics.grouped import MetricLike, greater_is_better_of, resolve_metric
+from fairtrain.metrics.report import BiasReport, _groupings, bias_report
+
+__all__ = ["BiasMonitor"]
+
+
+def _key_part(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.=\-]+", "_", text).strip("_") or "_"
+
+
+def _n_rows(x: Any) -> int:
+    if isinstance(x, Mapping):
+        x = next(iter(x.values()))
+    elif isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
+        x = x[0]
+    shape = getattr(x, "shape", None)
+    if shape is None or len(shape) == 0:
+        raise TypeError(
+            "`x_val` must be an array (or a list or dict of arrays) with one row per "
+            f"example; got {type(x).__name__}."
+        )
+    return int(shape[0])
+
+
+class BiasMonitor(keras.callbacks.Callback):
+    """Evaluate per-group metrics and bias on validation data at the end of epochs.
+
+    The values go into the epoch logs, so ``EarlyStopping`` and ``ModelCheckpoint`` can
+    monitor a bias and ``CSVLogger``, ``TensorBoard`` and the returned ``History``
+    record it. Works under every Keras backend (it only calls ``model.predict``).
+
+    Give it the **validation** set, never the test set: whatever it logs is used to
+    choose epochs and models, and a test set used that way stops being a test.
+
+    Parameters
+    ----------
+    x_val : array-like, shape (n, ...), or list or dict of such arrays
+        Validation inputs, as ``model.predict`` takes them.
+    y_val : array-like, shape (n,) or (n, n_classes)
+        Validation targets.
+    groups_val : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The groups of the validation examples (e.g. ``groups.take(val_idx)``).
+    metric : str or callable, default "mae"
+        A registered metric name (``"mae"``, ``"recall"``, a plugin's) or a callable
+        ``metric(y_true, y_pred) -> float``.
+    every : int, default 1
+        Evaluate on epochs ``0, every, 2 * every, ...`` and on the last epoch; the
+        epochs in between repeat the last values, so every epoch's logs have the same
+        keys (as ``CSVLogger`` requires).
+    prefix : str, default "val_"
+        Prefix of every log key.
+    batch_size : int, default 256
+        Batch size of ``model.predict``.
+    metric_kwargs : mapping, optional
+        Extra keyword arguments of the metric.
+    greater_is_better : bool, optional
+        The metric's direction; default: the metric's own ``greater_is_better``.
+    transform : callable, optional
+        Applied to the predictions before scoring, e.g. ``lambda p: p * 100`` for an
+        age predicted on a [0, 1] scale. Not part of :meth:`get_config`.
+    log_groups : bool, default True
+        Also log the value of every group (disable for many intersectional cells).
+    min_count : int, default 30
+        Passed to :func:`~fairtrain.metrics.bias_report` (flags small groups).
+    verbose : int, default 0
+        1 prints the bias of every attribute after each evaluation.
+
+    Attributes
+    ----------
+    reports : dict of int to BiasReport
+        The full report of every evaluated epoch (worst group names included).
+    keys : list of str
+        The log keys written every epoch.
+
+    Raises
+    ------
+    ValueError
+        If the lengths of ``x_val``, ``y_val`` and ``groups_val`` differ, ``every`` is
+        not a positive integer, or the metric is unknown or has no direction.
+
+    Notes
+    -----
+    With ``m`` the metric's name and ``a`` an attribute (``"intersection"`` for the
+    cells of several attributes), the keys are ``{prefix}{m}_overall``,
+    ``{prefix}{m}_{a}_bias`` (pairwise bias: ``sum_{i<j} |v_i - v_j| / (k (k-1) / 2)``),
+    ``{prefix}{m}_{a}_gap`` (``max v - min v``), ``{prefix}{m}_{a}_worst`` (the worst
+    group's value) and, with ``log_groups``, ``{prefix}{m}_{a}_{group}``. Characters
+    other than letters, digits and ``_.=-`` become ``_``. Logs hold numbers only, so
+    TensorBoard can plot them; the worst group's *name* is in :attr:`reports`.
+    ``EarlyStopping(mode="auto")`` guesses the direction from the key name; pass
+    ``mode="min"`` for a bias.
+
+    Examples
+    --------
+    >>> import keras, numpy as np
+    >>> from fairtrain import BiasMonitor
+    >>> x = np.linspace(0, 1, 40).reshape(-1, 1)
+    >>> y = 2 * x[:, 0]
+    >>> sex = np.tile(["f", "m"], 20)
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> monitor = BiasMonitor(x, y, {"sex": sex}, metric="mae", min_count=1)
+    >>> history = model.fit(x, y, epochs=2, callbacks=[monitor], verbose=0)
+    >>> len(history.history["val_mae_sex_bias"])
+    2
+    >>> monitor.keys
+    ['val_mae_overall', 'val_mae_sex_bias', 'val_mae_sex_gap', 'val_mae_sex_worst', \
+'val_mae_sex_f', 'val_mae_sex_m']
+    """
+
+    def __init__(
+        self,
+        x_val: Any,
+        y_val: Any,
+        groups_val: Any,
+        *,
+        metric: MetricLike = "mae",
+        every: int = 1,
+        prefix: str = "val_",
+        batch_size: int = 256,
+        metric_kwargs: Mapping[str, Any] | None = None,
+        greater_is_better: bool | None = None,
+        transform: Callable[[np.ndarray], Any] | None = None,
+        log_groups: bool = True,
+        min_count: int = 30,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"`every` must be a positive integer; got {every!r}.")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive integer; got {batch_size!r}.")
+        groups = as_groups(groups_val)
+        lengths = {"x_val": _n_rows(x_val), "y_val": len(y_val), "groups_val": len(groups)}
+        if len(set(lengths.values())) > 1:
+            shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
+            raise ValueError(
+                f"The validation inputs must have one entry per example; got {shown}."
+            )
+        func, name = resolve_metric(metric)
+        greater_is_better_of(func, name, greater_is_better)
+        self.x_val = x_val
+        self.y_val = np.asarray(y_val)
+        self.groups_val = groups
+        self.metric = metric
+        self.every = int(every)
+        self.prefix = prefix
+        self.batch_size = int(batch_size)
+        self.metric_kwargs = dict(metric_kwargs or {})
+        self.greater_is_better = greater_is_better
+        self.transform = transform
+        self.log_groups = log_groups
+        self.min_count = min_count
+        self.verbose = verbose
+        self.reports: dict[int, BiasReport] = {}
+        self._stem = f"{prefix}{_key_part(name)}"
+        self._views = _groupings(groups)
+        self.keys = self._keys()
+        self._last: dict[str, float] | None = None
+
+    def _keys(self) -> list[str]:
+        keys = [f"{self._stem}_overall"]
+        seen: dict[str, str] = {}
+        for attribute, view in self._views.items():
+            stem = f"{self._stem}_{_key_part(attribute)}"
+            keys += [f"{stem}_bias", f"{stem}_gap", f"{stem}_worst"]
+            if self.log_groups:
+                for group in view.names:
+                    key = f"{stem}_{_key_part(group)}"
+                    if key in seen:
+                        raise ValueError(
+                            f"Groups {seen[key]!r} and {group!r} give the same log key "
+                            f"{key!r}; rename one of them."
+                        )
+                    seen[key] = group
+                    keys.append(key)
+        return keys
+
+    def evaluate(self) -> BiasReport:
+        """Predict the validation set with the current model and build its report."""
+        y_pred = np.asarray(
+            self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+        )
+        if self.transform is not None:
+            y_pred = np.asarray(self.transform(y_pred))
+        return bias_report(
+            self.y_val,
+            y_pred,
+            self.groups_val,
+            metric=self.metric,
+            metric_kwargs=self.metric_kwargs,
+            greater_is_better=self.greater_is_better,
+            min_count=self.min_count,
+        )
+
+    def _values(self, report: BiasReport) -> dict[str, float]:
+        values = {f"{self._stem}_overall": report.overall}
+        for attribute, bias in report.attributes.items():
+            stem = f"{self._stem}_{_key_part(attribute)}"
+            values[f"{stem}_bias"] = bias.pairwise
+            values[f"{stem}_gap"] = bias.gap
+            values[f"{stem}_worst"] = (
+                bias.value(bias.worst) if bias.worst is not None else float("nan")
+            )
+            if self.log_groups:
+                for group, value in zip(bias.groups, bias.values):
+                    values[f"{stem}_{_key_part(group)}"] = float(value)
+        return values
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Forget the values carried over from an earlier ``fit``."""
+        self._last = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Evaluate (on the scheduled epochs) and write the values into ``logs``."""
+        last_epoch = int((self.params or {}).get("epochs", 0)) - 1
+        if self._last is None or epoch % self.every == 0 or epoch == last_epoch:
+            report = self.evaluate()
+            self.reports[epoch] = report
+            self._last = self._values(report)
+            if self.verbose:
+                parts = [
+                    f"{a} bias {b.pairwise:.4g} (worst {b.worst})"
+                    for a, b in report.attributes.items()
+                ]
+                print(
+                    f"BiasMonitor epoch {epoch + 1}: {report.metric} {report.overall:.4g}; "
+                    + "; ".join(parts)
+                )
+        if logs is not None:
+            logs.update(self._last)
+
+    def get_config(self) -> dict[str, Any]:
+        """The settings (not the data, nor ``transform``).
+
+        ``BiasMonitor.from_config({**config, "x_val": x, "y_val": y, "groups_val": g})``
+        rebuilds it; a metric given as a callable is kept as that callable.
+        """
+        return {
+            "metric": self.metric,
+            "every": self.every,
+            "prefix": self.prefix,
+            "batch_size": self.batch_size,
+            "metric_kwargs": dict(self.metric_kwargs),
+            "greater_is_better": self.greater_is_better,
+            "log_groups": self.log_groups,
+            "min_count": self.min_count,
+            "verbose": self.verbose,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BiasMonitor:
+        """``cls(**config)``; the config must also hold ``x_val``, ``y_val``, ``groups_val``."""
+        missing = {"x_val", "y_val", "groups_val"} - set(config)
+        if missing:
+            raise ValueError(
+                f"BiasMonitor.from_config needs the validation data too; add {sorted(missing)} "
+                "to the config."
+            )
+        return cls(**config)

@@ -1,0 +1,117 @@
+"""BiasMonitor: bias keys in the Keras logs every epoch, under every Keras backend."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import fairtrain as ft  # noqa: E402
+from fairtrain.callbacks import BiasMonitor  # noqa: E402
+from fairtrain.metrics import bias_report  # noqa: E402
+
+pytestmark = pytest.mark.keras_backend
+
+
+def _regression_data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5]) + 3.0).astype("float32")
+    groups = ft.Groups.from_columns(
+        {"sex": np.tile(["f", "m"], n // 2), "age": np.repeat(["young", "old"], n // 2)}
+    )
+    return x, y, groups
+
+
+def _model(n_in=3, n_out=1, activation=None):
+    model = keras.Sequential(
+        [keras.Input((n_in,)), keras.layers.Dense(n_out, activation=activation)]
+    )
+    return model
+
+
+def test_early_stopping_monitors_a_bias_key_present_every_epoch():
+    keras.utils.set_random_seed(0)
+    x, y, groups = _regression_data()
+    model = _model()
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    monitor = BiasMonitor(x, y, groups, metric="mae", min_count=1)
+    stop = keras.callbacks.EarlyStopping(monitor="val_mae_sex_bias", mode="min", patience=1)
+    history = model.fit(x, y, epochs=6, batch_size=16, callbacks=[monitor, stop], verbose=0)
+    epochs = len(history.epoch)
+    for key in ("val_mae_sex_bias", "val_mae_age_bias", "val_mae_intersection_bias",
+                "val_mae_overall", "val_mae_sex_worst", "val_mae_sex_f",
+                "val_mae_intersection_sex=f_age=old"):
+        assert key in history.history, key
+        assert len(history.history[key]) == epochs
+        assert all(np.isfinite(history.history[key]))
+    assert sorted(monitor.reports) == list(range(epochs))
+    # the logged numbers are the report of the final weights, recomputed independently
+    final = bias_report(y, model.predict(x, verbose=0), groups, metric="mae")
+    assert history.history["val_mae_sex_bias"][-1] == pytest.approx(final["sex"].pairwise)
+    assert history.history["val_mae_overall"][-1] == pytest.approx(final.overall)
+    worst = final["age"].worst
+    assert history.history["val_mae_age_worst"][-1] == pytest.approx(final["age"].value(worst))
+    assert monitor.reports[epochs - 1]["age"].worst == worst
+
+
+def test_every_n_epochs_repeats_the_last_values_and_csvlogger_records_them(tmp_path):
+    keras.utils.set_random_seed(1)
+    x, y, groups = _regression_data()
+    model = _model()
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    monitor = BiasMonitor(x, y, groups.attribute("sex"), metric="mse", every=2,
+                          log_groups=False, min_count=1)
+    log = tmp_path / "log.csv"
+    history = model.fit(x, y, epochs=5, batch_size=16, verbose=0,
+                        callbacks=[monitor, keras.callbacks.CSVLogger(str(log))])
+    assert sorted(monitor.reports) == [0, 2, 4]
+    bias = history.history["val_mse_sex_bias"]
+    assert bias[1] == bias[0] and bias[3] == bias[2]
+    assert "val_mse_sex_f" not in history.history
+    with open(log, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [float(r["val_mse_sex_bias"]) for r in rows] == pytest.approx(bias)
+
+
+def test_classifier_with_softmax_outputs_and_recall():
+    keras.utils.set_random_seed(2)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 4)).astype("float32")
+    y = rng.integers(0, 3, 60)
+    eth = np.array(["African", "Asian", "Indian"])[y]
+    model = _model(4, 3, "softmax")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    monitor = BiasMonitor(x, y, {"ethnicity": eth}, metric="recall", min_count=1)
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[monitor])
+    report = monitor.reports[1]
+    expected = np.diagonal(ft.metrics.normalize_confusion(
+        ft.metrics.confusion_by_group(y, model.predict(x, verbose=0), eth).overall))
+    np.testing.assert_allclose(report["ethnicity"].values, expected)
+    assert history.history["val_recall_ethnicity_Asian"][-1] == pytest.approx(expected[1])
+
+
+def test_config_round_trip_and_validation():
+    x, y, groups = _regression_data(8)
+    monitor = BiasMonitor(x, y, groups, metric="accuracy", every=3, min_count=2)
+    config = monitor.get_config()
+    assert config["every"] == 3 and config["metric"] == "accuracy"
+    clone = BiasMonitor.from_config({**config, "x_val": x, "y_val": y, "groups_val": groups})
+    assert clone.get_config() == config and clone.keys == monitor.keys
+    with pytest.raises(ValueError, match="x_val"):
+        BiasMonitor.from_config(config)
+    with pytest.raises(ValueError, match="x_val=8, y_val=7"):
+        BiasMonitor(x, y[:7], groups)
+    with pytest.raises(ValueError, match="every"):
+        BiasMonitor(x, y, groups, every=0)
+    with pytest.raises(ValueError, match="Did you mean"):
+        BiasMonitor(x, y, groups, metric="accurasy")
+    with pytest.raises(ValueError, match="greater_is_better"):
+        BiasMonitor(x, y, groups, metric=lambda a, b: 0.0)
+
+
+def test_top_level_name():
+    assert ft.BiasMonitor is BiasMonitor
