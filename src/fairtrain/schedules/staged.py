@@ -360,15 +360,15 @@ def _apply_stage(
         flags[id(layer)] = id(layer) in selected or any(
             flags.get(id(c), False) for c in getattr(layer, "_layers", [])
         )
-    if not any(flags.values()):
-        raise ValueError(
-            f"Stage {stage.name!r} leaves no layer of model {model.name!r} trainable; "
-            "check its `trainable` and `frozen`."
-        )
     model.trainable = True
     # Pre-order: a parent's setter recurses into its children, which are set after it.
     for layer, _ in tree:
         layer.trainable = flags[id(layer)]
+    if model.built and not model.trainable_weights:
+        raise ValueError(
+            f"Stage {stage.name!r} leaves no weight of model {model.name!r} trainable; "
+            "check its `trainable` and `frozen`."
+        )
     frozen = {id(layer) for layer, _ in tree if not flags[id(layer)]}
     leaves = [layer.name for layer, children in tree if not children and flags[id(layer)]]
     return frozen, leaves
