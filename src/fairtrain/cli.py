@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -27,6 +31,99 @@ def _plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_columns(path: str, names: Sequence[str]) -> dict[str, list[str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing = [n for n in names if n not in header]
+        if missing:
+            raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
+        columns: dict[str, list[str]] = {n: [] for n in names}
+        for line, row in enumerate(reader, start=2):
+            for n in names:
+                value = (row.get(n) or "").strip()
+                if value == "":
+                    raise ValueError(
+                        f"{path}, line {line}: column {n!r} is empty; fill or drop that row."
+                    )
+                columns[n].append(value)
+    if not columns or not next(iter(columns.values())):
+        raise ValueError(f"{path} holds no rows.")
+    return columns
+
+
+def _typed(values: list[str]) -> Any:
+    """Numbers when every value parses as one (integers if all whole), else strings."""
+    import numpy as np
+
+    try:
+        arr = np.array([float(v) for v in values])
+    except ValueError:
+        return np.array(values)
+    if not np.isfinite(arr).all():
+        raise ValueError("NaN or infinite values in a prediction or target column.")
+    return arr.astype(np.int64) if np.all(arr == np.round(arr)) else arr
+
+
+def _filename(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.=-]+", "_", text).strip("_") or "_"
+
+
+def _report(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from fairtrain import registry
+    from fairtrain.metrics import bias_report, confusion_by_group
+
+    y_pred_cols = [c.strip() for c in args.y_pred.split(",") if c.strip()]
+    names = [args.y_true, *y_pred_cols, *args.group]
+    try:
+        columns = _read_columns(args.csv, list(dict.fromkeys(names)))
+        y_true = _typed(columns[args.y_true])
+        preds = [_typed(columns[c]) for c in y_pred_cols]
+        y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
+        metric_kwargs: dict[str, Any] = {}
+        if args.pos_label is not None:
+            pos = _typed([args.pos_label])[0]
+            metric_kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
+        if args.average is not None:
+            metric_kwargs["average"] = args.average
+        report = bias_report(
+            y_true, y_pred, {g: np.array(columns[g]) for g in args.group},
+            metric=args.metric, metric_kwargs=metric_kwargs or None,
+            min_count=args.min_count, n_bootstrap=args.bootstrap, seed=args.seed,
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        return 2
+    print(report)
+    if args.out is None:
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(report.to_json() + "\n", encoding="utf-8")
+    written = [out / "report.json"]
+    try:
+        from fairtrain.metrics import plots
+
+        for attribute in report.attributes:
+            ax = plots.plot_by_group(report, attribute)
+            path = out / f"by_group_{_filename(attribute)}.png"
+            ax.figure.savefig(path, dpi=110)
+            written.append(path)
+        if getattr(registry.get("metrics", args.metric), "kind", None) == "classification":
+            cm = confusion_by_group(y_true, y_pred, {g: np.array(columns[g]) for g in args.group})
+            path = out / "confusion.png"
+            plots.plot_confusion_pair(cm, title="all examples").savefig(path, dpi=110)
+            written.append(path)
+    except ImportError as exc:
+        print(f"fairtrain report: wrote {out / 'report.json'} but no plots: {exc}",
+              file=sys.stderr)
+        return 1
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fairtrain`` command."""
     from fairtrain import __version__, registry
@@ -39,6 +136,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="list the registered samplers, weights, schedules, metrics")
     p.add_argument("--kind", choices=registry.KINDS, help="only this kind")
     p.set_defaults(func=_plugins)
+
+    r = sub.add_parser(
+        "report",
+        help="bias report of a CSV of predictions (validation predictions to choose models)",
+        description="Print the overall value, the per-group values and the bias of a metric "
+        "for every group column of a CSV of predictions; with --out, also write "
+        "report.json and PNG plots.",
+    )
+    r.add_argument("csv", help="CSV file with a header row")
+    r.add_argument("--y-true", required=True, metavar="COL", help="column of the targets")
+    r.add_argument(
+        "--y-pred", required=True, metavar="COL[,COL...]",
+        help="column of the predictions (several comma-separated columns: class scores)",
+    )
+    r.add_argument(
+        "--group", required=True, action="append", metavar="COL",
+        help="a group attribute column (repeat for several; their intersection is added)",
+    )
+    r.add_argument("--metric", default="mae",
+                   help="a registered metric name (default: mae; see 'fairtrain plugins')")
+    r.add_argument("--pos-label", default=None, help="positive class of binary rate metrics")
+    r.add_argument("--average", choices=["macro", "binary"], default=None,
+                   help="averaging of recall and precision")
+    r.add_argument("--min-count", type=int, default=30,
+                   help="flag groups with fewer examples (default: 30)")
+    r.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="bootstrap resamples for confidence intervals (default: 0)")
+    r.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    r.add_argument("--out", default=None, metavar="DIR",
+                   help="write report.json and the plots (PNG) into DIR")
+    r.set_defaults(func=_report)
     return parser
 
 
