@@ -213,8 +213,9 @@ def plot_by_group(
             bar.set_hatch("//")
             bar.set_alpha(0.5)
     if ci is not None:
-        lower = np.nan_to_num(heights - ci[:, 0])
-        upper = np.nan_to_num(ci[:, 1] - heights)
+        # a percentile interval need not contain the estimate: clip, never a negative bar
+        lower = np.clip(np.nan_to_num(heights - ci[:, 0]), 0, None)
+        upper = np.clip(np.nan_to_num(ci[:, 1] - heights), 0, None)
         ax.errorbar(x, np.nan_to_num(heights), yerr=[lower, upper], fmt="none",
                     ecolor="black", capsize=3)
     handles = []

@@ -1,0 +1,95 @@
+"""`fairtrain report`: CSV of predictions in, printed report (and JSON + plots) out."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from fairtrain.cli import main
+from fairtrain.metrics import bias_report
+
+
+@pytest.fixture
+def predictions(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 80
+    rows = {
+        "age": rng.uniform(10, 70, n).round(1),
+        "sex": rng.choice(["f", "m"], n),
+        "eth": rng.choice(["Asian", "Afro-American", "Caucasian"], n),
+    }
+    rows["pred"] = (rows["age"] + rng.normal(0, 5, n)).round(2)
+    path = tmp_path / "pred.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(list(rows))
+        writer.writerows(zip(*rows.values()))
+    return path, rows
+
+
+def test_prints_the_same_report_as_the_library(predictions, capsys):
+    path, rows = predictions
+    code = main(["report", str(path), "--y-true", "age", "--y-pred", "pred",
+                 "--group", "sex", "--group", "eth", "--min-count", "10"])
+    assert code == 0
+    expected = bias_report(rows["age"], rows["pred"], {"sex": rows["sex"], "eth": rows["eth"]},
+                           metric="mae", min_count=10)
+    assert capsys.readouterr().out.strip() == str(expected)
+
+
+def test_out_writes_json_and_plots(predictions, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, rows = predictions
+    out = tmp_path / "out"
+    code = main(["report", str(path), "--y-true", "age", "--y-pred", "pred", "--group", "eth",
+                 "--bootstrap", "10", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["metric"] == "mae" and report["n"] == 80
+    assert report["overall_ci"] is not None
+    assert (out / "by_group_eth.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (out / "confusion.png").exists()  # regression: no confusion matrix
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_classification_with_string_labels_writes_a_confusion_matrix(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "cls.csv"
+    path.write_text("y,p,g\nyes,yes,a\nno,yes,a\nyes,no,b\nno,no,b\nyes,yes,b\n")
+    out = tmp_path / "o"
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "true_positive_rate", "--pos-label", "yes", "--min-count", "1",
+                 "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["attributes"]["g"]["groups"]["a"]["value"] == 1.0
+    assert report["attributes"]["g"]["groups"]["b"]["value"] == 0.5
+    assert (out / "confusion.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "args", "message"),
+    [
+        ("y,p,g\n1,1,a\n", ["--y-pred", "q"], "no column(s) ['q']"),
+        ("y,p,g\n1,,a\n", [], "line 2: column 'p' is empty"),
+        ("y,p,g\n1,1,a\n", ["--metric", "maee"], "Did you mean"),
+    ],
+    ids=["missing-column", "empty-cell", "unknown-metric"],
+)
+def test_errors_are_reported_without_a_traceback(tmp_path, capsys, csv_text, args, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(csv_text)
+    base = ["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g"]
+    if "--y-pred" in args:
+        base = ["report", str(path), "--y-true", "y", "--group", "g"]
+    assert main(base + args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fairtrain report: error:") and message in err
+
+
+def test_plugins_subcommand_still_lists_the_metrics(capsys):
+    assert main(["plugins", "--kind", "metrics"]) == 0
+    assert "fairtrain.metrics.functions:mae" in capsys.readouterr().out
