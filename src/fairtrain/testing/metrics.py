@@ -1,0 +1,159 @@
+"""`check_metric`: test a metric plugin the way fairtrain tests its built-in metrics."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import numpy as np
+
+from fairtrain.groups import Groups
+from fairtrain.metrics.grouped import by_group, greater_is_better_of, resolve_metric
+from fairtrain.metrics.report import bias_report
+
+__all__ = ["check_metric"]
+
+
+def _data(kind: str, n: int, n_classes: int, rng: np.random.Generator) -> tuple:
+    if kind == "regression":
+        y_true = rng.uniform(0, 100, n)
+        y_pred = y_true + rng.normal(0, 5, n)
+    else:
+        y_true = rng.integers(0, n_classes, n)
+        noise = rng.integers(0, n_classes, n)
+        y_pred = np.where(rng.random(n) < 0.7, y_true, noise)
+    return y_true, y_pred
+
+
+def _close(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def check_metric(
+    metric: str | Callable[..., Any],
+    *,
+    kind: Literal["regression", "classification"] | None = None,
+    n_classes: int = 3,
+    n_examples: int = 120,
+    n_groups: int = 4,
+    metric_kwargs: Mapping[str, Any] | None = None,
+    greater_is_better: bool | None = None,
+    seed: int = 0,
+) -> None:
+    """Check that a metric behaves as fairtrain's per-group tools require.
+
+    Parameters
+    ----------
+    metric : str or callable
+        A registered metric name (checked through the registry, as users will find
+        it) or the metric function ``metric(y_true, y_pred, **metric_kwargs)``.
+    kind : {"regression", "classification"}, optional
+        The data to test on: real-valued targets, or integer class labels. Default: the
+        metric's ``kind`` attribute.
+    n_classes : int, default 3
+        Classes of the classification data.
+    n_examples : int, default 120
+        Examples in the test data.
+    n_groups : int, default 4
+        Groups in the test data.
+    metric_kwargs : mapping, optional
+        Extra keyword arguments of the metric.
+    greater_is_better : bool, optional
+        The metric's direction, if it has no ``greater_is_better`` attribute.
+    seed : int, default 0
+        Seed of the test data.
+
+    Raises
+    ------
+    AssertionError
+        Naming the first check that failed and what was seen.
+    ValueError
+        If ``kind`` cannot be found, or the metric's direction is unknown.
+
+    Notes
+    -----
+    The checks: the metric returns one finite float, the same on a second call; it
+    leaves its inputs unchanged; it does not depend on the order of the examples; it
+    rejects inputs of different lengths with ``ValueError``; :func:`by_group` equals
+    calling it on each group's examples; :func:`bias_report` runs with it; and, if it
+    takes ``sample_weight``, unit weights change nothing and integer weights equal
+    repeating the examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairtrain.testing import check_metric
+    >>> def median_absolute_error(y_true, y_pred):
+    ...     if len(y_true) != len(y_pred):
+    ...         raise ValueError("y_true and y_pred differ in length")
+    ...     return float(np.median(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+    >>> median_absolute_error.greater_is_better = False
+    >>> check_metric(median_absolute_error, kind="regression")
+    """
+    func, name = resolve_metric(metric)
+    kwargs = dict(metric_kwargs or {})
+    kind = kind or getattr(func, "kind", None)
+    if kind not in ("regression", "classification"):
+        raise ValueError(
+            f"Pass kind='regression' or 'classification' for metric {name!r} (it has no "
+            "`kind` attribute)."
+        )
+    direction = greater_is_better_of(func, name, greater_is_better)
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    y_true, y_pred = _data(kind, n_examples, n_classes, rng)
+    codes = np.arange(n_examples) % n_groups
+    rng.shuffle(codes)
+    groups = Groups.from_codes(codes, [f"g{i}" for i in range(n_groups)])
+
+    def fail(check: str, detail: str) -> None:
+        raise AssertionError(f"check_metric({name!r}) failed '{check}': {detail}")
+
+    yt0, yp0 = y_true.copy(), y_pred.copy()
+    value = func(y_true, y_pred, **kwargs)
+    if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
+        fail("returns a float", f"got {type(value).__name__}: {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        fail("returns a finite value on ordinary data", f"got {value}")
+    if not np.array_equal(y_true, yt0) or not np.array_equal(y_pred, yp0):
+        fail("leaves its inputs unchanged", "y_true or y_pred was modified in place")
+    again = float(func(y_true, y_pred, **kwargs))
+    if not _close(again, value):
+        fail("deterministic", f"{value} then {again}")
+    order = rng.permutation(n_examples)
+    shuffled = float(func(y_true[order], y_pred[order], **kwargs))
+    if not _close(shuffled, value):
+        fail("independent of the order of the examples", f"{value} vs {shuffled} shuffled")
+    try:
+        func(y_true, y_pred[:-1], **kwargs)
+    except ValueError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - reported as the failure
+        fail("rejects different lengths with ValueError", f"raised {type(exc).__name__}: {exc}")
+    else:
+        fail("rejects different lengths with ValueError", "no error was raised")
+
+    grouped = by_group(metric, y_true, y_pred, groups, metric_kwargs=kwargs)
+    for code, group in enumerate(groups.names):
+        rows = codes == code
+        expected = float(func(y_true[rows], y_pred[rows], **kwargs))
+        if not _close(grouped[group], expected):
+            fail("by_group equals the metric on each group",
+                 f"group {group}: by_group {grouped[group]} vs {expected}")
+    report = bias_report(y_true, y_pred, groups, metric=metric, metric_kwargs=kwargs,
+                         greater_is_better=direction, min_count=1)
+    if not _close(report.overall, value):
+        fail("bias_report's overall equals the metric", f"{report.overall} vs {value}")
+
+    if "sample_weight" in inspect.signature(func).parameters:
+        ones = float(func(y_true, y_pred, sample_weight=np.ones(n_examples), **kwargs))
+        if not _close(ones, value):
+            fail("unit sample weights change nothing", f"{value} vs {ones}")
+        counts = rng.integers(1, 4, n_examples)
+        weighted = float(func(y_true, y_pred, sample_weight=counts, **kwargs))
+        repeated = float(func(np.repeat(y_true, counts), np.repeat(y_pred, counts), **kwargs))
+        if not _close(weighted, repeated):
+            fail("integer sample weights equal repeated examples",
+                 f"weighted {weighted} vs repeated {repeated}")
