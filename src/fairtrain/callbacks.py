@@ -59,7 +59,7 @@ class BiasMonitor(keras.callbacks.Callback):
         Evaluate on epochs ``0, every, 2 * every, ...`` and on the last epoch; the
         epochs in between repeat the last values, so every epoch's logs have the same
         keys (as ``CSVLogger`` requires).
-    prefix : str, default "val_"
+    prefix : str, default ``"val_"``
         Prefix of every log key.
     batch_size : int, default 256
         Batch size of ``model.predict``.
