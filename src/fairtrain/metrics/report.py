@@ -228,7 +228,7 @@ class BiasReport:
             head = (
                 f"{name}: pairwise bias {_fmt(att.pairwise)} | overall {self.metric} "
                 f"{_fmt(self.overall)}\n  max gap {_fmt(att.gap)} | ratio {_fmt(att.ratio)} "
-                f"| worst {att.worst}"
+                f"| worst {att.worst or '-'}"
             )
             if att.pairwise_ci is not None:
                 head += (
