@@ -74,8 +74,9 @@ def leaderboard_rank(
             f"`table` holds {rows.size} NaN score(s), first at entry {rows[0]}, score "
             f"{cols[0]}; every entry needs every score to be ranked."
         )
-    lower = np.broadcast_to(np.asarray(lower_is_better, dtype=bool), (x.shape[1],)) \
-        if np.ndim(lower_is_better) == 0 else np.asarray(lower_is_better, dtype=bool)
+    lower = np.asarray(lower_is_better, dtype=bool)
+    if lower.ndim == 0:
+        lower = np.full(x.shape[1], bool(lower))
     if lower.shape != (x.shape[1],):
         raise ValueError(
             f"`lower_is_better` needs one value per score ({x.shape[1]}); got "
