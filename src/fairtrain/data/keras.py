@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -15,13 +16,33 @@ from fairtrain.sampling.samplers import PAD, GroupBatchSampler
 
 __all__ = ["SampledPyDataset"]
 
+# Keras versions that call ``PyDataset.on_epoch_begin`` pair it with ``on_epoch_end``;
+# older ones only call ``on_epoch_end``, once per epoch.
+_KERAS_CALLS_EPOCH_BEGIN = hasattr(keras.utils.PyDataset, "on_epoch_begin")
+
+
+def _called_by_keras_reset() -> bool:
+    """Whether the current call comes from Keras' ``EpochIterator.reset``."""
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "reset" and frame.f_globals.get("__name__", "").startswith(
+            "keras."
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
 
 class SampledPyDataset(keras.utils.PyDataset):
     """A Keras ``PyDataset`` whose batch ``t`` is row ``t`` of the sampler's plan.
 
     Works under the TensorFlow, JAX and PyTorch backends. ``load_batch`` runs on the
     planned indices of one batch only; the epoch advances in ``on_epoch_end``, which
-    Keras calls after every epoch, so epoch ``e`` of ``fit`` yields ``plan(e)``.
+    Keras calls after every epoch (after its workers stopped), so epoch ``e`` of
+    ``fit`` yields ``plan(initial_epoch + e)``. Keras may visit the batches of an
+    epoch in any order (``fit(shuffle=True)``); each batch is still its planned batch.
 
     Parameters
     ----------
@@ -38,8 +59,10 @@ class SampledPyDataset(keras.utils.PyDataset):
         The epoch the first ``fit`` epoch corresponds to (pass the same value as
         ``fit(initial_epoch=...)`` when resuming).
     composition_log : CompositionLog, optional
-        Records the group counts of every batch served. Not available with
-        ``use_multiprocessing=True`` (the batches are built in other processes).
+        Records the group counts of every batch served for training (the batches
+        Keras peeks at to build the model before training are dropped again). Not
+        available with ``use_multiprocessing=True`` (batches are built in other
+        processes).
     workers : int, default 1
         Passed to ``keras.utils.PyDataset``.
     use_multiprocessing : bool, default False
@@ -100,6 +123,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         self.composition_log = composition_log
         self.epoch = int(initial_epoch)
         self._lock = threading.Lock()
+        self._in_epoch = False
+        self._log_mark = len(composition_log) if composition_log is not None else 0
 
     def __len__(self) -> int:
         return self.sampler.steps_per_epoch
@@ -141,6 +166,24 @@ class SampledPyDataset(keras.utils.PyDataset):
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+    def on_epoch_begin(self) -> None:
+        """Start an epoch (Keras calls this before every epoch)."""
+        self._in_epoch = True
+
     def on_epoch_end(self) -> None:
-        """Advance to the next epoch (Keras calls this after every epoch)."""
-        self.epoch += 1
+        """Advance to the next epoch (Keras calls this after every epoch).
+
+        Keras also calls it when ``fit`` resets its epoch iterator before training
+        (after peeking at a batch to build the model); that call does not advance.
+        """
+        if _called_by_keras_reset():
+            if self.composition_log is not None:
+                # The batches Keras peeked at to build the model were not trained on.
+                self.composition_log._truncate(self._log_mark)
+            self._in_epoch = False
+            return
+        if self._in_epoch or not _KERAS_CALLS_EPOCH_BEGIN:
+            self.epoch += 1
+            if self.composition_log is not None:
+                self._log_mark = len(self.composition_log)
+        self._in_epoch = False

@@ -118,6 +118,11 @@ class CompositionLog:
         diff = np.abs(counts - np.broadcast_to(np.asarray(targets, float), counts.shape))
         return float(diff.sum(axis=1).mean() / 2)
 
+    def _truncate(self, n: int) -> None:
+        """Keep the first ``n`` records (adapters drop batches that were not trained on)."""
+        with self._lock:
+            del self._rows[n:]
+
     def clear(self) -> None:
         """Forget every recorded batch."""
         with self._lock:

@@ -81,9 +81,10 @@ class GroupBatchSampler:
     (largest-remainder rounding with the remainders carried; see
     :func:`fairtrain.sampling.quota_table`). The carry runs over the whole of training
     when the shares are simple fractions (denominator of ``B s_g`` at most
-    ``max(1024, steps_per_epoch)``, e.g. equal shares, ``0.06``, ``1/3``); otherwise each epoch first rounds its totals
-    ``steps_per_epoch * B * s_g`` by largest remainder and the carry restarts at each
-    epoch, so the bound holds within each epoch against those totals.
+    ``max(1024, steps_per_epoch)``, e.g. equal shares, ``0.06``, ``1/3``); otherwise
+    each epoch first rounds its totals ``steps_per_epoch * B * s_g`` by largest
+    remainder and the carry restarts at each epoch, so the bound holds within each
+    epoch against those totals.
     :meth:`targets` gives the exact real-valued counts the bound refers to.
 
     **Draws.** Group ``g`` owns an endless stream: the concatenation of random

@@ -1,0 +1,88 @@
+"""SampledPyDataset under any Keras backend (the CI reruns these with KERAS_BACKEND=jax)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fairtrain as ft
+
+keras = pytest.importorskip("keras")
+from fairtrain.data import SampledPyDataset  # noqa: E402
+
+pytestmark = pytest.mark.keras_backend
+
+CODES = np.repeat(np.arange(4), [6, 8, 80, 6])
+np.random.default_rng(0).shuffle(CODES)
+GROUPS = ft.Groups.from_codes(CODES)
+FEATURES = np.random.default_rng(1).normal(size=(100, 3)).astype("float32")
+
+
+def test_batch_t_is_plan_row_t_and_epochs_advance():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=2)
+    ds = SampledPyDataset(sampler, lambda i: (i, CODES[i]))
+    assert len(ds) == sampler.steps_per_epoch
+    for t in range(len(ds)):
+        np.testing.assert_array_equal(ds[t][0], sampler.plan(0)[t])
+    ds.on_epoch_end()  # Keras' reset before training: outside an epoch, no advance
+    np.testing.assert_array_equal(ds[0][0], sampler.plan(0)[0])
+    ds.on_epoch_begin()
+    ds.on_epoch_end()
+    np.testing.assert_array_equal(ds[0][0], sampler.plan(1)[0])
+    resumed = SampledPyDataset(sampler, lambda i: (i, CODES[i]), initial_epoch=1)
+    np.testing.assert_array_equal(resumed[3][0], sampler.plan(1)[3])
+
+
+def test_load_batch_runs_only_for_the_planned_indices():
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=32, seed=0)
+    calls = []
+    ds = SampledPyDataset(sampler, lambda i: calls.append(i.copy()) or (i, CODES[i]))
+    for t in range(len(ds)):
+        ds[t]
+    assert [len(c) for c in calls] == [32, 32, 32, 4]  # the partial batch is not padded
+    np.testing.assert_array_equal(np.sort(np.concatenate(calls)), np.arange(100))
+
+
+def test_sample_weight_array_and_dict():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=0)
+    w = np.linspace(0.1, 1.0, 100).astype("float32")
+    x, y, wb = SampledPyDataset(sampler, lambda i: (i, CODES[i]), sample_weight=w)[1]
+    np.testing.assert_allclose(wb, w[x])
+    x, y, wb = SampledPyDataset(sampler, lambda i: (i, CODES[i]),
+                                sample_weight={"a": w, "b": 2 * w})[0]
+    np.testing.assert_allclose(wb["b"], 2 * w[x])
+    with pytest.raises(ValueError, match=r"shape \(100,\)"):
+        SampledPyDataset(sampler, lambda i: (i, i), sample_weight=w[:5])
+    with pytest.raises(ValueError, match="must return"):
+        SampledPyDataset(sampler, lambda i: i, sample_weight=w)[0]
+
+
+def test_fit_runs_the_planned_epochs_and_logs_their_composition():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=0)
+    log = ft.CompositionLog(GROUPS)
+    ds = SampledPyDataset(
+        sampler,
+        lambda i: (FEATURES[i], FEATURES[i].sum(axis=1, keepdims=True)),
+        composition_log=log,
+        workers=2,
+    )
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(ds, epochs=2, verbose=0)
+    assert ds.epoch == 2
+    expected = np.concatenate([sampler.quotas(0), sampler.quotas(1)])
+    # threads may serve batches in any order; each served batch is a planned one
+    assert sorted(map(tuple, log.counts.tolist())) == sorted(map(tuple, expected.tolist()))
+
+
+def test_composition_log_with_multiprocessing_is_refused():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    with pytest.raises(ValueError, match="worker processes"):
+        SampledPyDataset(sampler, lambda i: i, use_multiprocessing=True,
+                         composition_log=ft.CompositionLog(GROUPS))
+
+
+def test_index_out_of_range():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    with pytest.raises(IndexError):
+        SampledPyDataset(sampler, lambda i: i)[len(sampler)]
