@@ -164,10 +164,11 @@ def test_layer_names_prefixes_and_predicates_select_layers() -> None:
         assert changed(snaps.begin[0], snaps.end[0]) == moves
 
 
-def test_resume_in_the_middle_of_a_stage_continues_where_it_stopped(tmp_path: Any) -> None:
+@pytest.mark.parametrize("crash_at", [2, 3], ids=["mid-stage", "stage-start"])
+def test_resume_continues_where_it_stopped(tmp_path: Any, crash_at: int) -> None:
     class Crash(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            if epoch == 2:
+            if epoch == crash_at:
                 raise RuntimeError("power cut")
 
     class Seen(keras.callbacks.Callback):
@@ -178,7 +179,7 @@ def test_resume_in_the_middle_of_a_stage_continues_where_it_stopped(tmp_path: An
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epochs.append(epoch)
 
-    stages = three_stage((1, 2, 2))  # "backbone" runs global epochs 1 and 2
+    stages = three_stage((1, 2, 2))  # "backbone" runs epochs 1 and 2, "all" 3 and 4
     kwargs = dict(loss="mse", batch_size=16, shuffle=False, verbose=0)
     reference = make_model(seed=1)
     initial = reference.get_weights()
@@ -194,7 +195,7 @@ def test_resume_in_the_middle_of_a_stage_continues_where_it_stopped(tmp_path: An
     assert not all(np.array_equal(a, b) for a, b in zip(resumed.get_weights(), initial))
     seen = Seen()
     history = fit_staged(resumed, stages, X, Y, callbacks=[seen], backup_dir=backup, **kwargs)
-    assert seen.epochs == [2, 3, 4]
+    assert seen.epochs == list(range(crash_at, 5))
     assert history.epoch == [0, 1, 2, 3, 4]
     assert history.stage == ["head", "backbone", "backbone", "all", "all"]
     np.testing.assert_allclose(history.history["loss"], ref_history.history["loss"],
@@ -202,6 +203,20 @@ def test_resume_in_the_middle_of_a_stage_continues_where_it_stopped(tmp_path: An
     for got, want in zip(resumed.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     assert not backup.exists()  # deleted once the run completed
+
+
+def test_a_backup_of_other_stages_is_refused(tmp_path: Any) -> None:
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 1:
+                raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        fit_staged(make_model(), one_stage(2), X, Y, loss="mse", callbacks=[Crash()],
+                   backup_dir=tmp_path, verbose=0)
+    with pytest.raises(ValueError, match=r"belongs to the stages \['all'\]"):
+        fit_staged(make_model(), two_stage(1), X, Y, loss="mse", backup_dir=tmp_path,
+                   verbose=0)
 
 
 class StopAt(keras.callbacks.Callback):

@@ -657,19 +657,26 @@ class StagedTraining:
         return os.path.join(folder, "state.json"), os.path.join(folder, "variables.npz")
 
     def _save_backup(
-        self, model: keras.Model, history: StagedHistory, index: int, start: int, epoch: int
+        self,
+        model: keras.Model,
+        history: StagedHistory,
+        index: int,
+        start: int,
+        epoch: int,
+        *,
+        with_optimizer: bool = True,
     ) -> None:
         state_path, vars_path = self._paths()
         os.makedirs(os.path.dirname(state_path), exist_ok=True)
         arrays = {f"model_{i}": w for i, w in enumerate(model.get_weights())}
         optimizer = getattr(model, "optimizer", None)
-        if optimizer is not None and optimizer.built:
+        if with_optimizer and optimizer is not None and optimizer.built:
             for i, v in enumerate(optimizer.variables):
                 arrays[f"optimizer_{i}"] = keras.ops.convert_to_numpy(v)
         with open(vars_path + ".tmp", "wb") as f:
             np.savez(f, **arrays)
-        state = {"stage": index, "stage_start": start, "epoch": epoch,
-                 "history": history.to_dict()}
+        state = {"stages": [s.name for s in self.stages], "stage": index,
+                 "stage_start": start, "epoch": epoch, "history": history.to_dict()}
         with open(state_path + ".tmp", "w") as f:
             json.dump(state, f)
         # variables first: a state file never points at variables older than itself
@@ -684,6 +691,13 @@ class StagedTraining:
             return None
         with open(state_path) as f:
             state = json.load(f)
+        names = [s.name for s in self.stages]
+        if state.get("stages") != names:
+            raise ValueError(
+                f"The backup in {os.fspath(self.backup_dir)!r} belongs to the stages "
+                f"{state.get('stages')}; got stages {names}. Use another backup_dir, or "
+                "delete it to start afresh."
+            )
         with np.load(vars_path) as data:
             arrays = {k: data[k] for k in data.files}
         return state, arrays
@@ -737,7 +751,14 @@ class StagedTraining:
             state, arrays = backup
             history = StagedHistory.from_dict(state["history"])
             first, epoch, start = state["stage"], state["epoch"], state["stage_start"]
-            model.set_weights([arrays[f"model_{i}"] for i in range(len(model.get_weights()))])
+            if not model.built:
+                raise ValueError(
+                    f"`model` must be built to restore the backup in "
+                    f"{os.fspath(self.backup_dir)!r}; build it first (an Input layer, or "
+                    "model.build(input_shape))."
+                )
+            n_saved = sum(k.startswith("model_") for k in arrays)
+            model.set_weights([arrays[f"model_{i}"] for i in range(n_saved)])
         scoped = [_RunScoped(cb) for cb in self.callbacks]
         frozen_before: set[int] = set()
         stopped = False
@@ -761,7 +782,7 @@ class StagedTraining:
                 metrics=self.metrics,
                 **(self.compile_kwargs or {}),
             )
-            if backup is not None and index == first:
+            if backup is not None and index == first and epoch > start:
                 saved = [arrays[k] for k in sorted(
                     (k for k in arrays if k.startswith("optimizer_")),
                     key=lambda k: int(k.split("_")[1]),
@@ -786,7 +807,8 @@ class StagedTraining:
                 stopped = True
                 break
             if self.backup_dir is not None:
-                self._save_backup(model, history, index + 1, epoch, epoch)
+                self._save_backup(model, history, index + 1, epoch, epoch,
+                                  with_optimizer=False)
         last_logs = {k: v[-1] for k, v in history.history.items()} if history.epoch else {}
         for cb in scoped:
             cb.callback.on_train_end(last_logs)
