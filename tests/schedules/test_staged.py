@@ -311,6 +311,26 @@ def test_recipes_are_registered_and_a_plugin_can_add_one() -> None:
         registry.unregister("schedules", "test_head_then_all")
 
 
+def test_a_data_factory_is_called_with_each_stage_s_global_epoch() -> None:
+    from fairtrain.data import SampledPyDataset
+
+    groups = ft.Groups.from_codes(np.repeat([0, 1], [36, 12]))
+    sampler = ft.sampling.Homogeneous(groups, batch_size=12, seed=0)
+    made: list[SampledPyDataset] = []
+
+    def train(initial_epoch: int) -> SampledPyDataset:
+        ds = SampledPyDataset(sampler, lambda i: (X[i], Y[i]), initial_epoch=initial_epoch)
+        made.append(ds)
+        return ds
+
+    stages = [Stage("a", trainable="head", epochs=2, learning_rate=1e-3),
+              Stage("b", epochs=3, learning_rate=1e-4)]
+    history = fit_staged(make_model(), stages, train, loss="mse", verbose=0)
+    assert history.epoch == [0, 1, 2, 3, 4]
+    # each stage's pipeline started at the stage's first global epoch and ran to its end
+    assert [ds.epoch for ds in made] == [2, 5]
+
+
 def test_history_round_trips_through_json_dict() -> None:
     history = fit_staged(make_model(), one_stage(2), X, Y, loss="mse", batch_size=16,
                          verbose=0)

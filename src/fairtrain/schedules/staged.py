@@ -720,8 +720,14 @@ class StagedTraining:
         model : keras.Model
             The model; its layers' ``trainable`` flags are set per stage.
         x, y
-            The training data, as for ``model.fit`` (a ``tf.data.Dataset``, a
-            ``PyDataset`` such as :class:`fairtrain.data.SampledPyDataset`, or arrays).
+            The training data, as for ``model.fit`` (a ``PyDataset`` such as
+            :class:`fairtrain.data.SampledPyDataset`, a ``tf.data.Dataset``, or arrays),
+            or a function ``initial_epoch -> x``, called at the start of every stage
+            (and on resume) with the global epoch. Use the function form for a
+            ``tf.data`` pipeline, which every ``fit`` iterates from its beginning:
+            ``lambda e: ft.data.to_tf_dataset(sampler, load, initial_epoch=e)`` keeps
+            the batches of global epoch ``e`` in epoch ``e``. A ``SampledPyDataset``
+            advances its epoch itself and can be passed as it is.
         validation_data, verbose, **fit_kwargs
             Passed to every ``model.fit`` (``steps_per_epoch``, ``sample_weight``,
             ``batch_size``, ``shuffle``...). ``epochs``, ``initial_epoch`` and
@@ -791,8 +797,9 @@ class StagedTraining:
                     optimizer.build(model.trainable_variables)
                     optimizer.set_weights(saved)
             recorder = _Recorder(self, history, index, start)
+            data = x(epoch) if callable(x) and not isinstance(x, keras.utils.PyDataset) else x
             model.fit(
-                x,
+                data,
                 y,
                 validation_data=validation_data,
                 epochs=end,
