@@ -172,10 +172,13 @@ def to_tf_dataset(
 
     Notes
     -----
-    Per epoch ``e``, the element pipeline is
-    ``from_tensor_slices(plan(e)).map(load).batch(B)`` (``B`` the per-replica batch),
-    so batch ``t`` holds exactly the indices of plan row ``t``; with
-    ``vectorized=True`` the indices are batched first and ``load`` maps whole batches.
+    The epochs' plans are flattened into one stream of indices (computed in NumPy as
+    each epoch starts), then ``.map(load, num_parallel_calls, deterministic=True)
+    .batch(B)`` (``B`` the per-replica batch), so batch ``t`` holds exactly the
+    indices of plan row ``t``. With ``vectorized=True`` the indices are batched first
+    and ``load`` maps whole batches. With a partial last batch or
+    ``deterministic=False``, ``load`` runs sequentially within a batch and in
+    parallel across batches (``interleave``), so no example can change batch.
 
     Examples
     --------
@@ -233,36 +236,43 @@ def to_tf_dataset(
         with tf.control_dependencies([done]):
             return tf.nest.map_structure(tf.identity, out)
 
-    def epoch_dataset(epoch: tf.Tensor) -> tf.data.Dataset:
+    def epoch_indices_ds(epoch: tf.Tensor) -> tf.data.Dataset:
         idx = tf.numpy_function(epoch_indices, [epoch], tf.int64, stateful=False)
         idx.set_shape([None])
-        ds = tf.data.Dataset.from_tensor_slices(idx)
-        if vectorized:
-            ds = ds.batch(per_replica).map(
-                with_index(load_one),
-                num_parallel_calls=num_parallel_calls,
-                deterministic=deterministic,
-            )
-        elif deterministic:
-            ds = ds.map(
-                with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
-            ).batch(per_replica)
-        else:
-            # Out-of-order elements would mix batches; parallelise across whole batches.
-            ds = ds.batch(per_replica).interleave(
-                lambda ib: tf.data.Dataset.from_tensor_slices(ib)
-                .map(with_index(load_one))
-                .batch(per_replica),
-                cycle_length=4,
-                num_parallel_calls=num_parallel_calls,
-                deterministic=False,
-            )
-        if log is not None:
-            ds = ds.map(record)
-        return ds
+        return tf.data.Dataset.from_tensor_slices(idx)
+
+    def epoch_rows_ds(epoch: tf.Tensor) -> tf.data.Dataset:
+        # Batching inside the epoch keeps a partial last batch to itself.
+        return epoch_indices_ds(epoch).batch(per_replica)
 
     last = np.iinfo(np.int64).max if epochs is None else first_epoch + int(epochs)
-    ds = tf.data.Dataset.range(first_epoch, last).flat_map(epoch_dataset)
+    epochs_ds = tf.data.Dataset.range(first_epoch, last)
+    if vectorized:
+        ds = epochs_ds.flat_map(epoch_rows_ds).map(
+            with_index(load_one), num_parallel_calls=num_parallel_calls,
+            deterministic=deterministic,
+        )
+    elif deterministic and not _has_partial_batch(sampler):
+        # Every epoch is whole batches, so one parallel map over the stream of all
+        # epochs, then batching, gives exactly the plan rows, without a stall between
+        # epochs.
+        ds = epochs_ds.flat_map(epoch_indices_ds).map(
+            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
+        ).batch(per_replica)
+    else:
+        # Partial batches or out-of-order output: parallelise across whole batches so
+        # that no element can move to another batch.
+        ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
+            lambda ib: tf.data.Dataset.from_tensor_slices(ib)
+            .map(with_index(load_one))
+            .batch(per_replica),
+            cycle_length=4,
+            block_length=1,
+            num_parallel_calls=num_parallel_calls,
+            deterministic=deterministic,
+        )
+    if log is not None:
+        ds = ds.map(record)
     if prefetch is True:
         ds = ds.prefetch(AUTOTUNE)
     elif prefetch:
