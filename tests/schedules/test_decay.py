@@ -158,3 +158,15 @@ def test_callback_refuses_an_optimizer_with_a_schedule() -> None:
     cb.set_model(model)
     with pytest.raises(TypeError, match="must be a number, not a schedule"):
         cb.on_epoch_begin(0)
+
+
+def test_a_saved_model_restores_its_step_decay_schedule(tmp_path) -> None:
+    lr = StepDecay(0.005, factor=0.5, every=6, steps_per_epoch=10)
+    model = _compiled_model(keras.optimizers.Adam(learning_rate=lr))
+    model.fit(np.ones((4, 2)), np.zeros((4, 1)), epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    schedule = restored.optimizer._learning_rate
+    assert isinstance(schedule, StepDecay)
+    assert schedule.get_config() == lr.get_config()
