@@ -122,6 +122,10 @@ def test_groups_given_as_columns_and_excluded_examples():
     assert ours == {"f": 1.0, "m": 2.0}
     g = Groups(np.array([0, -1, 1, 1]), ["a", "b"])  # example 1 dropped by a policy
     assert by_group("mae", [0.0, 100, 2, 4], [0.0, 0, 0, 0], g) == {"a": 0.0, "b": 3.0}
+    def plain_mae(y_true, y_pred):
+        return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
+
+    assert by_group(plain_mae, [0.0, 100, 2, 4], [0.0, 0, 0, 0], g) == {"a": 0.0, "b": 3.0}
     empty = Groups.from_codes([0, 0], ["a", "b"])
     values = by_group("mae", [1.0, 2.0], [1.0, 1.0], empty)
     assert values["a"] == 0.5 and math.isnan(values["b"])

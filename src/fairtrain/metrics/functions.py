@@ -57,8 +57,13 @@ class _Contribution:
     key: np.ndarray | None = None
     n_keys: int = 1
 
-    def reduce(self, codes: np.ndarray, n_groups: int) -> np.ndarray:
-        """The metric of every group, shape (n_groups,); ``nan`` where undefined."""
+    def reduce(
+        self, codes: np.ndarray, n_groups: int, counts: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The metric of every group, shape (n_groups,); ``nan`` where undefined.
+
+        ``counts`` (examples per group, if already known) saves one pass.
+        """
         num, den, key = self.num, self.den, self.key
         if codes.size and codes.min() < 0:
             keep = codes >= 0
@@ -67,11 +72,12 @@ class _Contribution:
             key = None if key is None else key[keep]
         if key is None:
             totals = np.bincount(codes, weights=num, minlength=n_groups)
-            denoms = (
-                np.bincount(codes, minlength=n_groups).astype(np.float64)
-                if den is None
-                else np.bincount(codes, weights=den, minlength=n_groups)
-            )
+            if den is not None:
+                denoms = np.bincount(codes, weights=den, minlength=n_groups)
+            elif counts is not None:
+                denoms = np.asarray(counts, dtype=np.float64)
+            else:
+                denoms = np.bincount(codes, minlength=n_groups).astype(np.float64)
             return _ratio(totals, denoms)
         index = codes.astype(np.int64) * self.n_keys + key
         size = n_groups * self.n_keys
@@ -88,6 +94,9 @@ class _Contribution:
 
     def overall(self) -> float:
         """The metric over all examples."""
+        if self.key is None:
+            den = float(self.num.size) if self.den is None else float(self.den.sum())
+            return float(_ratio(np.asarray(self.num.sum()), np.asarray(den)))
         return float(self.reduce(np.zeros(self.num.size, dtype=np.intp), 1)[0])
 
 

@@ -13,11 +13,15 @@ import numpy as np
 from fairtrain.groups import Groups
 from fairtrain.metrics._inputs import as_groups, check_lengths
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
-from fairtrain.metrics.grouped import GroupEvaluator, MetricLike, greater_is_better_of
+from fairtrain.metrics.grouped import (
+    GroupCodes,
+    GroupEvaluator,
+    MetricLike,
+    greater_is_better_of,
+)
 
 __all__ = ["AttributeBias", "BiasReport", "bias_report"]
 
-INTERSECTION = "intersection"
 
 
 @dataclass(frozen=True)
@@ -361,14 +365,8 @@ class BiasReport:
         )
 
 
-def _groupings(groups: Groups) -> dict[str, Groups]:
-    views = groups.by_attribute() if len(groups.attributes) > 1 else {
-        groups.attributes[0]: groups
-    }
-    if len(groups.attributes) > 1:
-        key = INTERSECTION if INTERSECTION not in views else f"_{INTERSECTION}"
-        views[key] = groups
-    return views
+def _groupings(groups: Groups) -> dict[str, GroupCodes]:
+    return GroupCodes.views(groups)
 
 
 def bias_report(
@@ -498,12 +496,13 @@ def bias_report(
     for name, view in views.items():
         v = values[name]
         pair, gap, rat, worst = _bias(v, view.names, direction)
+        counts = view.counts
         attributes[name] = AttributeBias(
             attribute=name,
             groups=view.names,
             values=v,
-            counts=view.counts.copy(),
-            flagged=tuple(nm for nm, c in zip(view.names, view.counts) if c < min_count),
+            counts=counts,
+            flagged=tuple(nm for nm, c in zip(view.names, counts) if c < min_count),
             undefined=tuple(nm for nm, x in zip(view.names, v) if not np.isfinite(x)),
             pairwise=pair,
             gap=gap,
