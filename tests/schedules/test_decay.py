@@ -48,8 +48,8 @@ def test_step_decay_equals_exponential_decay_staircase(
     if keras.backend.backend() == "tensorflow":
         assert agree.all()
     np.testing.assert_array_equal(got[agree], want[agree])
-    # (float32 arithmetic; values below ~1e-38 flush to zero)
-    np.testing.assert_allclose(got, initial * factor**exact_p, rtol=1e-5, atol=1e-37)
+    # float32 power: relative error grows with the exponent; below ~1e-38 flushes to 0
+    np.testing.assert_allclose(got, initial * factor**exact_p, rtol=1e-4, atol=1e-37)
 
 
 @pytest.mark.parametrize("steps_per_epoch", [7, 41, 100])
