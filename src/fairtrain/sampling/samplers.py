@@ -121,6 +121,7 @@ class GroupBatchSampler:
         self._position = (0, 0)
         self._schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._plan_cache: tuple[int, np.ndarray] | None = None
+        self._blocks: dict[int, tuple[int, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ subclass API
     def target_shares(self) -> np.ndarray:
@@ -265,17 +266,30 @@ class GroupBatchSampler:
         first, last = start // n, (start + count - 1) // n
         parts = []
         for block in range(first // per_block, last // per_block + 1):
-            rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
-            if per_block == 1:
-                perms = rng.permutation(n)[None, :]
-            else:
-                perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
+            perms = self._block(g, block, n, per_block)
             lo = max(first, block * per_block) - block * per_block
             hi = min(last, (block + 1) * per_block - 1) - block * per_block
             parts.append(perms[lo : hi + 1].reshape(-1))
         local = np.concatenate(parts) if len(parts) > 1 else parts[0]
         offset = start - first * n
         return members[local[offset : offset + count]]
+
+    def _block(self, g: int, block: int, n: int, per_block: int) -> np.ndarray:
+        """Permutations ``block * per_block ...`` of group ``g``, shape (per_block, n).
+
+        The last block of every group is cached: a large group drawn less than once
+        per epoch reuses its permutation in the next epochs instead of redrawing it.
+        """
+        cached = self._blocks.get(g)
+        if cached is not None and cached[0] == block:
+            return cached[1]
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
+        if per_block == 1:
+            perms = rng.permutation(n)[None, :]
+        else:
+            perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
+        self._blocks[g] = (block, perms)
+        return perms
 
     def plan(self, epoch: int) -> np.ndarray:
         """The example indices of every batch of ``epoch``.
