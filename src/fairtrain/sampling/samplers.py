@@ -285,7 +285,10 @@ class GroupBatchSampler:
             return cached[1]
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
         if per_block == 1:
-            perms = rng.permutation(n)[None, :]
+            # int32 halves the memory traffic; same permutation as rng.permutation(n).
+            perms = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+            rng.shuffle(perms)
+            perms = perms[None, :]
         else:
             perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
         self._blocks[g] = (block, perms)
@@ -332,7 +335,10 @@ class GroupBatchSampler:
             # Position of the j-th draw: its row's start + the group's offset in that
             # row + its rank among the group's draws in that row.
             before = np.cumsum(q) - q
-            flat[np.repeat(row_start + offsets[:, g] - before, q) + np.arange(drawn)] = idx
+            pos = np.repeat(row_start + offsets[:, g] - before, q)
+            pos += np.arange(drawn)
+            flat[pos] = idx
+            del pos
         out.setflags(write=False)
         self._plan_cache = (epoch, out)
         return out
