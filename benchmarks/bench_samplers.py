@@ -280,7 +280,7 @@ def main(argv=None):
               f"{err:.2f} | {outside:.2f} |")
     print("\ncomposition error: mean over batches of sum_g |count_g - 64 * share_g| / 2 "
           "(examples misplaced; a batch of 64 cannot hold 3.84 examples, so exact "
-          "proportional batches still score about 0.6);\noutside floor/ceil: examples per "
+          "proportional batches still score about 0.5);\noutside floor/ceil: examples per "
           "batch beyond floor/ceil(64 * share_g), 0 for an exact sampler.")
 
 

@@ -88,8 +88,9 @@ class GroupBatchSampler:
     :meth:`targets` gives the exact real-valued counts the bound refers to.
 
     **Draws.** Group ``g`` owns an endless stream: the concatenation of random
-    permutations of its members, cycle after cycle, each permutation keyed on
-    ``(seed, g, cycle)``. The batches take the stream in order, so within a group the
+    permutations of its members, cycle after cycle, drawn from PCG64 streams keyed on
+    ``SeedSequence([seed, g, block])`` (a block is one cycle, or about 4096 indices'
+    worth of cycles of a small group). The batches take the stream in order, so within a group the
     number of times any two examples were drawn since epoch 0 differs by at most one; a
     group drawn more often than it has examples cycles through fresh permutations, and
     a group drawn less often continues its permutation in the next epoch instead of
