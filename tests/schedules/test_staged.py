@@ -397,3 +397,16 @@ def test_schedules_do_not_import_tensorflow_under_jax() -> None:
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_tf_dataset_needs_no_shuffle_argument() -> None:
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.data input is for the TensorFlow backend")
+    tf = pytest.importorskip("tensorflow")
+    train = tf.data.Dataset.from_tensor_slices((X, Y)).batch(16)
+    stages = [Stage("a", trainable="head", epochs=1, learning_rate=1e-3),
+              Stage("b", epochs=1, learning_rate=1e-4)]
+    # Keras warns "`shuffle=True` was passed, but will be ignored" unless fit_staged
+    # passes shuffle=False for datasets; filterwarnings=error turns that into a failure.
+    history = fit_staged(make_model(), stages, train, loss="mse", verbose=0)
+    assert history.epoch == [0, 1]

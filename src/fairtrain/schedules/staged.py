@@ -798,6 +798,11 @@ class StagedTraining:
                     optimizer.set_weights(saved)
             recorder = _Recorder(self, history, index, start)
             data = x(epoch) if callable(x) and not isinstance(x, keras.utils.PyDataset) else x
+            kwargs = dict(fit_kwargs)
+            if y is None and not hasattr(data, "shape"):
+                # A dataset or PyDataset orders its own batches (a sampler's plan);
+                # Keras would only warn that it ignores shuffle=True.
+                kwargs.setdefault("shuffle", False)
             model.fit(
                 data,
                 y,
@@ -806,7 +811,7 @@ class StagedTraining:
                 initial_epoch=epoch,
                 callbacks=[_LearningRateLog(), *stage.callbacks, *scoped, recorder],
                 verbose=verbose,
-                **fit_kwargs,
+                **kwargs,
             )
             if recorder.last_epoch is not None:
                 epoch = recorder.last_epoch + 1
