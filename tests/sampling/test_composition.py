@@ -59,3 +59,16 @@ def test_recording_from_threads_loses_nothing():
     for t in threads:
         t.join()
     assert log.totals.tolist() == [800, 800]
+
+
+def test_a_keyed_batch_recorded_again_replaces_its_row():
+    groups = ft.Groups.from_codes([0, 0, 1, 1, 1], ["a", "b"])
+    log = ft.CompositionLog(groups)
+    log.record([0, 2], key=(0, 0))
+    log.record([1, 3, 4], key=(0, 1))
+    log.record([0, 1], key=(0, 0))  # the same batch again, e.g. after Keras' peek
+    log.record([2])  # unkeyed rows always append
+    assert log.counts.tolist() == [[2, 0], [1, 2], [0, 1]]
+    log.clear()
+    log.record([4], key=(0, 0))
+    assert log.counts.tolist() == [[0, 1]]

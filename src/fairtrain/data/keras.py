@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 from collections.abc import Callable
@@ -35,6 +36,35 @@ def _called_by_keras_reset() -> bool:
     return False
 
 
+def _discard_drained_batches(dataset: Any) -> int:
+    """Empty the ready queue of the Keras enqueuer serving ``dataset``; return how many.
+
+    When Keras stops a multi-worker enqueuer (at an epoch's end, or when ``fit`` resets
+    its iterator after building a batch to peek at the model's input) it drains the
+    batches still in flight into a queue "for the next run". Those batches were built
+    from the previous plan; serving them first would put stale batches into the next
+    epoch and push as many planned ones out of it. Found through the calling adapter
+    (Keras internals, so every step is optional).
+    """
+    frame = sys._getframe(1)
+    for _ in range(6):
+        if frame is None:
+            return 0
+        adapter = frame.f_locals.get("self")
+        if getattr(adapter, "py_dataset", None) is dataset:
+            ready = getattr(getattr(adapter, "enqueuer", None), "ready_queue", None)
+            discarded = 0
+            while ready is not None:
+                try:
+                    ready.get_nowait()
+                except queue.Empty:
+                    break
+                discarded += 1
+            return discarded
+        frame = frame.f_back
+    return 0
+
+
 class SampledPyDataset(keras.utils.PyDataset):
     """A Keras ``PyDataset`` whose batch ``t`` is row ``t`` of the sampler's plan.
 
@@ -59,8 +89,9 @@ class SampledPyDataset(keras.utils.PyDataset):
         The epoch the first ``fit`` epoch corresponds to (pass the same value as
         ``fit(initial_epoch=...)`` when resuming).
     composition_log : CompositionLog, optional
-        Records the group counts of every batch served for training (the batches
-        Keras peeks at to build the model before training are dropped again). Not
+        Records the group counts of every batch served for training, keyed by
+        ``(epoch, batch index)``: a batch Keras builds to peek at the model's input
+        before training and then serves again is counted once. Not
         available with ``use_multiprocessing=True`` (batches are built in other
         processes).
     workers : int, default 1
@@ -124,24 +155,29 @@ class SampledPyDataset(keras.utils.PyDataset):
         self.epoch = int(initial_epoch)
         self._lock = threading.Lock()
         self._in_epoch = False
-        self._log_mark = len(composition_log) if composition_log is not None else 0
 
     def __len__(self) -> int:
         return self.sampler.steps_per_epoch
 
     def indices(self, index: int) -> np.ndarray:
         """The planned indices of batch ``index`` of the current epoch, shape (q,)."""
+        return self._planned(index)[1]
+
+    def _planned(self, index: int) -> tuple[int, np.ndarray]:
         if not 0 <= index < len(self):
             raise IndexError(f"Batch index {index} out of range [0, {len(self)}).")
         with self._lock:  # the sampler caches one plan; workers share it
-            row = self.sampler.plan(self.epoch)[index]
-        return row[row != PAD] if row.size and row[-1] == PAD else row.copy()
+            epoch = self.epoch
+            row = self.sampler.plan(epoch)[index]
+        return epoch, (row[row != PAD] if row.size and row[-1] == PAD else row.copy())
 
     def __getitem__(self, index: int) -> Any:
-        idx = self.indices(index)
+        epoch, idx = self._planned(index)
         out = self.load_batch(idx)
         if self.composition_log is not None:
-            self.composition_log.record(idx)
+            # Keyed, so the batches Keras builds to peek at the model's input before
+            # training, and serves again in the first epoch, are counted once.
+            self.composition_log.record(idx, key=(epoch, index))
         if self._weights is None:
             return out
         x, y, _, arity = split_loaded(out, "load_batch")
@@ -176,14 +212,10 @@ class SampledPyDataset(keras.utils.PyDataset):
         Keras also calls it when ``fit`` resets its epoch iterator before training
         (after peeking at a batch to build the model); that call does not advance.
         """
+        _discard_drained_batches(self)
         if _called_by_keras_reset():
-            if self.composition_log is not None:
-                # The batches Keras peeked at to build the model were not trained on.
-                self.composition_log._truncate(self._log_mark)
             self._in_epoch = False
             return
         if self._in_epoch or not _KERAS_CALLS_EPOCH_BEGIN:
             self.epoch += 1
-            if self.composition_log is not None:
-                self._log_mark = len(self.composition_log)
         self._in_epoch = False

@@ -48,15 +48,21 @@ class CompositionLog:
             raise TypeError(f"`groups` must be a fairtrain.Groups; got {type(groups).__name__}.")
         self.groups = groups
         self._rows: list[np.ndarray] = []
+        self._keys: dict[Any, int] = {}
         self._lock = threading.Lock()
 
-    def record(self, indices: Any) -> np.ndarray:
+    def record(self, indices: Any, *, key: Any = None) -> np.ndarray:
         """Count one batch's examples per group and append the counts.
 
         Parameters
         ----------
         indices : array-like of int, shape (q,)
             The batch's example indices; ``-1`` entries (padding) are ignored.
+        key : hashable, optional
+            Identifies the batch, e.g. ``(epoch, step)``. Recording a key again replaces
+            that batch's row instead of appending one, so a batch a pipeline builds twice
+            (Keras builds a batch to peek at the model's input before training, then
+            serves it again) is counted once.
 
         Returns
         -------
@@ -80,7 +86,12 @@ class CompositionLog:
             )
         row = np.bincount(codes, minlength=self.groups.n_groups).astype(np.int64)
         with self._lock:
-            self._rows.append(row)
+            if key is not None and key in self._keys:
+                self._rows[self._keys[key]] = row
+            else:
+                if key is not None:
+                    self._keys[key] = len(self._rows)
+                self._rows.append(row)
         return row
 
     @property
@@ -118,15 +129,11 @@ class CompositionLog:
         diff = np.abs(counts - np.broadcast_to(np.asarray(targets, float), counts.shape))
         return float(diff.sum(axis=1).mean() / 2)
 
-    def _truncate(self, n: int) -> None:
-        """Keep the first ``n`` records (adapters drop batches that were not trained on)."""
-        with self._lock:
-            del self._rows[n:]
-
     def clear(self) -> None:
         """Forget every recorded batch."""
         with self._lock:
             self._rows.clear()
+            self._keys.clear()
 
     def __len__(self) -> int:
         return len(self._rows)
