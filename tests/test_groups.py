@@ -256,3 +256,29 @@ def test_bad_codes():
         ft.Groups.from_codes([0]).attribute("age")
     with pytest.raises(ValueError, match="policy"):
         ft.Groups.from_columns({"a": [1]}, policy="squash")
+
+
+@given(
+    st.lists(st.text(max_size=3), min_size=1, max_size=40)
+    | st.lists(st.integers(-5, 5), min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=400),
+)
+def test_factorize_equals_numpy_unique(values, repeat):
+    from fairtrain.groups import _factorize
+
+    # repeated to beyond the sample size, so values the sample skips take the fallback
+    arr = np.tile(np.array(values), repeat)
+    uniques, inverse = _factorize(arr)
+    expected_uniques, expected_inverse = np.unique(arr, return_inverse=True)
+    np.testing.assert_array_equal(uniques, expected_uniques)
+    np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+
+
+def test_factorize_finds_values_the_sample_skipped():
+    from fairtrain.groups import _factorize
+
+    arr = np.array(["common"] * 20_000, dtype=object)
+    arr[12_345] = "rare"  # not on the sampling stride
+    uniques, inverse = _factorize(arr.astype(str))
+    assert uniques.tolist() == ["common", "rare"]
+    assert np.flatnonzero(inverse == 1).tolist() == [12_345]
