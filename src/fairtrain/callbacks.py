@@ -10,8 +10,13 @@ import keras
 import numpy as np
 
 from fairtrain.metrics._inputs import as_groups
-from fairtrain.metrics.grouped import MetricLike, greater_is_better_of, resolve_metric
-from fairtrain.metrics.report import BiasReport, _groupings, bias_report
+from fairtrain.metrics.grouped import (
+    GroupCodes,
+    MetricLike,
+    greater_is_better_of,
+    resolve_metric,
+)
+from fairtrain.metrics.report import BiasReport, bias_report
 
 __all__ = ["BiasMonitor"]
 
@@ -166,7 +171,7 @@ class BiasMonitor(keras.callbacks.Callback):
         self.verbose = verbose
         self.reports: dict[int, BiasReport] = {}
         self._stem = f"{prefix}{_key_part(name)}"
-        self._views = _groupings(groups)
+        self._views = GroupCodes.views(groups)
         self.keys = self._keys()
         self._last: dict[str, float] | None = None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.groups import Groups
+from fairtrain.groups import Groups, _is_missing
 
 
 def as_values(y: Any, name: str) -> np.ndarray:
@@ -58,9 +58,7 @@ def as_labels(y: Any, name: str) -> np.ndarray:
             )
         return (arr >= 0.5).astype(np.int64)
     if arr.dtype.kind == "O":
-        missing = np.fromiter(
-            (v is None or (isinstance(v, float) and v != v) for v in arr), bool, arr.size
-        )
+        missing = _is_missing(arr)
         if missing.any():
             raise ValueError(
                 f"`{name}` holds {int(missing.sum())} missing label(s) (None or NaN), "

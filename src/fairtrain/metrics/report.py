@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain.groups import Groups
 from fairtrain.metrics._inputs import as_groups, check_lengths
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.grouped import (
@@ -365,10 +364,6 @@ class BiasReport:
         )
 
 
-def _groupings(groups: Groups) -> dict[str, GroupCodes]:
-    return GroupCodes.views(groups)
-
-
 def bias_report(
     y_true: Any,
     y_pred: Any,
@@ -466,7 +461,7 @@ def bias_report(
         metric, y_true, y_pred, n, sample_weight=sample_weight, metric_kwargs=metric_kwargs
     )
     direction = greater_is_better_of(evaluator.func, evaluator.name, greater_is_better)
-    views = _groupings(g)
+    views = GroupCodes.views(g)
     values = {name: evaluator.values(view) for name, view in views.items()}
     overall = evaluator.overall()
 
