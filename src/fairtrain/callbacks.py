@@ -9,10 +9,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from fairtrain.metrics._inputs import as_groups
+from fairtrain._validation import as_groups, check_int
 from fairtrain.metrics.grouped import (
-    GroupCodes,
     MetricLike,
+    attribute_views,
     greater_is_better_of,
     resolve_metric,
 )
@@ -23,6 +23,29 @@ __all__ = ["BiasMonitor"]
 
 def _key_part(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_.=\-]+", "_", text).strip("_") or "_"
+
+
+def _is_dataset(x: Any) -> bool:
+    """Whether ``x`` is a batched dataset (``tf.data.Dataset`` or Keras ``PyDataset``)."""
+    if isinstance(x, keras.utils.PyDataset):
+        return True
+    # tf.data without importing TensorFlow: its datasets live in tensorflow's modules
+    module = type(x).__module__ or ""
+    return module.startswith("tensorflow") and hasattr(x, "as_numpy_iterator")
+
+
+def _batches(data: Any) -> Any:
+    """The batches of one pass over a tf.data.Dataset or a PyDataset."""
+    if isinstance(data, keras.utils.PyDataset):
+        n = data.num_batches
+        if n is None:
+            raise ValueError(
+                "BiasMonitor needs a finite validation PyDataset (num_batches is None)."
+            )
+        for i in range(n):
+            yield data[i]
+    else:
+        yield from data
 
 
 def _n_rows(x: Any) -> int:
@@ -51,10 +74,15 @@ class BiasMonitor(keras.callbacks.Callback):
 
     Parameters
     ----------
-    x_val : array-like, shape (n, ...), or list or dict of such arrays
-        Validation inputs, as ``model.predict`` takes them.
-    y_val : array-like, shape (n,) or (n, n_classes)
-        Validation targets.
+    x_val : array-like, shape (n, ...), list or dict of such arrays, tf.data.Dataset, or PyDataset
+        Validation inputs, as ``model.predict`` takes them; or, as Keras'
+        ``validation_data`` takes them, a finite dataset of ``(x, y)`` or
+        ``(x, y, sample_weight)`` batches (then ``y_val`` is None). A dataset is read
+        once per evaluation, in order, and its examples are matched to ``groups_val``
+        by position: it must be deterministic and unshuffled, and hold exactly
+        ``len(groups_val)`` examples (checked at every evaluation).
+    y_val : array-like, shape (n,) or (n, n_classes), or None
+        Validation targets; None when ``x_val`` is a dataset.
     groups_val : Groups, mapping of str to array-like, or array-like of shape (n,)
         The groups of the validation examples (e.g. ``groups.take(val_idx)``).
     metric : str or callable, default "mae"
@@ -85,7 +113,9 @@ class BiasMonitor(keras.callbacks.Callback):
     Attributes
     ----------
     reports : dict of int to BiasReport
-        The full report of every evaluated epoch (worst group names included).
+        The report of every evaluated epoch (worst group names included). Reports keep
+        their summaries only (:meth:`BiasReport.without_data`), not the predictions,
+        so memory does not grow with the predictions of every epoch.
     keys : list of str
         The log keys written every epoch.
 
@@ -93,7 +123,9 @@ class BiasMonitor(keras.callbacks.Callback):
     ------
     ValueError
         If the lengths of ``x_val``, ``y_val`` and ``groups_val`` differ, ``every`` is
-        not a positive integer, or the metric is unknown or has no direction.
+        not a positive integer, the metric is unknown or has no direction, or two log
+        keys would be the same (a group named ``bias``, ``gap`` or ``worst`` would
+        overwrite its attribute's aggregate: rename the group).
 
     Notes
     -----
@@ -128,8 +160,8 @@ class BiasMonitor(keras.callbacks.Callback):
     def __init__(
         self,
         x_val: Any,
-        y_val: Any,
-        groups_val: Any,
+        y_val: Any = None,
+        groups_val: Any = None,
         *,
         metric: MetricLike = "mae",
         every: int = 1,
@@ -141,23 +173,33 @@ class BiasMonitor(keras.callbacks.Callback):
         log_groups: bool = True,
         min_count: int = 30,
         verbose: int = 0,
+        sensitive_features: Any = None,
     ) -> None:
         super().__init__()
-        if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"`every` must be a positive integer; got {every!r}.")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer; got {batch_size!r}.")
-        groups = as_groups(groups_val)
-        lengths = {"x_val": _n_rows(x_val), "y_val": len(y_val), "groups_val": len(groups)}
-        if len(set(lengths.values())) > 1:
-            shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
-            raise ValueError(
-                f"The validation inputs must have one entry per example; got {shown}."
-            )
+        every = check_int("every", every, minimum=1)
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+        groups = as_groups(groups_val, sensitive_features=sensitive_features)
+        self._dataset = _is_dataset(x_val)
+        if self._dataset:
+            if y_val is not None:
+                raise ValueError(
+                    "`x_val` is a dataset, which carries the targets: pass y_val=None."
+                )
+        else:
+            if y_val is None:
+                raise ValueError("`y_val` is required unless `x_val` is a dataset.")
+            lengths = {
+                "x_val": _n_rows(x_val), "y_val": len(y_val), "groups_val": len(groups)
+            }
+            if len(set(lengths.values())) > 1:
+                shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
+                raise ValueError(
+                    f"The validation inputs must have one entry per example; got {shown}."
+                )
         func, name = resolve_metric(metric)
         greater_is_better_of(func, name, greater_is_better)
         self.x_val = x_val
-        self.y_val = np.asarray(y_val)
+        self.y_val = None if y_val is None else np.asarray(y_val)
         self.groups_val = groups
         self.metric = metric
         self.every = int(every)
@@ -171,40 +213,77 @@ class BiasMonitor(keras.callbacks.Callback):
         self.verbose = verbose
         self.reports: dict[int, BiasReport] = {}
         self._stem = f"{prefix}{_key_part(name)}"
-        self._views = GroupCodes.views(groups)
+        self._views = attribute_views(groups)
         self.keys = self._keys()
         self._last: dict[str, float] | None = None
 
     def _keys(self) -> list[str]:
-        keys = [f"{self._stem}_overall"]
-        seen: dict[str, str] = {}
+        # every key with what it stands for, so that a clash names both sources
+        sources: dict[str, str] = {f"{self._stem}_overall": "the overall value"}
+
+        def add(key: str, source: str) -> None:
+            if key in sources:
+                raise ValueError(
+                    f"{sources[key]} and {source} would both be logged as {key!r}, and one "
+                    "would overwrite the other. Rename the group or attribute (or pass "
+                    "log_groups=False)."
+                )
+            sources[key] = source
+
         for attribute, view in self._views.items():
             stem = f"{self._stem}_{_key_part(attribute)}"
-            keys += [f"{stem}_bias", f"{stem}_gap", f"{stem}_worst"]
+            for aggregate in ("bias", "gap", "worst"):
+                add(f"{stem}_{aggregate}", f"the {aggregate} of attribute {attribute!r}")
             if self.log_groups:
                 for group in view.names:
-                    key = f"{stem}_{_key_part(group)}"
-                    if key in seen:
-                        raise ValueError(
-                            f"Groups {seen[key]!r} and {group!r} give the same log key "
-                            f"{key!r}; rename one of them."
-                        )
-                    seen[key] = group
-                    keys.append(key)
-        return keys
+                    add(f"{stem}_{_key_part(group)}",
+                        f"group {group!r} of attribute {attribute!r}")
+        return list(sources)
+
+    def _predict_dataset(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        y_true, y_pred, weights = [], [], []
+        for batch in _batches(self.x_val):
+            if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+                raise ValueError(
+                    "A validation dataset must yield (x, y) or (x, y, sample_weight) "
+                    f"batches; got {type(batch).__name__}."
+                )
+            y_pred.append(np.asarray(self.model.predict_on_batch(batch[0])))
+            y_true.append(np.asarray(batch[1]))
+            if len(batch) == 3:
+                weights.append(np.asarray(batch[2]).reshape(-1))
+        n = sum(len(y) for y in y_true)
+        if n != len(self.groups_val):
+            raise ValueError(
+                f"The validation dataset yielded {n} examples but groups_val has "
+                f"{len(self.groups_val)}; they are matched by position, so the dataset "
+                "must be finite, unshuffled and hold exactly the grouped examples."
+            )
+        w = np.concatenate(weights) if weights else None
+        return np.concatenate(y_true), np.concatenate(y_pred), w
 
     def evaluate(self) -> BiasReport:
-        """Predict the validation set with the current model and build its report."""
-        y_pred = np.asarray(
-            self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
-        )
+        """Predict the validation set with the current model and build its report.
+
+        The report keeps the data it was built from (so ``to_metricframe`` works);
+        :attr:`reports` keeps only summaries.
+        """
+        weights = None
+        if self._dataset:
+            y_true, y_pred, weights = self._predict_dataset()
+        else:
+            y_true = self.y_val
+            y_pred = np.asarray(
+                self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+            )
         if self.transform is not None:
             y_pred = np.asarray(self.transform(y_pred))
         return bias_report(
-            self.y_val,
+            y_true,
             y_pred,
             self.groups_val,
             metric=self.metric,
+            sample_weight=weights,
             metric_kwargs=self.metric_kwargs,
             greater_is_better=self.greater_is_better,
             min_count=self.min_count,
@@ -232,7 +311,7 @@ class BiasMonitor(keras.callbacks.Callback):
         """Evaluate (on the scheduled epochs) and write the values into ``logs``."""
         last_epoch = int((self.params or {}).get("epochs", 0)) - 1
         if self._last is None or epoch % self.every == 0 or epoch == last_epoch:
-            report = self.evaluate()
+            report = self.evaluate().without_data()
             self.reports[epoch] = report
             self._last = self._values(report)
             if self.verbose:

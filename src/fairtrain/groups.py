@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import check_int, is_missing
+
 __all__ = ["Binned", "GroupPolicyWarning", "Groups", "PolicyAction", "bins"]
 
 Policy = Literal["merge", "drop", "error"]
@@ -163,18 +165,6 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _is_missing(column: np.ndarray) -> np.ndarray:
-    if column.dtype.kind == "f":
-        return np.isnan(column)
-    if column.dtype.kind == "O":
-        return np.fromiter(
-            (v is None or (isinstance(v, float) and v != v) for v in column),
-            dtype=bool,
-            count=column.size,
-        )
-    return np.zeros(column.shape, dtype=bool)
-
-
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)``, fast for few distinct values.
 
@@ -209,7 +199,7 @@ def _encode(
         raise ValueError(f"Column {name!r} must be one-dimensional; got shape {values.shape}.")
     if values.size == 0:
         raise ValueError(f"Column {name!r} is empty.")
-    missing = _is_missing(values)
+    missing = is_missing(values)
     if missing.any():
         raise ValueError(
             f"Column {name!r} holds {int(missing.sum())} missing value(s) (NaN or None; "
@@ -310,20 +300,67 @@ class Groups:
             )
         self._codes = _readonly(codes.astype(np.int32, copy=True))
         self._names = names
-        self._attributes = tuple(attributes)
-        if levels is None:
-            levels = {self._attributes[0]: names} if len(self._attributes) == 1 else {}
-        self._levels = {a: tuple(levels[a]) for a in self._attributes}
+        self._attributes = tuple(str(a) for a in attributes)
+        n_attr = len(self._attributes)
+        if n_attr == 0 or len(set(self._attributes)) != n_attr:
+            raise ValueError(
+                f"`attributes` must be distinct names, at least one; got {list(attributes)}."
+            )
+        if levels is None and n_attr == 1:
+            levels = {self._attributes[0]: names}
+        missing = [a for a in self._attributes if levels is None or a not in levels]
+        if missing:
+            raise ValueError(
+                f"`levels` must give the levels of every attribute; missing {missing} "
+                f"(attributes={list(self._attributes)}). Pass levels={{attribute: [...]}} "
+                "or build the groups with Groups.from_columns, which finds them."
+            )
+        assert levels is not None
+        self._levels = {a: tuple(str(v) for v in levels[a]) for a in self._attributes}
+        if (attribute_codes is None) != (cell_levels is None) or (
+            attribute_codes is None and n_attr > 1
+        ):
+            raise ValueError(
+                "With several attributes, give both `attribute_codes` and `cell_levels` "
+                "(or build the groups with Groups.from_columns)."
+            )
         if attribute_codes is None:
             attribute_codes = self._codes[:, None]
-        if cell_levels is None:
             cell_levels = np.arange(len(names))[:, None]
-        self._attribute_codes = _readonly(np.asarray(attribute_codes, dtype=np.int32))
-        self._cell_levels = _readonly(np.asarray(cell_levels, dtype=np.int32))
+        attribute_codes = np.asarray(attribute_codes, dtype=np.int32)
+        cell_levels = np.asarray(cell_levels, dtype=np.int32)
+        if attribute_codes.shape != (self._codes.size, n_attr):
+            raise ValueError(
+                f"`attribute_codes` must have shape ({self._codes.size}, {n_attr}); got "
+                f"{attribute_codes.shape}."
+            )
+        if cell_levels.shape != (len(names), n_attr):
+            raise ValueError(
+                f"`cell_levels` must have shape ({len(names)}, {n_attr}); got "
+                f"{cell_levels.shape}."
+            )
+        self._attribute_codes = _readonly(attribute_codes)
+        self._cell_levels = _readonly(cell_levels)
         self._report = tuple(report)
-        included = self._codes[self._codes >= 0]
-        self._counts = _readonly(np.bincount(included, minlength=len(names)).astype(np.int64))
+        self._counts: np.ndarray | None = None
         self._members: tuple[np.ndarray, ...] | None = None
+        self._views: dict[str, Groups] = {}
+
+    @classmethod
+    def _view(cls, codes: np.ndarray, names: tuple[str, ...], attribute: str) -> Groups:
+        """One attribute's groups over trusted codes: no validation, copy or count."""
+        view = object.__new__(cls)
+        view._codes = codes
+        view._names = names
+        view._attributes = (attribute,)
+        view._levels = {attribute: names}
+        view._attribute_codes = codes[:, None]
+        view._cell_levels = _readonly(np.arange(len(names), dtype=np.int32)[:, None])
+        view._report = ()
+        view._counts = None
+        view._members = None
+        view._views = {}
+        return view
 
     # ------------------------------------------------------------------ factories
     @classmethod
@@ -401,8 +438,7 @@ class Groups:
         """
         if policy not in ("merge", "drop", "error"):
             raise ValueError(f"`policy` must be 'merge', 'drop' or 'error'; got {policy!r}.")
-        if not isinstance(min_count, (int, np.integer)) or min_count < 1:
-            raise ValueError(f"`min_count` must be a positive integer; got {min_count!r}.")
+        min_count = check_int("min_count", min_count, minimum=1)
         if hasattr(columns, "columns") and hasattr(columns, "__getitem__"):  # DataFrame
             columns = {str(c): columns[c] for c in columns.columns}
         elif not isinstance(columns, Mapping):
@@ -544,14 +580,24 @@ class Groups:
 
     @property
     def counts(self) -> np.ndarray:
-        """Examples per cell, shape (n_groups,), int64 (excluded examples not counted)."""
+        """Examples per cell, shape (n_groups,), int64 (excluded examples not counted).
+
+        Counted on first use and cached.
+        """
+        if self._counts is None:
+            codes = self._codes
+            kept = codes[codes >= 0] if codes.size and codes.min() < 0 else codes
+            self._counts = _readonly(
+                np.bincount(kept, minlength=len(self._names)).astype(np.int64)
+            )
         return self._counts
 
     @property
     def shares(self) -> np.ndarray:
         """Share of every cell among the included examples, shape (n_groups,)."""
-        total = self._counts.sum()
-        return self._counts / total if total else self._counts.astype(float)
+        counts = self.counts
+        total = counts.sum()
+        return counts / total if total else counts.astype(float)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -594,19 +640,19 @@ class Groups:
         """The groups of one attribute alone, over the same examples.
 
         Examples merged into ``"other"`` in the intersection keep their own level here.
+        Cheap: a read-only view of this object's codes, made once and cached; its
+        counts are computed only when asked for.
         """
         if name not in self._attributes:
             raise ValueError(
                 f"Unknown attribute {name!r}; the attributes are {list(self._attributes)}."
             )
-        j = self._attributes.index(name)
-        labels = self._levels[name]
-        return Groups(
-            self._attribute_codes[:, j],
-            labels,
-            attributes=(name,),
-            levels={name: labels},
-        )
+        view = self._views.get(name)
+        if view is None:
+            j = self._attributes.index(name)
+            view = Groups._view(self._attribute_codes[:, j], self._levels[name], name)
+            self._views[name] = view
+        return view
 
     def by_attribute(self) -> dict[str, Groups]:
         """``{attribute: self.attribute(attribute)}`` for every attribute."""
@@ -620,7 +666,7 @@ class Groups:
         if self._members is None:
             order = np.argsort(self._codes, kind="stable")
             n_excluded = int(np.count_nonzero(self._codes < 0))
-            bounds = np.concatenate([[0], np.cumsum(self._counts)]) + n_excluded
+            bounds = np.concatenate([[0], np.cumsum(self.counts)]) + n_excluded
             members = tuple(
                 _readonly(order[bounds[i] : bounds[i + 1]].astype(np.int64))
                 for i in range(self.n_groups)
@@ -657,7 +703,7 @@ class Groups:
             f"Groups(n={len(self)}, n_groups={self.n_groups}, "
             f"attributes={list(self._attributes)})"
         ]
-        for name, count, share in zip(self._names, self._counts, self.shares):
+        for name, count, share in zip(self._names, self.counts, self.shares):
             lines.append(f"  {name:<{width}}  {count:>9d}  {share:7.2%}")
         excluded = int(np.count_nonzero(self._codes < 0))
         if excluded:

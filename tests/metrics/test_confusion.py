@@ -73,10 +73,49 @@ def test_weights_and_scores():
         (lambda: confusion_by_group([0, 1], [0], [0, 0]), "lengths"),
         (lambda: normalize_confusion([[1, 2]]), "square"),
         (lambda: normalize_confusion([[1, -2], [0, 1]]), "non-negative"),
-        (lambda: normalize_confusion([[1]], normalize="true"), "'rows', 'columns'"),
+        (lambda: normalize_confusion([[1]], normalize="row"), "'true', 'pred', 'all'"),
     ],
     ids=["unknown-label", "repeated-label", "lengths", "not-square", "negative", "option"],
 )
 def test_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("normalize", ["true", "pred", "all", None])
+@given(st.data())
+def test_normalize_matches_sklearn_confusion_matrix(normalize, data):
+    n = data.draw(st.integers(1, 40))
+    yt = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    yp = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    labels = [0, 1, 2, 3]
+    raw = confusion_matrix(yt, yp, labels=labels)
+    ours = normalize_confusion(raw, normalize=normalize)
+    with np.errstate(all="ignore"):
+        theirs = confusion_matrix(yt, yp, labels=labels, normalize=normalize)
+    # a row (column) without examples: nan here, 0 in scikit-learn (documented)
+    np.testing.assert_allclose(np.nan_to_num(ours, nan=0.0), theirs)
+
+
+def test_old_normalize_names_are_aliases():
+    cm = np.array([[3.0, 1.0], [0.0, 2.0]])
+    np.testing.assert_array_equal(normalize_confusion(cm, normalize="rows"),
+                                  normalize_confusion(cm, normalize="true"))
+    np.testing.assert_array_equal(normalize_confusion(cm, normalize="columns"),
+                                  normalize_confusion(cm, normalize="pred"))
+
+
+def test_overall_leaves_out_excluded_examples():
+    import fairtrain as ft
+
+    g = ft.Groups([0, 0, -1, 1], ["a", "b"])
+    cm = confusion_by_group([0, 1, 1, 1], [0, 1, 0, 1], g, labels=[0, 1])
+    assert cm.overall.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+
+
+def test_sensitive_features_is_groups():
+    a = confusion_by_group([0, 1, 1], [0, 1, 0], ["x", "y", "y"])
+    b = confusion_by_group([0, 1, 1], [0, 1, 0], sensitive_features=["x", "y", "y"])
+    np.testing.assert_array_equal(a.matrices, b.matrices)
+    with pytest.raises(TypeError, match="not both"):
+        confusion_by_group([0], [0], [0], sensitive_features=[0])

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from fairtrain.groups import Groups, _is_missing
+from fairtrain._validation import (
+    as_groups,
+    as_sample_weight,
+    check_finite,
+    check_lengths,
+    is_missing,
+)
+
+__all__ = ["as_groups", "as_labels", "as_values", "as_weights", "check_finite", "check_lengths"]
 
 
 def as_values(y: Any, name: str) -> np.ndarray:
@@ -58,7 +65,7 @@ def as_labels(y: Any, name: str) -> np.ndarray:
             )
         return (arr >= 0.5).astype(np.int64)
     if arr.dtype.kind == "O":
-        missing = _is_missing(arr)
+        missing = is_missing(arr)
         if missing.any():
             raise ValueError(
                 f"`{name}` holds {int(missing.sum())} missing label(s) (None or NaN), "
@@ -67,63 +74,6 @@ def as_labels(y: Any, name: str) -> np.ndarray:
     return arr
 
 
-def check_finite(arr: np.ndarray, name: str) -> None:
-    """Raise if a float array holds NaN or infinity."""
-    if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            first = int(np.flatnonzero(bad.reshape(-1))[0])
-            raise ValueError(
-                f"`{name}` holds {int(bad.sum())} NaN or infinite value(s), first at flat "
-                f"index {first}; remove or impute them first."
-            )
-
-
 def as_weights(sample_weight: Any, n: int) -> np.ndarray | None:
-    """Validated non-negative finite weights of length ``n`` (or None)."""
-    if sample_weight is None:
-        return None
-    w = np.asarray(sample_weight)
-    if w.ndim != 1:
-        raise ValueError(f"`sample_weight` must be one-dimensional; got shape {w.shape}.")
-    if w.dtype.kind not in "biuf":
-        raise TypeError(f"`sample_weight` must be numeric; got dtype {w.dtype}.")
-    w = w.astype(np.float64, copy=False)
-    check_finite(w, "sample_weight")
-    if w.size != n:
-        raise ValueError(
-            f"`sample_weight` has {w.size} entries but there are {n} examples; "
-            "give one weight per example."
-        )
-    if w.size and w.min() < 0:
-        raise ValueError(f"`sample_weight` must be non-negative; got {w.min():g}.")
-    return w
-
-
-def check_lengths(**arrays: Any) -> int:
-    """The common length of the named arrays, or a ValueError naming every length."""
-    lengths = {name: len(a) for name, a in arrays.items() if a is not None}
-    if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
-        raise ValueError(
-            f"The inputs must have one entry per example; got lengths {shown}."
-        )
-    n = next(iter(lengths.values()))
-    if n == 0:
-        raise ValueError("The inputs are empty: there are no examples to score.")
-    return n
-
-
-def as_groups(groups: Any) -> Groups:
-    """A :class:`Groups` from a Groups, a mapping of attribute columns, or one column."""
-    if isinstance(groups, Groups):
-        return groups
-    if isinstance(groups, Mapping) or hasattr(groups, "columns"):
-        return Groups.from_columns(groups)
-    arr = np.asarray(groups)
-    if arr.ndim != 1:
-        raise ValueError(
-            "`groups` must be a fairtrain.Groups, a mapping of attribute columns, or one "
-            f"column of group labels; got an array of shape {arr.shape}."
-        )
-    return Groups.from_columns({"group": arr})
+    """Validated non-negative finite float64 weights of length ``n`` (or None)."""
+    return as_sample_weight(sample_weight, n)

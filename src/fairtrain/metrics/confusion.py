@@ -11,7 +11,9 @@ from fairtrain.metrics._inputs import as_groups, as_labels, as_weights, check_le
 
 __all__ = ["GroupConfusion", "confusion_by_group", "normalize_confusion"]
 
-Normalize = Literal["rows", "columns", "all"]
+Normalize = Literal["true", "pred", "all"]
+#: The names fairtrain used before it took scikit-learn's; still accepted.
+_ALIASES = {"rows": "true", "columns": "pred"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class GroupConfusion:
         class is ``labels[i]`` and predicted class ``labels[j]``. Rows are real classes,
         columns predicted ones.
     overall : ndarray of float, shape (n_classes, n_classes)
-        The same over every example, excluded ones included.
+        The same over the grouped examples (those excluded from every group, code
+        ``-1``, are left out, as in every fairtrain "overall").
     labels : tuple
         The classes, in matrix order.
     groups : tuple of str
@@ -47,10 +50,11 @@ class GroupConfusion:
 def confusion_by_group(
     y_true: Any,
     y_pred: Any,
-    groups: Any,
+    groups: Any = None,
     *,
     labels: Any = None,
     sample_weight: Any = None,
+    sensitive_features: Any = None,
 ) -> GroupConfusion:
     """Confusion matrix of every group (rows real, columns predicted) in one pass.
 
@@ -67,6 +71,8 @@ def confusion_by_group(
         input. A label outside ``labels`` is an error.
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example. Default: 1 each (counts).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
@@ -93,7 +99,7 @@ def confusion_by_group(
     [[2.0, 0.0], [1.0, 2.0]]
     """
     yt, yp = as_labels(y_true, "y_true"), as_labels(y_pred, "y_pred")
-    g = as_groups(groups)
+    g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=yt, y_pred=yp, groups=g.codes)
     w = as_weights(sample_weight, n)
     if labels is None:
@@ -117,8 +123,10 @@ def confusion_by_group(
     kt, kp = encoded
     c = classes.size
     cell = kt.astype(np.int64) * c + kp
-    overall = np.bincount(cell, weights=w, minlength=c * c).reshape(c, c).astype(np.float64)
     keep = g.codes >= 0
+    overall = np.bincount(
+        cell[keep], weights=None if w is None else w[keep], minlength=c * c
+    ).reshape(c, c).astype(np.float64)
     index = g.codes[keep].astype(np.int64) * c * c + cell[keep]
     matrices = np.bincount(
         index, weights=None if w is None else w[keep], minlength=g.n_groups * c * c
@@ -131,18 +139,22 @@ def confusion_by_group(
     )
 
 
-def normalize_confusion(confusion: Any, *, normalize: Normalize = "rows") -> np.ndarray:
-    """Normalise confusion matrices by row (recall), column (precision) or in total.
+def normalize_confusion(
+    confusion: Any, *, normalize: Normalize | Literal["rows", "columns"] | None = "true"
+) -> np.ndarray:
+    """Normalise confusion matrices over the true classes (rows), predictions or all.
 
     Parameters
     ----------
     confusion : array-like of float, shape (..., n_classes, n_classes), or GroupConfusion
         One matrix or a stack of them (a GroupConfusion gives its ``matrices``).
-    normalize : {"rows", "columns", "all"}, default "rows"
-        ``"rows"``: every row sums to one, so the diagonal is each class's recall (the
-        row-normalised matrices of the ethnicity experiment). ``"columns"``: every
-        column sums to one (precision on the diagonal). ``"all"``: the matrix sums to
-        one.
+    normalize : {"true", "pred", "all"} or None, default "true"
+        As scikit-learn's ``confusion_matrix``: ``"true"``: every row (real class) sums
+        to one, so the diagonal is each class's recall (the row-normalised matrices of
+        the ethnicity experiment). ``"pred"``: every column (predicted class) sums to
+        one (precision on the diagonal). ``"all"``: the matrix sums to one. ``None``:
+        the matrices unchanged, as floats. ``"rows"`` and ``"columns"`` are accepted as
+        the older names of ``"true"`` and ``"pred"``.
 
     Returns
     -------
@@ -157,20 +169,27 @@ def normalize_confusion(confusion: Any, *, normalize: Normalize = "rows") -> np.
 
     Notes
     -----
-    ``rows: C[i, j] / sum_j C[i, j]``; ``columns: C[i, j] / sum_i C[i, j]``;
+    ``true: C[i, j] / sum_j C[i, j]``; ``pred: C[i, j] / sum_i C[i, j]``;
     ``all: C[i, j] / sum_ij C[i, j]``.
+
+    Two deliberate differences from scikit-learn: the default is ``"true"``, not
+    ``None``, since normalising is what this function is for; and a row with no
+    examples is ``nan``, not 0, because a rate without examples is undefined, and a 0
+    would read as "never recognised".
 
     Examples
     --------
     >>> from fairtrain.metrics import normalize_confusion
     >>> normalize_confusion([[3, 1], [0, 2]]).tolist()
     [[0.75, 0.25], [0.0, 1.0]]
-    >>> normalize_confusion([[3, 1], [0, 2]], normalize="columns").tolist()
+    >>> normalize_confusion([[3, 1], [0, 2]], normalize="pred").tolist()
     [[1.0, 0.3333333333333333], [0.0, 0.6666666666666666]]
     """
-    if normalize not in ("rows", "columns", "all"):
+    mode = _ALIASES.get(normalize, normalize) if isinstance(normalize, str) else normalize
+    if mode not in ("true", "pred", "all", None):
         raise ValueError(
-            f"`normalize` must be 'rows', 'columns' or 'all'; got {normalize!r}."
+            "`normalize` must be 'true', 'pred', 'all' or None (as in scikit-learn's "
+            f"confusion_matrix); got {normalize!r}."
         )
     if isinstance(confusion, GroupConfusion):
         confusion = confusion.matrices
@@ -181,9 +200,11 @@ def normalize_confusion(confusion: Any, *, normalize: Normalize = "rows") -> np.
         )
     if np.isnan(cm).any() or (cm < 0).any():
         raise ValueError("`confusion` must hold non-negative counts without NaN.")
-    if normalize == "rows":
+    if mode is None:
+        return cm.copy()
+    if mode == "true":
         total = cm.sum(axis=-1, keepdims=True)
-    elif normalize == "columns":
+    elif mode == "pred":
         total = cm.sum(axis=-2, keepdims=True)
     else:
         total = cm.sum(axis=(-2, -1), keepdims=True)

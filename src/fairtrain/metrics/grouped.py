@@ -41,45 +41,18 @@ def greater_is_better_of(func: Callable[..., Any], name: str, given: bool | None
     return bool(direction)
 
 
-class GroupCodes:
-    """Group codes and names without a full :class:`Groups` (one attribute's view).
+def attribute_views(groups: Groups) -> dict[str, Groups]:
+    """The groupings a report covers, by name.
 
-    Cheaper than :meth:`Groups.attribute` on millions of rows: no copies beyond the one
-    contiguous code column.
+    Every attribute on its own and, with several, ``"intersection"`` (the cells). With
+    one attribute, its view is the cells.
     """
-
-    def __init__(self, names: tuple[str, ...], codes: np.ndarray) -> None:
-        self.names = tuple(names)
-        # intp once, so that every bincount over these codes skips a conversion
-        self.codes = np.ascontiguousarray(codes, dtype=np.intp)
-        self.n_groups = len(self.names)
-        self._counts: np.ndarray | None = None
-
-    @property
-    def counts(self) -> np.ndarray:
-        """Examples per group, shape (n_groups,) (computed once)."""
-        if self._counts is None:
-            codes = self.codes
-            kept = codes[codes >= 0] if codes.size and codes.min() < 0 else codes
-            self._counts = np.bincount(kept, minlength=self.n_groups).astype(np.int64)
-        return self._counts
-
-    def take(self, index: np.ndarray) -> GroupCodes:
-        """The same groups on the examples ``index``."""
-        return GroupCodes(self.names, self.codes[index])
-
-    @classmethod
-    def views(cls, groups: Groups) -> dict[str, GroupCodes]:
-        """One view per attribute and, with several attributes, ``"intersection"``."""
-        if len(groups.attributes) == 1:
-            return {groups.attributes[0]: cls(groups.names, groups.codes)}
-        views = {
-            a: cls(groups.levels[a], groups.attribute_codes[:, j])
-            for j, a in enumerate(groups.attributes)
-        }
-        key = "intersection" if "intersection" not in views else "_intersection"
-        views[key] = cls(groups.names, groups.codes)
-        return views
+    if len(groups.attributes) == 1:
+        return {groups.attributes[0]: groups}
+    views = dict(groups.by_attribute())
+    key = "intersection" if "intersection" not in views else "_intersection"
+    views[key] = groups
+    return views
 
 
 class GroupEvaluator:
@@ -130,17 +103,32 @@ class GroupEvaluator:
             new.y_true, new.y_pred = self.y_true[index], self.y_pred[index]
         return new
 
-    def overall(self) -> float:
-        """The metric over every example, excluded ones included."""
+    def overall(self, included: np.ndarray | None = None) -> float:
+        """The metric over the examples ``included`` (a boolean mask; default all).
+
+        fairtrain's one definition of "overall" is the metric over the grouped examples
+        (code ``>= 0``), as fairlearn's ``MetricFrame.overall`` over the same data.
+        """
+        if included is not None and not included.all():
+            return self.values_of(np.where(included, 0, -1), 1)[0]
         if self.terms is not None:
             return self.terms.overall()
         return self._call(slice(None))
 
-    def values(self, groups: Groups | GroupCodes) -> np.ndarray:
+    def values(self, groups: Groups) -> np.ndarray:
         """The metric of every group of ``groups``, shape (n_groups,); nan if empty."""
-        codes, n_groups = groups.codes, groups.n_groups
+        counts = groups.counts if self.terms is not None else None
+        return self.values_of(groups.codes, groups.n_groups, counts)
+
+    def values_of(
+        self, codes: np.ndarray, n_groups: int, counts: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The metric of every group given raw codes (``-1`` left out).
+
+        ``counts`` (examples per group, if known) saves a pass.
+        """
         if self.terms is not None:
-            return self.terms.reduce(codes, n_groups, groups.counts)
+            return self.terms.reduce(codes, n_groups, counts)
         out = np.full(n_groups, np.nan)
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
@@ -170,10 +158,11 @@ def by_group(
     metric: MetricLike,
     y_true: Any,
     y_pred: Any,
-    groups: Any,
+    groups: Any = None,
     *,
     sample_weight: Any = None,
     metric_kwargs: Mapping[str, Any] | None = None,
+    sensitive_features: Any = None,
 ) -> dict[str, float]:
     """The value of a metric for every group.
 
@@ -193,6 +182,8 @@ def by_group(
         Non-negative weight of every example, passed on to the metric.
     metric_kwargs : mapping, optional
         Extra keyword arguments of the metric, e.g. ``{"average": "binary"}``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
@@ -224,7 +215,7 @@ def by_group(
     >>> by_group("mae", [10, 20, 30, 40], [12, 20, 26, 40], ["a", "a", "b", "b"])
     {'a': 1.0, 'b': 2.0}
     """
-    g = as_groups(groups)
+    g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
     evaluator = GroupEvaluator(
         metric, y_true, y_pred, n, sample_weight=sample_weight, metric_kwargs=metric_kwargs

@@ -49,7 +49,7 @@ def plot_confusion(
     confusion: Any,
     labels: Sequence[Any] | None = None,
     *,
-    normalize: Literal["rows", "columns", "all"] | None = None,
+    normalize: Literal["true", "pred", "all", "rows", "columns"] | None = None,
     group: str | None = None,
     ax: Any = None,
     title: str | None = None,
@@ -64,7 +64,7 @@ def plot_confusion(
         ``overall`` matrix, or ``group``'s.
     labels : sequence, length C, optional
         Class names on both axes. Default: the GroupConfusion's labels, else 0..C-1.
-    normalize : {"rows", "columns", "all"}, optional
+    normalize : {"true", "pred", "all"}, optional
         Normalise first with :func:`~fairtrain.metrics.normalize_confusion`.
     group : str, optional
         With a GroupConfusion: the group to draw.
@@ -115,7 +115,7 @@ def plot_confusion_pair(
     confusion: Any,
     labels: Sequence[Any] | None = None,
     *,
-    normalize: Literal["rows", "columns", "all"] = "rows",
+    normalize: Literal["true", "pred", "all", "rows", "columns"] = "true",
     group: str | None = None,
     title: str | None = None,
 ) -> Any:
@@ -127,7 +127,7 @@ def plot_confusion_pair(
         As for :func:`plot_confusion`.
     labels : sequence, length C, optional
         Class names.
-    normalize : {"rows", "columns", "all"}, default "rows"
+    normalize : {"true", "pred", "all"}, default "true"
         Normalisation of the right-hand matrix.
     group : str, optional
         With a GroupConfusion: the group to draw.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Mapping
@@ -10,12 +11,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain.metrics._inputs import as_groups, check_lengths
+from fairtrain._validation import as_groups, check_int, check_lengths
+from fairtrain.groups import Groups
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.grouped import (
-    GroupCodes,
     GroupEvaluator,
     MetricLike,
+    attribute_views,
     greater_is_better_of,
 )
 
@@ -132,6 +134,22 @@ def _interval(samples: np.ndarray, confidence: float) -> np.ndarray:
     return out
 
 
+def _stratified_resample(groups: Groups, rng: np.random.Generator) -> np.ndarray:
+    """One stratified bootstrap resample of example indices.
+
+    Within every cell, as many indices as the cell holds, drawn with replacement from
+    its members; excluded examples are never drawn.
+
+    The result is ordered by cell, so ``groups.codes[idx]`` is sorted.
+    """
+    members = groups.members()
+    counts = groups.counts
+    flat = np.concatenate(members) if members else np.empty(0, dtype=np.int64)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    sizes = np.repeat(counts, counts)
+    return flat[starts + (rng.random(flat.size) * sizes).astype(np.int64)]
+
+
 def _fmt(value: float) -> str:
     if value is None or not np.isfinite(value):
         return "nan"
@@ -155,8 +173,10 @@ class BiasReport:
     n : int
         Number of examples.
     overall : float
-        The metric over all examples: read every bias next to it, since a low bias can
-        hide a model that is equally bad for everyone.
+        The metric over the grouped examples (those outside every group, code ``-1``,
+        are left out, as in fairlearn's ``MetricFrame.overall`` from
+        :meth:`to_metricframe`): read every bias next to it, since a low bias can hide
+        a model that is equally bad for everyone.
     overall_ci : tuple of float, or None
         Bootstrap confidence interval of ``overall``.
     attributes : dict of str to AttributeBias
@@ -169,7 +189,7 @@ class BiasReport:
     confidence : float
         Confidence level of the intervals.
     n_excluded : int
-        Examples outside every group (code ``-1``): counted in ``overall`` only.
+        Examples outside every group (code ``-1``): left out of every value.
     """
 
     def __init__(
@@ -224,7 +244,7 @@ class BiasReport:
             )
         lines.append(overall)
         if self.n_excluded:
-            lines.append(f"({self.n_excluded} examples outside every group: overall only)")
+            lines.append(f"({self.n_excluded} examples outside every group: left out)")
         any_flag = False
         for name, att in self.attributes.items():
             lines.append("")
@@ -347,6 +367,16 @@ class BiasReport:
                 rows.append(row)
         return pd.DataFrame(rows).set_index(["attribute", "group"])
 
+    def without_data(self) -> BiasReport:
+        """The same report without a reference to the data it was built from.
+
+        Everything but :meth:`to_metricframe` works on it; keep this when storing many
+        reports (one per epoch), so the predictions are not kept alive.
+        """
+        clone = copy.copy(self)
+        clone._inputs = None
+        return clone
+
     def to_metricframe(self) -> Any:
         """The same metric on the same data as a fairlearn ``MetricFrame`` (intersection).
 
@@ -367,7 +397,7 @@ class BiasReport:
 def bias_report(
     y_true: Any,
     y_pred: Any,
-    groups: Any,
+    groups: Any = None,
     *,
     metric: MetricLike = "mae",
     sample_weight: Any = None,
@@ -377,6 +407,7 @@ def bias_report(
     n_bootstrap: int = 0,
     confidence: float = 0.95,
     seed: int = 0,
+    sensitive_features: Any = None,
 ) -> BiasReport:
     """Overall value, value per group and bias of a metric, for every attribute.
 
@@ -401,12 +432,17 @@ def bias_report(
     min_count : int, default 30
         Groups with fewer examples are flagged as unstable estimates.
     n_bootstrap : int, default 0
-        Number of bootstrap resamples for confidence intervals (0: none). Each resample
-        draws n examples with replacement from all examples.
+        Number of bootstrap resamples for confidence intervals (0: none). The bootstrap
+        is stratified: each resample draws, within every cell (group of the
+        intersection), as many examples with replacement as the cell holds, so every
+        group keeps its size and a small (flagged) group is never missing from a
+        resample: its interval reflects its own few examples.
     confidence : float, default 0.95
         Confidence level of the percentile intervals.
     seed : int, default 0
         Seed of the bootstrap (``numpy.random.SeedSequence(seed)``).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
@@ -424,8 +460,10 @@ def bias_report(
     pairwise bias ``sum_{i<j} |v_i - v_j| / (k (k - 1) / 2)``, max gap
     ``max v - min v``, ratio ``min v / max v``, and the worst group (largest error or
     smallest score). Groups whose value is undefined (``nan``) are left out of these
-    and listed. The overall value is the metric over every example, and is printed
-    next to every bias: a low bias can hide a model that is equally bad for everyone.
+    and listed. The overall value is the metric over the grouped examples (those
+    excluded by a ``drop`` policy are left out of every value, as in
+    :func:`~fairtrain.metrics.to_metricframe`), and is printed next to every bias: a
+    low bias can hide a model that is equally bad for everyone.
 
     Examples
     --------
@@ -449,21 +487,20 @@ def bias_report(
       40-60         2      7.3900
       60-120        2     10.2300
     """
-    if not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"`min_count` must be a positive integer; got {min_count!r}.")
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
-        raise ValueError(f"`n_bootstrap` must be a non-negative integer; got {n_bootstrap!r}.")
+    min_count = check_int("min_count", min_count, minimum=1)
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
     if not 0 < confidence < 1:
         raise ValueError(f"`confidence` must lie in (0, 1); got {confidence!r}.")
-    g = as_groups(groups)
+    g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
     evaluator = GroupEvaluator(
         metric, y_true, y_pred, n, sample_weight=sample_weight, metric_kwargs=metric_kwargs
     )
     direction = greater_is_better_of(evaluator.func, evaluator.name, greater_is_better)
-    views = GroupCodes.views(g)
+    views = attribute_views(g)
     values = {name: evaluator.values(view) for name, view in views.items()}
-    overall = evaluator.overall()
+    included = g.included
+    overall = evaluator.overall(included)
 
     boot: dict[str, np.ndarray] = {}
     boot_bias: dict[str, np.ndarray] = {}
@@ -474,11 +511,11 @@ def bias_report(
         boot_bias = {name: np.empty(n_bootstrap) for name in views}
         boot_overall = np.empty(n_bootstrap)
         for b in range(n_bootstrap):
-            idx = rng.integers(0, n, size=n)
+            idx = _stratified_resample(g, rng)
             resampled = evaluator.take(idx)
             boot_overall[b] = resampled.overall()
             for name, view in views.items():
-                v = resampled.values(view.take(idx))
+                v = resampled.values_of(view.codes[idx], view.n_groups)
                 boot[name][b] = v
                 defined = np.isfinite(values[name])
                 sub = v[defined]
@@ -519,6 +556,6 @@ def bias_report(
         n_bootstrap=int(n_bootstrap),
         confidence=float(confidence),
         overall_ci=overall_ci,  # type: ignore[arg-type]
-        n_excluded=int(np.count_nonzero(g.codes < 0)),
+        n_excluded=int(n - np.count_nonzero(included)),
         inputs=(metric, y_true, y_pred, g, sample_weight, metric_kwargs),
     )

@@ -1,0 +1,160 @@
+"""The input checks every public function shares: groups, integers, positive numbers, weights.
+
+One definition each, so that the same mistake gets the same message everywhere. The
+rule on groups: wherever fairtrain takes ``groups``, it takes a :class:`~fairtrain.Groups`
+or anything :meth:`Groups.from_columns <fairtrain.Groups.from_columns>` takes (a mapping
+of attribute columns, a pandas DataFrame, one column, a :func:`~fairtrain.bins` result),
+and turns the latter into a ``Groups`` with :func:`as_groups`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fairtrain.groups import Groups
+
+__all__ = [
+    "as_groups",
+    "as_sample_weight",
+    "check_finite",
+    "check_int",
+    "check_lengths",
+    "check_positive",
+    "is_missing",
+]
+
+
+def is_missing(column: np.ndarray) -> np.ndarray:
+    """Boolean mask of the missing entries (NaN, or None in an object array)."""
+    if column.dtype.kind == "f":
+        return np.isnan(column)
+    if column.dtype.kind == "O":
+        return np.fromiter(
+            (v is None or (isinstance(v, float) and v != v) for v in column),
+            dtype=bool,
+            count=column.size,
+        )
+    return np.zeros(column.shape, dtype=bool)
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError if a float array holds NaN or infinity."""
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            first = int(np.flatnonzero(bad.reshape(-1))[0])
+            raise ValueError(
+                f"`{name}` holds {int(bad.sum())} NaN or infinite value(s), first at flat "
+                f"index {first}; remove or impute them first."
+            )
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """``value`` as an int, or a TypeError or ValueError saying what is wrong.
+
+    A TypeError unless it is an integer (bool is not); a ValueError if it is below
+    ``minimum``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an integer; got {name}={value!r}.")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}; got {name}={value!r}.")
+    return int(value)
+
+
+def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """``value`` as a Python float, or a TypeError or ValueError saying what is wrong.
+
+    A TypeError unless it is a real number (NumPy scalars and ints included, bool
+    not); a ValueError unless it is finite and positive (or zero with ``allow_zero``).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"`{name}` must be a number; got {name}={value!r}.")
+    out = float(value)
+    if not math.isfinite(out) or out < 0 or (out == 0 and not allow_zero):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"`{name}` must be finite and {bound}; got {name}={value!r}.")
+    return out
+
+
+def as_sample_weight(
+    sample_weight: Any, n: int, *, name: str = "sample_weight", dtype: Any = np.float64
+) -> np.ndarray | None:
+    """Validated per-example weights: shape ``(n,)``, numeric, finite, non-negative.
+
+    ``None`` stays ``None``. The result has ``dtype`` (a copy only where needed).
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must be numeric; got dtype {w.dtype}.")
+    if w.shape != (n,):
+        raise ValueError(
+            f"`{name}` must have one weight per example, shape ({n},); got shape "
+            f"{w.shape}."
+        )
+    w = w.astype(dtype, copy=False)
+    check_finite(w, name)
+    negative = w < 0
+    if negative.any():
+        raise ValueError(
+            f"`{name}` holds {int(np.count_nonzero(negative))} negative weight(s) (the "
+            f"smallest is {float(w.min()):g}); weights must be non-negative."
+        )
+    return w
+
+
+def check_lengths(**arrays: Any) -> int:
+    """The common length of the named arrays (None ones skipped).
+
+    A ValueError names every length when they differ; empty inputs are an error too.
+    """
+    lengths = {name: len(a) for name, a in arrays.items() if a is not None}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
+        raise ValueError(f"The inputs must have one entry per example; got lengths {shown}.")
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise ValueError("The inputs are empty: there are no examples.")
+    return n
+
+
+def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
+    """A :class:`~fairtrain.Groups` from a Groups or raw attribute columns.
+
+    ``sensitive_features`` is fairlearn's name for the same argument; exactly one of the
+    two must be given.
+    """
+    from fairtrain.groups import Binned, Groups
+
+    if groups is None and sensitive_features is None:
+        raise TypeError("Pass the groups (`groups=` or fairlearn's `sensitive_features=`).")
+    if groups is not None and sensitive_features is not None:
+        raise TypeError(
+            "Pass either `groups` or `sensitive_features` (fairlearn's name for it), "
+            "not both."
+        )
+    name = "groups" if groups is not None else "sensitive_features"
+    value = groups if groups is not None else sensitive_features
+    if isinstance(value, Groups):
+        return value
+    if isinstance(value, Binned):
+        return Groups.from_columns({"group": value})
+    if isinstance(value, Mapping) or hasattr(value, "columns"):
+        return Groups.from_columns(value)
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be a fairtrain.Groups, a mapping of attribute columns, a "
+            f"DataFrame, or one column of group labels; got an array of shape {arr.shape}."
+        )
+    # a pandas Categorical column keeps its category order
+    return Groups.from_columns({"group": value if hasattr(value, "cat") else arr})
