@@ -115,3 +115,67 @@ def test_config_round_trip_and_validation():
 
 def test_top_level_name():
     assert ft.BiasMonitor is BiasMonitor
+
+
+# ---------------------------------------------------------------- core hardening (issue 9)
+@pytest.mark.parametrize("name", ["bias", "gap", "worst"])
+def test_a_group_named_like_an_aggregate_is_refused(name):
+    x, y, _ = _regression_data(n=8)
+    groups = {"sex": np.array(["f", name] * 4)}
+    with pytest.raises(ValueError, match="would both be logged as 'val_mae_sex_" + name):
+        BiasMonitor(x, y, groups, metric="mae")
+    BiasMonitor(x, y, groups, metric="mae", log_groups=False)  # no per-group keys: fine
+
+
+def test_reports_keep_summaries_not_predictions():
+    x, y, groups = _regression_data(n=16)
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse")
+    monitor = BiasMonitor(x, y, groups, metric="mae", min_count=1)
+    model.fit(x, y, epochs=3, callbacks=[monitor], verbose=0)
+    for report in monitor.reports.values():
+        with pytest.raises(ValueError, match="without its data"):
+            report.to_metricframe()
+
+
+class _Batches(keras.utils.PyDataset):
+    def __init__(self, x, y, batch_size):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, i):
+        s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return self.x[s], self.y[s]
+
+
+def test_validation_data_as_pydataset_equals_arrays():
+    x, y, groups = _regression_data(n=20)
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse")
+    arrays = BiasMonitor(x, y, groups, metric="mae", min_count=1)
+    dataset = BiasMonitor(_Batches(x, y, 6), None, groups, metric="mae", min_count=1)
+    model.fit(x, y, epochs=1, callbacks=[arrays, dataset], verbose=0)
+    a, b = arrays.reports[0], dataset.reports[0]
+    assert b.overall == pytest.approx(a.overall, rel=1e-6)
+    for name in a.attributes:
+        np.testing.assert_allclose(b[name].values, a[name].values, rtol=1e-6)
+    short = BiasMonitor(_Batches(x[:-2], y[:-2], 6), None, groups, metric="mae")
+    with pytest.raises(ValueError, match="yielded 18 examples but groups_val has 20"):
+        model.fit(x, y, epochs=1, callbacks=[short], verbose=0)
+    with pytest.raises(ValueError, match="y_val=None"):
+        BiasMonitor(_Batches(x, y, 6), y, groups)
+
+
+def test_validation_data_as_tf_dataset():
+    tf = pytest.importorskip("tensorflow")
+    x, y, groups = _regression_data(n=20)
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse")
+    arrays = BiasMonitor(x, y, groups, metric="mae", min_count=1)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(7)
+    dataset = BiasMonitor(ds, None, groups, metric="mae", min_count=1)
+    model.fit(x, y, epochs=1, callbacks=[arrays, dataset], verbose=0)
+    assert dataset.reports[0].overall == pytest.approx(arrays.reports[0].overall, rel=1e-6)

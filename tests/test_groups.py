@@ -282,3 +282,49 @@ def test_factorize_finds_values_the_sample_skipped():
     uniques, inverse = _factorize(arr.astype(str))
     assert uniques.tolist() == ["common", "rare"]
     assert np.flatnonzero(inverse == 1).tolist() == [12_345]
+
+
+# ---------------------------------------------------------------- core hardening (issue 9)
+def test_binned_column_straight_to_a_metric_keeps_bin_order():
+    from fairtrain.metrics import bias_report, by_group
+
+    age = ft.bins([3, 7, 15, 30, 12, 4], [0, 5, 10, 20, 40])
+    values = by_group("mae", [1.0] * 6, [1.0] * 6, age)
+    assert list(values) == ["0-5", "5-10", "10-20", "20-40"]
+    report = bias_report([1.0] * 6, [1.0] * 6, age, metric="mae", min_count=1)
+    assert report["group"].groups == ("0-5", "5-10", "10-20", "20-40")
+
+
+def test_groups_with_attributes_but_no_levels_is_a_clear_error():
+    with pytest.raises(ValueError, match="`levels` must give the levels of every attribute"):
+        ft.Groups([0, 1], ["a", "b"], attributes=("x", "y"))
+    with pytest.raises(ValueError, match=r"missing \['y'\]"):
+        ft.Groups([0, 1], ["a", "b"], attributes=("x", "y"), levels={"x": ["a", "b"]})
+    with pytest.raises(ValueError, match="attribute_codes"):
+        ft.Groups([0, 1], ["a", "b"], attributes=("x", "y"),
+                  levels={"x": ["a"], "y": ["b"]})
+
+
+def test_attribute_view_is_cached_and_shares_memory():
+    g = ft.Groups.from_columns({"a": ["x", "y", "x", "z"], "b": [0, 1, 1, 0]})
+    view = g.attribute("a")
+    assert g.attribute("a") is view
+    assert np.shares_memory(view.codes, g.attribute_codes)
+    assert view._counts is None  # nothing counted until asked
+    assert view.counts.tolist() == [2, 1, 1]
+    assert view.names == ("x", "y", "z")
+    assert not view.codes.flags.writeable
+
+
+@given(st.data())
+def test_by_attribute_equals_from_columns_of_that_attribute(data):
+    n = data.draw(st.integers(1, 30))
+    a = data.draw(st.lists(st.sampled_from("xyz"), min_size=n, max_size=n))
+    b = data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    g = ft.Groups.from_columns({"a": a, "b": b})
+    for name, column in {"a": a, "b": b}.items():
+        alone = ft.Groups.from_columns({name: column})
+        view = g.by_attribute()[name]
+        assert view.names == alone.names
+        assert view.codes.tolist() == alone.codes.tolist()
+        assert view.counts.tolist() == alone.counts.tolist()

@@ -148,3 +148,66 @@ def test_top_level_names():
 def test_option_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         bias_report([0, 1], [0, 1], [0, 1], **kwargs)
+
+
+# ---------------------------------------------------------------- core hardening (issue 9)
+def test_bootstrap_is_stratified_so_group_sizes_never_change():
+    # every example of a group has the same error: with group sizes fixed in every
+    # resample, the overall MAE is the same in all of them; a plain bootstrap varies it
+    g = ft.Groups.from_columns({"g": ["big"] * 90 + ["small"] * 10})
+    y_true = np.zeros(100)
+    y_pred = np.r_[np.ones(90), np.full(10, 3.0)]
+    r = bias_report(y_true, y_pred, g, metric="mae", n_bootstrap=200, min_count=30)
+    assert r.overall == pytest.approx(1.2)
+    assert r.overall_ci == pytest.approx((1.2, 1.2))
+    assert r["g"].flagged == ("small",)
+    np.testing.assert_allclose(r["g"].ci, [[1.0, 1.0], [3.0, 3.0]])
+
+
+def test_stratified_resample_draws_each_cell_from_itself():
+    from fairtrain.metrics.report import _stratified_resample
+
+    g = ft.Groups([0, 1, -1, 1, 0, 0, 2], ["a", "b", "c"])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        idx = _stratified_resample(g, rng)
+        assert np.bincount(g.codes[idx], minlength=3).tolist() == g.counts.tolist()
+        assert (g.codes[idx] >= 0).all()
+
+
+def test_overall_leaves_out_dropped_examples_as_metricframe_does():
+    pytest.importorskip("fairlearn")
+    rng = np.random.default_rng(1)
+    n = 120
+    cols = {"a": rng.choice(["x", "y", "z"], n, p=[0.48, 0.48, 0.04]),
+            "b": rng.choice(["u", "v"], n)}
+    with pytest.warns(ft.GroupPolicyWarning):
+        g = ft.Groups.from_columns(cols, min_count=5, policy="drop")
+    assert (g.codes < 0).any()
+    y_true, y_pred = rng.normal(size=n), rng.normal(size=n)
+    r = bias_report(y_true, y_pred, g, metric="mae", min_count=1)
+    frame = r.to_metricframe()
+    assert r.overall == pytest.approx(float(frame.overall.iloc[0]))
+    assert r.n_excluded == int((g.codes < 0).sum())
+
+
+def test_sensitive_features_is_fairlearns_name_for_groups():
+    y_true, y_pred = [1.0, 2.0, 3.0, 4.0], [1.0, 2.5, 3.0, 5.0]
+    sf = {"g": ["a", "a", "b", "b"]}
+    a = bias_report(y_true, y_pred, sf, metric="mae", min_count=1)
+    b = bias_report(y_true, y_pred, sensitive_features=sf, metric="mae", min_count=1)
+    assert a.to_dict() == b.to_dict()
+    assert by_group("mae", y_true, y_pred, sensitive_features=sf) == by_group(
+        "mae", y_true, y_pred, sf)
+    with pytest.raises(TypeError, match="not both"):
+        bias_report(y_true, y_pred, sf, sensitive_features=sf)
+    with pytest.raises(TypeError, match="sensitive_features"):
+        bias_report(y_true, y_pred)
+
+
+def test_without_data_keeps_the_summary_only():
+    r = bias_report([1.0, 2.0], [1.0, 3.0], ["a", "b"], metric="mae", min_count=1)
+    slim = r.without_data()
+    assert slim.to_dict() == r.to_dict()
+    with pytest.raises(ValueError, match="without its data"):
+        slim.to_metricframe()
