@@ -1,7 +1,8 @@
-"""The plugin registry: samplers, weight schemes, schedules and metrics found by name.
+"""The plugin registry: samplers, weight schemes, schedules, recipes and metrics by name.
 
 Plugins come from two places: Python entry points in the groups ``fairtrain.samplers``,
-``fairtrain.weights``, ``fairtrain.schedules`` and ``fairtrain.metrics`` (fairtrain's
+``fairtrain.weights``, ``fairtrain.schedules``, ``fairtrain.recipes`` and
+``fairtrain.metrics`` (fairtrain's
 own built-ins are declared there too, exactly as a third party's would be), and
 in-process registration with :func:`register`. Discovery is lazy: entry points are
 listed on first use of a kind and a plugin is imported only when :func:`get` asks for it.
@@ -39,8 +40,11 @@ __all__ = [
     "unregister",
 ]
 
-Kind = Literal["samplers", "weights", "schedules", "metrics"]
-KINDS: tuple[str, ...] = ("samplers", "weights", "schedules", "metrics")
+Kind = Literal["samplers", "weights", "schedules", "recipes", "metrics"]
+#: ``schedules`` are learning-rate schedule classes (contract in
+#: :mod:`fairtrain.schedules.decay`); ``recipes`` are functions returning staged-training
+#: stages (contract in :mod:`fairtrain.schedules.recipes`).
+KINDS: tuple[str, ...] = ("samplers", "weights", "schedules", "recipes", "metrics")
 IN_PROCESS = "<in-process>"
 T = TypeVar("T")
 
@@ -189,7 +193,7 @@ def register(kind: Kind, name: str | None = None, *, override: bool = False) -> 
 
     Parameters
     ----------
-    kind : {"samplers", "weights", "schedules", "metrics"}
+    kind : {"samplers", "weights", "schedules", "recipes", "metrics"}
     name : str, optional
         Default: the object's ``__name__``.
     override : bool, default False

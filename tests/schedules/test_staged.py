@@ -189,7 +189,7 @@ def test_resume_continues_where_it_stopped(tmp_path: Any, crash_at: int) -> None
     crashed = make_model(seed=1)
     with pytest.raises(RuntimeError, match="power cut"):
         fit_staged(crashed, stages, X, Y, callbacks=[Crash()], backup_dir=backup, **kwargs)
-    assert (backup / "state.json").exists()
+    assert (backup / "fairtrain-staged.json").exists()
 
     resumed = make_model(seed=2)  # a new process: fresh weights, restored from the backup
     assert not all(np.array_equal(a, b) for a, b in zip(resumed.get_weights(), initial))
@@ -291,24 +291,27 @@ def test_checkpoints_and_step_decay_use_the_global_epoch(tmp_path: Any) -> None:
 
 
 def test_recipes_are_registered_and_a_plugin_can_add_one() -> None:
-    assert registry.get("schedules", "one_stage") is one_stage
-    assert registry.get("schedules", "two_stage") is two_stage
-    assert registry.get("schedules", "three_stage") is three_stage
+    assert registry.get("recipes", "one_stage") is one_stage
+    assert registry.get("recipes", "two_stage") is two_stage
+    assert registry.get("recipes", "three_stage") is three_stage
+    # the schedules kind holds learning-rate schedules only
+    assert set(registry.available("schedules")) >= {"step_decay"}
+    assert not {"one_stage", "two_stage", "three_stage"} & set(registry.available("schedules"))
     assert ft.fit_staged is fit_staged and ft.Stage is Stage
     assert ft.StagedTraining is StagedTraining
 
-    @registry.register("schedules", "test_head_then_all")
+    @registry.register("recipes", "test_head_then_all")
     def head_then_all(epochs: int) -> list[Stage]:
         return [Stage("head", trainable="head", epochs=epochs, learning_rate=1e-3),
                 Stage("all", epochs=epochs, learning_rate=1e-4)]
 
     try:
-        stages = registry.get("schedules", "test_head_then_all")(1)
+        stages = registry.get("recipes", "test_head_then_all")(1)
         history = fit_staged(make_model(), stages, X, Y, loss="mse", batch_size=16,
                              verbose=0)
         assert history.stage == ["head", "all"]
     finally:
-        registry.unregister("schedules", "test_head_then_all")
+        registry.unregister("recipes", "test_head_then_all")
 
 
 def test_a_data_factory_is_called_with_each_stage_s_global_epoch() -> None:
@@ -316,19 +319,27 @@ def test_a_data_factory_is_called_with_each_stage_s_global_epoch() -> None:
 
     groups = ft.Groups.from_codes(np.repeat([0, 1], [36, 12]))
     sampler = ft.sampling.Homogeneous(groups, batch_size=12, seed=0)
-    made: list[SampledPyDataset] = []
+    made: list[int] = []
+    last: list[int | None] = []
+
+    class LastEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            last.append(feeds[-1].epoch)
+
+    feeds: list[SampledPyDataset] = []
 
     def train(initial_epoch: int) -> SampledPyDataset:
-        ds = SampledPyDataset(sampler, lambda i: (X[i], Y[i]), initial_epoch=initial_epoch)
-        made.append(ds)
-        return ds
+        made.append(initial_epoch)
+        feeds.append(SampledPyDataset(sampler, lambda i: (X[i], Y[i])))
+        return feeds[-1]
 
     stages = [Stage("a", trainable="head", epochs=2, learning_rate=1e-3),
               Stage("b", epochs=3, learning_rate=1e-4)]
-    history = fit_staged(make_model(), stages, train, loss="mse", verbose=0)
+    history = fit_staged(make_model(), stages, train, loss="mse", verbose=0,
+                         callbacks=[LastEpoch()])
     assert history.epoch == [0, 1, 2, 3, 4]
-    # each stage's pipeline started at the stage's first global epoch and ran to its end
-    assert [ds.epoch for ds in made] == [2, 5]
+    assert made == [0, 2]  # called with each stage's first global epoch
+    assert last == [0, 1, 2, 3, 4]  # and each feed was kept on the global epoch
 
 
 def test_history_round_trips_through_json_dict() -> None:

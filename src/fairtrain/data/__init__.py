@@ -2,7 +2,8 @@
 
 Importing this package imports neither TensorFlow nor Keras: :func:`to_tf_dataset` and
 :func:`from_group_datasets` (TensorFlow) and :class:`SampledPyDataset` (Keras, any
-backend) are loaded on first use.
+backend) are loaded on first use, as is :class:`EpochSync`, the Keras callback that tells
+every feed the global epoch (epoch ``e`` of ``fit`` serves ``sampler.plan(e)``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["SampledPyDataset", "from_group_datasets", "to_tf_dataset"]
+__all__ = ["EpochSync", "SampledPyDataset", "from_group_datasets", "to_tf_dataset"]
 
 _LAZY = {
     "to_tf_dataset": "fairtrain.data.tf",
     "from_group_datasets": "fairtrain.data.tf",
     "SampledPyDataset": "fairtrain.data.keras",
+    "EpochSync": "fairtrain.data.sync",
 }
 
 

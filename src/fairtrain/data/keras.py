@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import queue
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
 import sys
 import threading
 from collections.abc import Callable
@@ -11,68 +13,38 @@ from typing import Any
 import keras
 import numpy as np
 
+from fairtrain.data._clock import FeedInfo
 from fairtrain.data._common import check_sample_weight, check_sampler, split_loaded
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import PAD, GroupBatchSampler
 
 __all__ = ["SampledPyDataset"]
 
-# Keras versions that call ``PyDataset.on_epoch_begin`` pair it with ``on_epoch_end``;
-# older ones only call ``on_epoch_end``, once per epoch.
-_KERAS_CALLS_EPOCH_BEGIN = hasattr(keras.utils.PyDataset, "on_epoch_begin")
+_REMOVED = {
+    "initial_epoch": "add ft.data.EpochSync(dataset) to fit's callbacks and pass "
+    "fit(initial_epoch=...): the epoch now comes from the training loop",
+}
+
+# Worker processes find their dataset here (inherited through fork), so `load_batch`
+# need not pickle; only (token, epoch, index) crosses the process boundary.
+_PROCESS_DATASETS: dict[int, SampledPyDataset] = {}
 
 
-def _called_by_keras_reset() -> bool:
-    """Whether the current call comes from Keras' ``EpochIterator.reset``."""
-    frame = sys._getframe(2)
-    for _ in range(4):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "reset" and frame.f_globals.get("__name__", "").startswith(
-            "keras."
-        ):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _discard_drained_batches(dataset: Any) -> int:
-    """Empty the ready queue of the Keras enqueuer serving ``dataset``; return how many.
-
-    When Keras stops a multi-worker enqueuer (at an epoch's end, or when ``fit`` resets
-    its iterator after building a batch to peek at the model's input) it drains the
-    batches still in flight into a queue "for the next run". Those batches were built
-    from the previous plan; serving them first would put stale batches into the next
-    epoch and push as many planned ones out of it. Found through the calling adapter
-    (Keras internals, so every step is optional).
-    """
-    frame = sys._getframe(1)
-    for _ in range(6):
-        if frame is None:
-            return 0
-        adapter = frame.f_locals.get("self")
-        if getattr(adapter, "py_dataset", None) is dataset:
-            ready = getattr(getattr(adapter, "enqueuer", None), "ready_queue", None)
-            discarded = 0
-            while ready is not None:
-                try:
-                    ready.get_nowait()
-                except queue.Empty:
-                    break
-                discarded += 1
-            return discarded
-        frame = frame.f_back
-    return 0
+def _build_in_process(token: int, epoch: int, index: int) -> Any:
+    return _PROCESS_DATASETS[token]._build(epoch, index)
 
 
 class SampledPyDataset(keras.utils.PyDataset):
-    """A Keras ``PyDataset`` whose batch ``t`` is row ``t`` of the sampler's plan.
+    """A Keras ``PyDataset`` whose batch ``t`` of epoch ``e`` is row ``t`` of ``plan(e)``.
 
     Works under the TensorFlow, JAX and PyTorch backends. ``load_batch`` runs on the
-    planned indices of one batch only; the epoch advances in ``on_epoch_end``, which
-    Keras calls after every epoch (after its workers stopped), so epoch ``e`` of
-    ``fit`` yields ``plan(initial_epoch + e)``. Keras may visit the batches of an
-    epoch in any order (``fit(shuffle=True)``); each batch is still its planned batch.
+    planned indices of one batch only. The epoch comes from the training loop: add
+    :class:`~fairtrain.data.EpochSync` to ``fit``'s callbacks (:func:`fairtrain.fit_staged`
+    does it for you), and epoch ``e`` of ``fit`` (``initial_epoch``, resumed by
+    ``BackupAndRestore``, or a stage's) serves the first ``steps_per_epoch`` rows of
+    ``sampler.plan(e)``. Without it the dataset serves ``plan(0)`` for one pass (enough
+    for ``fit(epochs=1)``) and refuses a second pass with a RuntimeError rather than
+    replaying ``plan(0)``.
 
     Parameters
     ----------
@@ -85,29 +57,35 @@ class SampledPyDataset(keras.utils.PyDataset):
     sample_weight : ndarray of shape (n,) or dict of str to ndarray (n,), optional
         Per-example weights gathered at the planned indices; batches are then
         ``(x, y, w)`` (a dict: one weight array per named output).
-    initial_epoch : int, default 0
-        The epoch the first ``fit`` epoch corresponds to (pass the same value as
-        ``fit(initial_epoch=...)`` when resuming).
+    steps_per_epoch : int, optional
+        Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
+        Default: ``sampler.steps_per_epoch``. Use it with ``fit(steps_per_epoch=...)``
+        for short epochs.
     composition_log : CompositionLog, optional
-        Records the group counts of every batch served for training, keyed by
-        ``(epoch, batch index)``: a batch Keras builds to peek at the model's input
-        before training and then serves again is counted once. Not
-        available with ``use_multiprocessing=True`` (batches are built in other
-        processes).
+        Records the group counts of every batch served, keyed by ``(epoch, batch
+        index)``: a batch Keras builds to peek at the model's input and serves again is
+        counted once. Not available with ``use_multiprocessing=True``.
     workers : int, default 1
-        Passed to ``keras.utils.PyDataset``.
+        Threads (or processes) that build upcoming batches of the current epoch ahead
+        of time. fairtrain runs this pool itself, keyed by ``(epoch, index)``, and lets
+        Keras read batches in order: Keras' own enqueuer would build batches of the
+        next epoch before the epoch number reaches the dataset.
     use_multiprocessing : bool, default False
-        Passed to ``keras.utils.PyDataset``.
+        Build batches in ``workers`` forked processes instead of threads (POSIX only;
+        ``load_batch`` need not pickle, its results must).
     max_queue_size : int, default 10
-        Passed to ``keras.utils.PyDataset``.
+        Batches built ahead at most.
 
     Raises
     ------
     TypeError
-        If ``sampler`` is not a sampler or ``load_batch`` not callable.
+        If ``sampler`` is not a sampler, ``load_batch`` is not callable, or a removed
+        argument (``initial_epoch``) is passed.
     ValueError
-        If the weights have the wrong shape or values, ``initial_epoch`` is negative,
-        or a composition log is combined with multiprocessing.
+        If the weights have the wrong shape or values, ``steps_per_epoch`` is out of
+        range, or a composition log is combined with multiprocessing.
+    RuntimeError
+        When a second pass is asked for without :class:`~fairtrain.data.EpochSync`.
 
     Examples
     --------
@@ -128,94 +106,191 @@ class SampledPyDataset(keras.utils.PyDataset):
         load_batch: Callable[[np.ndarray], Any],
         *,
         sample_weight: Any = None,
-        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
         composition_log: CompositionLog | None = None,
         workers: int = 1,
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
+        **removed: Any,
     ) -> None:
-        super().__init__(
-            workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size
-        )
+        for name in removed:
+            if name in _REMOVED:
+                raise TypeError(f"SampledPyDataset no longer takes `{name}`: {_REMOVED[name]}.")
+            raise TypeError(f"SampledPyDataset() got an unexpected keyword argument {name!r}")
+        # Keras reads batches in order, in this process; the pool below builds ahead.
+        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=max_queue_size)
         self.sampler = check_sampler(sampler)
         if not callable(load_batch):
             raise TypeError(f"`load_batch` must be callable; got {type(load_batch).__name__}.")
         self.load_batch = load_batch
         self._weights = check_sample_weight(sample_weight, len(sampler.groups))
-        if isinstance(initial_epoch, bool) or int(initial_epoch) < 0:
+        full = sampler.steps_per_epoch
+        if steps_per_epoch is None:
+            steps_per_epoch = full
+        if (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer))
+                or not 1 <= steps_per_epoch <= full):
             raise ValueError(
-                f"`initial_epoch` must be a non-negative integer; got {initial_epoch}."
+                f"`steps_per_epoch` must be an integer in [1, {full}] (the sampler's epoch); "
+                f"got {steps_per_epoch!r}."
             )
-        if composition_log is not None and use_multiprocessing:
+        if isinstance(workers, bool) or int(workers) < 1:
+            raise ValueError(f"`workers` must be a positive integer; got {workers!r}.")
+        if use_multiprocessing and composition_log is not None:
             raise ValueError(
                 "`composition_log` cannot record batches built in worker processes; use "
                 "use_multiprocessing=False (threads) or record in your own callback."
             )
+        if use_multiprocessing and "fork" not in multiprocessing.get_all_start_methods():
+            raise ValueError(
+                "use_multiprocessing=True needs the 'fork' start method (Linux, macOS); "
+                f"{sys.platform} lacks it. Use threads (use_multiprocessing=False)."
+            )
         self.composition_log = composition_log
-        self.epoch = int(initial_epoch)
+        self.prefetch_workers = int(workers)
+        self.prefetch_processes = bool(use_multiprocessing)
+        self._fairtrain_feed = FeedInfo("This SampledPyDataset", int(steps_per_epoch), False)
         self._lock = threading.Lock()
-        self._in_epoch = False
+        self._served: set[int] = set()
+        self._in_pass = False
+        self._pool: cf.Executor | None = None
+        self._futures: dict[tuple[int, int], cf.Future] = {}
+
+    # ------------------------------------------------------------------ epoch
+    @property
+    def epoch_clock(self) -> Any:
+        """The :class:`~fairtrain.data._clock.EpochClock` :class:`EpochSync` sets."""
+        return self._fairtrain_feed.clock
+
+    @property
+    def epoch(self) -> int | None:
+        """The global epoch last set by :class:`EpochSync` (None if never set)."""
+        return self._fairtrain_feed.clock.epoch
+
+    def _current_epoch(self) -> int:
+        return self._fairtrain_feed.clock.current("This SampledPyDataset", "dataset")
 
     def __len__(self) -> int:
-        return self.sampler.steps_per_epoch
+        return self._fairtrain_feed.steps
 
-    def indices(self, index: int) -> np.ndarray:
-        """The planned indices of batch ``index`` of the current epoch, shape (q,)."""
-        return self._planned(index)[1]
+    def indices(self, index: int, epoch: int | None = None) -> np.ndarray:
+        """The planned indices of batch ``index`` of ``epoch`` (default: the current)."""
+        self._check_index(index)
+        return self._planned(self._current_epoch() if epoch is None else int(epoch), index)
 
-    def _planned(self, index: int) -> tuple[int, np.ndarray]:
+    def _check_index(self, index: int) -> None:
         if not 0 <= index < len(self):
             raise IndexError(f"Batch index {index} out of range [0, {len(self)}).")
+
+    def _planned(self, epoch: int, index: int) -> np.ndarray:
         with self._lock:  # the sampler caches one plan; workers share it
-            epoch = self.epoch
             row = self.sampler.plan(epoch)[index]
-        return epoch, (row[row != PAD] if row.size and row[-1] == PAD else row.copy())
+        return row[row != PAD] if row.size and row[-1] == PAD else row.copy()
+
+    # ------------------------------------------------------------------ batches
+    def _build(self, epoch: int, index: int) -> Any:
+        idx = self._planned(epoch, index)
+        out = self.load_batch(idx)
+        if self._weights is not None:
+            x, y, _, arity = split_loaded(out, "load_batch")
+            if arity == 3:
+                raise ValueError(
+                    "`load_batch` already returns sample weights; do not pass `sample_weight`."
+                )
+            if arity == 1:
+                raise ValueError("With `sample_weight`, `load_batch` must return (x, y).")
+            if isinstance(self._weights, dict):
+                w: Any = {k: v[idx] for k, v in self._weights.items()}
+            else:
+                w = self._weights[idx]
+            out = (x, y, w)
+        return idx, out
+
+    def _executor(self) -> cf.Executor:
+        if self._pool is None:
+            if self.prefetch_processes:
+                token = id(self)
+                _PROCESS_DATASETS[token] = self
+                self._pool = cf.ProcessPoolExecutor(
+                    self.prefetch_workers, mp_context=multiprocessing.get_context("fork")
+                )
+            else:
+                self._pool = cf.ThreadPoolExecutor(
+                    self.prefetch_workers, thread_name_prefix="fairtrain-batches"
+                )
+        return self._pool
+
+    def _submit(self, epoch: int, index: int) -> cf.Future:
+        key = (epoch, index)
+        future = self._futures.get(key)
+        if future is None:
+            if self.prefetch_processes:
+                future = self._executor().submit(_build_in_process, id(self), epoch, index)
+            else:
+                future = self._executor().submit(self._build, epoch, index)
+            self._futures[key] = future
+        return future
+
+    def _fetch(self, epoch: int, index: int) -> tuple[np.ndarray, Any]:
+        if self.prefetch_workers == 1:
+            return self._build(epoch, index)
+        # Forget batches of other epochs; build this one and the next few of this epoch.
+        for key in [k for k in self._futures if k[0] != epoch or k[1] < index]:
+            self._futures.pop(key).cancel()
+        future = self._submit(epoch, index)
+        for ahead in range(index + 1, min(len(self), index + 1 + self.max_queue_size)):
+            self._submit(epoch, ahead)
+        self._futures.pop((epoch, index), None)
+        return future.result()
 
     def __getitem__(self, index: int) -> Any:
-        epoch, idx = self._planned(index)
-        out = self.load_batch(idx)
+        self._check_index(index)
+        epoch = self._current_epoch()
+        idx, out = self._fetch(epoch, index)
         if self.composition_log is not None:
             # Keyed, so the batches Keras builds to peek at the model's input before
             # training, and serves again in the first epoch, are counted once.
             self.composition_log.record(idx, key=(epoch, index))
-        if self._weights is None:
-            return out
-        x, y, _, arity = split_loaded(out, "load_batch")
-        if arity == 3:
-            raise ValueError(
-                "`load_batch` already returns sample weights; do not pass `sample_weight`."
-            )
-        if arity == 1:
-            raise ValueError("With `sample_weight`, `load_batch` must return (x, y).")
-        if isinstance(self._weights, dict):
-            w: Any = {k: v[idx] for k, v in self._weights.items()}
-        else:
-            w = self._weights[idx]
-        return x, y, w
+        self._served.add(index)
+        return out
+
+    # ------------------------------------------------------------------ Keras hooks
+    def on_epoch_begin(self) -> None:
+        """Open a pass (Keras calls this before every epoch)."""
+        self._in_pass = True
+        self._served = set()
+
+    def on_epoch_end(self) -> None:
+        """Close a pass (Keras calls this after every epoch and after peeking).
+
+        Without :class:`EpochSync`, a pass that served every batch counts as epoch 0
+        done, and the next pass is refused; a peek (a few batches built to learn the
+        model's input) does not count.
+        """
+        if self._in_pass and len(self._served) == len(self):
+            self._fairtrain_feed.clock.finish_pass()
+        self._in_pass = False
+        self._served = set()
+
+    def close(self) -> None:
+        """Stop the worker pool (also done when the dataset is garbage-collected)."""
+        pool, self._pool = self._pool, None
+        self._futures = {}
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        _PROCESS_DATASETS.pop(id(self), None)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown
+            self.close()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_lock", None)  # locks do not pickle (multiprocessing workers)
+        for key in ("_lock", "_pool", "_futures"):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-
-    def on_epoch_begin(self) -> None:
-        """Start an epoch (Keras calls this before every epoch)."""
-        self._in_epoch = True
-
-    def on_epoch_end(self) -> None:
-        """Advance to the next epoch (Keras calls this after every epoch).
-
-        Keras also calls it when ``fit`` resets its epoch iterator before training
-        (after peeking at a batch to build the model); that call does not advance.
-        """
-        _discard_drained_batches(self)
-        if _called_by_keras_reset():
-            self._in_epoch = False
-            return
-        if self._in_epoch or not _KERAS_CALLS_EPOCH_BEGIN:
-            self.epoch += 1
-        self._in_epoch = False
+        self._pool = None
+        self._futures = {}

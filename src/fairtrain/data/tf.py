@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain.data._clock import FeedInfo
 from fairtrain.data._common import check_sample_weight, check_sampler, split_loaded
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import PAD, GroupBatchSampler
@@ -47,10 +48,13 @@ def _replicas(sampler: GroupBatchSampler, input_context: Any) -> tuple[int, list
 
 
 def _local_indices(
-    sampler: GroupBatchSampler, epoch: int, skip: int, n_replicas: int, local: list[int]
+    sampler: GroupBatchSampler, epoch: int, steps: int, n_replicas: int, local: list[int]
 ) -> np.ndarray:
-    """Indices this pipeline yields for ``epoch`` in yield order, flat, without padding."""
-    plan = sampler.plan(epoch)[skip:]
+    """Indices of the first ``steps`` rows of ``plan(epoch)`` this pipeline yields, flat.
+
+    In yield order, without padding.
+    """
+    plan = sampler.plan(epoch)[:steps]
     if n_replicas > 1:
         # Stride split: replica r takes columns r, r + R, ... of each group-sorted batch,
         # i.e. floor or ceil of quota / R of every group.
@@ -94,22 +98,88 @@ def _assemble(out: Any, indices: tf.Tensor, weights: Callable | None) -> Any:
     return (x, y, weights(indices))
 
 
+_REMOVED = {
+    "epochs": "one iteration of the dataset is now one epoch; Keras re-iterates it every "
+    "epoch (or pass repeat=True with fit(steps_per_epoch=...))",
+    "initial_epoch": "add ft.data.EpochSync(dataset) to fit's callbacks and pass "
+    "fit(initial_epoch=...): the epoch now comes from the training loop",
+    "initial_step": "resume at an epoch boundary (fit(initial_epoch=...) with "
+    "ft.data.EpochSync, or keras.callbacks.BackupAndRestore)",
+}
+
+
+def _refuse_removed(where: str, removed: dict[str, Any]) -> None:
+    for name in removed:
+        if name in _REMOVED:
+            raise TypeError(f"{where} no longer takes `{name}`: {_REMOVED[name]}.")
+        raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")
+
+
+def _check_steps(sampler: GroupBatchSampler, steps_per_epoch: Any) -> int:
+    full = sampler.steps_per_epoch
+    if steps_per_epoch is None:
+        return int(full)
+    if (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer))
+            or not 1 <= steps_per_epoch <= full):
+        raise ValueError(
+            f"`steps_per_epoch` must be an integer in [1, {full}] (the sampler's epoch); got "
+            f"{steps_per_epoch!r}."
+        )
+    return int(steps_per_epoch)
+
+
+def _epochs_dataset(info: FeedInfo, var: str, repeat: bool) -> tf.data.Dataset:
+    """The epochs one pass covers: the clock's epoch (read as the pass starts), then on."""
+
+    def start(_: np.int64) -> np.int64:
+        return np.int64(info.clock.start_pass(info.name, var))
+
+    first = tf.data.Dataset.range(1).map(
+        lambda z: tf.reshape(tf.numpy_function(start, [z], tf.int64, stateful=True), [])
+    )
+    if repeat:
+        # One iterator across epochs (fit(steps_per_epoch=...) keeps it): epoch e + 1
+        # follows epoch e, each exactly `steps` batches, which EpochSync checks.
+        return first.flat_map(lambda e: tf.data.Dataset.range(e, np.iinfo(np.int64).max))
+    return first
+
+
+def _finish(ds: tf.data.Dataset, info: FeedInfo, repeat: bool, exact: bool,
+            prefetch: Any) -> tf.data.Dataset:
+    if not repeat and exact:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(info.steps))
+    if prefetch is True:
+        ds = ds.prefetch(AUTOTUNE)
+    elif prefetch is not False and prefetch is not None and int(prefetch) != 0:
+        ds = ds.prefetch(int(prefetch))
+    ds._fairtrain_feed = info
+    return ds
+
+
 def to_tf_dataset(
     sampler: GroupBatchSampler,
     load: Callable[[tf.Tensor], Any],
     *,
     sample_weight: Any = None,
-    epochs: int | None = None,
-    initial_epoch: int = 0,
-    initial_step: int = 0,
+    steps_per_epoch: int | None = None,
     vectorized: bool = False,
     num_parallel_calls: int | None = AUTOTUNE,
     deterministic: bool = True,
     prefetch: bool | int = True,
     composition_log: CompositionLog | None = None,
     input_context: Any = None,
+    repeat: bool = False,
+    **removed: Any,
 ) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of the sampler's batches, loading only the planned examples.
+
+    One iteration of the dataset is one epoch, and the training loop says which: with
+    :class:`~fairtrain.data.EpochSync` in ``fit``'s callbacks (:func:`fairtrain.fit_staged`
+    adds it), the iteration Keras starts for global epoch ``e`` (after
+    ``fit(initial_epoch=...)``, a ``BackupAndRestore`` resume or an earlier stage) yields
+    the first ``steps_per_epoch`` rows of ``sampler.plan(e)``. Without it, the dataset
+    yields ``plan(0)`` once (enough for ``fit(epochs=1)`` or a loop over one epoch) and
+    refuses a second iteration with a RuntimeError instead of replaying ``plan(0)``.
 
     Each epoch's plan is computed in NumPy (:meth:`GroupBatchSampler.plan`), then
     ``load`` runs on the planned indices only, in parallel, and the results are batched
@@ -129,15 +199,9 @@ def to_tf_dataset(
         Per-example weights (``n = len(sampler.groups)``), gathered at the planned
         indices: the dataset then yields ``(x, y, w)``, and a dict gives one weight per
         named output of a multi-output model. ``load`` must then return ``(x, y)``.
-    epochs : int, optional
-        Number of epochs the dataset holds, from ``initial_epoch`` on. Default: repeat
-        forever (pass ``steps_per_epoch=sampler.steps_per_epoch`` to ``fit``).
-    initial_epoch : int, default 0
-        First epoch to yield; resuming at epoch ``e`` yields exactly the batches an
-        uninterrupted run would have yielded from epoch ``e``.
-    initial_step : int, default 0
-        Batches of ``initial_epoch`` to skip (resume mid-epoch; see
-        :meth:`GroupBatchSampler.get_state`).
+    steps_per_epoch : int, optional
+        Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
+        Default: ``sampler.steps_per_epoch``.
     vectorized : bool, default False
         Whether ``load`` takes a whole batch of indices.
     num_parallel_calls : int or None, default AUTOTUNE
@@ -155,6 +219,11 @@ def to_tf_dataset(
         dataset then yields per-replica batches of ``batch_size / num_replicas``, and
         each replica gets ``floor`` or ``ceil`` of ``quota / num_replicas`` examples of
         every group of every global batch.
+    repeat : bool, default False
+        Make one iteration hold every epoch from the clock's on (an infinite dataset),
+        for ``fit(steps_per_epoch=steps_per_epoch)``, which keeps one iterator across
+        epochs; each epoch is then exactly ``steps_per_epoch`` batches (EpochSync
+        refuses another ``fit`` epoch length). No stall between epochs.
 
     Returns
     -------
@@ -164,19 +233,22 @@ def to_tf_dataset(
     Raises
     ------
     TypeError
-        If ``sampler`` is not a sampler.
+        If ``sampler`` is not a sampler, or a removed argument is passed (``epochs``,
+        ``initial_epoch``, ``initial_step``; the message names the replacement).
     ValueError
         If the weights have the wrong shape or are negative or non-finite, the global
         batch does not split evenly over the replicas, a partial last batch would be
-        split over replicas, or an epoch or step is out of range.
+        split over replicas, or ``steps_per_epoch`` is out of range.
 
     Notes
     -----
-    The epochs' plans are flattened into one stream of indices (computed in NumPy as
-    each epoch starts), then ``.map(load, num_parallel_calls, deterministic=True)
-    .batch(B)`` (``B`` the per-replica batch), so batch ``t`` holds exactly the
-    indices of plan row ``t``. With ``vectorized=True`` the indices are batched first
-    and ``load`` maps whole batches. With a partial last batch or
+    The epoch is read from the feed's clock when an iteration starts (a
+    ``tf.numpy_function`` at the head of the pipeline). The plans are flattened into
+    one stream of indices (computed in NumPy as each epoch starts), then
+    ``.map(load, num_parallel_calls, deterministic=True).batch(B)`` (``B`` the
+    per-replica batch), so batch ``t`` holds exactly the indices of plan row ``t``.
+    With ``vectorized=True`` the indices are batched first and ``load`` maps whole
+    batches. With a partial last batch or
     ``deterministic=False``, ``load`` runs sequentially within a batch and in
     parallel across batches (``interleave``), so no example can change batch.
 
@@ -187,23 +259,16 @@ def to_tf_dataset(
     >>> groups = ft.Groups.from_codes(np.array([0] * 6 + [1] * 2))
     >>> sampler = ft.sampling.Homogeneous(groups, batch_size=4, seed=0)
     >>> codes = tf.constant(groups.codes)
-    >>> ds = ft.data.to_tf_dataset(sampler, lambda i: (i, tf.gather(codes, i)), epochs=1)
+    >>> ds = ft.data.to_tf_dataset(sampler, lambda i: (i, tf.gather(codes, i)))
     >>> [np.bincount(y.numpy(), minlength=2).tolist() for x, y in ds]
     [[2, 2], [2, 2]]
     """
+    _refuse_removed("to_tf_dataset", removed)
     sampler = check_sampler(sampler)
     if not callable(load):
         raise TypeError(f"`load` must be callable; got {type(load).__name__}.")
     weights = check_sample_weight(sample_weight, len(sampler.groups))
-    if epochs is not None and (isinstance(epochs, bool) or int(epochs) < 0):
-        raise ValueError(f"`epochs` must be a non-negative integer or None; got {epochs!r}.")
-    if int(initial_epoch) < 0:
-        raise ValueError(f"`initial_epoch` must be non-negative; got {initial_epoch}.")
-    steps = sampler.steps_per_epoch
-    if not 0 <= int(initial_step) < steps:
-        raise ValueError(
-            f"`initial_step` must be in [0, steps_per_epoch={steps}); got {initial_step}."
-        )
+    steps = _check_steps(sampler, steps_per_epoch)
     n_replicas, local = _replicas(sampler, input_context)
     if n_replicas > 1 and _has_partial_batch(sampler):
         raise ValueError(
@@ -212,12 +277,11 @@ def to_tf_dataset(
         )
     per_replica = sampler.batch_size // n_replicas
     weight_of = _weight_fn(weights)
-    first_epoch, first_step = int(initial_epoch), int(initial_step)
+    info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
+    partial = _has_partial_batch(sampler) and steps == sampler.steps_per_epoch
 
     def epoch_indices(epoch: np.int64) -> np.ndarray:
-        e = int(epoch)
-        skip = first_step if e == first_epoch else 0
-        return _local_indices(sampler, e, skip, n_replicas, local).astype(np.int64)
+        return _local_indices(sampler, int(epoch), steps, n_replicas, local).astype(np.int64)
 
     def load_one(i: tf.Tensor) -> Any:
         return _assemble(load(i), i, weight_of)
@@ -245,14 +309,13 @@ def to_tf_dataset(
         # Batching inside the epoch keeps a partial last batch to itself.
         return epoch_indices_ds(epoch).batch(per_replica)
 
-    last = np.iinfo(np.int64).max if epochs is None else first_epoch + int(epochs)
-    epochs_ds = tf.data.Dataset.range(first_epoch, last)
+    epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
     if vectorized:
         ds = epochs_ds.flat_map(epoch_rows_ds).map(
             with_index(load_one), num_parallel_calls=num_parallel_calls,
             deterministic=deterministic,
         )
-    elif deterministic and not _has_partial_batch(sampler):
+    elif deterministic and not partial:
         # Every epoch is whole batches, so one parallel map over the stream of all
         # epochs, then batching, gives exactly the plan rows, without a stall between
         # epochs.
@@ -273,30 +336,28 @@ def to_tf_dataset(
         )
     if log is not None:
         ds = ds.map(record)
-    if prefetch is True:
-        ds = ds.prefetch(AUTOTUNE)
-    elif prefetch:
-        ds = ds.prefetch(int(prefetch))
-    return ds
+    return _finish(ds, info, bool(repeat), True, prefetch)
 
 
 def from_group_datasets(
     datasets_by_group: Sequence[tf.data.Dataset] | Mapping[str, tf.data.Dataset],
     sampler: GroupBatchSampler,
     *,
-    epochs: int | None = None,
-    initial_epoch: int = 0,
+    steps_per_epoch: int | None = None,
     repeat: bool = True,
     prefetch: bool | int = True,
+    **removed: Any,
 ) -> tf.data.Dataset:
     """Exact-quota batches from one streaming dataset per group.
 
     For data that exists only as one stream per group (e.g. TFRecord shards per
-    ethnicity): batch ``t`` takes exactly the sampler's quota ``q_tg`` of consecutive
-    elements from group ``g``'s dataset, through ``tf.data.Dataset.choose_from_datasets``
-    with the choice sequence read off :meth:`GroupBatchSampler.quotas`. The sampler's
-    indices are not used (the streams decide which example comes next); shuffle each
-    stream yourself.
+    ethnicity): batch ``t`` of epoch ``e`` takes exactly the sampler's quota
+    ``quotas(e)[t, g]`` of consecutive elements from group ``g``'s dataset, through
+    ``tf.data.Dataset.choose_from_datasets``. The sampler's indices are not used (the
+    streams decide which example comes next); shuffle each stream yourself
+    (``reshuffle_each_iteration=True``). One iteration is one epoch, whose number comes
+    from :class:`~fairtrain.data.EpochSync` as for :func:`to_tf_dataset` (without it, one
+    iteration of epoch 0, then a RuntimeError). Every iteration restarts the streams.
 
     Parameters
     ----------
@@ -305,24 +366,30 @@ def from_group_datasets(
         from group name to dataset (every group with a positive share must be there).
     sampler : GroupBatchSampler
         Gives the quotas and the epoch length.
-    epochs : int, optional
-        Number of epochs; default: forever.
-    initial_epoch : int, default 0
-        First epoch (its quotas; the streams themselves start where they are).
+    steps_per_epoch : int, optional
+        Batches per epoch (the first rows of each epoch's quotas); default
+        ``sampler.steps_per_epoch``.
     repeat : bool, default True
         Repeat each group's dataset, so a small group cycles instead of running out.
+        With False, the epoch ends at the last batch whose quotas every stream can
+        fill: a batch that a stream runs out in the middle of is dropped, never served
+        short or with another composition.
     prefetch : bool or int, default True
 
     Returns
     -------
     tf.data.Dataset
-        Batches of ``sampler.batch_size`` elements.
+        Batches of exactly ``sampler.batch_size`` elements, each with the planned
+        composition.
 
     Raises
     ------
+    TypeError
+        If a removed argument (``epochs``, ``initial_epoch``) is passed.
     ValueError
         If the number of datasets differs from the number of groups, a group with a
-        positive share has no dataset, or the sampler plans a partial last batch.
+        positive share has no dataset, the sampler plans a partial last batch, or
+        ``steps_per_epoch`` is out of range.
 
     Examples
     --------
@@ -332,13 +399,15 @@ def from_group_datasets(
     >>> sampler = ft.sampling.Homogeneous(groups, batch_size=4)
     >>> streams = {"maj": tf.data.Dataset.from_tensors("maj"),
     ...            "min": tf.data.Dataset.from_tensors("min")}
-    >>> ds = ft.data.from_group_datasets(streams, sampler, epochs=1)
+    >>> ds = ft.data.from_group_datasets(streams, sampler)
     >>> [b.numpy().tolist() for b in ds][0]
     [b'maj', b'maj', b'min', b'min']
     """
+    _refuse_removed("from_group_datasets", removed)
     sampler = check_sampler(sampler)
+    steps = _check_steps(sampler, steps_per_epoch)
     names = sampler.groups.names
-    shares = np.asarray(sampler.quotas(initial_epoch).sum(axis=0) > 0)
+    shares = np.asarray(sampler.quotas(0).sum(axis=0) > 0)
     if isinstance(datasets_by_group, Mapping):
         unknown = [k for k in datasets_by_group if k not in names]
         if unknown:
@@ -362,11 +431,11 @@ def from_group_datasets(
         )
     if repeat:
         datasets = [d.repeat() for d in datasets]
-    steps = sampler.steps_per_epoch
     k = len(names)
+    info = FeedInfo("This from_group_datasets feed", steps, False)
 
     def choices(epoch: np.int64) -> np.ndarray:
-        rows = sampler.quotas(int(epoch))
+        rows = sampler.quotas(int(epoch))[:steps]
         return np.repeat(np.tile(np.arange(k, dtype=np.int64), steps), rows.reshape(-1))
 
     def epoch_choices(epoch: tf.Tensor) -> tf.data.Dataset:
@@ -374,13 +443,10 @@ def from_group_datasets(
         c.set_shape([None])
         return tf.data.Dataset.from_tensor_slices(c)
 
-    last = np.iinfo(np.int64).max if epochs is None else int(initial_epoch) + int(epochs)
-    choice_ds = tf.data.Dataset.range(int(initial_epoch), last).flat_map(epoch_choices)
+    choice_ds = _epochs_dataset(info, "dataset", False).flat_map(epoch_choices)
+    # stop_on_empty_dataset: a stream that runs dry ends the epoch; drop_remainder: the
+    # batch it ran dry in is dropped instead of served short of its quotas.
     ds = tf.data.Dataset.choose_from_datasets(
         datasets, choice_ds, stop_on_empty_dataset=True
-    ).batch(sampler.batch_size)
-    if prefetch is True:
-        ds = ds.prefetch(AUTOTUNE)
-    elif prefetch:
-        ds = ds.prefetch(int(prefetch))
-    return ds
+    ).batch(sampler.batch_size, drop_remainder=True)
+    return _finish(ds, info, False, bool(repeat), prefetch)

@@ -1,20 +1,20 @@
 """Training schedules for Keras: step decay of the learning rate and staged freeze/unfreeze.
 
+Two kinds of plugins live here, each with its own registry kind: learning-rate
+schedules (kind ``schedules``: :class:`StepDecay`, see :mod:`fairtrain.schedules.decay`)
+and staged-training recipes (kind ``recipes``: :func:`one_stage`, :func:`two_stage`,
+:func:`three_stage`, see :mod:`fairtrain.schedules.recipes`).
+
 Imports Keras (any backend), never TensorFlow directly.
 """
 
 from __future__ import annotations
 
 from fairtrain.schedules.decay import StepDecay, StepDecayCallback
-from fairtrain.schedules.staged import (
-    Stage,
-    StagedHistory,
-    StagedTraining,
-    fit_staged,
-    one_stage,
-    three_stage,
-    two_stage,
-)
+from fairtrain.schedules.history import StagedHistory
+from fairtrain.schedules.recipes import one_stage, three_stage, two_stage
+from fairtrain.schedules.stage import Stage
+from fairtrain.schedules.staged import StagedTraining, fit_staged
 
 __all__ = [
     "Stage",

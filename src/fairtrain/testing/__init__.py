@@ -1,8 +1,9 @@
 """Conformance kit for plugin authors: check functions and Hypothesis strategies.
 
-Test a third-party sampler or metric the way fairtrain tests its built-ins::
+Test a third-party sampler, metric, schedule or recipe the way fairtrain tests its
+built-ins::
 
-    from fairtrain.testing import check_sampler, check_metric
+    from fairtrain.testing import check_sampler, check_metric, check_schedule, check_recipe
 
 Requires Hypothesis (``pip install "fairtrain[test]"``).
 """
@@ -14,9 +15,22 @@ from typing import Any
 
 from fairtrain.testing.strategies import group_columns, group_counts, groups
 
-__all__ = ["check_metric", "check_sampler", "group_columns", "group_counts", "groups"]
+__all__ = [
+    "check_metric",
+    "check_recipe",
+    "check_sampler",
+    "check_schedule",
+    "group_columns",
+    "group_counts",
+    "groups",
+]
 
-_LAZY = {"check_sampler": "fairtrain.testing.samplers", "check_metric": "fairtrain.testing.metrics"}
+_LAZY = {
+    "check_sampler": "fairtrain.testing.samplers",
+    "check_metric": "fairtrain.testing.metrics",
+    "check_schedule": "fairtrain.testing.schedules",
+    "check_recipe": "fairtrain.testing.schedules",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,119 @@
+"""The backup of a staged run: fairtrain's own files in a user's folder, and only those.
+
+A staged run with ``backup_dir`` writes two files there, ``fairtrain-staged.json`` (the
+state: stages, current stage, global epoch, history, and the list of files fairtrain
+wrote) and ``fairtrain-staged.npz`` (model and optimizer variables). When the run
+completes it deletes exactly the files that list names, then the folder if nothing else
+is left in it. It never writes over, nor deletes, a file it did not write: a folder
+such as ``runs/resnet50`` keeps the user's checkpoints and logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = ["StagedBackup"]
+
+STATE = "fairtrain-staged.json"
+VARIABLES = "fairtrain-staged.npz"
+_MARK = "fairtrain_staged_backup"
+
+
+class StagedBackup:
+    """Save, load and remove the backup files of a staged run in ``folder``.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The user's folder; created if missing.
+
+    Raises
+    ------
+    ValueError
+        If a file with one of fairtrain's names is in the folder but was not written by
+        fairtrain (it would be overwritten).
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = os.fspath(folder)
+        self.state_path = os.path.join(self.folder, STATE)
+        self.vars_path = os.path.join(self.folder, VARIABLES)
+
+    # ------------------------------------------------------------------ checks
+    def _read_state(self) -> dict[str, Any] | None:
+        if not os.path.exists(self.state_path):
+            if os.path.exists(self.vars_path):
+                raise ValueError(
+                    f"{self.vars_path!r} exists but fairtrain did not write it (no "
+                    f"{STATE} lists it); fairtrain will not overwrite it. Move it, or "
+                    "choose another backup_dir."
+                )
+            return None
+        try:
+            with open(self.state_path) as f:
+                state = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"{self.state_path!r} is not a fairtrain backup ({exc}); fairtrain will "
+                "not overwrite it. Move it, or choose another backup_dir."
+            ) from exc
+        if not isinstance(state, dict) or state.get(_MARK) != 1:
+            raise ValueError(
+                f"{self.state_path!r} was not written by fairtrain; fairtrain will not "
+                "overwrite it. Move it, or choose another backup_dir."
+            )
+        return state
+
+    def load(self, stage_names: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """The saved state and variables, or None if there is no backup yet."""
+        state = self._read_state()
+        if state is None:
+            return None
+        if state.get("stages") != stage_names:
+            raise ValueError(
+                f"The backup in {self.folder!r} belongs to the stages "
+                f"{state.get('stages')}; got stages {stage_names}. Use another backup_dir, "
+                f"or delete {STATE} and {VARIABLES} there to start afresh."
+            )
+        with np.load(self.vars_path) as data:
+            arrays = {k: data[k] for k in data.files}
+        return state, arrays
+
+    def save(self, model: keras.Model, state: dict[str, Any], *,
+             with_optimizer: bool = True) -> None:
+        """Write the variables, then the state (which never points at older variables)."""
+        if not os.path.isdir(self.folder):
+            os.makedirs(self.folder, exist_ok=True)
+        else:
+            self._read_state()  # refuses files fairtrain did not write
+        arrays = {f"model_{i}": w for i, w in enumerate(model.get_weights())}
+        optimizer = getattr(model, "optimizer", None)
+        if with_optimizer and optimizer is not None and optimizer.built:
+            for i, v in enumerate(optimizer.variables):
+                arrays[f"optimizer_{i}"] = keras.ops.convert_to_numpy(v)
+        with open(self.vars_path + ".tmp", "wb") as f:
+            np.savez(f, **arrays)
+        full = {_MARK: 1, "files": [VARIABLES, STATE], **state}
+        with open(self.state_path + ".tmp", "w") as f:
+            json.dump(full, f)
+        os.replace(self.vars_path + ".tmp", self.vars_path)
+        os.replace(self.state_path + ".tmp", self.state_path)
+
+    def remove(self) -> None:
+        """Delete the files fairtrain wrote, then the folder if it is left empty."""
+        state = self._read_state() if os.path.isdir(self.folder) else None
+        if state is None:
+            return
+        for name in state.get("files", []):  # variables first, the state last
+            if name in (STATE, VARIABLES):  # only ever fairtrain's own names
+                path = os.path.join(self.folder, name)
+                if os.path.exists(path):
+                    os.remove(path)
+        with contextlib.suppress(OSError):  # only succeeds when nothing else is there
+            os.rmdir(self.folder)
