@@ -49,6 +49,7 @@ def test_factorize_equals_numpy_unique_on_every_path(pool, k, n, dtype, seed):
         np.array([-7, 0, 3] * 3000, dtype=np.int8),
         np.array([f"v{i}" for i in range(_FEW_LEVELS + 1)] * 500),  # binary-search path
         np.array([0.0, -0.0, 1.5] * 3000),  # signed zeros are one value, as in np.unique
+        np.array(["b", "a", "c"] * 3000 + ["rare"], dtype=object),  # pandas' object columns
     ],
 )
 def test_factorize_boundaries(arr):

@@ -205,7 +205,7 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
             return uniques, lookup[shifted]
     candidates = np.unique(values[:: max(1, values.size // 4096)])
-    if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USfiu":
+    if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USOfiu":
         codes = np.full(values.size, -1, dtype=np.intp)
         for i, level in enumerate(candidates):
             np.copyto(codes, i, where=values == level)
