@@ -114,6 +114,7 @@ def _report_row(n: int, repeats: int) -> tuple[list[str], dict[str, Any]]:
         diffs.append(max_relative_difference(fairtrain_values(data, groups), values))
         return t
 
+    fairtrain_values(data, groups)  # warm-up: first calls load modules
     res = interleaved({"fairtrain": ours, "fairtrain + Groups": ours_with_groups},
                       repeats)
     res["fairlearn"] = [theirs() for _ in range(fl_reps)]

@@ -1,0 +1,50 @@
+"""``python -m benchmarks --suite NAME|all [--quick|--tiny] [--out DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shlex
+import sys
+import time
+
+from benchmarks import SUITES
+from benchmarks._common import machine_line, write_results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description="fairtrain's benchmark suites")
+    parser.add_argument("--suite", default="all", choices=[*SUITES, "all"])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="minutes: the CPU preset")
+    size.add_argument("--tiny", action="store_true", help="seconds: checks the suites run")
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results"),
+                        help="folder for <suite>.json and <suite>.md (default: %(default)s)")
+    args = parser.parse_args(argv)
+    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+    command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
+    env_backend = os.environ.get("KERAS_BACKEND")
+    if env_backend:
+        command = f"KERAS_BACKEND={env_backend} " + command
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    for name in suites:
+        print(f"## {name} ({mode})\n", flush=True)
+        start = time.perf_counter()
+        module = importlib.import_module(f"benchmarks.{name}")
+        tables, extra = module.run(mode)
+        elapsed = time.perf_counter() - start
+        doc = write_results(os.path.join(args.out, f"{name}.json"), name, mode, command,
+                            tables, {**extra, "seconds": elapsed})
+        text = "\n\n".join(t.markdown() for t in tables)
+        footer = (f"`{command}` — {machine_line(doc['machine'])}; {doc['machine']['date_utc']}"
+                  f" UTC, {elapsed:.0f} s.")
+        with open(os.path.join(args.out, f"{name}.md"), "w") as f:
+            f.write(f"{text}\n\n{footer}\n")
+        print(f"\n{text}\n\n{footer}\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
