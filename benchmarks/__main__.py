@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import shlex
 import sys
@@ -11,6 +12,24 @@ import time
 
 from benchmarks import SUITES
 from benchmarks._common import machine_line, write_results
+
+#: What each suite needs beyond the ``bench`` extra.
+NEEDS = {
+    "samplers": [("tensorflow", "TensorFlow: pip install 'fairtrain[tensorflow]'")],
+    "metrics": [("fairlearn", "fairlearn"), ("pandas", "pandas")],
+    "training": [("PIL", "Pillow")],
+}
+
+
+def _missing(suite: str) -> str | None:
+    for module, what in NEEDS.get(suite, []):
+        if importlib.util.find_spec(module) is None:
+            return what
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if suite == "training" and backend == "tensorflow" and not importlib.util.find_spec(
+            "tensorflow"):
+        return "a Keras backend: set KERAS_BACKEND=jax or torch, or install TensorFlow"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         command = f"KERAS_BACKEND={env_backend} " + command
     suites = SUITES if args.suite == "all" else (args.suite,)
     for name in suites:
+        missing = _missing(name)
+        if missing:
+            msg = f"suite {name!r} needs {missing}"
+            if args.suite != "all":
+                parser.error(msg)
+            print(f"## {name}: skipped, {msg}\n", flush=True)
+            continue
         print(f"## {name} ({mode})\n", flush=True)
         start = time.perf_counter()
         module = importlib.import_module(f"benchmarks.{name}")
