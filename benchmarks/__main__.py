@@ -41,7 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--tiny", action="store_true", help="seconds: checks the suites run")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"),
                         help="folder for <suite>.json and <suite>.md (default: %(default)s)")
+    parser.add_argument("--docs", action="store_true",
+                        help="only render docs/benchmarks.rst from the JSON in --out")
     args = parser.parse_args(argv)
+    if args.docs:
+        from benchmarks._docs import write
+
+        target = os.path.join("docs", "benchmarks.rst")
+        write(args.out, target)
+        print(f"wrote {target} from {args.out}")
+        return 0
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
     env_backend = os.environ.get("KERAS_BACKEND")
