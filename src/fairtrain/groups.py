@@ -165,18 +165,44 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
+#: Integer columns spanning fewer values than this are factorised by counting.
+_DENSE_RANGE = 1 << 20
+#: Up to this many distinct values (seen in the sample) are located by one vectorised
+#: equality pass each, instead of a binary search with generic comparisons.
+_FEW_LEVELS = 16
+
+
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)``, fast for few distinct values.
 
-    Attribute columns hold few distinct values (4 ethnicities, 2 genders), so the
-    levels are taken from a sample of about 4,096 rows and every row is located among
-    them by binary search (log2(k) comparisons a row instead of a sort's log2(n));
-    values the sample missed are added and located again. The result equals
-    ``np.unique``'s: 8x faster on 10M string rows, 2x on integers (measured here).
+    Attribute columns hold few distinct values (4 ethnicities, 2 genders). Integers
+    within a range of ``_DENSE_RANGE`` are counted (``bincount``, two passes, no
+    sort). Otherwise the levels are taken from a sample of about 4,096 rows and every
+    row is matched against them: one ``values == level`` pass per level when there are
+    at most ``_FEW_LEVELS`` (a fixed-width string compare runs at memory speed), else
+    binary search (log2(k) comparisons a row instead of a sort's log2(n)); values the
+    sample missed are added and located again. The result always equals
+    ``np.unique``'s.
     """
+    if values.dtype.kind in "iu" and values.size:
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < _DENSE_RANGE:
+            shifted = values.astype(np.intp, copy=False)
+            if lo:
+                shifted = shifted - lo
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            lookup = np.cumsum(present, dtype=np.intp) - 1
+            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+            return uniques, lookup[shifted]
     candidates = np.unique(values[:: max(1, values.size // 4096)])
-    codes = np.minimum(np.searchsorted(candidates, values), candidates.size - 1)
-    found = candidates[codes] == values
+    if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USOfiu":
+        codes = np.full(values.size, -1, dtype=np.intp)
+        for i, level in enumerate(candidates):
+            np.copyto(codes, i, where=values == level)
+        found = codes >= 0
+    else:
+        codes = np.minimum(np.searchsorted(candidates, values), candidates.size - 1)
+        found = candidates[codes] == values
     if found.all():
         return candidates, codes
     uniques = np.unique(np.concatenate([candidates, values[~found]]))

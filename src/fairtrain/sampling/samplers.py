@@ -256,7 +256,10 @@ class GroupBatchSampler:
 
     # ------------------------------------------------------------------ draws
     def _stream(self, g: int, start: int, count: int) -> np.ndarray:
-        """Positions ``[start, start + count)`` of group ``g``'s stream (member indices)."""
+        """Positions ``[start, start + count)`` of group ``g``'s stream (member indices).
+
+        May return a read-only view of a cached block; callers copy what they keep.
+        """
         members = self.groups.members()[g]
         n = members.size
         if count == 0:
@@ -265,6 +268,12 @@ class GroupBatchSampler:
             return np.full(count, members[0], dtype=np.int64)
         per_block = max(1, _BLOCK // n)
         first, last = start // n, (start + count - 1) // n
+        offset = start - first * n
+        if per_block == 1:
+            # One block is one cycle, already drawn as member indices (see _block).
+            cycles = [self._block(g, c, n, 1)[0] for c in range(first, last + 1)]
+            drawn = np.concatenate(cycles) if len(cycles) > 1 else cycles[0]
+            return drawn[offset : offset + count]
         parts = []
         for block in range(first // per_block, last // per_block + 1):
             perms = self._block(g, block, n, per_block)
@@ -272,11 +281,16 @@ class GroupBatchSampler:
             hi = min(last, (block + 1) * per_block - 1) - block * per_block
             parts.append(perms[lo : hi + 1].reshape(-1))
         local = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        offset = start - first * n
         return members[local[offset : offset + count]]
 
     def _block(self, g: int, block: int, n: int, per_block: int) -> np.ndarray:
         """Permutations ``block * per_block ...`` of group ``g``, shape (per_block, n).
+
+        With ``per_block == 1`` (groups of more than 4096 examples) the block holds the
+        group's member indices in permuted order rather than positions among the
+        members: ``Generator.shuffle`` makes the same swaps whatever the array holds,
+        so shuffling a copy of the members equals ``members[rng.permutation(n)]``
+        without the random-access gather. Smaller groups get positions.
 
         The last block of every group is cached: a large group drawn less than once
         per epoch reuses its permutation in the next epochs instead of redrawing it.
@@ -286,9 +300,9 @@ class GroupBatchSampler:
             return cached[1]
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
         if per_block == 1:
-            # int32 halves the memory traffic; same permutation as rng.permutation(n).
-            perms = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+            perms = np.array(self.groups.members()[g], dtype=np.int64)
             rng.shuffle(perms)
+            perms.setflags(write=False)
             perms = perms[None, :]
         else:
             perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
@@ -321,6 +335,8 @@ class GroupBatchSampler:
         full = bool(np.all(sizes == b))
         out = np.empty((steps, b), dtype=np.int64) if full else np.full((steps, b), PAD)
         flat = out.reshape(-1)
+        # Flat positions fit int32 up to 2**31 slots: half the memory traffic of int64.
+        pos_dtype = np.int32 if out.size < 2**31 else np.int64
         row_start = np.arange(steps, dtype=np.int64) * b
         offsets = np.cumsum(rows, axis=1) - rows  # first column of each group in a row
         for g in range(rows.shape[1]):
@@ -334,10 +350,11 @@ class GroupBatchSampler:
                 out[:, col : col + int(q[0])] = idx.reshape(steps, int(q[0]))
                 continue
             # Position of the j-th draw: its row's start + the group's offset in that
-            # row + its rank among the group's draws in that row.
+            # row + its rank among the group's draws in that row, i.e. j plus a shift
+            # that is constant within a row.
             before = np.cumsum(q) - q
-            pos = np.repeat(row_start + offsets[:, g] - before, q)
-            pos += np.arange(drawn)
+            pos = np.repeat((row_start + offsets[:, g] - before).astype(pos_dtype), q)
+            pos += np.arange(drawn, dtype=pos_dtype)
             flat[pos] = idx
             del pos
         out.setflags(write=False)

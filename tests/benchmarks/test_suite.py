@@ -1,0 +1,89 @@
+"""The benchmark suite runs end to end in its tiny mode, so that it cannot rot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import (  # noqa: E402
+    Table,
+    fitted_exponent,
+    interleaved,
+    ratio_summary,
+    summary,
+)
+
+from benchmarks import SUITES  # noqa: E402
+
+
+def run_suite(suite, out, env=None):
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--suite", suite, "--tiny", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout, json.loads((out / f"{suite}.json").read_text())
+
+
+def test_summary_is_median_min_max():
+    s = summary([3.0, 1.0, 2.0, 10.0])
+    assert (s["median"], s["min"], s["max"]) == (2.5, 1.0, 10.0)
+    assert ratio_summary([2.0, 6.0], [1.0, 3.0])["values"] == [2.0, 2.0]
+    with pytest.raises(ValueError):
+        summary([])
+
+
+def test_interleaved_runs_every_method_each_round_in_rotating_order():
+    calls = []
+    res = interleaved({m: (lambda m=m: calls.append(m) or len(calls)) for m in "abc"}, 3)
+    assert calls == list("abc" "bca" "cab")
+    assert {k: len(v) for k, v in res.items()} == {"a": 3, "b": 3, "c": 3}
+
+
+def test_fitted_exponent_recovers_a_power_law():
+    x = np.array([1e5, 1e6, 1e7])
+    assert fitted_exponent(x, 3e-8 * x**1.0) == pytest.approx(1.0)
+    assert fitted_exponent(x, 5 * x**0.5) == pytest.approx(0.5)
+    assert np.isnan(fitted_exponent([1e6], [1.0]))
+
+
+def test_table_markdown_has_header_alignment_and_rows():
+    t = Table("T", ["a", "b"], [["x", "1"]], note="n")
+    assert t.markdown().splitlines() == ["**T**", "", "| a | b |", "|---|---:|", "| x | 1 |",
+                                         "", "n"]
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_path):
+    stdout, doc = run_suite(suite, tmp_path)
+    assert doc["suite"] == suite and doc["mode"] == "tiny"
+    assert doc["command"].endswith(f"--suite {suite} --tiny --out {tmp_path}")
+    assert doc["machine"]["cpus"] >= 1
+    assert doc["tables"] and all(t["rows"] for t in doc["tables"])
+    for t in doc["tables"]:
+        assert all(len(row) == len(t["columns"]) for row in t["rows"])
+    assert "|---" in stdout and (tmp_path / f"{suite}.md").read_text().count("|---") >= 1
+    if suite == "samplers":  # fairtrain's batches are exact
+        fair = [r for r in doc["results"] if r["method"].startswith("fairtrain")]
+        assert len(fair) == 8 and all(r["outside_floor_ceil"] == 0 for r in fair)
+    if suite == "metrics":
+        assert all(r["max_rel_diff"] <= 1e-9 for r in doc["bias_report"])
+
+
+def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):
+    pytest.importorskip("jax")
+    _, doc = run_suite("training", tmp_path, env={"KERAS_BACKEND": "jax"})
+    assert doc["backend"] == "jax"
+    assert doc["tensorflow_imported"] is False
+    assert {r["adapter"] for r in doc["results"]} == {"PyDataset"}
+    assert doc["command"].startswith("KERAS_BACKEND=jax python -m benchmarks")

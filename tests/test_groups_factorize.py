@@ -1,0 +1,59 @@
+"""Groups.from_columns factorisation: every fast path equals np.unique."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairtrain.groups import _DENSE_RANGE, _FEW_LEVELS, _factorize
+
+pools = st.one_of(
+    st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=40),  # sparse integers
+    st.lists(st.integers(-3, 30), min_size=1, max_size=40),  # dense integers
+    st.lists(st.floats(allow_nan=False, width=64), min_size=1, max_size=40),
+    st.lists(st.text(max_size=4), min_size=1, max_size=40),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    pools,
+    st.integers(1, 30),  # distinct levels drawn from the pool
+    st.integers(1, 12_000),  # rows: beyond 4,096 the levels come from a sample
+    st.sampled_from(["int64", "int32", "uint16", "native"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_factorize_equals_numpy_unique_on_every_path(pool, k, n, dtype, seed):
+    rng = np.random.default_rng(seed)
+    levels = np.array(pool[:k])
+    if levels.dtype.kind == "i" and dtype != "native":
+        if dtype == "uint16":
+            levels = np.abs(levels) % 60_000
+        levels = levels.astype(dtype)
+    # skewed frequencies, so that rare values are often missed by the sample
+    p = rng.dirichlet(np.full(levels.size, 0.3))
+    arr = levels[rng.choice(levels.size, size=n, p=p)]
+    uniques, inverse = _factorize(arr)
+    expected_uniques, expected_inverse = np.unique(arr, return_inverse=True)
+    assert uniques.dtype == expected_uniques.dtype
+    np.testing.assert_array_equal(uniques, expected_uniques)
+    np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.array([5, _DENSE_RANGE + 5] * 3000),  # just outside the counting range
+        np.array([-7, 0, 3] * 3000, dtype=np.int8),
+        np.array([f"v{i}" for i in range(_FEW_LEVELS + 1)] * 500),  # binary-search path
+        np.array([0.0, -0.0, 1.5] * 3000),  # signed zeros are one value, as in np.unique
+        np.array(["b", "a", "c"] * 3000 + ["rare"], dtype=object),  # pandas' object columns
+    ],
+)
+def test_factorize_boundaries(arr):
+    uniques, inverse = _factorize(arr)
+    expected_uniques, expected_inverse = np.unique(arr, return_inverse=True)
+    np.testing.assert_array_equal(uniques, expected_uniques)
+    np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
