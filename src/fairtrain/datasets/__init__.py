@@ -16,14 +16,21 @@ from fairtrain.datasets._core import (
     split,
     tf_image_loader,
 )
+from fairtrain.datasets.celeba import PARTITIONS, load_celeba
+from fairtrain.datasets.utkface import RACES, load_utkface, parse_utkface_name
 from fairtrain.datasets.vggface2 import ETHNICITIES, load_vggface2
 
 __all__ = [
     "ETHNICITIES",
     "FaceDataset",
+    "PARTITIONS",
+    "RACES",
     "Rejected",
+    "load_celeba",
     "load_images",
+    "load_utkface",
     "load_vggface2",
+    "parse_utkface_name",
     "split",
     "synthetic",
     "tf_image_loader",

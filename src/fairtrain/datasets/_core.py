@@ -14,6 +14,9 @@ from fairtrain.groups import Groups
 
 #: Image file suffixes the loaders accept (compared lower-case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+#: The file :mod:`fairtrain.datasets.synthetic` leaves in the folders it fills; the loaders
+#: skip it (it is not a dataset file).
+MARKER = ".fairtrain-synthetic.json"
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,7 @@ def tf_image_loader(
 
 def files_under(root: Path) -> list[Path]:
     """Every regular file below ``root``, sorted (internal helper for the loaders)."""
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != MARKER)
 
 
 def check_dir(root: Any, what: str) -> Path:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain.datasets._core import MARKER as _MARKER
 from fairtrain.datasets._core import _pil
 from fairtrain.datasets.vggface2 import ETHNICITIES
 
@@ -28,12 +29,13 @@ __all__ = [
     "ETHNICITY_SHARES",
     "ETHNICITY_STYLES",
     "Style",
+    "UTKFACE_MALFORMED",
     "UTKFACE_RACE_SHARES",
     "render",
+    "write_celeba",
+    "write_utkface",
     "write_vggface2",
 ]
-
-_MARKER = ".fairtrain-synthetic.json"
 
 #: Default ethnicity shares, in the order of ``ETHNICITIES``
 #: (African, Asian, Latin/Caucasian, Indian).
@@ -290,3 +292,158 @@ def write_vggface2(
     (root / "ethnicity.csv").write_text("\n".join(ethnicity_rows) + "\n")
     _finish(root, "vggface2", params)
     return out
+
+
+#: Malformed UTKFace names written by ``write_utkface(malformed=True)``, with the flaw
+#: each carries (all modelled on flaws of the real set).
+UTKFACE_MALFORMED: tuple[tuple[str, str], ...] = (
+    ("39_1_20170116174525125.jpg.chip.jpg", "missing field"),
+    ("117_0_0_20170117120000000.jpg.chip.jpg", "age out of range"),
+    ("25_2_1_20170117120000001.jpg.chip.jpg", "gender out of range"),
+    ("30_0_5_20170117120000002.jpg.chip.jpg", "race out of range"),
+    ("abc_0_1_20170117120000003.jpg.chip.jpg", "age not a number"),
+    ("30_1__20170117120000004.jpg", "empty race"),
+)
+
+
+def _age_band(image: np.ndarray, age: int, rng: np.random.Generator, size: int) -> None:
+    """Paint the top rows grey in proportion to age (the age signal)."""
+    rows = max(2, size // 8)
+    level = age / 116.0 + rng.normal(0.0, 0.03)
+    image[:rows] = np.clip(level * 255.0, 0, 255)
+
+
+def write_utkface(
+    root: Any,
+    *,
+    n: int = 1000,
+    shares: Sequence[float] | None = None,
+    size: int = 32,
+    seed: int = 0,
+    malformed: bool = True,
+) -> str:
+    """Write a synthetic UTKFace folder (``[age]_[gender]_[race]_[datetime].jpg.chip.jpg``).
+
+    Parameters
+    ----------
+    root : path
+        A new or empty folder (or one this function filled with the same arguments).
+    n : int, default 1000
+        Well-named images; every fifth uses the in-the-wild ``.jpg`` suffix, the rest
+        the aligned-and-cropped ``.jpg.chip.jpg``.
+    shares : sequence of 5 floats, optional
+        Shares of White, Black, Asian, Indian, Others; default
+        :data:`UTKFACE_RACE_SHARES`.
+    size : int, default 32
+    seed : int, default 0
+    malformed : bool, default True
+        Also write the images named in :data:`UTKFACE_MALFORMED`, which
+        :func:`fairtrain.datasets.load_utkface` must reject.
+
+    Returns
+    -------
+    str
+        ``root``, ready for :func:`fairtrain.datasets.load_utkface`.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not positive or ``shares`` are not 5 fractions summing to 1.
+    FileExistsError
+        If ``root`` holds other files.
+
+    Notes
+    -----
+    Race shows as a grating (one per race), gender as a second, coarser grating,
+    and age as the grey level ``age / 116`` of the top ``size // 8`` rows. Ages are
+    ``clip(round(Gamma(2.2, 15)), 1, 116)``.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"`n` must be a positive int; got n={n!r}.")
+    shares = _check_shares(UTKFACE_RACE_SHARES if shares is None else shares, 5)
+    size = _check_size(size)
+    params = {"n": int(n), "shares": shares.tolist(), "size": size, "seed": int(seed),
+              "malformed": bool(malformed)}
+    root, done = _prepare(root, "utkface", params)
+    if done:
+        return str(root)
+    rng = np.random.default_rng([int(seed), 0x55544B])
+    races = rng.permutation(np.repeat(np.arange(5), _counts(shares, int(n))))
+    genders = rng.integers(0, 2, int(n))
+    ages = np.clip(np.rint(rng.gamma(2.2, 15.0, int(n))), 1, 116).astype(int)
+    for i in range(int(n)):
+        image = render([_RACE_STYLES[races[i]], _GENDER_STYLES[genders[i]]], rng, size=size)
+        _age_band(image, int(ages[i]), rng, size)
+        suffix = ".jpg" if i % 5 == 4 else ".jpg.chip.jpg"
+        name = f"{ages[i]}_{genders[i]}_{races[i]}_{20170101000000000 + i}{suffix}"
+        _save(image, root / name)
+    if malformed:
+        for name, _ in UTKFACE_MALFORMED:
+            _save(render([_RACE_STYLES[0]], rng, size=size), root / name)
+    _finish(root, "utkface", params)
+    return str(root)
+
+
+def write_celeba(root: Any, *, n: int = 1000, size: int = 32, seed: int = 0) -> str:
+    """Write a synthetic CelebA folder: ``img_align_celeba/`` and the two list files.
+
+    Parameters
+    ----------
+    root : path
+        A new or empty folder (or one this function filled with the same arguments).
+    n : int, default 1000
+        Images ``000001.jpg`` onwards; about 42% male (CelebA's share), partitions
+        train/valid/test in CelebA's proportions (about 80/10/10, in file order).
+    size : int, default 32
+        Height and width (the real images are 178 wide and 218 high).
+    seed : int, default 0
+
+    Returns
+    -------
+    str
+        ``root``, ready for :func:`fairtrain.datasets.load_celeba`.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not positive.
+    FileExistsError
+        If ``root`` holds other files.
+
+    Notes
+    -----
+    Gender shows as a grating; ``Young`` (about 77% true) brightens the face. The other
+    38 attributes are random (-1/1) and do not show.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"`n` must be a positive int; got n={n!r}.")
+    size = _check_size(size)
+    params = {"n": int(n), "size": size, "seed": int(seed)}
+    root, done = _prepare(root, "celeba", params)
+    if done:
+        return str(root)
+    rng = np.random.default_rng([int(seed), 0x43454C])
+    n = int(n)
+    values = np.where(rng.random((n, len(CELEBA_ATTRIBUTES))) < 0.3, 1, -1)
+    male = rng.random(n) < 0.42
+    young = rng.random(n) < 0.77
+    values[:, CELEBA_ATTRIBUTES.index("Male")] = np.where(male, 1, -1)
+    values[:, CELEBA_ATTRIBUTES.index("Young")] = np.where(young, 1, -1)
+    n_train, n_valid = int(round(0.8 * n)), int(round(0.1 * n))
+    partition = np.repeat([0, 1, 2], [n_train, n_valid, n - n_train - n_valid])
+    attr_lines = [str(n), " ".join(CELEBA_ATTRIBUTES)]
+    part_lines = []
+    for i in range(n):
+        name = f"{i + 1:06d}.jpg"
+        look = _identity(rng)
+        if young[i]:
+            look["skin"] = np.clip(look["skin"] + 0.15, 0, 1)
+        image = render([_GENDER_STYLES[0 if male[i] else 1]], rng, size=size, identity=look)
+        _save(image, root / "img_align_celeba" / name)
+        # the real file aligns the columns with runs of spaces
+        attr_lines.append(name + " " + " ".join(f"{v:2d}" for v in values[i]))
+        part_lines.append(f"{name} {partition[i]}")
+    (root / "list_attr_celeba.txt").write_text("\n".join(attr_lines) + "\n")
+    (root / "list_eval_partition.txt").write_text("\n".join(part_lines) + "\n")
+    _finish(root, "celeba", params)
+    return str(root)
