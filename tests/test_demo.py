@@ -1,0 +1,102 @@
+import json
+import re
+
+import numpy as np
+import pytest
+
+from fairtrain import cli
+from fairtrain.experiments import MANIFEST
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("PIL")
+pytest.importorskip("matplotlib")
+
+SMALL = ["--identities", "60", "--images-per-identity", "3", "--epochs", "1",
+         "--bootstrap", "10", "--quiet"]
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["demo", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    options = re.findall(r"^  (--[a-z-]+)", text, flags=re.M)
+    assert {"--out", "--force", "--seed", "--epochs", "--batch-size", "--learning-rate",
+            "--identities", "--images-per-identity", "--bootstrap", "--quiet"} <= set(options)
+    for option in options:  # every option has a help text on its line or the next
+        line = re.search(rf"^  {option}[^\n]*\n([^\n]*)", text, flags=re.M)
+        assert len(line.group(0).split()) > 2, option
+    assert "manifest" in text and "--force" in text
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "run"
+    assert cli.main(["demo", "--out", str(out), "--seed", "3", *SMALL]) == 0
+    return out
+
+
+def test_demo_writes_a_consistent_report(demo_out):
+    report = json.loads((demo_out / "report.json").read_text())
+    labels = report["labels"]
+    assert labels == ["African", "Asian", "Latin/Caucasian", "Indian"]
+    assert set(report["runs"]) == {"proportional", "homogeneous"}
+    for strategy, run in report["runs"].items():
+        cm = np.asarray(run["confusion"])
+        norm = np.asarray(run["confusion_normalized"])
+        assert cm.shape == (4, 4)
+        assert cm.sum() == sum(report["counts"]["test"].values())
+        np.testing.assert_allclose(norm.sum(axis=1), 1.0)
+        groups = run["recall"]["attributes"]["ethnicity"]["groups"]
+        # per-group recall is the diagonal of the row-normalised confusion matrix
+        np.testing.assert_allclose([groups[g]["value"] for g in labels], np.diag(norm))
+        values = np.array([groups[g]["value"] for g in labels])
+        pairs = [abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]]
+        bias = run["recall"]["attributes"]["ethnicity"]["bias"]["pairwise"]
+        assert bias == pytest.approx(np.mean(pairs))
+        assert report["bias"][strategy] == pytest.approx(bias)
+        assert report["worst_group_recall"][strategy] == pytest.approx(values.min())
+        assert all(len(groups[g]["ci"]) == 2 for g in labels)
+        assert len(run["history"]["loss"]) == 1
+    first = report["runs"]["homogeneous"]["first_batch_counts"]
+    assert list(first.values()) == [16, 16, 16, 16]
+
+
+def test_demo_html_is_self_contained_and_manifest_lists_every_file(demo_out):
+    page = (demo_out / "report.html").read_text()
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "<link" not in page
+    manifest = json.loads((demo_out / MANIFEST).read_text())
+    on_disk = sorted(p.name for p in demo_out.iterdir() if p.name != MANIFEST)
+    assert sorted(manifest["files"]) == on_disk
+    assert {"report.json", "report.md", "report.html", "recall_by_group.png",
+            "confusion_proportional.png", "confusion_homogeneous.png"} <= set(on_disk)
+
+
+def test_demo_refuses_to_overwrite_before_training(demo_out, tmp_path, capsys):
+    # an earlier demo: refused without --force (and quickly: no training happens)
+    assert cli.main(["demo", "--out", str(demo_out), *SMALL]) == 2
+    assert "--force" in capsys.readouterr().err
+    # a folder with a user's file: refused even with --force, file untouched
+    (tmp_path / "thesis.tex").write_text("precious")
+    assert cli.main(["demo", "--out", str(tmp_path), "--force", *SMALL]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_demo_force_replaces_only_its_files(demo_out):
+    (demo_out / "my_notes.txt").write_text("mine")
+    before = json.loads((demo_out / "report.json").read_text())
+    assert cli.main(["demo", "--out", str(demo_out), "--seed", "3", "--force", *SMALL]) == 0
+    assert (demo_out / "my_notes.txt").read_text() == "mine"
+    after = json.loads((demo_out / "report.json").read_text())
+    # same seed, same data, same initial weights and batches: same confusion matrices
+    for strategy in before["runs"]:
+        assert after["runs"][strategy]["confusion"] == before["runs"][strategy]["confusion"]
+
+
+def test_demo_rejects_bad_options(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path / "x"), "--epochs", "0"]) == 2
+    assert "epochs" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

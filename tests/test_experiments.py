@@ -1,0 +1,175 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from fairtrain.experiments import (
+    MANIFEST,
+    OutputDir,
+    OutputError,
+    html_report,
+    lowest_val_loss_epoch,
+    markdown_table,
+    to_jsonable,
+)
+
+
+def test_output_dir_new_folder_records_every_file(tmp_path):
+    out = OutputDir(tmp_path / "a" / "b")
+    out.write_text("x.md", "x")
+    out.write_json("sub/y.json", {"v": np.float32(0.5), "nan": float("nan")})
+    manifest = json.loads((tmp_path / "a" / "b" / MANIFEST).read_text())
+    assert manifest["files"] == ["x.md", "sub/y.json"]
+    assert manifest["dirs"] == ["sub"]
+    assert json.loads((tmp_path / "a" / "b" / "sub" / "y.json").read_text()) == {
+        "v": 0.5, "nan": None}
+
+
+def test_output_dir_refuses_folder_it_did_not_write(tmp_path):
+    (tmp_path / "mine.txt").write_text("user data")
+    with pytest.raises(OutputError, match="did not write"):
+        OutputDir(tmp_path)
+    with pytest.raises(OutputError, match="did not write"):
+        OutputDir(tmp_path, force=True)
+    assert (tmp_path / "mine.txt").read_text() == "user data"
+
+
+def test_output_dir_refuses_a_file(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(OutputError, match="is a file"):
+        OutputDir(tmp_path / "f")
+
+
+def test_output_dir_rerun_needs_force_and_replaces_only_its_files(tmp_path):
+    out = OutputDir(tmp_path)
+    out.write_text("report.md", "old")
+    out.write_text("old/only.md", "old")
+    (tmp_path / "notes.txt").write_text("user notes")
+    with pytest.raises(OutputError, match="--force"):
+        OutputDir(tmp_path)
+    again = OutputDir(tmp_path, force=True)
+    assert not (tmp_path / "report.md").exists()
+    assert not (tmp_path / "old").exists()          # its folder, now empty, is removed
+    assert (tmp_path / "notes.txt").read_text() == "user notes"
+    again.write_text("report.md", "new")
+    # a user file is never overwritten, even inside a fairtrain folder
+    with pytest.raises(OutputError, match="did not write"):
+        again.write_text("notes.txt", "x")
+    assert (tmp_path / "notes.txt").read_text() == "user notes"
+    assert json.loads((tmp_path / MANIFEST).read_text())["files"] == ["report.md"]
+
+
+def test_output_dir_keeps_a_user_file_inside_a_folder_it_created(tmp_path):
+    out = OutputDir(tmp_path)
+    out.write_text("plots/a.png", "x")
+    (tmp_path / "plots" / "user.txt").write_text("keep")
+    OutputDir(tmp_path, force=True)
+    assert (tmp_path / "plots" / "user.txt").read_text() == "keep"
+    assert not (tmp_path / "plots" / "a.png").exists()
+
+
+@pytest.mark.parametrize("name", ["../x", "/abs/x", ""])
+def test_output_dir_refuses_names_outside(tmp_path, name):
+    out = OutputDir(tmp_path)
+    with pytest.raises(OutputError, match="relative"):
+        out.path(name)
+
+
+def test_output_dir_unreadable_manifest(tmp_path):
+    (tmp_path / MANIFEST).write_text("{not json")
+    with pytest.raises(OutputError, match="unreadable"):
+        OutputDir(tmp_path, force=True)
+
+
+def test_to_jsonable():
+    data = {"a": np.arange(3), "b": (np.int64(2), math.inf), 3: np.bool_(True)}
+    assert to_jsonable(data) == {"a": [0, 1, 2], "b": [2, None], "3": True}
+
+
+def test_markdown_table_and_html_report(tmp_path):
+    assert markdown_table(["g", "v"], [["a", 0.25], ["b", float("nan")]]).splitlines() == [
+        "| g | v |", "|---|---|", "| a | 0.2500 |", "| b | nan |"]
+    png = tmp_path / "p.png"
+    png.write_bytes(b"\x89PNG fake")
+    page = html_report("T <1>", [("p", "a & b"), ("table", (["g"], [["x"]])), ("img", png)])
+    assert "T &lt;1&gt;" in page and "a &amp; b" in page
+    assert "data:image/png;base64,iVBORyBmYWtl" in page     # inlined, no file reference
+    assert 'src="p.png"' not in page
+    with pytest.raises(ValueError, match="Unknown block"):
+        html_report("t", [("video", "x")])
+
+
+def test_lowest_val_loss_epoch():
+    assert lowest_val_loss_epoch({"val_loss": [3.0, 1.0, 2.0]}) == 1
+    with pytest.raises(ValueError, match="val_loss"):
+        lowest_val_loss_epoch({"loss": [1.0]})
+
+
+def test_fit_sampled_trains_on_the_planned_batches():
+    pytest.importorskip("tensorflow")
+    import keras
+    import tensorflow as tf
+
+    import fairtrain as ft
+    from fairtrain.experiments import fit_sampled
+    from fairtrain.models import tiny_cnn
+
+    codes = np.array([0] * 30 + [1] * 6)
+    groups = ft.Groups.from_codes(codes)
+    x = np.random.default_rng(0).random((36, 8, 8, 3)).astype("float32")
+    seen = []
+
+    def load(i):
+        def note(a):
+            seen.append(a.copy())
+            return a
+        i = tf.numpy_function(note, [i], tf.int64, stateful=True)
+        i.set_shape([None])
+        return tf.gather(tf.constant(x), i), tf.gather(tf.constant(codes), i)
+
+    model = tiny_cnn((8, 8, 3), 2, filters=(2,))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    sampler = ft.sampling.Homogeneous(groups, batch_size=6, seed=0)
+    history = fit_sampled(model, sampler, load, epochs=2, vectorized=True, verbose=0)
+    assert len(history.history["loss"]) == 2
+    expected = np.concatenate([sampler.plan(0), sampler.plan(1)])
+    # load runs in parallel: compare the batches loaded, in any order of the calls
+    def canon(rows):
+        return sorted(tuple(sorted(r)) for r in np.asarray(rows).tolist())
+    assert canon(np.stack(seen)) == canon(expected)
+    assert isinstance(model.get_layer("backbone"), keras.Model)
+
+
+def test_models_names_and_errors():
+    pytest.importorskip("tensorflow")
+    from fairtrain.models import available_backbones, build_model
+
+    assert {"tiny", "MobileNet", "VGG16", "ResNet50", "NASNetMobile"} <= set(
+        available_backbones())
+    with pytest.raises(ValueError, match="never downloads"):
+        build_model("MobileNet", weights="imagenet")
+    with pytest.raises(ValueError, match="does not exist"):
+        build_model("MobileNet", weights="/nonexistent/w.h5")
+    with pytest.raises(ValueError, match="did you mean"):
+        build_model("MobileNt")
+    model = build_model("tiny", (16, 16, 3), 1, activation="sigmoid", head_units=(4,),
+                        dropout=0.5)
+    assert model.output_shape == (None, 1)
+    assert [layer.name for layer in model.layers[1:]] == ["backbone", "head"]
+
+
+def test_application_backbone_with_staged_head_training():
+    pytest.importorskip("tensorflow")
+    import fairtrain as ft
+    from fairtrain.models import build_model
+
+    model = build_model("MobileNet", (32, 32, 3), 3, seed=0)
+    assert model.get_layer("backbone").count_params() > 100_000
+    x = np.random.default_rng(0).random((8, 32, 32, 3)).astype("float32")
+    y = np.arange(8) % 3
+    before = [w.copy() for w in model.get_layer("backbone").get_weights()]
+    ft.fit_staged(model, [ft.Stage("head", trainable=["head"], epochs=1, learning_rate=0.1)],
+                  x, y, loss="sparse_categorical_crossentropy", verbose=0)
+    after = model.get_layer("backbone").get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
