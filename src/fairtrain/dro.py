@@ -127,8 +127,12 @@ class GroupDRO:
         """``q`` after every update, the initial weights first."""
         return [np.asarray(h) for h in self._history]
 
-    def update(self, group_losses: Sequence[float] | Mapping[str, float] | np.ndarray,
-               *, epoch: int | None = None) -> np.ndarray:
+    def update(
+        self,
+        group_losses: Sequence[float] | Mapping[str, float] | np.ndarray,
+        *,
+        epoch: int | None = None,
+    ) -> np.ndarray:
         """One exponentiated-gradient step from per-group losses; returns the new ``q``.
 
         Parameters
@@ -152,8 +156,9 @@ class GroupDRO:
         step[measured] = self.step_size * (
             losses[measured] + self.adjustment / np.sqrt(counts[measured])
         )
-        logq = np.where(self._present, np.log(np.where(self._present, self._q, 1.0)) + step,
-                        -np.inf)
+        logq = np.where(
+            self._present, np.log(np.where(self._present, self._q, 1.0)) + step, -np.inf
+        )
         q = np.exp(logq - logq[self._present].max())
         self._q = q / q.sum()
         self._history.append(self._q.tolist())
@@ -194,8 +199,11 @@ class GroupDRO:
 
     def get_state(self) -> dict[str, Any]:
         """The weights and their history, as plain Python lists (JSON-serialisable)."""
-        return {"group_weights": self._q.tolist(), "history": [list(h) for h in self._history],
-                "step_size": self.step_size}
+        return {
+            "group_weights": self._q.tolist(),
+            "history": [list(h) for h in self._history],
+            "step_size": self.step_size,
+        }
 
     def set_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`get_state`'s output.
@@ -207,8 +215,13 @@ class GroupDRO:
         """
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
-        if (q.shape != (k,) or not np.all(np.isfinite(q)) or np.any(q < 0)
-                or abs(q.sum() - 1.0) > 1e-9 or np.any(q[~self._present] != 0)):
+        if (
+            q.shape != (k,)
+            or not np.all(np.isfinite(q))
+            or np.any(q < 0)
+            or abs(q.sum() - 1.0) > 1e-9
+            or np.any(q[~self._present] != 0)
+        ):
             raise ValueError(
                 f"The state's group_weights must be {k} non-negative weights summing to 1, "
                 f"zero on empty groups; got {q.tolist()}."
@@ -223,8 +236,12 @@ class GroupDRO:
             shares = dict(shares)
         elif not isinstance(shares, str):
             shares = [float(x) for x in shares]
-        return {"groups": self.groups, "step_size": self.step_size,
-                "batch_shares": shares, "adjustment": self.adjustment}
+        return {
+            "groups": self.groups,
+            "step_size": self.step_size,
+            "batch_shares": shares,
+            "adjustment": self.adjustment,
+        }
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GroupDRO:
@@ -232,8 +249,10 @@ class GroupDRO:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return (f"GroupDRO(<{self.groups.n_groups} groups>, step_size={self.step_size!r}, "
-                f"adjustment={self.adjustment!r})")
+        return (
+            f"GroupDRO(<{self.groups.n_groups} groups>, step_size={self.step_size!r}, "
+            f"adjustment={self.adjustment!r})"
+        )
 
 
 class _Weighted:

@@ -63,8 +63,11 @@ def stratified_indices(codes: Any, size: int, *, seed: int = 0) -> np.ndarray:
         alloc[open_] += add
         left -= int(add.sum())
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    parts = [rng.choice(np.flatnonzero(codes == g), size=int(alloc[g]), replace=False)
-             for g in range(k) if alloc[g]]
+    parts = [
+        rng.choice(np.flatnonzero(codes == g), size=int(alloc[g]), replace=False)
+        for g in range(k)
+        if alloc[g]
+    ]
     return np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.empty(0, np.int64)
 
 
@@ -202,8 +205,9 @@ class GroupLossProbe(keras.callbacks.Callback):
         if codes.size and codes.max() >= k:
             raise ValueError(f"`groups` holds codes >= the consumers' {k} groups.")
         self.size = _check_int("size", size, 1)
-        self.every_n_steps = (None if every_n_steps is None
-                              else _check_int("every_n_steps", every_n_steps, 1))
+        self.every_n_steps = (
+            None if every_n_steps is None else _check_int("every_n_steps", every_n_steps, 1)
+        )
         self.seed = _check_int("seed", seed, 0)
         self.batch_size = _check_int("batch_size", batch_size, 1)
         self.prefix = str(prefix)
@@ -226,8 +230,9 @@ class GroupLossProbe(keras.callbacks.Callback):
         """Per-group mean loss of the current model on the probe set, shape (n_groups,)."""
         loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)
         if loss is None:
-            raise ValueError("GroupLossProbe needs `loss=` when the model is not compiled "
-                             "with a loss.")
+            raise ValueError(
+                "GroupLossProbe needs `loss=` when the model is not compiled with a loss."
+            )
         fn = _per_example(loss)
         y_pred = self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
         values = keras.ops.convert_to_numpy(
@@ -291,5 +296,11 @@ class GroupLossProbe(keras.callbacks.Callback):
 
     def get_config(self) -> dict[str, Any]:
         """The settings (not the probe data nor the consumers)."""
-        return {"loss": self.loss, "size": self.size, "every_n_steps": self.every_n_steps,
-                "seed": self.seed, "batch_size": self.batch_size, "prefix": self.prefix}
+        return {
+            "loss": self.loss,
+            "size": self.size,
+            "every_n_steps": self.every_n_steps,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "prefix": self.prefix,
+        }

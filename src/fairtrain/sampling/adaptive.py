@@ -219,9 +219,7 @@ class Adaptive(GroupBatchSampler):
         self._velocity = np.zeros(groups.n_groups)
         self._planned = 0  # epochs [0, _planned) may have been served: frozen
         self._tables: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        super().__init__(
-            groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
-        )
+        super().__init__(groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch)
 
     @staticmethod
     def _initial(groups: Groups, initial: Any) -> np.ndarray:
@@ -241,8 +239,7 @@ class Adaptive(GroupBatchSampler):
         if np.any((shares > 0) & ~present):
             names = [groups.names[g] for g in np.flatnonzero((shares > 0) & ~present)]
             raise ValueError(
-                f"`initial_shares` gives a positive share to group(s) with no examples: "
-                f"{names}."
+                f"`initial_shares` gives a positive share to group(s) with no examples: {names}."
             )
         return shares
 
@@ -274,8 +271,12 @@ class Adaptive(GroupBatchSampler):
         """The current shares (see :attr:`shares`), shape (n_groups,)."""
         return self.shares
 
-    def update(self, group_losses: Sequence[float] | Mapping[str, float] | np.ndarray,
-               *, epoch: int | None = None) -> np.ndarray:
+    def update(
+        self,
+        group_losses: Sequence[float] | Mapping[str, float] | np.ndarray,
+        *,
+        epoch: int | None = None,
+    ) -> np.ndarray:
         """One step of the rule from per-group losses; returns the new shares.
 
         Parameters
@@ -428,11 +429,15 @@ class Adaptive(GroupBatchSampler):
         for item in state["history"]:
             first, shares = int(item[0]), np.asarray(item[1], dtype=float)
             if shares.shape != (k,) or not np.all(np.isfinite(shares)):
-                raise ValueError(f"The state's history holds shares of shape {shares.shape}; "
-                                 f"expected ({k},) finite values.")
-            if abs(shares.sum() - 1.0) > 1e-9 or np.any(shares[self._present] < self._floor
-                                                         - 1e-12) or np.any(
-                    shares[~self._present] != 0):
+                raise ValueError(
+                    f"The state's history holds shares of shape {shares.shape}; "
+                    f"expected ({k},) finite values."
+                )
+            if (
+                abs(shares.sum() - 1.0) > 1e-9
+                or np.any(shares[self._present] < self._floor - 1e-12)
+                or np.any(shares[~self._present] != 0)
+            ):
                 raise ValueError(
                     "The state's history holds shares that are not a distribution above "
                     f"the floor {self._floor:.6g} on the non-empty groups: {shares.tolist()}."
