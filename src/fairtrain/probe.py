@@ -235,8 +235,11 @@ class GroupLossProbe(keras.callbacks.Callback):
             )
         fn = _per_example(loss)
         y_pred = self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
+        y_true = self._y
+        if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
+            y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
         values = keras.ops.convert_to_numpy(
-            fn(keras.ops.convert_to_tensor(self._y), keras.ops.convert_to_tensor(y_pred))
+            fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)
         values = values.reshape(values.shape[0], -1).mean(axis=1)
         if values.shape[0] != self._codes.size:
