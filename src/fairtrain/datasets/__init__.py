@@ -1,0 +1,37 @@
+"""Face dataset loaders (UTKFace, VGGFace2, CelebA), splits, image loading, synthetic data.
+
+Each loader reads the dataset's real on-disk format and returns a :class:`FaceDataset`:
+the image paths, the attribute columns ready for :meth:`fairtrain.Groups.from_columns`,
+and every file it refused with the reason (:class:`Rejected`); nothing is guessed or
+silently dropped. Pillow and TensorFlow are imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+from fairtrain.datasets import synthetic
+from fairtrain.datasets._core import (
+    FaceDataset,
+    Rejected,
+    load_images,
+    split,
+    tf_image_loader,
+)
+from fairtrain.datasets.celeba import PARTITIONS, load_celeba
+from fairtrain.datasets.utkface import RACES, load_utkface, parse_utkface_name
+from fairtrain.datasets.vggface2 import ETHNICITIES, load_vggface2
+
+__all__ = [
+    "ETHNICITIES",
+    "FaceDataset",
+    "PARTITIONS",
+    "RACES",
+    "Rejected",
+    "load_celeba",
+    "load_images",
+    "load_utkface",
+    "load_vggface2",
+    "parse_utkface_name",
+    "split",
+    "synthetic",
+    "tf_image_loader",
+]

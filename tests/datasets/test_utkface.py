@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fairtrain.datasets import RACES, load_utkface, parse_utkface_name, synthetic
+
+GOOD = {
+    "25_1_3_20170119171621021.jpg.chip.jpg": (25, "female", "Indian"),
+    "0_0_0_20170110213035633.jpg": (0, "male", "White"),
+    "116_1_4_20170120134718183.jpg.chip.jpg": (116, "female", "Others"),
+    "1_0_2_20161219140530307.jpg": (1, "male", "Asian"),
+    "40_0_1_20170113210319964.jpg.chip.jpg": (40, "male", "Black"),
+}
+BAD = {
+    "39_1_20170116174525125.jpg.chip.jpg":
+        "expected 4 fields age_gender_race_datetime, got 3: 39_1_20170116174525125",
+    "61_1_3_4_20170109142408075.jpg": (
+        "expected 4 fields age_gender_race_datetime, got 5: 61_1_3_4_20170109142408075"),
+    "117_0_0_20170117120000000.jpg.chip.jpg": "age 117 is out of range (0 to 116)",
+    "25_2_1_20170117120000001.jpg.chip.jpg": "gender 2 is out of range (0 male or 1 female)",
+    "30_0_5_20170117120000002.jpg": (
+        "race 5 is out of range (0 White, 1 Black, 2 Asian, 3 Indian, 4 Others)"),
+    "abc_0_1_20170117120000003.jpg.chip.jpg": "age 'abc' is not a number",
+    "30_1__20170117120000004.jpg": "race '' is not a number",
+    "-3_1_0_20170117120000005.jpg": "age '-3' is not a number",
+    "30_1_0_2017x.jpg": "datetime '2017x' is not a number",
+    "30_1_0_20170117120000006.png": "not a UTKFace image name (expected .jpg or .jpg.chip.jpg)",
+    "notes.txt": "not a UTKFace image name (expected .jpg or .jpg.chip.jpg)",
+}
+
+
+def test_rows_and_rejections_exactly(tmp_path):
+    (tmp_path / "part2").mkdir()
+    for i, name in enumerate([*GOOD, *BAD]):
+        folder = tmp_path / "part2" if i % 3 == 0 else tmp_path
+        (folder / name).write_bytes(b"jpeg")
+    ds = load_utkface(tmp_path)
+    got = {p.rsplit("/", 1)[1]: (a, g, r) for p, a, g, r in zip(
+        ds.paths, ds.columns["age"].tolist(), ds.columns["gender"], ds.columns["race"])}
+    assert got == GOOD
+    assert {r.path.rsplit("/", 1)[1]: r.reason for r in ds.rejected} == BAD
+    assert ds.columns["age"].dtype.kind == "i"
+    assert ds.levels == {"gender": ["male", "female"], "race": RACES}
+    assert len(ds) + len(ds.rejected) == len(GOOD) + len(BAD)
+
+
+@given(age=st.integers(0, 300), gender=st.integers(0, 9), race=st.integers(0, 9),
+       chip=st.booleans())
+def test_parse_accepts_exactly_the_documented_ranges(age, gender, race, chip):
+    name = f"{age}_{gender}_{race}_20170117120000000" + (".jpg.chip.jpg" if chip else ".jpg")
+    parsed, reason = parse_utkface_name(name)
+    valid = age <= 116 and gender <= 1 and race <= 4
+    assert (parsed is not None) == valid and (reason == "") == valid
+    if valid:
+        assert parsed == (age, ["male", "female"][gender], RACES[race])
+
+
+def test_synthetic_utkface_round_trip(tmp_path):
+    pytest.importorskip("PIL")
+    root = synthetic.write_utkface(tmp_path / "u", n=40, seed=3)
+    ds = load_utkface(root)
+    assert len(ds) == 40
+    assert sorted(r.path.rsplit("/", 1)[1] for r in ds.rejected) == sorted(
+        name for name, _ in synthetic.UTKFACE_MALFORMED)
+    # 40 * (.42, .19, .15, .17, .07) = 16.8, 7.6, 6, 6.8, 2.8: largest remainders -> 17, 7, 6, 7, 3
+    assert dict(zip(*[ds.groups("race").names, ds.groups("race").counts.tolist()])) == {
+        "White": 17, "Black": 7, "Asian": 6, "Indian": 7, "Others": 3}
+    assert ds.columns["age"].min() >= 1 and ds.columns["age"].max() <= 116
+    clean = load_utkface(synthetic.write_utkface(tmp_path / "v", n=10, malformed=False))
+    assert len(clean) == 10 and clean.rejected == ()
