@@ -34,6 +34,8 @@ _LAZY = {
     "bias_report": "fairtrain.metrics",
     "BiasReport": "fairtrain.metrics",
     "BiasMonitor": "fairtrain.callbacks",
+    "GroupDRO": "fairtrain.dro",
+    "GroupLossProbe": "fairtrain.probe",
 }
 
 __all__ = [

@@ -6,6 +6,7 @@ A sampler decides which example indices form every batch (in NumPy); a data adap
 
 from __future__ import annotations
 
+from fairtrain.sampling.adaptive import Adaptive
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.quotas import largest_remainder, quota_table
 from fairtrain.sampling.samplers import (
@@ -17,6 +18,7 @@ from fairtrain.sampling.samplers import (
 )
 
 __all__ = [
+    "Adaptive",
     "CompositionLog",
     "GroupBatchSampler",
     "Homogeneous",

@@ -140,8 +140,10 @@ def _check_instance(
     end = type(sampler).from_config(config)
     end.set_state({"epoch": 0, "step": steps - 1})
     end.next_batch()
-    if end.get_state() != {"epoch": 1, "step": 0}:
-        _fail(sampler, f"after the last batch of epoch 0 the state is {end.get_state()}.")
+    # A subclass may keep more than the position in its state (Adaptive: its shares).
+    position = {key: end.get_state()[key] for key in ("epoch", "step")}
+    if position != {"epoch": 1, "step": 0}:
+        _fail(sampler, f"after the last batch of epoch 0 the position is {position}.")
 
 
 def check_sampler(

@@ -1,0 +1,137 @@
+"""Proportional, homogeneous, adaptive and group DRO training on synthetic VGGFace2 ethnicity.
+
+Writes the synthetic VGGFace2-ethnicity data (real JPEG files, 6/8/80/6 % shares) to a
+temporary folder, splits it by identity, trains the same tiny CNN four ways for a few
+epochs and reports every seed's test recall per ethnicity, the worst-group recall and
+the recall gap (best minus worst group)::
+
+    python examples/adaptive_comparison.py --seeds 0 1 2 --out results.json
+
+Adaptive shares and group DRO weights are updated from per-group losses on the
+validation split (``GroupLossProbe``), never from the test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+
+import numpy as np
+
+import fairtrain as ft
+from fairtrain.datasets import load_images, load_vggface2, split, synthetic
+
+STRATEGIES = ("proportional", "homogeneous", "adaptive", "group_dro")
+
+
+def build_model(keras, n_classes: int, size: int):
+    """A tiny CNN: two small convolutions, global pooling, softmax."""
+    return keras.Sequential(
+        [
+            keras.Input((size, size, 3)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
+
+
+def run(strategy: str, seed: int, data: dict, args) -> dict:
+    """Train one strategy with one seed; return the test recall per group."""
+    import keras
+
+    x_tr, y_tr, g_tr = data["train"]
+    x_va, y_va, g_va = data["val"]
+    x_te, y_te, _ = data["test"]
+    keras.utils.set_random_seed(seed)
+    b = args.batch_size
+    callbacks = []
+    load = lambda i: (x_tr[i], y_tr[i])  # noqa: E731
+    if strategy == "proportional":
+        sampler = ft.sampling.Proportional(g_tr, batch_size=b, seed=seed, last_batch="drop")
+    elif strategy == "homogeneous":
+        sampler = ft.sampling.Homogeneous(g_tr, batch_size=b, seed=seed)
+    elif strategy == "adaptive":
+        sampler = ft.sampling.Adaptive(
+            g_tr, batch_size=b, seed=seed, step_size=args.step_size, momentum=0.5
+        )
+        callbacks.append(ft.GroupLossProbe(x_va, y_va, g_va, consumers=[sampler], size=400))
+    else:
+        sampler = ft.sampling.Proportional(g_tr, batch_size=b, seed=seed, last_batch="drop")
+        dro = ft.GroupDRO(g_tr, step_size=args.dro_step_size, batch_shares="proportional")
+        load = dro.weighted(load)
+        callbacks.append(ft.GroupLossProbe(x_va, y_va, g_va, consumers=[dro], size=400))
+    train = ft.data.SampledPyDataset(sampler, load)
+    model = build_model(keras, 4, args.size)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
+                  loss="sparse_categorical_crossentropy")
+    history = model.fit(train, epochs=args.epochs, callbacks=callbacks, verbose=0)
+    pred = model.predict(x_te, batch_size=256, verbose=0).argmax(axis=1)
+    recall = [float(np.mean(pred[y_te == g] == g)) for g in range(4)]
+    extra = {k: [float(v) for v in vals] for k, vals in history.history.items()
+             if k.startswith(("share_", "dro_weight_"))}
+    return {"recall": recall, "worst": min(recall), "gap": max(recall) - min(recall),
+            "logs": extra}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument("--identities", type=int, default=200)
+    parser.add_argument("--images-per-identity", type=int, default=10)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--step-size", type=float, default=0.5)
+    parser.add_argument("--dro-step-size", type=float, default=0.5)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--out", help="write the results as JSON here")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = synthetic.write_vggface2(
+            tmp, n_identities=args.identities, images_per_identity=args.images_per_identity,
+            size=args.size, seed=args.data_seed,
+        )
+        ds = load_vggface2(files["root"], files["ethnicity_csv"])
+        train, val, test = split(ds, test_size=0.2, val_size=0.1, by="identity",
+                                 seed=args.data_seed)
+        levels = list(ds.levels["ethnicity"])  # the class order, on every split
+        data = {}
+        for name, part in (("train", train), ("val", val), ("test", test)):
+            codes = np.array([levels.index(v) for v in part.columns["ethnicity"]])
+            groups = ft.Groups.from_codes(codes, levels)
+            x = load_images(part.paths, size=(args.size, args.size))
+            data[name] = (x, codes.astype("int64"), groups)
+    names = list(data["train"][2].names)
+    results: dict = {"groups": names, "runs": {}}
+    for strategy in args.strategies:
+        for seed in args.seeds:
+            start = time.perf_counter()
+            out = run(strategy, seed, data, args)
+            out["seconds"] = round(time.perf_counter() - start, 1)
+            results["runs"].setdefault(strategy, {})[str(seed)] = out
+            print(f"{strategy:>12} seed {seed}: recall "
+                  + " ".join(f"{n}={r:.3f}" for n, r in zip(names, out["recall"]))
+                  + f"  worst={out['worst']:.3f} gap={out['gap']:.3f} ({out['seconds']} s)",
+                  flush=True)
+    print("\nstrategy      worst-group recall (mean ± sd)   recall gap (mean ± sd)")
+    for strategy, runs in results["runs"].items():
+        worst = np.array([r["worst"] for r in runs.values()])
+        gap = np.array([r["gap"] for r in runs.values()])
+        print(f"{strategy:<13} {worst.mean():.3f} ± {worst.std():.3f}"
+              f"                    {gap.mean():.3f} ± {gap.std():.3f}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+    return results
+
+
+if __name__ == "__main__":
+    main()

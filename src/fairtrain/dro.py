@@ -1,0 +1,274 @@
+"""`GroupDRO`: per-group loss weights that up-weight the worst groups (exponentiated gradient)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from fairtrain.groups import Groups
+from fairtrain.sampling.adaptive import _check_real, check_group_losses
+from fairtrain.sampling.samplers import _check_groups
+
+__all__ = ["GroupDRO"]
+
+
+class GroupDRO:
+    """Group DRO loss weights for Keras, served as per-example ``sample_weight``.
+
+    Keeps a distribution ``q`` over the groups and moves it toward the groups with the
+    highest loss (one exponentiated-gradient step per :meth:`update`); training then
+    minimises ``sum_g q_g L_g``, the ``q``-weighted mix of the group mean losses, by
+    weighting every example of group ``g`` with ``q_g / r_g`` (``r_g`` the group's share
+    of the training batches). The weights reach Keras as ordinary per-example sample
+    weights, which every Keras backend, loss and ``fit`` support: return
+    ``(x, y, dro.sample_weight(indices))`` from a loader, or wrap one with
+    :meth:`weighted`.
+
+    Parameters
+    ----------
+    groups : Groups
+        The training examples' groups (the same object the sampler takes).
+    step_size : float, default 0.01
+        ``eta`` in the update (non-negative), as in Sagawa et al.'s
+        ``robust_step_size``; it appears in the logs as ``dro_step_size``.
+    batch_shares : sequence of float, mapping or "proportional", default "proportional"
+        ``r_g``, each group's share of the training batches: the population shares
+        (a proportional sampler or ``shuffle``), or the sampler's
+        ``target_shares()`` (e.g. 1/k under :class:`~fairtrain.sampling.Homogeneous`).
+    adjustment : float, default 0.0
+        Sagawa et al.'s generalisation adjustment ``C``: ``C / sqrt(n_g)`` is added to
+        every measured group loss (small groups look worse than they are on the
+        training set).
+
+    Raises
+    ------
+    ValueError
+        On a negative step size or adjustment, or batch shares that are not a
+        distribution with a positive share for every non-empty group.
+
+    Notes
+    -----
+    With ``l_g`` the measured loss of group ``g`` (NaN: not measured, no change)::
+
+        q_g <- q_g * exp(eta * (l_g + C / sqrt(n_g))),   then q <- q / sum(q)
+
+    starting from equal ``q_g = 1 / k`` on the ``k`` non-empty groups. Equal losses
+    (and ``C = 0``) leave ``q`` unchanged. The weight of an example of group ``g`` is
+    ``w = q_g / r_g``, so that the mean weighted loss of a batch whose composition is
+    ``r`` is ``sum_g q_g L_g`` in expectation (and exactly, with fairtrain's exact
+    quotas, when ``r`` is the sampler's shares and ``B r_g`` is an integer).
+    The weights used by a batch are those current when the batch is loaded: with
+    :class:`~fairtrain.data.SampledPyDataset` (one worker, the default) every batch of
+    epoch ``e + 1`` sees the update made at the end of epoch ``e``.
+
+    References
+    ----------
+    .. [1] S. Sagawa, P. W. Koh, T. B. Hashimoto and P. Liang, "Distributionally
+       robust neural networks for group shifts", ICLR 2020.
+
+    Examples
+    --------
+    >>> import fairtrain as ft
+    >>> groups = ft.Groups.from_codes([0, 0, 0, 1])
+    >>> dro = ft.GroupDRO(groups, step_size=1.0)
+    >>> dro.group_weights.tolist()
+    [0.5, 0.5]
+    >>> dro.update([0.0, 1.0]).round(3).tolist()
+    [0.269, 0.731]
+    >>> dro.sample_weight([0, 3]).round(3).tolist()  # q_g / r_g with r = (3/4, 1/4)
+    [0.359, 2.924]
+    """
+
+    def __init__(
+        self,
+        groups: Groups,
+        *,
+        step_size: float = 0.01,
+        batch_shares: Sequence[float] | Mapping[str, float] | str = "proportional",
+        adjustment: float = 0.0,
+    ) -> None:
+        self.groups = _check_groups(groups)
+        self.step_size = _check_real("step_size", step_size, 0.0)
+        self.adjustment = _check_real("adjustment", adjustment, 0.0)
+        self.batch_shares = batch_shares
+        present = groups.counts > 0
+        self._present = present
+        if isinstance(batch_shares, str):
+            if batch_shares != "proportional":
+                raise ValueError(
+                    f'`batch_shares` must be "proportional", a sequence or a mapping; got '
+                    f"{batch_shares!r}."
+                )
+            r = np.asarray(groups.shares, dtype=float)
+        else:
+            from fairtrain.sampling.samplers import TargetShares
+
+            r = TargetShares._check_shares(groups, batch_shares)
+        missing = present & (r <= 0)
+        if missing.any():
+            names = [groups.names[g] for g in np.flatnonzero(missing)]
+            raise ValueError(
+                f"`batch_shares` gives share 0 to non-empty group(s) {names}; their "
+                "examples would never be trained on, so no weight can be set for them."
+            )
+        self._r = r
+        self._q = present / present.sum()
+        self._history: list[list[float]] = [self._q.tolist()]
+
+    @property
+    def group_weights(self) -> np.ndarray:
+        """The current ``q``, one weight per group summing to 1, shape (n_groups,)."""
+        return self._q.copy()
+
+    @property
+    def history(self) -> list[np.ndarray]:
+        """``q`` after every update, the initial weights first."""
+        return [np.asarray(h) for h in self._history]
+
+    def update(
+        self,
+        group_losses: Sequence[float] | Mapping[str, float] | np.ndarray,
+        *,
+        epoch: int | None = None,
+    ) -> np.ndarray:
+        """One exponentiated-gradient step from per-group losses; returns the new ``q``.
+
+        Parameters
+        ----------
+        group_losses : sequence of float (n_groups,) or mapping of group name to float
+            Mean loss of every group; NaN (or a name left out) marks a group not
+            measured.
+        epoch : int, optional
+            Accepted for the :class:`~fairtrain.GroupLossProbe` protocol; the new
+            weights apply from the next batch loaded.
+
+        Raises
+        ------
+        ValueError
+            On a wrong number of losses, an unknown name or an infinite loss.
+        """
+        losses = check_group_losses(self.groups, group_losses)
+        measured = self._present & ~np.isnan(losses)
+        step = np.zeros_like(losses)
+        counts = np.maximum(self.groups.counts, 1)
+        step[measured] = self.step_size * (
+            losses[measured] + self.adjustment / np.sqrt(counts[measured])
+        )
+        logq = np.where(
+            self._present, np.log(np.where(self._present, self._q, 1.0)) + step, -np.inf
+        )
+        q = np.exp(logq - logq[self._present].max())
+        self._q = q / q.sum()
+        self._history.append(self._q.tolist())
+        return self._q.copy()
+
+    def example_weights(self) -> np.ndarray:
+        """The weight of every group's examples, ``q_g / r_g``, shape (n_groups,)."""
+        out = np.zeros(self.groups.n_groups)
+        out[self._present] = self._q[self._present] / self._r[self._present]
+        return out
+
+    def sample_weight(self, indices: Any) -> np.ndarray:
+        """Per-example loss weights for the training examples ``indices``, float32.
+
+        Raises
+        ------
+        ValueError
+            If an index is out of range or names an excluded example (code ``-1``).
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        n = len(self.groups)
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise ValueError(f"`indices` must be in [0, {n}); got values outside it.")
+        codes = self.groups.codes[idx]
+        if np.any(codes < 0):
+            raise ValueError("`indices` names excluded examples (group code -1).")
+        return self.example_weights()[codes].astype(np.float32)
+
+    def weighted(self, load_batch: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+        """Wrap ``load_batch(indices) -> (x, y)`` into one returning ``(x, y, weights)``.
+
+        For :class:`~fairtrain.data.SampledPyDataset`; the weights are read when each
+        batch is loaded, so they follow every :meth:`update`.
+        """
+        if not callable(load_batch):
+            raise TypeError(f"`load_batch` must be callable; got {type(load_batch).__name__}.")
+        return _Weighted(self, load_batch)
+
+    def get_state(self) -> dict[str, Any]:
+        """The weights and their history, as plain Python lists (JSON-serialisable)."""
+        return {
+            "group_weights": self._q.tolist(),
+            "history": [list(h) for h in self._history],
+            "step_size": self.step_size,
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`get_state`'s output.
+
+        Raises
+        ------
+        ValueError
+            If the weights are not a distribution over the non-empty groups.
+        """
+        q = np.asarray(state["group_weights"], dtype=float)
+        k = self.groups.n_groups
+        if (
+            q.shape != (k,)
+            or not np.all(np.isfinite(q))
+            or np.any(q < 0)
+            or abs(q.sum() - 1.0) > 1e-9
+            or np.any(q[~self._present] != 0)
+        ):
+            raise ValueError(
+                f"The state's group_weights must be {k} non-negative weights summing to 1, "
+                f"zero on empty groups; got {q.tolist()}."
+            )
+        self._q = q
+        self._history = [list(map(float, h)) for h in state.get("history", [q.tolist()])]
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments; ``GroupDRO.from_config(get_config())`` is equal."""
+        shares = self.batch_shares
+        if isinstance(shares, Mapping):
+            shares = dict(shares)
+        elif not isinstance(shares, str):
+            shares = [float(x) for x in shares]
+        return {
+            "groups": self.groups,
+            "step_size": self.step_size,
+            "batch_shares": shares,
+            "adjustment": self.adjustment,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GroupDRO:
+        """``cls(**config)``."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return (
+            f"GroupDRO(<{self.groups.n_groups} groups>, step_size={self.step_size!r}, "
+            f"adjustment={self.adjustment!r})"
+        )
+
+
+class _Weighted:
+    """A picklable loader wrapper adding the current GroupDRO weights (see `weighted`)."""
+
+    def __init__(self, dro: GroupDRO, load_batch: Callable[[np.ndarray], Any]) -> None:
+        self.dro = dro
+        self.load_batch = load_batch
+
+    def __call__(self, indices: np.ndarray) -> Any:
+        out = self.load_batch(indices)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ValueError(
+                "GroupDRO.weighted needs `load_batch` to return (x, y); it returned "
+                f"{type(out).__name__}"
+                + (f" of length {len(out)}" if isinstance(out, tuple) else "")
+                + "."
+            )
+        return out[0], out[1], self.dro.sample_weight(indices)

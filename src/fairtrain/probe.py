@@ -1,0 +1,309 @@
+"""`GroupLossProbe`: per-group losses on a small stratified probe set, fed to adaptive consumers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from fairtrain.callbacks import _key_part, _n_rows
+from fairtrain.groups import Groups
+from fairtrain.sampling.samplers import _check_int
+
+__all__ = ["GroupLossProbe", "stratified_indices"]
+
+
+def stratified_indices(codes: Any, size: int, *, seed: int = 0) -> np.ndarray:
+    """At most ``size`` example indices, as equal a number per group as the groups allow.
+
+    Every group with examples gets ``min(n_g, m)`` of them, ``m`` the largest count
+    such that the total stays within ``size`` (smaller groups are taken whole, the
+    places they leave go to the larger ones; the places that do not divide evenly go
+    to the groups in code order). Examples with code ``-1`` are never taken.
+
+    Parameters
+    ----------
+    codes : array-like of int, shape (n,)
+        Group code of every example.
+    size : int
+        Maximum number of indices (at least 1).
+    seed : int, default 0
+        Which members of each group are taken.
+
+    Returns
+    -------
+    ndarray of int64, sorted
+        The chosen indices.
+
+    Examples
+    --------
+    >>> stratified_indices([0] * 8 + [1] * 2 + [2] * 4, 6, seed=0).size
+    6
+    >>> import numpy as np
+    >>> np.bincount(np.array([0] * 8 + [1] * 2 + [2] * 4)[stratified_indices(
+    ...     [0] * 8 + [1] * 2 + [2] * 4, 8)]).tolist()
+    [3, 2, 3]
+    """
+    codes = np.asarray(codes)
+    size = _check_int("size", size, 1)
+    seed = _check_int("seed", seed, 0)
+    k = int(codes.max(initial=-1)) + 1
+    counts = np.bincount(codes[codes >= 0], minlength=k)
+    alloc = np.zeros(k, dtype=np.int64)
+    left = min(size, int(counts.sum()))
+    while left > 0:
+        open_ = np.flatnonzero(alloc < counts)
+        each = left // open_.size
+        if each == 0:
+            alloc[open_[:left]] += 1
+            break
+        add = np.minimum(counts[open_] - alloc[open_], each)
+        alloc[open_] += add
+        left -= int(add.sum())
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    parts = [
+        rng.choice(np.flatnonzero(codes == g), size=int(alloc[g]), replace=False)
+        for g in range(k)
+        if alloc[g]
+    ]
+    return np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.empty(0, np.int64)
+
+
+def _take(x: Any, idx: np.ndarray) -> Any:
+    if isinstance(x, Mapping):
+        return {key: np.asarray(v)[idx] for key, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
+        return type(x)(np.asarray(v)[idx] for v in x)
+    return np.asarray(x)[idx]
+
+
+def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
+    """A function ``(y_true, y_pred) -> per-example losses`` for a Keras loss spec."""
+    if isinstance(loss, keras.losses.Loss):
+        return loss.call  # unreduced: Loss.__call__ reduces, Loss.call does not
+    fn = keras.losses.get(loss)
+    if isinstance(fn, keras.losses.Loss):
+        return fn.call
+    if not callable(fn):
+        raise TypeError(f"`loss` must be a Keras loss, its name or a callable; got {loss!r}.")
+    return fn
+
+
+class GroupLossProbe(keras.callbacks.Callback):
+    """Measure per-group losses on a probe set and feed them to adaptive consumers.
+
+    One measurement, any number of consumers: an :class:`~fairtrain.sampling.Adaptive`
+    sampler (its shares), a :class:`~fairtrain.GroupDRO` (its loss weights), or any
+    object with ``update(group_losses, *, epoch)``. The probe set is a stratified
+    subsample of at most ``size`` examples (:func:`stratified_indices`: small groups
+    whole, large groups cut to the same count), predicted with ``model.predict``,
+    so it works under every Keras backend.
+
+    Logs (epoch logs, so ``History``, ``CSVLogger`` and ``EarlyStopping`` see them):
+    ``group_loss_<group>`` the measured losses, ``share_<group>`` an adaptive
+    sampler's shares for the next epoch, ``dro_weight_<group>`` and ``dro_step_size``
+    a GroupDRO's weights and step size (``<group>`` is the group name with characters
+    other than letters, digits, ``_ . = -`` replaced by ``_``).
+
+    Parameters
+    ----------
+    x : array-like (n, ...), or list or dict of such arrays
+        Probe inputs: training or validation examples (never test examples).
+    y : array-like (n, ...)
+        Their targets.
+    groups : Groups or array-like of int (n,)
+        Their groups, with the same cells (codes and names) as the consumers' groups
+        (``train_groups.take(idx)`` keeps them).
+    consumers : sequence
+        Objects with ``update(group_losses, *, epoch)``.
+    loss : str, keras.losses.Loss or callable, optional
+        Per-example loss; default the model's compiled loss.
+    size : int, default 1024
+        Most probe examples used.
+    every_n_steps : int, optional
+        Measure and update every that many training batches instead of at every
+        epoch end. An adaptive sampler's new shares still take effect from the next
+        epoch (its plans are per epoch; use a shorter ``steps_per_epoch`` for finer
+        steps), a GroupDRO's from the next batch loaded.
+    seed : int, default 0
+        Which examples form the probe set.
+    batch_size : int, default 256
+        Prediction batch size.
+    prefix : str, default ""
+        Put before every log key.
+
+    Raises
+    ------
+    TypeError
+        If a consumer has no ``update`` method or ``groups`` is not groups or codes.
+    ValueError
+        If lengths differ, a consumer's groups differ from the probe's, or a size or
+        period is not positive.
+
+    Notes
+    -----
+    ``l_g`` is the mean per-example loss over the probe examples of group ``g`` (NaN
+    for a group without probe examples: the consumers leave it where it is).
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        groups: Groups | Any,
+        *,
+        consumers: Sequence[Any],
+        loss: Any = None,
+        size: int = 1024,
+        every_n_steps: int | None = None,
+        seed: int = 0,
+        batch_size: int = 256,
+        prefix: str = "",
+    ) -> None:
+        super().__init__()
+        n = _n_rows(x)
+        if isinstance(groups, Groups):
+            codes, names = groups.codes, list(groups.names)
+        else:
+            codes = np.asarray(groups)
+            if codes.ndim != 1 or not np.issubdtype(codes.dtype, np.integer):
+                raise TypeError(
+                    "`groups` must be a fairtrain.Groups or an int array of group codes; "
+                    f"got {type(groups).__name__} of dtype {getattr(codes, 'dtype', None)}."
+                )
+            names = None
+        y_arr = np.asarray(y)
+        if len(codes) != n or len(y_arr) != n:
+            raise ValueError(
+                f"`x`, `y` and `groups` must have the same length; got {n}, {len(y_arr)} "
+                f"and {len(codes)}."
+            )
+        if not consumers:
+            raise ValueError("`consumers` is empty; pass an Adaptive sampler or a GroupDRO.")
+        k = None
+        for c in consumers:
+            if not callable(getattr(c, "update", None)):
+                raise TypeError(f"Consumer {c!r} has no update(group_losses, *, epoch) method.")
+            cg = getattr(c, "groups", None)
+            if isinstance(cg, Groups):
+                if k is not None and cg.n_groups != k:
+                    raise ValueError("The consumers' groups have different numbers of cells.")
+                k = cg.n_groups
+                if names is not None and list(cg.names) != names:
+                    raise ValueError(
+                        f"The probe's groups {names} differ from a consumer's groups "
+                        f"{list(cg.names)}; build them with the same Groups (e.g. "
+                        "train_groups.take(probe_idx))."
+                    )
+                names = list(cg.names)
+        if k is None:
+            k = int(codes.max(initial=-1)) + 1
+        if names is None:
+            names = [str(g) for g in range(k)]
+        if codes.size and codes.max() >= k:
+            raise ValueError(f"`groups` holds codes >= the consumers' {k} groups.")
+        self.size = _check_int("size", size, 1)
+        self.every_n_steps = (
+            None if every_n_steps is None else _check_int("every_n_steps", every_n_steps, 1)
+        )
+        self.seed = _check_int("seed", seed, 0)
+        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.prefix = str(prefix)
+        self.loss = loss
+        self.consumers = list(consumers)
+        self.names = names
+        self.keys = [_key_part(name) for name in names]
+        if len(set(self.keys)) != len(self.keys):
+            raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
+        self.indices = stratified_indices(codes, self.size, seed=self.seed)
+        self._x = _take(x, self.indices)
+        self._y = y_arr[self.indices]
+        self._codes = codes[self.indices]
+        self._k = k
+        self.group_losses: np.ndarray | None = None
+        self._epoch = 0
+        self._steps = 0
+
+    def measure(self) -> np.ndarray:
+        """Per-group mean loss of the current model on the probe set, shape (n_groups,)."""
+        loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)
+        if loss is None:
+            raise ValueError(
+                "GroupLossProbe needs `loss=` when the model is not compiled with a loss."
+            )
+        fn = _per_example(loss)
+        y_pred = self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
+        y_true = self._y
+        if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
+            y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
+        values = keras.ops.convert_to_numpy(
+            fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
+        ).astype(float)
+        values = values.reshape(values.shape[0], -1).mean(axis=1)
+        if values.shape[0] != self._codes.size:
+            raise ValueError(
+                f"The loss returned {values.shape[0]} values for {self._codes.size} probe "
+                "examples; pass a per-example loss (no reduction)."
+            )
+        sums = np.bincount(self._codes, weights=values, minlength=self._k)
+        counts = np.bincount(self._codes, minlength=self._k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        return out
+
+    def _measure_and_update(self, epoch: int) -> None:
+        self.group_losses = self.measure()
+        for c in self.consumers:
+            c.update(self.group_losses, epoch=epoch)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Remember the epoch (for updates every n steps)."""
+        self._epoch = int(epoch)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """With ``every_n_steps``, measure and update every that many batches."""
+        if self.every_n_steps is None:
+            return
+        self._steps += 1
+        if self._steps % self.every_n_steps == 0:
+            self._measure_and_update(self._epoch)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Measure and update (per-epoch mode); write losses, shares and weights to logs."""
+        if self.every_n_steps is None:
+            self._measure_and_update(int(epoch))
+        if logs is None:
+            return
+        logs.update(self.log_values())
+
+    def log_values(self) -> dict[str, float]:
+        """The values :meth:`on_epoch_end` writes into the logs."""
+        p = self.prefix
+        out: dict[str, float] = {}
+        if self.group_losses is not None:
+            for key, v in zip(self.keys, self.group_losses):
+                out[f"{p}group_loss_{key}"] = float(v)
+        for c in self.consumers:
+            shares = getattr(c, "shares", None)
+            if shares is not None and not callable(shares):
+                for key, v in zip(self.keys, np.asarray(shares, float)):
+                    out[f"{p}share_{key}"] = float(v)
+            weights = getattr(c, "group_weights", None)
+            if weights is not None and not callable(weights):
+                for key, v in zip(self.keys, np.asarray(weights, float)):
+                    out[f"{p}dro_weight_{key}"] = float(v)
+                out[f"{p}dro_step_size"] = float(c.step_size)
+        return out
+
+    def get_config(self) -> dict[str, Any]:
+        """The settings (not the probe data nor the consumers)."""
+        return {
+            "loss": self.loss,
+            "size": self.size,
+            "every_n_steps": self.every_n_steps,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "prefix": self.prefix,
+        }

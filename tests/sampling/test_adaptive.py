@@ -1,0 +1,261 @@
+"""Adaptive: shares stay a floored distribution, move toward higher losses, plan exactly, resume."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairtrain import Groups, registry
+from fairtrain.sampling import Adaptive
+from fairtrain.testing import check_sampler
+
+counts_st = st.lists(st.integers(1, 40), min_size=2, max_size=6)
+loss_st = st.floats(0.0, 10.0, allow_nan=False)
+
+
+def _groups(counts, empty_at=None):
+    codes = np.repeat(np.arange(len(counts)), counts)
+    names = [f"g{i}" for i in range(len(counts))]
+    if empty_at is not None:
+        names.insert(empty_at, "empty")
+        codes = np.where(codes >= empty_at, codes + 1, codes)
+    return Groups(codes.astype(np.int32), names) if empty_at is not None else Groups.from_codes(
+        codes, names
+    )
+
+
+def _batch_counts(sampler, epoch):
+    plan = sampler.plan(epoch)
+    k = sampler.groups.n_groups
+    return np.stack([np.bincount(sampler.groups.codes[row[row >= 0]], minlength=k) for row in plan])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    counts=counts_st,
+    data=st.data(),
+    step=st.floats(0.0, 5.0),
+    momentum=st.floats(0.0, 0.95),
+    relative=st.booleans(),
+)
+def test_shares_stay_a_distribution_above_the_floor(counts, data, step, momentum, relative):
+    groups = _groups(counts)
+    k = len(counts)
+    floor = data.draw(st.floats(0.0, 1.0 / k))
+    sampler = Adaptive(
+        groups, batch_size=8, step_size=step, momentum=momentum, min_share=floor,
+        relative=relative,
+    )
+    for _ in range(data.draw(st.integers(1, 6))):
+        losses = data.draw(st.lists(st.one_of(loss_st, st.just(np.nan)), min_size=k, max_size=k))
+        shares = sampler.update(losses)
+        assert np.isclose(shares.sum(), 1.0, atol=1e-12)
+        assert np.all(shares >= min(floor, 1 / k) - 1e-12)
+        np.testing.assert_array_equal(shares, sampler.shares)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, loss=loss_st, step=st.floats(0.0, 5.0), momentum=st.floats(0, 0.95),
+       initial=st.sampled_from(["proportional", "homogeneous"]))
+def test_equal_losses_do_not_move_the_shares(counts, loss, step, momentum, initial):
+    sampler = Adaptive(_groups(counts), batch_size=8, step_size=step, momentum=momentum,
+                       initial_shares=initial)
+    before = sampler.shares
+    for _ in range(3):
+        after = sampler.update([loss] * len(counts))
+        np.testing.assert_allclose(after, before, rtol=1e-12, atol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, data=st.data(), step=st.floats(0.01, 5.0))
+def test_shares_move_toward_the_higher_loss_group(counts, data, step):
+    k = len(counts)
+    sampler = Adaptive(_groups(counts), batch_size=8, step_size=step, min_share=0.2 / k)
+    worst = data.draw(st.integers(0, k - 1))
+    losses = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
+    losses[worst] = 2.0  # strictly the highest
+    before = sampler.shares
+    after = sampler.update(losses)
+    others_above_floor = np.any(np.delete(before, worst) > 0.2 / k + 1e-9)
+    if others_above_floor:
+        assert after[worst] > before[worst]
+    else:
+        assert after[worst] >= before[worst] - 1e-12
+    # The lowest-loss group never gains share.
+    best = int(np.argmin(losses))
+    assert after[best] <= before[best] + 1e-12
+
+
+def test_two_groups_fairbatch_direction_and_numbers():
+    groups = Groups.from_codes([0] * 30 + [1] * 10)
+    s = Adaptive(groups, batch_size=8, step_size=0.5, min_share=0.0)
+    new = s.update([0.2, 0.6])
+    # d = l / mean - 1 = (-0.5, 0.5): shares 0.75 e^-0.25 : 0.25 e^0.25, normalised.
+    a, b = 0.75 * np.exp(-0.25), 0.25 * np.exp(0.25)
+    np.testing.assert_allclose(new, [a / (a + b), b / (a + b)], rtol=1e-12)
+
+
+def test_momentum_keeps_moving_after_the_losses_equalise():
+    groups = Groups.from_codes([0] * 20 + [1] * 20)
+    s = Adaptive(groups, batch_size=8, step_size=0.5, momentum=0.5)
+    first = s.update([0.0, 1.0])
+    second = s.update([1.0, 1.0])  # no new signal, the velocity carries on
+    assert second[1] > first[1]
+    plain = Adaptive(groups, batch_size=8, step_size=0.5, momentum=0.0)
+    plain.update([0.0, 1.0])
+    np.testing.assert_allclose(plain.update([1.0, 1.0]), first)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(1, 30), min_size=2, max_size=5), data=st.data(),
+       batch_size=st.integers(2, 16), steps=st.one_of(st.none(), st.integers(1, 9)))
+def test_quotas_exact_for_the_current_shares(counts, data, batch_size, steps):
+    k = len(counts)
+    sampler = Adaptive(_groups(counts), batch_size=batch_size, step_size=1.0,
+                       steps_per_epoch=steps)
+    n_steps = sampler.steps_per_epoch
+    for epoch in range(4):
+        shares = sampler.shares_for(epoch)
+        np.testing.assert_array_equal(shares, sampler.shares)
+        quotas = sampler.quotas(epoch)
+        np.testing.assert_array_equal(_batch_counts(sampler, epoch), quotas)
+        assert np.all(quotas.sum(axis=1) == batch_size)
+        totals = quotas.sum(axis=0)
+        assert np.all(np.abs(totals - n_steps * batch_size * shares) < 1)
+        assert np.all(np.abs(quotas - batch_size * shares) < 1 + 1 / n_steps)
+        cum = np.cumsum(quotas - totals / n_steps, axis=0)
+        assert np.all(np.abs(cum) < 1)
+        losses = data.draw(st.lists(loss_st, min_size=k, max_size=k))
+        sampler.update(losses, epoch=epoch)
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=st.lists(st.integers(1, 25), min_size=2, max_size=4), data=st.data())
+def test_streams_continue_across_share_changes(counts, data):
+    """Within a group, appearance counts over epochs differ by at most one."""
+    k = len(counts)
+    groups = _groups(counts)
+    sampler = Adaptive(groups, batch_size=6, step_size=2.0)
+    seen = np.zeros(len(groups), dtype=np.int64)
+    for epoch in range(4):
+        plan = sampler.plan(epoch)
+        np.add.at(seen, plan[plan >= 0], 1)
+        sampler.update(data.draw(st.lists(loss_st, min_size=k, max_size=k)), epoch=epoch)
+    for members in groups.members():
+        assert np.ptp(seen[members]) <= 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=st.lists(st.integers(1, 25), min_size=2, max_size=4), data=st.data(),
+       momentum=st.floats(0, 0.9))
+def test_state_round_trips_and_resumes_identically(counts, data, momentum):
+    k = len(counts)
+    groups = _groups(counts)
+    a = Adaptive(groups, batch_size=5, step_size=1.0, momentum=momentum, seed=3)
+    n_epochs = data.draw(st.integers(1, 4))
+    for epoch in range(n_epochs):
+        a.plan(epoch)
+        a.update(data.draw(st.lists(loss_st, min_size=k, max_size=k)), epoch=epoch)
+    a.set_state({**a.get_state(), "epoch": n_epochs, "step": 0})
+    state = json.loads(json.dumps(a.get_state()))
+    b = Adaptive.from_config(a.get_config())
+    b.set_state(state)
+    assert b.get_state() == a.get_state()
+    np.testing.assert_array_equal(b.shares, a.shares)
+    for epoch in range(n_epochs + 1):  # past epochs too: the history replays them
+        np.testing.assert_array_equal(b.plan(epoch), a.plan(epoch))
+    more = data.draw(st.lists(loss_st, min_size=k, max_size=k))
+    np.testing.assert_array_equal(b.update(more, epoch=n_epochs), a.update(more, epoch=n_epochs))
+    np.testing.assert_array_equal(b.plan(n_epochs + 1), a.plan(n_epochs + 1))
+    np.testing.assert_array_equal(b.next_batch(), a.next_batch())
+
+
+def test_epoch_e_uses_the_updates_of_epochs_before_e():
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=1.0, initial_shares="homogeneous")
+    s.plan(0)
+    new = s.update([0.1, 0.9], epoch=0)
+    np.testing.assert_array_equal(s.shares_for(0), [0.5, 0.5])
+    np.testing.assert_array_equal(s.shares_for(1), new)
+    assert _batch_counts(s, 1).sum(axis=0)[1] > 40
+    assert [e for e, _ in s.history] == [0, 1]
+
+
+def test_an_update_never_changes_an_epoch_already_planned():
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=1.0)
+    s.plan(0)
+    planned = s.plan(1).copy()  # the pipeline planned ahead
+    with pytest.warns(RuntimeWarning, match="apply from epoch 2"):
+        s.update([0.1, 0.9], epoch=0)
+    np.testing.assert_array_equal(s.plan(1), planned)
+    assert s.history[-1][0] == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.update([0.1, 0.9])  # no epoch: the first one not planned, silently
+    assert s.history[-1][0] == 2
+
+
+def test_updates_within_one_epoch_compose():
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=0.3)
+    s.update([0.1, 0.9], epoch=0)
+    twice = s.update([0.1, 0.9], epoch=0)
+    assert len(s.history) == 2  # both steps land on epoch 1
+    np.testing.assert_array_equal(s.shares_for(1), twice)
+
+
+def test_empty_groups_keep_share_zero_and_names_work():
+    groups = _groups([10, 5, 3], empty_at=1)
+    s = Adaptive(groups, batch_size=4, step_size=1.0)
+    assert s.shares[1] == 0
+    new = s.update({"g0": 0.5, "g1": 2.0})  # g2 not measured
+    assert new[1] == 0 and new[2] < s.shares_for(0)[2] + 1e-12
+    assert _batch_counts(s, 0)[:, 1].sum() == 0
+
+
+def test_check_sampler_and_registry():
+    check_sampler(Adaptive, registered_as="adaptive")
+    check_sampler(Adaptive, init_kwargs={"initial_shares": "homogeneous", "momentum": 0.5})
+    assert registry.get("samplers", "fairbatch") is Adaptive
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"step_size": -1.0}, ValueError, "step_size"),
+        ({"step_size": "big"}, TypeError, "step_size"),
+        ({"momentum": 1.0}, ValueError, "momentum"),
+        ({"min_share": 0.6}, ValueError, "min_share"),
+        ({"initial_shares": "uniform"}, ValueError, "initial_shares"),
+        ({"initial_shares": [0.5, 0.6]}, ValueError, "sum to 1"),
+        ({"relative": 1}, TypeError, "relative"),
+    ],
+    ids=["negative-step", "string-step", "momentum-1", "floor-too-high", "unknown-initial",
+         "bad-shares", "relative-int"],
+)
+def test_bad_arguments_raise(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Adaptive(Groups.from_codes([0, 0, 1, 1]), batch_size=2, **kwargs)
+
+
+def test_bad_losses_and_states_raise():
+    s = Adaptive(Groups.from_codes([0, 0, 1, 1]), batch_size=2)
+    with pytest.raises(ValueError, match="one loss per group"):
+        s.update([1.0])
+    with pytest.raises(ValueError, match="infinite"):
+        s.update([1.0, np.inf])
+    with pytest.raises(ValueError, match="unknown group"):
+        s.update({"nope": 1.0})
+    with pytest.raises(ValueError, match="relative=False"):
+        s.update([-1.0, -2.0])
+    state = s.get_state()
+    with pytest.raises(ValueError, match="distribution"):
+        s.set_state({**state, "history": [[0, [0.9, 0.9]]]})
+    with pytest.raises(ValueError, match="epoch 0"):
+        s.set_state({**state, "history": [[1, [0.5, 0.5]]]})

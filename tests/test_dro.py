@@ -1,0 +1,198 @@
+"""GroupDRO weights and the GroupLossProbe callback that feeds them and the Adaptive sampler."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairtrain import Groups
+from fairtrain.dro import GroupDRO
+
+counts_st = st.lists(st.integers(1, 40), min_size=2, max_size=6)
+loss_st = st.floats(0.0, 10.0, allow_nan=False)
+
+
+def _groups(counts):
+    return Groups.from_codes(np.repeat(np.arange(len(counts)), counts))
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, data=st.data(), step=st.floats(0.0, 3.0), adj=st.floats(0.0, 2.0))
+def test_weights_stay_a_distribution(counts, data, step, adj):
+    k = len(counts)
+    dro = GroupDRO(_groups(counts), step_size=step, adjustment=adj)
+    for _ in range(data.draw(st.integers(1, 5))):
+        q = dro.update(data.draw(st.lists(st.one_of(loss_st, st.just(np.nan)),
+                                          min_size=k, max_size=k)))
+        assert np.isclose(q.sum(), 1.0) and np.all(q >= 0)
+        np.testing.assert_array_equal(q, dro.group_weights)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, loss=loss_st, step=st.floats(0.0, 3.0))
+def test_equal_losses_do_not_move_the_weights(counts, loss, step):
+    dro = GroupDRO(_groups(counts), step_size=step)
+    before = dro.group_weights
+    dro.update([loss] * len(counts))
+    np.testing.assert_allclose(dro.group_weights, before, rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, data=st.data(), step=st.floats(0.01, 3.0))
+def test_weights_move_toward_the_higher_loss_group(counts, data, step):
+    k = len(counts)
+    dro = GroupDRO(_groups(counts), step_size=step)
+    losses = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
+    worst = data.draw(st.integers(0, k - 1))
+    losses[worst] = 2.0
+    before = dro.group_weights
+    after = dro.update(losses)
+    assert after[worst] > before[worst]
+    assert after[int(np.argmin(losses))] <= before[int(np.argmin(losses))] + 1e-12
+
+
+def test_exponentiated_gradient_numbers():
+    dro = GroupDRO(_groups([3, 1]), step_size=1.0)
+    q = dro.update([0.0, 1.0])
+    np.testing.assert_allclose(q, [1 / (1 + np.e), np.e / (1 + np.e)])
+    # Sagawa's adjustment C / sqrt(n_g) is added to the measured losses.
+    adj = GroupDRO(_groups([4, 1]), step_size=1.0, adjustment=1.0)
+    q = adj.update([0.0, 0.0])
+    a, b = np.exp(1 / 2), np.exp(1.0)
+    np.testing.assert_allclose(q, [a / (a + b), b / (a + b)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(1, 30), min_size=2, max_size=4), data=st.data())
+def test_weighted_batch_mean_is_the_dro_objective(counts, data):
+    """With a batch of composition r (the batch shares), mean(w * l) = sum_g q_g L_g."""
+    k = len(counts)
+    groups = _groups(counts)
+    per_group = data.draw(st.lists(st.integers(1, 4), min_size=k, max_size=k))
+    r = np.asarray(per_group, float) / sum(per_group)
+    dro = GroupDRO(groups, step_size=0.5, batch_shares=r.tolist())
+    dro.update(data.draw(st.lists(loss_st, min_size=k, max_size=k)))
+    batch = np.concatenate([groups.members()[g][: per_group[g]] for g in range(k)
+                            if per_group[g] <= counts[g]])
+    if len(batch) != sum(per_group):
+        return  # a group too small for this composition
+    example_loss = np.random.default_rng(0).random(len(groups))
+    w = dro.sample_weight(batch)
+    mean_l = np.array([example_loss[batch][groups.codes[batch] == g].mean() for g in range(k)])
+    np.testing.assert_allclose(np.mean(w * example_loss[batch]),
+                               dro.group_weights @ mean_l, rtol=1e-5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=counts_st, data=st.data())
+def test_state_round_trips(counts, data):
+    k = len(counts)
+    dro = GroupDRO(_groups(counts), step_size=0.3)
+    for _ in range(data.draw(st.integers(0, 3))):
+        dro.update(data.draw(st.lists(loss_st, min_size=k, max_size=k)))
+    twin = GroupDRO.from_config(dro.get_config())
+    twin.set_state(json.loads(json.dumps(dro.get_state())))
+    assert twin.get_state() == dro.get_state()
+    more = data.draw(st.lists(loss_st, min_size=k, max_size=k))
+    np.testing.assert_array_equal(twin.update(more), dro.update(more))
+
+
+def test_weighted_loader_and_errors():
+    groups = _groups([3, 1])
+    dro = GroupDRO(groups, step_size=1.0)
+    load = dro.weighted(lambda idx: (idx * 2, idx))
+    x, y, w = load(np.array([0, 3]))
+    np.testing.assert_allclose(w, [0.5 / 0.75, 0.5 / 0.25])
+    dro.update([0.0, 5.0])
+    assert load(np.array([3]))[2][0] > 2.0  # follows the update
+    with pytest.raises(ValueError, match=r"return \(x, y\)"):
+        dro.weighted(lambda idx: idx)(np.array([0]))
+    with pytest.raises(TypeError, match="callable"):
+        dro.weighted(3)
+    with pytest.raises(ValueError, match="in \\[0, 4\\)"):
+        dro.sample_weight([4])
+    with pytest.raises(ValueError, match="step_size"):
+        GroupDRO(groups, step_size=-1)
+    with pytest.raises(ValueError, match="share 0"):
+        GroupDRO(groups, batch_shares=[1.0, 0.0])
+    with pytest.raises(ValueError, match="summing to 1"):
+        dro.set_state({"group_weights": [0.9, 0.9]})
+
+
+# ---------------------------------------------------------------------- the probe
+
+
+def test_stratified_probe_indices():
+    from fairtrain.probe import stratified_indices
+
+    codes = np.repeat([0, 1, 2, -1], [100, 3, 20, 5])
+    idx = stratified_indices(codes, 30, seed=1)
+    assert idx.size == 30 and np.all(codes[idx] >= 0)
+    assert np.bincount(codes[idx]).tolist() == [14, 3, 13]
+    assert np.array_equal(idx, stratified_indices(codes, 30, seed=1))
+    assert stratified_indices(codes, 10_000).size == 123
+
+
+@pytest.mark.keras_backend
+def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
+    keras = pytest.importorskip("keras")
+    from fairtrain.data import SampledPyDataset
+    from fairtrain.probe import GroupLossProbe
+    from fairtrain.sampling import Adaptive, CompositionLog
+
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1], [90, 30])
+    groups = Groups.from_codes(codes, ["major", "minor"])
+    x = rng.normal(size=(120, 3)).astype("float32")
+    # The minority's label follows another feature: a linear model fits it worse.
+    y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
+    sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
+    dro = GroupDRO(groups, step_size=1.0)
+    log = CompositionLog(groups)
+    ds = SampledPyDataset(sampler, dro.weighted(lambda i: (x[i], y[i])), composition_log=log)
+    probe = GroupLossProbe(x, y, groups, consumers=[sampler, dro], size=60)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+    history = model.fit(ds, epochs=3, callbacks=[probe], verbose=0)
+    logs = history.history
+    for key in ("share_major", "share_minor", "dro_weight_major", "dro_weight_minor",
+                "dro_step_size", "group_loss_major", "group_loss_minor"):
+        assert len(logs[key]) == 3, key
+    np.testing.assert_allclose(logs["share_minor"][-1], sampler.shares[1])
+    np.testing.assert_allclose(logs["dro_weight_minor"][-1], dro.group_weights[1])
+    assert logs["dro_step_size"] == [1.0] * 3
+    # The minority's loss is higher, so both consumers moved toward it.
+    assert logs["group_loss_minor"][0] > logs["group_loss_major"][0]
+    assert sampler.shares[1] > 0.25 and dro.group_weights[1] > 0.5
+    # Epoch e was served with the shares after the updates of epochs < e.
+    assert [e for e, _ in sampler.history] == [0, 1, 2, 3]
+    served = log.counts.reshape(3, sampler.steps_per_epoch, 2)
+    for epoch in range(3):  # fit may visit an epoch's batches in any order
+        key = lambda rows: sorted(map(tuple, rows))  # noqa: E731
+        assert key(served[epoch]) == key(sampler.quotas(epoch))
+    minor_per_epoch = [int(sampler.quotas(e)[:, 1].sum()) for e in range(3)]
+    assert minor_per_epoch[0] == 30 and minor_per_epoch[2] > minor_per_epoch[0]
+
+
+def test_probe_errors():
+    pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+    from fairtrain.sampling import Adaptive
+
+    groups = _groups([4, 4])
+    sampler = Adaptive(groups, batch_size=2)
+    x, y = np.zeros((8, 2)), np.zeros(8)
+    with pytest.raises(ValueError, match="same length"):
+        GroupLossProbe(x[:5], y, groups, consumers=[sampler])
+    with pytest.raises(TypeError, match="update"):
+        GroupLossProbe(x, y, groups, consumers=[object()])
+    with pytest.raises(ValueError, match="empty"):
+        GroupLossProbe(x, y, groups, consumers=[])
+    other = Groups.from_codes(groups.codes, ["a", "b"])
+    with pytest.raises(ValueError, match="differ"):
+        GroupLossProbe(x, y, other, consumers=[sampler])
