@@ -98,6 +98,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
+    "navbar_align": "left",
 }
 html_sidebars = {"index": [], "installation": [], "changelog": []}
 nitpicky = False

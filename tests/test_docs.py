@@ -223,7 +223,8 @@ def test_no_image_is_committed():
 
 # --------------------------------------------------------------------------- pages
 @pytest.mark.parametrize("page", ["installation", "quickstart", "benchmarks", "changelog",
-                                  "auto_examples/index", "reproduce/index", "api/index"])
+                                  "auto_examples/index", "reproduce/index", "api/index",
+                                  "guide/index"])
 def test_top_level_page_is_built_and_linked_from_the_front_page(site, page):
     assert (site / f"{page}.html").is_file()
     assert f'href="{page}.html"' in (site / "index.html").read_text(encoding="utf-8")
