@@ -27,7 +27,6 @@ extensions = [
     "sphinx.ext.autosummary",
     "numpydoc",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
 ]
