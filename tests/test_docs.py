@@ -28,6 +28,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
+# Builds the site (every gallery script runs): a minute or more. CI runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GALLERY = ROOT / "examples" / "gallery"
