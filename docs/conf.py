@@ -45,7 +45,6 @@ intersphinx_mapping = (
     {
         "python": ("https://docs.python.org/3", None),
         "numpy": ("https://numpy.org/doc/stable", None),
-        "keras": ("https://keras.io/api", None),
     }
     if os.environ.get("FAIRTRAIN_DOCS_INTERSPHINX")
     else {}
