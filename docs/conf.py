@@ -27,7 +27,6 @@ extensions = [
     "sphinx.ext.autosummary",
     "numpydoc",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
 ]
@@ -46,7 +45,6 @@ intersphinx_mapping = (
     {
         "python": ("https://docs.python.org/3", None),
         "numpy": ("https://numpy.org/doc/stable", None),
-        "keras": ("https://keras.io/api", None),
     }
     if os.environ.get("FAIRTRAIN_DOCS_INTERSPHINX")
     else {}
@@ -98,6 +96,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
+    "navbar_align": "left",
 }
 html_sidebars = {"index": [], "installation": [], "changelog": []}
 nitpicky = False

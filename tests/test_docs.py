@@ -28,6 +28,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
+# Builds the site (every gallery script runs): a minute or more. CI runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GALLERY = ROOT / "examples" / "gallery"
@@ -223,7 +226,8 @@ def test_no_image_is_committed():
 
 # --------------------------------------------------------------------------- pages
 @pytest.mark.parametrize("page", ["installation", "quickstart", "benchmarks", "changelog",
-                                  "auto_examples/index", "reproduce/index", "api/index"])
+                                  "auto_examples/index", "reproduce/index", "api/index",
+                                  "guide/index"])
 def test_top_level_page_is_built_and_linked_from_the_front_page(site, page):
     assert (site / f"{page}.html").is_file()
     assert f'href="{page}.html"' in (site / "index.html").read_text(encoding="utf-8")

@@ -37,6 +37,7 @@ for name, report in reports.items():
 axes[0].set_xlabel("overall MAE (lower is better)")
 axes[0].set_ylabel("age bias (lower is better)")
 axes[0].set_title("bias next to error")
+axes[0].margins(x=0.15, y=0.1)
 top = max(r["age"].values.max() for r in reports.values()) * 1.1
 for ax, (name, report) in zip(axes[1:], reports.items()):
     plot_by_group(report, "age", ax=ax, title=name)

@@ -33,7 +33,9 @@ for action in merged.report:
 
 
 def short(name):
-    return "|".join(part.split("=")[1][:5] for part in name.split("|"))
+    """'ethnicity=Latin/Caucasian|gender=female|age=20-40' -> 'Latin f 20-40'."""
+    eth, sex, age = (part.split("=")[1] for part in name.split("|"))
+    return f"{eth[:5]} {sex[0]} {age}"
 
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 6), sharex=True)

@@ -12,6 +12,7 @@ epoch; the line is the learning rate the optimizer used.
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 import fairtrain as ft
 
@@ -55,11 +56,10 @@ left.set_title("StepDecay(0.005, factor=0.5, every=6)")
 
 colors = {"head": "tab:orange", "backbone": "tab:blue", "all": "tab:green"}
 right.bar(history.epoch, counter.trainable, color=[colors[s] for s in history.stage])
-for stage, color in colors.items():
-    right.bar([], [], color=color, label=f"stage {stage!r}")
 right.set_xlabel("epoch")
-right.set_ylabel("trainable weights")
-right.legend(loc="upper left", fontsize=8)
+right.set_ylabel("trainable weights (bars)")
+right.legend(handles=[Patch(color=c, label=f"stage {s!r}") for s, c in colors.items()],
+             loc="upper left", fontsize=8)
 lr_axis = right.twinx()
 lr_axis.step(history.epoch, history.history["learning_rate"], "k", where="mid")
 lr_axis.set_yscale("log")
