@@ -1,8 +1,9 @@
 """Conformance kit for plugin authors: check functions and Hypothesis strategies.
 
-Test a third-party sampler or metric the way fairtrain tests its built-ins::
+Test a third-party sampler, weight scheme or metric the way fairtrain tests its
+built-ins::
 
-    from fairtrain.testing import check_sampler, check_metric
+    from fairtrain.testing import check_metric, check_sampler, check_weight_scheme
 
 Requires Hypothesis (``pip install "fairtrain[test]"``).
 """
@@ -14,9 +15,20 @@ from typing import Any
 
 from fairtrain.testing.strategies import group_columns, group_counts, groups
 
-__all__ = ["check_metric", "check_sampler", "group_columns", "group_counts", "groups"]
+__all__ = [
+    "check_metric",
+    "check_sampler",
+    "check_weight_scheme",
+    "group_columns",
+    "group_counts",
+    "groups",
+]
 
-_LAZY = {"check_sampler": "fairtrain.testing.samplers", "check_metric": "fairtrain.testing.metrics"}
+_LAZY = {
+    "check_sampler": "fairtrain.testing.samplers",
+    "check_metric": "fairtrain.testing.metrics",
+    "check_weight_scheme": "fairtrain.testing.weights",
+}
 
 
 def __getattr__(name: str) -> Any:
