@@ -257,9 +257,15 @@ def test_a_bad_scheme_output_is_an_error(bad, match: str) -> None:
         ft.group_weights(_g(), scheme=bad)
 
 
-def test_groups_must_be_groups() -> None:
-    with pytest.raises(TypeError, match="must be a fairtrain.Groups"):
-        ft.sample_weights([0, 1, 1])
+def test_raw_columns_are_made_into_groups_as_everywhere() -> None:
+    # the one rule: a Groups, or what Groups.from_columns takes
+    np.testing.assert_array_equal(
+        ft.sample_weights(["a", "b", "b"]),
+        ft.sample_weights(ft.Groups.from_columns(["a", "b", "b"])),
+    )
+    assert ft.group_weights({"g": ["a", "b", "b"]}) == {"a": 1.5, "b": 0.75}
+    with pytest.raises(ValueError, match="one column of group labels"):
+        ft.sample_weights(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="non-negative integer class labels"):
         ft.class_weight([0.5, 1.0])
 

@@ -7,7 +7,6 @@ data adapters) are imported on first use (PEP 562), and TensorFlow only by the
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from fairtrain import registry
@@ -53,12 +52,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    # a missing Keras backend is reported at this first use, naming the extra to install
+    from fairtrain._lazy import import_module
+
     if name in _SUBMODULES:
-        module = importlib.import_module(f"fairtrain.{name}")
+        module = import_module(f"fairtrain.{name}", f"fairtrain.{name}")
         globals()[name] = module
         return module
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(import_module(_LAZY[name], f"fairtrain.{name}"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'fairtrain' has no attribute {name!r}")

@@ -76,11 +76,12 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
-        raise TypeError(f"`{name}` must be a number; got {name}={value!r}.")
+        bound = "non-negative" if allow_zero else "positive"
+        raise TypeError(f"`{name}` must be a {bound} number; got {name}={value!r}.")
     out = float(value)
     if not math.isfinite(out) or out < 0 or (out == 0 and not allow_zero):
         bound = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"`{name}` must be finite and {bound}; got {name}={value!r}.")
+        raise ValueError(f"`{name}` must be a {bound} finite number; got {name}={value!r}.")
     return out
 
 

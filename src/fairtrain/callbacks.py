@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import keras
 import numpy as np
 
+from fairtrain._lazy import import_keras
 from fairtrain._validation import as_groups, check_int
 from fairtrain.metrics.grouped import (
     MetricLike,
@@ -17,6 +17,8 @@ from fairtrain.metrics.grouped import (
     resolve_metric,
 )
 from fairtrain.metrics.report import BiasReport, bias_report
+
+keras = import_keras("fairtrain.callbacks")
 
 __all__ = ["BiasMonitor"]
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from fairtrain import registry
+from fairtrain._validation import as_groups, check_positive
 from fairtrain.groups import Groups
 
 __all__ = [
@@ -49,11 +50,7 @@ def _check_counts(counts: Any) -> np.ndarray:
 
 
 def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`{name}` must be a positive number; got {name}={value!r}.")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive finite number; got {name}={value!r}.")
-    return float(value)
+    return check_positive(name, value)
 
 
 def balanced(counts: Any) -> np.ndarray:
@@ -326,11 +323,7 @@ def _weights_table(
     params: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any] | None]:
     """Validate, then return (weights, counts, per-example cell index, label values)."""
-    if not isinstance(groups, Groups):
-        raise TypeError(
-            f"`groups` must be a fairtrain.Groups; got {type(groups).__name__}. Build one "
-            "with Groups.from_columns({...}) or Groups.from_codes(codes)."
-        )
+    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"`normalize` must be True or False; got normalize={normalize!r}.")
     if clip is not None:
@@ -449,6 +442,7 @@ def group_weights(
     >>> ft.group_weights(g, scheme="reweighing", labels=[1, 0, 1, 1])
     {('f', 1): 0.75, ('m', 0): 0.75, ('m', 1): 1.125}
     """
+    groups = as_groups(groups)
     table, counts, _, label_values = _weights_table(
         groups, scheme, labels, normalize, clip, params
     )
@@ -503,6 +497,7 @@ def sample_weights(
     >>> ft.sample_weights(g, scheme="inverse", normalize=True, clip=1.5).tolist()
     [1.5, 0.6666666666666666, 0.6666666666666666, 0.6666666666666666]
     """
+    groups = as_groups(groups)
     table, _, cell, _ = _weights_table(groups, scheme, labels, normalize, clip, params)
     flat = table.reshape(-1)
     return np.where(cell >= 0, flat[np.maximum(cell, 0)], 0.0)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
@@ -98,7 +98,7 @@ def test_weights_of_zero_give_nan_not_zero():
         (lambda: F.accuracy([0, 1], [0.2, 1.7]), ValueError, "outside"),
         (lambda: F.mae([1, 2], [1, 2], sample_weight=[1, -1]), ValueError, "non-negative"),
         (lambda: F.mae([1, 2], [1, 2], sample_weight=[1]), ValueError, "one weight"),
-        (lambda: F.recall([0, 1], [0, 1], average="micro"), ValueError, "'macro' or"),
+        (lambda: F.recall([0, 1], [0, 1], average="samples"), ValueError, "'weighted' or None"),
         (lambda: F.accuracy(["a", "b"], [0, 1]), TypeError, "one kind"),
         (lambda: F.true_positive_rate(["a", "b"], ["a", "b"]), TypeError, "pos_label"),
         (lambda: F.accuracy([None, "a"], ["a", "a"]), ValueError, "missing"),
@@ -110,3 +110,72 @@ def test_weights_of_zero_give_nan_not_zero():
 def test_bad_inputs_raise_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---------------------------------------------------------------- scikit-learn's averaging
+def _labelled(data, n_classes):
+    n = data.draw(st.integers(1, 30))
+    yt = np.array(data.draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n)))
+    yp = np.array(data.draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n)))
+    w = data.draw(st.none() | st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    assume(w is None or sum(w) > 0)  # scikit-learn refuses all-zero weights
+    return yt, yp, None if w is None else np.array(w, dtype=float)
+
+
+@pytest.mark.parametrize("zero_division", [0, 1, np.nan], ids=["zero", "one", "nan"])
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+@pytest.mark.parametrize("name", ["recall", "precision"])
+@given(data=st.data())
+def test_recall_precision_averages_agree_with_sklearn(name, average, zero_division, data):
+    yt, yp, w = _labelled(data, data.draw(st.integers(2, 4)))
+    ours = getattr(F, name)(yt, yp, sample_weight=w, average=average,
+                            zero_division=zero_division)
+    sk = getattr(skm, f"{name}_score")
+    labels = np.unique(np.concatenate([yt, yp]))
+    theirs = sk(yt, yp, sample_weight=w, average=average, zero_division=zero_division,
+                labels=labels)
+    if average is None:
+        assert list(ours) == labels.tolist()
+        np.testing.assert_allclose(list(ours.values()), theirs)
+    else:
+        np.testing.assert_allclose(ours, theirs, equal_nan=True)
+
+
+@pytest.mark.parametrize("zero_division", [0, 1, np.nan], ids=["zero", "one", "nan"])
+@pytest.mark.parametrize("name", ["recall", "precision"])
+@given(data=st.data())
+def test_binary_average_agrees_with_sklearn(name, zero_division, data):
+    yt, yp, w = _labelled(data, 2)
+    ours = getattr(F, name)(yt, yp, sample_weight=w, average="binary", pos_label=1,
+                            zero_division=zero_division)
+    theirs = getattr(skm, f"{name}_score")(yt, yp, sample_weight=w, average="binary",
+                                           pos_label=1, zero_division=zero_division)
+    np.testing.assert_allclose(ours, theirs, equal_nan=True)
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", "binary"])
+@given(data=st.data())
+def test_per_group_average_equals_the_metric_on_each_group(average, data):
+    from fairtrain.metrics import by_group
+
+    yt, yp, w = _labelled(data, 2 if average == "binary" else 3)
+    assume(average != "binary" or (yt == 1).any() or (yp == 1).any())
+    groups = np.array(data.draw(st.lists(st.sampled_from("ab"), min_size=yt.size,
+                                         max_size=yt.size)))
+    kwargs = {"average": average, "zero_division": 0}
+    values = by_group("recall", yt, yp, groups, sample_weight=w, metric_kwargs=kwargs)
+    for g, v in values.items():
+        m = groups == g
+        expected = F.recall(yt[m], yp[m], sample_weight=None if w is None else w[m],
+                            **kwargs) if m.any() else math.nan
+        np.testing.assert_allclose(v, expected, equal_nan=True)
+
+
+def test_default_average_is_macro_and_bad_options_are_refused():
+    assert F.recall([0, 1, 2], [0, 1, 1]) == pytest.approx(2 / 3)  # class 2 recall 0
+    with pytest.raises(ValueError, match="'binary', 'micro', 'macro', 'weighted'"):
+        F.recall([0, 1], [0, 1], average="samples")
+    with pytest.raises(ValueError, match="zero_division"):
+        F.precision([0, 1], [0, 1], zero_division=2)
+    with pytest.warns(RuntimeWarning, match="ill-defined"):
+        assert F.recall([0, 0], [0, 1], zero_division="warn") == 0.25  # (1/2 + 0) / 2

@@ -165,7 +165,7 @@ def test_metric_kwargs_reach_the_metric():
         (lambda: by_group(lambda a, b: [1, 2], [1.0], [1.0], [0]), TypeError,
          "one number per group"),
         (lambda: by_group("recall", [0], [0], [0], metric_kwargs={"average": None}),
-         ValueError, "'macro' or 'binary'"),
+         ValueError, "not one number per group"),
     ],
     ids=["unknown-name", "lengths", "not-callable", "pos-label-absent", "vector-metric",
          "per-class-recall"],

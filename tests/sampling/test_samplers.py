@@ -229,7 +229,7 @@ EMPTY = ft.Groups.from_codes(np.array([0, 0, 2, 2]), ["a", "b", "c"])
         (lambda: Homogeneous(GROUPS, batch_size=0), ValueError, "at least 1"),
         (lambda: Homogeneous(GROUPS, batch_size=2.0), TypeError, "integer"),
         (lambda: Homogeneous(GROUPS, batch_size=3, seed=-1), ValueError, "seed"),
-        (lambda: Homogeneous(np.zeros(3), batch_size=3), TypeError, "Groups"),
+        (lambda: Homogeneous(np.zeros((3, 2)), batch_size=3), ValueError, "Groups"),
         (lambda: TargetShares(EMPTY, shares=[0.5, 0.25, 0.25], batch_size=3), ValueError,
          r"positive share to group\(s\) with no examples: \['b'\]"),
         (lambda: TargetShares(GROUPS, shares=[0.5, -0.25, 0.75], batch_size=3), ValueError,
@@ -281,3 +281,10 @@ def test_plan_is_read_only():
 def test_base_class_needs_target_shares():
     with pytest.raises(NotImplementedError):
         GroupBatchSampler(GROUPS, batch_size=3)
+
+
+def test_raw_columns_are_made_into_groups_as_everywhere():
+    columns = {"g": np.array(["a", "b", "b", "a", "b", "b"])}
+    a = Homogeneous(columns, batch_size=2, seed=1)
+    b = Homogeneous(ft.Groups.from_columns(columns), batch_size=2, seed=1)
+    np.testing.assert_array_equal(a.plan(0), b.plan(0))

@@ -15,6 +15,8 @@ rate of a group without positives) is ``nan``, never a silent 0.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,7 +42,8 @@ __all__ = [
     "true_positive_rate",
 ]
 
-Average = Literal["macro", "binary"]
+Average = Literal["binary", "micro", "macro", "weighted"]
+_AVERAGES = ("binary", "micro", "macro", "weighted", None)
 
 
 @dataclass
@@ -92,12 +95,135 @@ class _Contribution:
         n_present = present.sum(axis=1)
         return _ratio(per_key.sum(axis=1), n_present.astype(np.float64))
 
+    def take(self, index: np.ndarray) -> _Contribution:
+        """The same terms on the examples ``index``."""
+        return _Contribution(
+            self.num[index],
+            None if self.den is None else self.den[index],
+            None if self.key is None else self.key[index],
+            self.n_keys,
+        )
+
     def overall(self) -> float:
         """The metric over all examples."""
         if self.key is None:
             den = float(self.num.size) if self.den is None else float(self.den.sum())
             return float(_ratio(np.asarray(self.num.sum()), np.asarray(den)))
         return float(self.reduce(np.zeros(self.num.size, dtype=np.intp), 1)[0])
+
+
+@dataclass
+class _ClassCounts:
+    """Per-example class indices whose per-(group, class) counts give recall or precision.
+
+    For every group: ``tp[c]``, ``true[c]`` and ``pred[c]`` (weighted), the classes
+    present (seen in ``y_true`` or ``y_pred`` of that group, as scikit-learn takes
+    ``labels``), then scikit-learn's averaging of ``tp / true`` (recall) or
+    ``tp / pred`` (precision).
+    """
+
+    kt: np.ndarray
+    kp: np.ndarray
+    w: np.ndarray | None
+    n_classes: int
+    score: Literal["recall", "precision"]
+    average: str
+    zero_division: float
+    pos: int = -1
+
+    def take(self, index: np.ndarray) -> _ClassCounts:
+        """The same counts on the examples ``index``."""
+        return _ClassCounts(
+            self.kt[index], self.kp[index], None if self.w is None else self.w[index],
+            self.n_classes, self.score, self.average, self.zero_division, self.pos,
+        )
+
+    def reduce(
+        self, codes: np.ndarray, n_groups: int, counts: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The metric of every group, shape (n_groups,); ``nan`` for an empty group."""
+        kt, kp, w = self.kt, self.kp, self.w
+        if codes.size and codes.min() < 0:
+            keep = codes >= 0
+            codes, kt, kp = codes[keep], kt[keep], kp[keep]
+            w = None if w is None else w[keep]
+        c = self.n_classes
+        size = n_groups * c
+        base = codes.astype(np.int64) * c
+        it, ip = base + kt, base + kp
+        hit = kt == kp
+        true = np.bincount(it, weights=w, minlength=size).reshape(n_groups, c)
+        pred = np.bincount(ip, weights=w, minlength=size).reshape(n_groups, c)
+        tp = np.bincount(
+            it[hit], weights=None if w is None else w[hit], minlength=size
+        ).reshape(n_groups, c)
+        seen = (np.bincount(it, minlength=size) + np.bincount(ip, minlength=size)).reshape(
+            n_groups, c
+        ) > 0
+        den = true if self.score == "recall" else pred
+        members = seen.any(axis=1)
+        if self.average == "micro":
+            out = _ratio(
+                np.where(seen, tp, 0).sum(axis=1), np.where(seen, den, 0).sum(axis=1)
+            )
+            undefined = members & np.isnan(out)
+            self._warn(undefined.any())
+            out[undefined] = self.zero_division
+            return np.where(members, out, np.nan)
+        per_class = _ratio(tp, den.astype(np.float64))
+        undefined = seen & np.isnan(per_class)
+        if self.average == "binary":
+            undefined = undefined[:, self.pos] | (members & ~seen[:, self.pos])
+            out = per_class[:, self.pos]
+            self._warn(undefined.any())
+            out[undefined] = self.zero_division
+            return np.where(members, out, np.nan)
+        self._warn(undefined.any())
+        per_class[undefined] = self.zero_division
+        per_class[~seen] = np.nan
+        defined = ~np.isnan(per_class)
+        if self.average == "macro":
+            weights = defined.astype(np.float64)
+        else:  # weighted by the true support, as scikit-learn
+            weights = np.where(defined, true, 0.0)
+            no_weight = defined.any(axis=1) & (weights.sum(axis=1) == 0)
+            weights[no_weight] = defined[no_weight]
+        return _ratio(
+            (np.where(defined, per_class, 0.0) * weights).sum(axis=1), weights.sum(axis=1)
+        )
+
+    def _warn(self, undefined: bool) -> None:
+        if undefined and isinstance(self.zero_division, _WarnZero):
+            warnings.warn(
+                f"{self.score} is ill-defined for a class with no "
+                f"{'true' if self.score == 'recall' else 'predicted'} examples and is set "
+                "to 0 (zero_division='warn'); pass zero_division=0, 1 or numpy.nan.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+    def overall(self) -> float:
+        """The metric over all examples."""
+        return float(self.reduce(np.zeros(self.kt.size, dtype=np.intp), 1)[0])
+
+
+class _WarnZero(float):
+    """0.0 that remembers it came from ``zero_division="warn"``."""
+
+
+def _check_zero_division(zero_division: Any) -> float:
+    if isinstance(zero_division, str) and zero_division == "warn":
+        return _WarnZero(0.0)
+    if (
+        isinstance(zero_division, (int, float, np.number))
+        and not isinstance(zero_division, bool)
+        and (math.isnan(zero_division) or zero_division in (0, 1))
+    ):
+        return float(zero_division)
+    raise ValueError(
+        "`zero_division` must be 'warn', 0, 1 or numpy.nan (as in scikit-learn); got "
+        f"{zero_division!r}."
+    )
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -223,31 +349,48 @@ def _selection_rate_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *
 
 
 def _check_average(average: Any) -> None:
-    if average not in ("macro", "binary"):
-        raise ValueError(f"`average` must be 'macro' or 'binary'; got {average!r}.")
+    if average not in _AVERAGES:
+        raise ValueError(
+            "`average` must be 'binary', 'micro', 'macro', 'weighted' or None (as in "
+            f"scikit-learn); got {average!r}."
+        )
+
+
+def _class_counts(score: Literal["recall", "precision"], y_true: Any, y_pred: Any,
+                  sample_weight: Any, average: Any, pos_label: Any, zero_division: Any,
+                  strict: bool) -> _ClassCounts:
+    _check_average(average)
+    if average is None:
+        raise ValueError(
+            f"average=None gives one {score} per class, not one number per group; use "
+            f"fairtrain.metrics.{score}(..., average=None) on its own, or pick an average."
+        )
+    zero = _check_zero_division(zero_division)
+    yt, yp, w = _classification(y_true, y_pred, sample_weight)
+    pos = -1
+    if average == "binary":
+        _positive(yt, pos_label, "y_true", yp, strict)
+        # pos_label becomes a class of its own even where no example has it
+        yt_ext = np.concatenate([yt, np.asarray([pos_label])])
+        kt, kp, n_classes = _encode_classes(yt_ext, yp)
+        pos, kt = int(kt[-1]), kt[:-1]
+    else:
+        kt, kp, n_classes = _encode_classes(yt, yp)
+    return _ClassCounts(kt, kp, w, n_classes, score, average, zero, pos)
 
 
 def _recall_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
                   average: Average = "macro", pos_label: Any = 1,
-                  strict: bool = False) -> _Contribution:
-    _check_average(average)
-    if average == "binary":
-        return _tpr_terms(y_true, y_pred, sample_weight, pos_label=pos_label, strict=strict)
-    yt, yp, w = _classification(y_true, y_pred, sample_weight)
-    kt, kp, n_classes = _encode_classes(yt, yp)
-    return _Contribution(_weighted(kt == kp, w), w, kt, n_classes)
+                  zero_division: Any = np.nan, strict: bool = False) -> _ClassCounts:
+    return _class_counts("recall", y_true, y_pred, sample_weight, average, pos_label,
+                         zero_division, strict)
 
 
 def _precision_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *,
                      average: Average = "macro", pos_label: Any = 1,
-                     strict: bool = False) -> _Contribution:
-    _check_average(average)
-    yt, yp, w = _classification(y_true, y_pred, sample_weight)
-    if average == "binary":
-        chosen = _positive(yp, pos_label, "y_pred", yt, strict)
-        return _Contribution(_weighted(chosen & (yt == pos_label), w), _weighted(chosen, w))
-    kt, kp, n_classes = _encode_classes(yt, yp)
-    return _Contribution(_weighted(kt == kp, w), w, kp, n_classes)
+                     zero_division: Any = np.nan, strict: bool = False) -> _ClassCounts:
+    return _class_counts("precision", y_true, y_pred, sample_weight, average, pos_label,
+                         zero_division, strict)
 
 
 # ---------------------------------------------------------------- public metrics
@@ -390,7 +533,7 @@ def error_rate(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
 
 
 def _per_class(yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
-               by: Literal["true", "pred"]) -> dict[Any, float]:
+               by: Literal["true", "pred"], zero_division: float) -> dict[Any, float]:
     labels = np.unique(np.concatenate([yt, yp]))
     out: dict[Any, float] = {}
     for label in labels:
@@ -398,7 +541,7 @@ def _per_class(yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
         den = _weighted(chosen, w).sum()
         num = _weighted(chosen & (yt == yp), w).sum()
         out[label.item() if hasattr(label, "item") else label] = (
-            float(num / den) if den > 0 else float("nan")
+            float(num / den) if den > 0 else float(zero_division)
         )
     return out
 
@@ -409,10 +552,11 @@ def recall(
     y_pred: Any,
     *,
     sample_weight: Any = None,
-    average: Literal["macro", "binary"] | None = "macro",
+    average: Average | None = "macro",
     pos_label: Any = 1,
+    zero_division: Any = np.nan,
 ) -> float | dict[Any, float]:
-    """Recall per class, averaged over the classes present (macro), or of one class.
+    """Recall per class, averaged over the classes (macro by default), or of one class.
 
     Parameters
     ----------
@@ -420,14 +564,19 @@ def recall(
         Class labels, class scores or probabilities, as for :func:`accuracy`.
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example. Default: 1 each.
-    average : {"macro", "binary"} or None, default "macro"
-        ``"macro"``: the unweighted mean of the recall of every class present in
-        ``y_true``. ``"binary"``: the recall of ``pos_label`` (the true positive rate).
-        ``None``: a dict of the recall of every class seen in ``y_true`` or ``y_pred``
-        (``nan`` for a class absent from ``y_true``); per-group functions need a float,
-        so use ``"macro"`` or ``"binary"`` there.
+    average : {"binary", "micro", "macro", "weighted"} or None, default "macro"
+        As scikit-learn's ``recall_score``, over the classes seen in ``y_true`` or
+        ``y_pred``: ``"macro"``: the unweighted mean of the per-class recall;
+        ``"weighted"``: their mean weighted by each class's (weighted) number of true
+        examples; ``"micro"``: from the summed counts (equals the accuracy);
+        ``"binary"``: the recall of ``pos_label``; ``None``: a dict of the recall of
+        every class (per-group functions need one number, so not there).
     pos_label : label, default 1
         The positive class for ``average="binary"``.
+    zero_division : {"warn", 0, 1, numpy.nan}, default numpy.nan
+        The recall of a class without true examples (absent from ``y_true``).
+        ``numpy.nan`` leaves it out of the average (as scikit-learn does with
+        ``numpy.nan``); ``"warn"`` is 0 with a warning.
 
     Returns
     -------
@@ -448,6 +597,15 @@ def recall(
     class (ethnicity classified by ethnicity), the group's macro recall is the recall of
     its own class: the diagonal of the row-normalised confusion matrix.
 
+    Two deliberate differences from scikit-learn's defaults (``average="binary"``,
+    ``zero_division="warn"``): fairtrain's per-group recall is mostly multi-class
+    (ethnicity classified by ethnicity), where ``"binary"`` raises, so the default is
+    ``"macro"``; and inside one group most classes have no true examples, so a class
+    whose recall is undefined is left out of the average (``numpy.nan``) instead of
+    counting as 0, which would pull every group's value down by the number of absent
+    classes. With ``average="binary"`` on more than two classes, fairtrain gives the
+    one-vs-rest recall of ``pos_label`` where scikit-learn raises.
+
     Examples
     --------
     >>> from fairtrain.metrics import recall
@@ -461,10 +619,12 @@ def recall(
     {0: 0.5, 1: 0.6666666666666666, 2: 0.0}
     """
     if average is None:
+        zero = _check_zero_division(zero_division)
         yt, yp, w = _classification(y_true, y_pred, sample_weight)
-        return _per_class(yt, yp, w, "true")
+        return _per_class(yt, yp, w, "true", zero)
     return _recall_terms(
-        y_true, y_pred, sample_weight, average=average, pos_label=pos_label
+        y_true, y_pred, sample_weight, average=average, pos_label=pos_label,
+        zero_division=zero_division,
     ).overall()
 
 
@@ -474,10 +634,11 @@ def precision(
     y_pred: Any,
     *,
     sample_weight: Any = None,
-    average: Literal["macro", "binary"] | None = "macro",
+    average: Average | None = "macro",
     pos_label: Any = 1,
+    zero_division: Any = np.nan,
 ) -> float | dict[Any, float]:
-    """Precision per predicted class, averaged over the classes predicted, or of one class.
+    """Precision per predicted class, averaged over the classes, or of one class.
 
     Parameters
     ----------
@@ -485,12 +646,19 @@ def precision(
         Class labels, class scores or probabilities, as for :func:`accuracy`.
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example. Default: 1 each.
-    average : {"macro", "binary"} or None, default "macro"
-        ``"macro"``: the unweighted mean of the precision of every class present in
-        ``y_pred``. ``"binary"``: the precision of ``pos_label``. ``None``: a dict of the
-        precision of every class seen (``nan`` for a class never predicted).
+    average : {"binary", "micro", "macro", "weighted"} or None, default "macro"
+        As scikit-learn's ``precision_score``, over the classes seen in ``y_true`` or
+        ``y_pred``: ``"macro"``: the unweighted mean of the per-class precision;
+        ``"weighted"``: their mean weighted by each class's (weighted) number of true
+        examples; ``"micro"``: from the summed counts (equals the accuracy);
+        ``"binary"``: the precision of ``pos_label``; ``None``: a dict of the precision of
+        every class (per-group functions need one number, so not there).
     pos_label : label, default 1
         The positive class for ``average="binary"``.
+    zero_division : {"warn", 0, 1, numpy.nan}, default numpy.nan
+        The precision of a class never predicted (absent from ``y_pred``).
+        ``numpy.nan`` leaves it out of the average (as scikit-learn does with
+        ``numpy.nan``); ``"warn"`` is 0 with a warning.
 
     Returns
     -------
@@ -509,6 +677,15 @@ def precision(
     sum_i w_i [y_pred_i = c]``; macro averages it over the classes with
     ``sum_i w_i [y_pred_i = c] > 0``.
 
+    Two deliberate differences from scikit-learn's defaults (``average="binary"``,
+    ``zero_division="warn"``): fairtrain's per-group precision is mostly multi-class
+    (ethnicity classified by ethnicity), where ``"binary"`` raises, so the default is
+    ``"macro"``; and inside one group most classes have no predicted examples, so a class
+    whose precision is undefined is left out of the average (``numpy.nan``) instead of
+    counting as 0, which would pull every group's value down by the number of absent
+    classes. With ``average="binary"`` on more than two classes, fairtrain gives the
+    one-vs-rest precision of ``pos_label`` where scikit-learn raises.
+
     Examples
     --------
     >>> from fairtrain.metrics import precision
@@ -518,10 +695,12 @@ def precision(
     0.6666666666666666
     """
     if average is None:
+        zero = _check_zero_division(zero_division)
         yt, yp, w = _classification(y_true, y_pred, sample_weight)
-        return _per_class(yt, yp, w, "pred")
+        return _per_class(yt, yp, w, "pred", zero)
     return _precision_terms(
-        y_true, y_pred, sample_weight, average=average, pos_label=pos_label
+        y_true, y_pred, sample_weight, average=average, pos_label=pos_label,
+        zero_division=zero_division,
     ).overall()
 
 

@@ -91,13 +91,7 @@ class GroupEvaluator:
         new.terms = None
         new.y_true = new.y_pred = None
         if self.terms is not None:
-            t = self.terms
-            new.terms = type(t)(
-                t.num[index],
-                None if t.den is None else t.den[index],
-                None if t.key is None else t.key[index],
-                t.n_keys,
-            )
+            new.terms = self.terms.take(index)
         else:
             assert self.y_true is not None and self.y_pred is not None
             new.y_true, new.y_pred = self.y_true[index], self.y_pred[index]

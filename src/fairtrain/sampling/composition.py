@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import as_groups
 from fairtrain.groups import Groups
 
 __all__ = ["CompositionLog"]
@@ -44,9 +45,7 @@ class CompositionLog:
     """
 
     def __init__(self, groups: Groups) -> None:
-        if not isinstance(groups, Groups):
-            raise TypeError(f"`groups` must be a fairtrain.Groups; got {type(groups).__name__}.")
-        self.groups = groups
+        self.groups = as_groups(groups)
         self._rows: list[np.ndarray] = []
         self._keys: dict[Any, int] = {}
         self._lock = threading.Lock()

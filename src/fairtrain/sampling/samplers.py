@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import as_groups, check_int
 from fairtrain.groups import Groups
 from fairtrain.sampling.quotas import as_fractions, largest_remainder, quota_table
 
@@ -24,22 +25,14 @@ _SHARE_TOLERANCE = 1e-6
 
 
 def _check_groups(groups: Any) -> Groups:
-    if not isinstance(groups, Groups):
-        raise TypeError(
-            f"`groups` must be a fairtrain.Groups; got {type(groups).__name__}. Build one "
-            "with Groups.from_columns(...) or Groups.from_codes(...)."
-        )
+    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
     if int(groups.counts.sum()) == 0:
         raise ValueError("`groups` has no included example; there is nothing to sample.")
     return groups
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"`{name}` must be an integer; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be at least {minimum}; got {name}={value}.")
-    return int(value)
+    return check_int(name, value, minimum=minimum)
 
 
 class GroupBatchSampler:
@@ -114,7 +107,8 @@ class GroupBatchSampler:
         seed: int = 0,
         steps_per_epoch: int | None = None,
     ) -> None:
-        self.groups = groups
+        # the one rule on groups: a Groups, or attribute columns made into one
+        self.groups = as_groups(groups)
         self.batch_size = batch_size
         self.seed = seed
         self._steps_per_epoch_arg = steps_per_epoch

@@ -1,9 +1,10 @@
 """Conformance kit for plugin authors: check functions and Hypothesis strategies.
 
-Test a third-party sampler, metric, schedule or recipe the way fairtrain tests its
-built-ins::
+Test a third-party sampler, weight scheme, metric, schedule or recipe the way fairtrain
+tests its built-ins::
 
-    from fairtrain.testing import check_sampler, check_metric, check_schedule, check_recipe
+    from fairtrain.testing import (check_metric, check_recipe, check_sampler,
+                                   check_schedule, check_weight_scheme)
 
 Requires Hypothesis (``pip install "fairtrain[test]"``).
 """
@@ -20,6 +21,7 @@ __all__ = [
     "check_recipe",
     "check_sampler",
     "check_schedule",
+    "check_weight_scheme",
     "group_columns",
     "group_counts",
     "groups",
@@ -30,6 +32,7 @@ _LAZY = {
     "check_metric": "fairtrain.testing.metrics",
     "check_schedule": "fairtrain.testing.schedules",
     "check_recipe": "fairtrain.testing.schedules",
+    "check_weight_scheme": "fairtrain.testing.weights",
 }
 
 

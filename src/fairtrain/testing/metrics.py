@@ -44,6 +44,15 @@ def check_metric(
 ) -> None:
     """Check that a metric behaves as fairtrain's per-group tools require.
 
+    The contract of an entry point in the ``fairtrain.metrics`` group: it names a
+    callable ``metric(y_true, y_pred, **metric_kwargs) -> float`` (optionally taking
+    ``sample_weight=``) that raises ``ValueError`` on inputs of different lengths, and
+    carries ``greater_is_better`` (bool) and, ideally, ``kind`` (``"regression"`` or
+    ``"classification"``). fairtrain calls it once per group on that group's examples
+    (:func:`~fairtrain.metrics.by_group`, :func:`~fairtrain.metrics.bias_report`,
+    :class:`~fairtrain.BiasMonitor`) and once on all grouped examples for the overall
+    value.
+
     Parameters
     ----------
     metric : str or callable
