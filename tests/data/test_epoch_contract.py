@@ -28,7 +28,7 @@ CODES = np.repeat(np.arange(2), [30, 10])
 np.random.default_rng(0).shuffle(CODES)
 GROUPS = ft.Groups.from_codes(CODES)
 X = np.random.default_rng(1).normal(size=(N, 4)).astype("float32")
-MEMBERS = [np.flatnonzero(CODES == g) for g in range(2)]
+MEMBERS = [np.flatnonzero(g == CODES) for g in range(2)]
 POWERS = (0, 1, 2, 3)
 
 

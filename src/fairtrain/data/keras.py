@@ -255,7 +255,12 @@ class SampledPyDataset(keras.utils.PyDataset):
 
     # ------------------------------------------------------------------ Keras hooks
     def on_epoch_begin(self) -> None:
-        """Open a pass (Keras calls this before every epoch)."""
+        """Open a pass (Keras calls this before every epoch).
+
+        Raises the RuntimeError of a refused second pass here, in Keras' own thread,
+        before any batch is built.
+        """
+        self._current_epoch()
         self._in_pass = True
         self._served = set()
 
