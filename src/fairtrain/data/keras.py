@@ -72,7 +72,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         next epoch before the epoch number reaches the dataset.
     use_multiprocessing : bool, default False
         Build batches in ``workers`` forked processes instead of threads (POSIX only;
-        ``load_batch`` need not pickle, its results must).
+        ``load_batch`` need not pickle, its results must). Under JAX, ``load_batch``
+        must not call JAX in those processes (JAX warns at the fork).
     max_queue_size : int, default 10
         Batches built ahead at most.
 
