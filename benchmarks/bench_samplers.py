@@ -80,7 +80,7 @@ def build_pipelines(tf, codes, target_name, load, *, seed=0):
     sampler = sampler_cls(groups, batch_size=BATCH, seed=seed, **kwargs)
 
     def fairtrain_ds():
-        return ft.data.to_tf_dataset(sampler, load)
+        return ft.data.to_tf_dataset(sampler, load, repeat=True)
 
     def rejection():
         ds = (tf.data.Dataset.from_tensor_slices(np.arange(n, dtype=np.int64))
