@@ -30,7 +30,8 @@ def check_schedule(
     The contract (see :mod:`fairtrain.schedules.decay`): a
     ``keras.optimizers.schedules.LearningRateSchedule`` subclass, built with keyword
     arguments, whose instances return a finite learning rate at every optimizer step
-    (positive at step 0, never negative: a decay may underflow to 0), rebuild equal from ``get_config``, and drive a Keras optimizer.
+    (positive at step 0, never negative: a decay may underflow to 0), rebuild equal
+    from ``get_config``, and drive a Keras optimizer.
 
     Parameters
     ----------
