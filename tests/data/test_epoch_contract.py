@@ -30,6 +30,8 @@ GROUPS = ft.Groups.from_codes(CODES)
 X = np.random.default_rng(1).normal(size=(N, 4)).astype("float32")
 MEMBERS = [np.flatnonzero(g == CODES) for g in range(2)]
 POWERS = (0, 1, 2, 3)
+# A few steps per run: tracing the train step would cost more than running it eagerly.
+EAGER = True
 
 
 class PowerSum(keras.metrics.Metric):
@@ -111,7 +113,7 @@ def make_model() -> keras.Model:
 
 def compile_(model: keras.Model) -> None:
     model.compile(optimizer=keras.optimizers.SGD(1e-9), loss="mse",
-                  metrics=[PowerSum(p) for p in POWERS])
+                  metrics=[PowerSum(p) for p in POWERS], run_eagerly=EAGER)
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -162,7 +164,7 @@ def run(adapter: str, how: str, tmp_path: Any) -> tuple[dict[int, tuple], list[i
     recipe = {1: ft.schedules.one_stage(3), 2: ft.schedules.two_stage((1, 2)),
               3: ft.schedules.three_stage((1, 1, 2))}[n_stages]
     kwargs = dict(optimizer="sgd", loss="mse", metrics=[PowerSum(p) for p in POWERS],
-                  verbose=0, **fit_steps)
+                  compile_kwargs={"run_eagerly": EAGER}, verbose=0, **fit_steps)
     total = sum(s.epochs for s in recipe)
     if how == "backup_dir":
         folder = tmp_path / "staged"

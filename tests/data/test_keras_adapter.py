@@ -153,3 +153,13 @@ def test_every_epoch_serves_exactly_its_plan(workers):
     served = history.history["served_index_sum"]
     planned = [float(sampler.plan(e).sum()) for e in range(3)]
     assert served == planned
+
+
+def test_a_validation_feed_serves_the_plan_of_the_epoch_it_validates():
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=3, last_batch="drop")
+    val_sampler = ft.sampling.Homogeneous(GROUPS, batch_size=16, seed=9)
+    train, val = _feed(sampler), _feed(val_sampler)
+    history = _model().fit(train, validation_data=val, epochs=3, verbose=0,
+                           callbacks=[EpochSync(train), EpochSync(val, validation=True)])
+    assert history.history["val_served_index_sum"] == [
+        float(val_sampler.plan(e).sum()) for e in range(3)]
