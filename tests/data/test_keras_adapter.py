@@ -136,8 +136,9 @@ class _ServedIndexSum(keras.metrics.Metric):
         return keras.ops.convert_to_tensor(self.total)
 
 
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in-order", "shuffled"])
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
-def test_every_epoch_serves_exactly_its_plan(workers):
+def test_every_epoch_serves_exactly_its_plan(workers, shuffle):
     # Batches built ahead by the workers are keyed by (epoch, index): none of another
     # epoch is ever served. The served indices of each epoch must sum to its plan's.
     sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=3, last_batch="drop")
@@ -149,7 +150,7 @@ def test_every_epoch_serves_exactly_its_plan(workers):
     )
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", metrics=[_ServedIndexSum()])
-    history = model.fit(ds, epochs=3, verbose=0, callbacks=[EpochSync(ds)])
+    history = model.fit(ds, epochs=3, verbose=0, callbacks=[EpochSync(ds)], shuffle=shuffle)
     served = history.history["served_index_sum"]
     planned = [float(sampler.plan(e).sum()) for e in range(3)]
     assert served == planned
