@@ -333,7 +333,7 @@ def test_per_output_weights_reach_a_two_output_model_through_the_pydataset_adapt
         first = ds[0]
         assert set(first[2]) == {"age", "gender"}
         np.testing.assert_allclose(first[2]["age"], w["age"][ds.indices(0)], rtol=1e-6)
-        model.fit(ds, epochs=2, verbose=0)
+        model.fit(ds, epochs=2, verbose=0, callbacks=[ft.data.EpochSync(ds)])
 
     _check_routing(fit_with)
 
@@ -355,8 +355,7 @@ def test_per_output_weights_reach_a_two_output_model_through_the_tf_data_adapter
             return tf.gather(tx, i), {k: tf.gather(v, i) for k, v in ty.items()}
 
         ds = to_tf_dataset(sampler, load, sample_weight=w)
-        model.fit(ds, epochs=2, steps_per_epoch=sampler.steps_per_epoch, shuffle=False,
-                  verbose=0)
+        model.fit(ds, epochs=2, shuffle=False, verbose=0, callbacks=[ft.data.EpochSync(ds)])
 
     _check_routing(fit_with)
 

@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent(
         sampler = ft.registry.get("samplers", name)(groups, batch_size=64, seed=1, **kwargs)
         dist = strategy.distribute_datasets_from_function(
             lambda ctx: ft.data.to_tf_dataset(
-                sampler, lambda i: (i, tf.gather(codes_t, i)), epochs=1, input_context=ctx))
+                sampler, lambda i: (i, tf.gather(codes_t, i)), input_context=ctx))
         for step, batch in enumerate(dist):
             x, _ = batch
             parts = [t.numpy().tolist() for t in strategy.experimental_local_results(x)]

@@ -8,7 +8,7 @@ import pytest
 import fairtrain as ft
 
 keras = pytest.importorskip("keras")
-from fairtrain.data import SampledPyDataset  # noqa: E402
+from fairtrain.data import EpochSync, SampledPyDataset  # noqa: E402
 
 pytestmark = pytest.mark.keras_backend
 
@@ -18,19 +18,54 @@ GROUPS = ft.Groups.from_codes(CODES)
 FEATURES = np.random.default_rng(1).normal(size=(100, 3)).astype("float32")
 
 
-def test_batch_t_is_plan_row_t_and_epochs_advance():
+def test_batch_t_is_plan_row_t_of_the_clock_s_epoch():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=2)
     ds = SampledPyDataset(sampler, lambda i: (i, CODES[i]))
     assert len(ds) == sampler.steps_per_epoch
     for t in range(len(ds)):
         np.testing.assert_array_equal(ds[t][0], sampler.plan(0)[t])
-    ds.on_epoch_end()  # Keras' reset before training: outside an epoch, no advance
-    np.testing.assert_array_equal(ds[0][0], sampler.plan(0)[0])
-    ds.on_epoch_begin()
-    ds.on_epoch_end()
-    np.testing.assert_array_equal(ds[0][0], sampler.plan(1)[0])
-    resumed = SampledPyDataset(sampler, lambda i: (i, CODES[i]), initial_epoch=1)
-    np.testing.assert_array_equal(resumed[3][0], sampler.plan(1)[3])
+    sync = EpochSync(ds)
+    sync.on_epoch_begin(3)
+    assert ds.epoch == 3
+    np.testing.assert_array_equal(ds[2][0], sampler.plan(3)[2])
+    sync.on_train_end()
+    assert ds.epoch is None
+
+
+def test_removed_initial_epoch_names_its_replacement():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    with pytest.raises(TypeError, match="no longer takes `initial_epoch`.*EpochSync"):
+        SampledPyDataset(sampler, lambda i: i, initial_epoch=2)
+
+
+def _model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[_ServedIndexSum()])
+    return model
+
+
+def _feed(sampler, **kwargs):
+    return SampledPyDataset(sampler, lambda i: (FEATURES[i], i.astype("float32")[:, None]),
+                            **kwargs)
+
+
+def test_without_epoch_sync_one_epoch_works_and_a_second_is_refused():
+    # Before: fit(initial_epoch=2) served plan(0), and nothing said so.
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=3, last_batch="drop")
+    ds = _feed(sampler)
+    history = _model().fit(ds, epochs=1, verbose=0)
+    assert history.history["served_index_sum"] == [float(sampler.plan(0).sum())]
+    with pytest.raises(RuntimeError, match=r"EpochSync\(dataset\)"):
+        _model().fit(_feed(sampler), epochs=2, verbose=0)
+
+
+def test_initial_epoch_serves_that_epoch_s_plan():
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=3, last_batch="drop")
+    ds = _feed(sampler)
+    history = _model().fit(ds, epochs=4, initial_epoch=2, verbose=0,
+                           callbacks=[EpochSync(ds)])
+    assert history.history["served_index_sum"] == [
+        float(sampler.plan(e).sum()) for e in (2, 3)]
 
 
 def test_load_batch_runs_only_for_the_planned_indices():
@@ -68,8 +103,7 @@ def test_fit_runs_the_planned_epochs_and_logs_their_composition():
     )
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(ds, epochs=2, verbose=0)
-    assert ds.epoch == 2
+    model.fit(ds, epochs=2, verbose=0, callbacks=[EpochSync(ds)])
     expected = np.concatenate([sampler.quotas(0), sampler.quotas(1)])
     # threads may serve batches in any order; each served batch is a planned one
     assert sorted(map(tuple, log.counts.tolist())) == sorted(map(tuple, expected.tolist()))
@@ -102,11 +136,11 @@ class _ServedIndexSum(keras.metrics.Metric):
         return keras.ops.convert_to_tensor(self.total)
 
 
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in-order", "shuffled"])
 @pytest.mark.parametrize("workers", [1, 2], ids=["one-worker", "two-workers"])
-def test_every_epoch_serves_exactly_its_plan(workers):
-    # Keras' multi-worker enqueuer drains in-flight batches "for the next run" when it
-    # stops (after its pre-training peek and at epoch ends); served stale, they would
-    # replace planned batches. The served indices of each epoch must sum to its plan's.
+def test_every_epoch_serves_exactly_its_plan(workers, shuffle):
+    # Batches built ahead by the workers are keyed by (epoch, index): none of another
+    # epoch is ever served. The served indices of each epoch must sum to its plan's.
     sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=3, last_batch="drop")
     ds = SampledPyDataset(
         sampler,
@@ -116,7 +150,17 @@ def test_every_epoch_serves_exactly_its_plan(workers):
     )
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", metrics=[_ServedIndexSum()])
-    history = model.fit(ds, epochs=3, verbose=0)
+    history = model.fit(ds, epochs=3, verbose=0, callbacks=[EpochSync(ds)], shuffle=shuffle)
     served = history.history["served_index_sum"]
     planned = [float(sampler.plan(e).sum()) for e in range(3)]
     assert served == planned
+
+
+def test_a_validation_feed_serves_the_plan_of_the_epoch_it_validates():
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=3, last_batch="drop")
+    val_sampler = ft.sampling.Homogeneous(GROUPS, batch_size=16, seed=9)
+    train, val = _feed(sampler), _feed(val_sampler)
+    history = _model().fit(train, validation_data=val, epochs=3, verbose=0,
+                           callbacks=[EpochSync(train), EpochSync(val, validation=True)])
+    assert history.history["val_served_index_sum"] == [
+        float(val_sampler.plan(e).sum()) for e in range(3)]

@@ -8,7 +8,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 import fairtrain as ft  # noqa: E402
-from fairtrain.data import from_group_datasets, to_tf_dataset  # noqa: E402
+from fairtrain.data import EpochSync, from_group_datasets, to_tf_dataset  # noqa: E402
 
 CODES = np.repeat(np.arange(4), [6, 8, 80, 6])
 np.random.default_rng(0).shuffle(CODES)
@@ -24,11 +24,21 @@ def batches(ds):
     return [tuple(np.asarray(t) for t in b) for b in ds]
 
 
+def epochs(ds, which):
+    """The batches of the given global epochs, as EpochSync makes fit serve them."""
+    sync = EpochSync(ds)
+    out = []
+    for e in which:
+        sync.on_epoch_begin(e)
+        out += batches(ds)
+    return out
+
+
 @pytest.mark.parametrize("vectorized", [False, True], ids=["per-example", "vectorized"])
 @pytest.mark.parametrize("kind", ["homogeneous", "proportional"])
 def test_batches_are_exactly_the_plan_rows(kind, vectorized):
     sampler = ft.registry.get("samplers", kind)(GROUPS, batch_size=16, seed=3)
-    got = batches(to_tf_dataset(sampler, index_and_group, epochs=2, vectorized=vectorized))
+    got = epochs(to_tf_dataset(sampler, index_and_group, vectorized=vectorized), [0, 1])
     expected = [row[row >= 0] for e in range(2) for row in sampler.plan(e)]
     assert len(got) == len(expected) == 2 * sampler.steps_per_epoch
     for (x, y), want in zip(got, expected):
@@ -50,9 +60,7 @@ def test_load_runs_only_for_the_planned_indices(vectorized):
         out.set_shape(i.shape)
         return out
 
-    ds = to_tf_dataset(sampler, load, epochs=2, vectorized=vectorized)
-    for _ in ds:
-        pass
+    epochs(to_tf_dataset(sampler, load, vectorized=vectorized), [0, 1])
     loaded = np.sort(np.concatenate(calls))
     planned = np.sort(np.concatenate([sampler.plan(e).ravel() for e in range(2)]))
     np.testing.assert_array_equal(loaded, planned)  # each planned index once, nothing else
@@ -60,7 +68,7 @@ def test_load_runs_only_for_the_planned_indices(vectorized):
 
 def test_nondeterministic_order_keeps_every_batch_intact():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=0)
-    got = batches(to_tf_dataset(sampler, index_and_group, epochs=1, deterministic=False,
+    got = batches(to_tf_dataset(sampler, index_and_group, deterministic=False,
                                 num_parallel_calls=4))
     rows = {tuple(r) for r in sampler.plan(0).tolist()}
     assert {tuple(x.tolist()) for x, _ in got} == rows
@@ -68,39 +76,69 @@ def test_nondeterministic_order_keeps_every_batch_intact():
 
 def test_partial_last_batch_of_proportional():
     sampler = ft.sampling.Proportional(GROUPS, batch_size=32, seed=0)  # 100 = 3*32 + 4
-    got = batches(to_tf_dataset(sampler, index_and_group, epochs=1))
+    got = batches(to_tf_dataset(sampler, index_and_group))
     assert [len(x) for x, _ in got] == [32, 32, 32, 4]
     assert sorted(np.concatenate([x for x, _ in got]).tolist()) == list(range(100))
 
 
-def test_resume_at_an_epoch_and_step_yields_what_an_uninterrupted_run_would():
+def test_an_iteration_serves_the_epoch_the_clock_says():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=10, seed=5)
-    full = batches(to_tf_dataset(sampler, index_and_group, epochs=3))
-    sampler.set_state({"epoch": 1, "step": 4})
-    state = sampler.get_state()
-    resumed = batches(to_tf_dataset(sampler, index_and_group, epochs=2,
-                                     initial_epoch=state["epoch"],
-                                     initial_step=state["step"]))
-    skip = sampler.steps_per_epoch + 4
-    assert len(resumed) == len(full) - skip
-    for (a, _), (b, _) in zip(resumed, full[skip:]):
-        np.testing.assert_array_equal(a, b)
+    ds = to_tf_dataset(sampler, index_and_group)
+    got = epochs(ds, [3, 1])
+    steps = sampler.steps_per_epoch
+    for (x, _), row in zip(got, np.concatenate([sampler.plan(3), sampler.plan(1)])):
+        np.testing.assert_array_equal(x, row)
+    assert len(got) == 2 * steps
 
 
-def test_repeats_forever_by_default():
+def test_without_epoch_sync_one_pass_then_a_loud_error():
+    # Before: a finite dataset re-iterated by Keras replayed plan(0) every epoch.
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=25, seed=0)
-    got = batches(to_tf_dataset(sampler, index_and_group).take(3 * sampler.steps_per_epoch))
-    np.testing.assert_array_equal(got[-1][0], sampler.plan(2)[-1])
+    ds = to_tf_dataset(sampler, index_and_group)
+    first = batches(ds)
+    np.testing.assert_array_equal(first[0][0], sampler.plan(0)[0])
+    with pytest.raises(Exception, match="EpochSync"):
+        batches(ds)
+
+
+def test_short_epochs_serve_the_first_rows_of_each_plan():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=10, seed=1)
+    ds = to_tf_dataset(sampler, index_and_group, steps_per_epoch=3)
+    assert int(ds.cardinality()) == 3
+    got = epochs(ds, [0, 1])
+    want = np.concatenate([sampler.plan(0)[:3], sampler.plan(1)[:3]])
+    for (x, _), row in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, row)
+
+
+def test_repeat_holds_every_epoch_from_the_clock_on():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=25, seed=0)
+    ds = to_tf_dataset(sampler, index_and_group, repeat=True, steps_per_epoch=2)
+    EpochSync(ds).on_epoch_begin(1)
+    got = batches(ds.take(6))
+    want = np.concatenate([sampler.plan(e)[:2] for e in (1, 2, 3)])
+    for (x, _), row in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, row)
+
+
+@pytest.mark.parametrize("name", ["epochs", "initial_epoch", "initial_step"])
+def test_removed_arguments_name_their_replacement(name):
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    with pytest.raises(TypeError, match=f"no longer takes `{name}`"):
+        to_tf_dataset(sampler, index_and_group, **{name: 1})
+    if name != "initial_step":
+        with pytest.raises(TypeError, match=f"no longer takes `{name}`"):
+            from_group_datasets([tf.data.Dataset.range(3)] * 4, sampler, **{name: 1})
 
 
 def test_sample_weight_array_and_per_output_dict_are_gathered_at_the_planned_indices():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=0)
     w = np.linspace(0.5, 2.0, len(GROUPS)).astype(np.float32)
-    got = batches(to_tf_dataset(sampler, index_and_group, sample_weight=w, epochs=1))
+    got = batches(to_tf_dataset(sampler, index_and_group, sample_weight=w))
     for x, _, wb in got:
         np.testing.assert_allclose(wb, w[x])
     per_output = {"age": w, "race": 2 * w}
-    ds = to_tf_dataset(sampler, index_and_group, sample_weight=per_output, epochs=1)
+    ds = to_tf_dataset(sampler, index_and_group, sample_weight=per_output)
     for x, _, wb in ds:
         np.testing.assert_allclose(wb["age"], w[x.numpy()])
         np.testing.assert_allclose(wb["race"], 2 * w[x.numpy()])
@@ -108,7 +146,7 @@ def test_sample_weight_array_and_per_output_dict_are_gathered_at_the_planned_ind
 
 def test_load_may_return_its_own_weights():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8, seed=0)
-    ds = to_tf_dataset(sampler, lambda i: (i, i, tf.cast(i, tf.float32)), epochs=1)
+    ds = to_tf_dataset(sampler, lambda i: (i, i, tf.cast(i, tf.float32)))
     x, _, w = next(iter(ds))
     np.testing.assert_allclose(w.numpy(), x.numpy().astype(np.float32))
 
@@ -116,8 +154,7 @@ def test_load_may_return_its_own_weights():
 def test_composition_log_records_exactly_the_quotas():
     sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=0, last_batch="drop")
     log = ft.CompositionLog(GROUPS)
-    for _ in to_tf_dataset(sampler, index_and_group, epochs=2, composition_log=log):
-        pass
+    epochs(to_tf_dataset(sampler, index_and_group, composition_log=log), [0, 1])
     expected = np.concatenate([sampler.quotas(0), sampler.quotas(1)])
     np.testing.assert_array_equal(log.counts, expected)
 
@@ -138,9 +175,9 @@ def test_fit_a_two_output_model_with_per_output_weights():
                               "b": keras.layers.Dense(1, name="b")(inp)})
     model.compile(optimizer="sgd", loss={"a": "mse", "b": "mse"})
     w = np.ones(len(GROUPS), np.float32)
-    ds = to_tf_dataset(sampler, load, sample_weight={"a": w, "b": 0 * w})
+    ds = to_tf_dataset(sampler, load, sample_weight={"a": w, "b": 0 * w}, repeat=True)
     history = model.fit(ds, epochs=2, steps_per_epoch=sampler.steps_per_epoch, verbose=0,
-                        shuffle=False)
+                        shuffle=False, callbacks=[EpochSync(ds)])
     assert len(history.history["loss"]) == 2
     assert history.history["b_loss"][-1] == 0.0  # weight 0 silences output "b"
 
@@ -148,7 +185,12 @@ def test_fit_a_two_output_model_with_per_output_weights():
 def test_from_group_datasets_gives_exact_quotas_from_streams():
     sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=0, last_batch="drop")
     streams = [tf.data.Dataset.from_tensors(np.int64(g)) for g in range(4)]
-    got = [b.numpy() for b in from_group_datasets(streams, sampler, epochs=2)]
+    ds = from_group_datasets(streams, sampler)
+    sync = EpochSync(ds)
+    got = []
+    for e in (0, 1):
+        sync.on_epoch_begin(e)
+        got += [b.numpy() for b in ds]
     counts = np.stack([np.bincount(b, minlength=4) for b in got])
     np.testing.assert_array_equal(counts, np.concatenate([sampler.quotas(0),
                                                           sampler.quotas(1)]))
@@ -158,7 +200,7 @@ def test_from_group_datasets_by_name_and_continues_each_stream():
     groups = ft.Groups.from_codes(np.repeat([0, 1], [9, 3]), ["maj", "min"])
     sampler = ft.sampling.Homogeneous(groups, batch_size=4)
     streams = {"maj": tf.data.Dataset.range(100), "min": tf.data.Dataset.range(1000, 1003)}
-    got = np.concatenate([b.numpy() for b in from_group_datasets(streams, sampler, epochs=1)])
+    got = np.concatenate([b.numpy() for b in from_group_datasets(streams, sampler)])
     assert got[got < 1000].tolist() == list(range(6))  # the majority stream continues
     assert got[got >= 1000].tolist() == [1000, 1001, 1002, 1000, 1001, 1002]  # repeated
 
@@ -168,10 +210,10 @@ def test_from_group_datasets_by_name_and_continues_each_stream():
     [
         ({"sample_weight": np.ones(3)}, r"shape \(100,\)"),
         ({"sample_weight": -np.ones(100)}, "negative"),
-        ({"initial_step": 99}, "initial_step"),
-        ({"epochs": -1}, "epochs"),
+        ({"steps_per_epoch": 99}, "steps_per_epoch"),
+        ({"steps_per_epoch": 0}, "steps_per_epoch"),
     ],
-    ids=["weight-shape", "negative-weight", "step-out-of-range", "negative-epochs"],
+    ids=["weight-shape", "negative-weight", "steps-too-many", "steps-zero"],
 )
 def test_bad_arguments_are_rejected(kwargs, message):
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
@@ -188,3 +230,35 @@ def test_weights_twice_is_an_error():
 def test_not_a_sampler_is_a_type_error():
     with pytest.raises(TypeError, match="fairtrain sampler"):
         to_tf_dataset(GROUPS, index_and_group)
+
+
+def test_from_group_datasets_without_repeat_drops_a_short_batch():
+    # Before: a stream running dry mid-batch gave a last batch short of its quotas.
+    groups = ft.Groups.from_codes(np.repeat([0, 1], [9, 3]), ["maj", "min"])
+    sampler = ft.sampling.Homogeneous(groups, batch_size=4)
+    streams = {"maj": tf.data.Dataset.range(100), "min": tf.data.Dataset.range(1000, 1003)}
+    got = [b.numpy() for b in from_group_datasets(streams, sampler, repeat=False)]
+    assert [len(b) for b in got] == [4]  # the minority ran dry in batch 2: dropped
+    assert np.count_nonzero(got[0] >= 1000) == 2
+
+
+def test_epoch_sync_refuses_what_a_feed_cannot_serve_before_training():
+    keras = pytest.importorskip("keras")
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=10, seed=0)
+    features = tf.constant(np.ones((100, 3), np.float32))
+
+    def load(i):
+        return tf.gather(features, i), tf.ones([1])
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    ds = to_tf_dataset(sampler, load)
+    with pytest.raises(ValueError, match="steps_per_epoch=3"):
+        model.fit(ds, epochs=2, steps_per_epoch=3, callbacks=[EpochSync(ds)], verbose=0,
+                  shuffle=False)
+    endless = to_tf_dataset(sampler, load, repeat=True)
+    with pytest.raises(ValueError, match="repeats forever"):
+        model.fit(endless, epochs=1, callbacks=[EpochSync(endless)], verbose=0,
+                  shuffle=False)
+    with pytest.raises(TypeError, match="derived from one"):
+        EpochSync(ds.map(lambda x, y: (x, y)))

@@ -421,3 +421,80 @@ def test_a_tf_dataset_needs_no_shuffle_argument() -> None:
     # passes shuffle=False for datasets; filterwarnings=error turns that into a failure.
     history = fit_staged(make_model(), stages, train, loss="mse", verbose=0)
     assert history.epoch == [0, 1]
+
+
+# ---------------------------------------------------------------------- issue 9
+@pytest.mark.parametrize("rate", [np.float32(0.01), np.float64(0.01), 1], ids=str)
+def test_stage_learning_rate_accepts_numpy_numbers_and_ints(rate: Any) -> None:
+    # Before: accepted by Stage, then failed inside fit.
+    stage = Stage("s", epochs=1, learning_rate=rate)
+    assert type(stage.learning_rate) is float and stage.learning_rate == float(rate)
+    history = fit_staged(make_model(), [stage], X, Y, loss="mse", optimizer="sgd",
+                         batch_size=16, verbose=0)
+    np.testing.assert_allclose(history.history["learning_rate"], [float(rate)], rtol=1e-6)
+
+
+def test_backup_dir_keeps_the_user_s_files(tmp_path: Any) -> None:
+    # Before: the run ended with shutil.rmtree(backup_dir), user files included.
+    folder = tmp_path / "runs" / "resnet50"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("my notes")
+    (folder / "ckpt").mkdir()
+    (folder / "ckpt" / "best.weights.h5").write_bytes(b"weights")
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 1:
+                raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        fit_staged(make_model(), two_stage((1, 1)), X, Y, loss="mse", callbacks=[Crash()],
+                   backup_dir=folder, verbose=0)
+    assert (folder / "fairtrain-staged.json").exists()
+    fit_staged(make_model(), two_stage((1, 1)), X, Y, loss="mse", backup_dir=folder,
+               verbose=0)
+    assert sorted(p.name for p in folder.iterdir()) == ["ckpt", "notes.txt"]
+    assert (folder / "notes.txt").read_text() == "my notes"
+    assert (folder / "ckpt" / "best.weights.h5").read_bytes() == b"weights"
+    # a folder fairtrain alone used is removed once empty
+    alone = tmp_path / "alone"
+    fit_staged(make_model(), one_stage(1), X, Y, loss="mse", backup_dir=alone, verbose=0)
+    assert not alone.exists()
+
+
+def test_backup_dir_never_overwrites_a_file_fairtrain_did_not_write(tmp_path: Any) -> None:
+    (tmp_path / "fairtrain-staged.json").write_text('{"mine": true}')
+    with pytest.raises(ValueError, match="not written by fairtrain"):
+        fit_staged(make_model(), one_stage(1), X, Y, loss="mse", backup_dir=tmp_path,
+                   verbose=0)
+    assert (tmp_path / "fairtrain-staged.json").read_text() == '{"mine": true}'
+    (tmp_path / "fairtrain-staged.json").unlink()
+    (tmp_path / "fairtrain-staged.npz").write_bytes(b"mine")
+    with pytest.raises(ValueError, match="did not write it"):
+        fit_staged(make_model(), one_stage(1), X, Y, loss="mse", backup_dir=tmp_path,
+                   verbose=0)
+    assert (tmp_path / "fairtrain-staged.npz").read_bytes() == b"mine"
+
+
+def test_fit_staged_adds_one_epoch_sync_per_feed_and_keeps_the_user_s() -> None:
+    from fairtrain.data import EpochSync, SampledPyDataset
+
+    groups = ft.Groups.from_codes(np.repeat([0, 1], [36, 12]))
+    sampler = ft.sampling.Homogeneous(groups, batch_size=12, seed=0)
+    feed = SampledPyDataset(sampler, lambda i: (X[i], Y[i]))
+    class Spy(EpochSync):
+        calls = 0
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            Spy.calls += 1
+            super().on_epoch_begin(epoch, logs)
+
+    history = fit_staged(make_model(), two_stage((1, 1)), feed, loss="mse", verbose=0,
+                         callbacks=[Spy(feed)])
+    assert history.epoch == [0, 1]
+    assert Spy.calls == 2  # the user's sync ran every epoch ...
+    from fairtrain.schedules.staged import _epoch_syncs
+
+    assert _epoch_syncs(feed, None, [Spy(feed)]) == []  # ... and none was added
+    added = _epoch_syncs(feed, feed, [])
+    assert [s.validation for s in added] == [False, True]

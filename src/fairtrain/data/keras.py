@@ -72,7 +72,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         next epoch before the epoch number reaches the dataset.
     use_multiprocessing : bool, default False
         Build batches in ``workers`` forked processes instead of threads (POSIX only;
-        ``load_batch`` need not pickle, its results must).
+        ``load_batch`` need not pickle, its results must). Under JAX, ``load_batch``
+        must not call JAX in those processes (JAX warns at the fork).
     max_queue_size : int, default 10
         Batches built ahead at most.
 
@@ -154,6 +155,7 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._in_pass = False
         self._pool: cf.Executor | None = None
         self._futures: dict[tuple[int, int], cf.Future] = {}
+        self._last_index = -1
 
     # ------------------------------------------------------------------ epoch
     @property
@@ -233,12 +235,15 @@ class SampledPyDataset(keras.utils.PyDataset):
     def _fetch(self, epoch: int, index: int) -> tuple[np.ndarray, Any]:
         if self.prefetch_workers == 1:
             return self._build(epoch, index)
-        # Forget batches of other epochs; build this one and the next few of this epoch.
-        for key in [k for k in self._futures if k[0] != epoch or k[1] < index]:
+        # Forget batches of other epochs (never served: the epoch has moved on).
+        for key in [k for k in self._futures if k[0] != epoch]:
             self._futures.pop(key).cancel()
         future = self._submit(epoch, index)
-        for ahead in range(index + 1, min(len(self), index + 1 + self.max_queue_size)):
-            self._submit(epoch, ahead)
+        # Build ahead only while Keras reads in order (fit(shuffle=True) does not).
+        if index == 0 or index == self._last_index + 1:
+            for ahead in range(index + 1, min(len(self), index + 1 + self.max_queue_size)):
+                self._submit(epoch, ahead)
+        self._last_index = index
         self._futures.pop((epoch, index), None)
         return future.result()
 
@@ -255,7 +260,12 @@ class SampledPyDataset(keras.utils.PyDataset):
 
     # ------------------------------------------------------------------ Keras hooks
     def on_epoch_begin(self) -> None:
-        """Open a pass (Keras calls this before every epoch)."""
+        """Open a pass (Keras calls this before every epoch).
+
+        Raises the RuntimeError of a refused second pass here, in Keras' own thread,
+        before any batch is built.
+        """
+        self._current_epoch()
         self._in_pass = True
         self._served = set()
 

@@ -56,8 +56,10 @@ class EpochSync(keras.callbacks.Callback):
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> history = model.fit(train, epochs=3, initial_epoch=1, verbose=0,
     ...                     callbacks=[ft.data.EpochSync(train)])
-    >>> train.epoch
-    2
+    >>> history.epoch  # served plan(1), then plan(2)
+    [1, 2]
+    >>> train.epoch is None  # released when training ends
+    True
     """
 
     def __init__(self, *feeds: Any, validation: bool = False) -> None:

@@ -34,6 +34,17 @@ __all__ = [
 ]
 
 
+def _metric_objects(metrics: Any) -> list[keras.metrics.Metric]:
+    """The ``keras.metrics.Metric`` instances in a ``compile(metrics=...)`` value."""
+    if isinstance(metrics, keras.metrics.Metric):
+        return [metrics]
+    if isinstance(metrics, dict):
+        return [m for v in metrics.values() for m in _metric_objects(v)]
+    if isinstance(metrics, (list, tuple)):
+        return [m for v in metrics for m in _metric_objects(v)]
+    return []
+
+
 def _epoch_syncs(data: Any, validation_data: Any,
                  callbacks: Sequence[keras.callbacks.Callback]) -> list[Any]:
     """An EpochSync for each fairtrain feed among the data that no callback covers."""
@@ -308,6 +319,10 @@ class StagedTraining:
                 metrics=self.metrics,
                 **(self.compile_kwargs or {}),
             )
+            # Metric objects given once serve every stage's compile; Keras resets them
+            # only once built, so a new stage's first epoch would add to the last one's.
+            for metric in _metric_objects(self.metrics):
+                metric.reset_state()
             if backup is not None and index == first and epoch > start:
                 saved = [arrays[k] for k in sorted(
                     (k for k in arrays if k.startswith("optimizer_")),

@@ -29,8 +29,9 @@ def check_schedule(
 
     The contract (see :mod:`fairtrain.schedules.decay`): a
     ``keras.optimizers.schedules.LearningRateSchedule`` subclass, built with keyword
-    arguments, whose instances return a finite positive learning rate at every
-    optimizer step, rebuild equal from ``get_config``, and drive a Keras optimizer.
+    arguments, whose instances return a finite learning rate at every optimizer step
+    (positive at step 0, never negative: a decay may underflow to 0), rebuild equal
+    from ``get_config``, and drive a Keras optimizer.
 
     Parameters
     ----------
@@ -71,8 +72,9 @@ def check_schedule(
             value = float(keras.ops.convert_to_numpy(schedule(step)))
         except Exception as exc:  # noqa: BLE001
             _fail(cls, f"schedule({step}) raised {type(exc).__name__}: {exc}")
-        if not math.isfinite(value) or value <= 0:
-            _fail(cls, f"schedule({step}) is {value}; a learning rate is finite and positive.")
+        if not math.isfinite(value) or value < 0 or (step == 0 and value == 0):
+            _fail(cls, f"schedule({step}) is {value}; a learning rate is finite, never "
+                       "negative, and positive at step 0.")
         rebuilt = float(keras.ops.convert_to_numpy(again(step)))
         if not math.isclose(value, rebuilt, rel_tol=1e-6):
             _fail(cls, f"from_config(get_config()) gives {rebuilt} at step {step}, not {value}.")
