@@ -37,7 +37,7 @@ from benchmarks._common import (
 
 BATCH = 64
 SIZES = {
-    "tiny": dict(ns=[10_000, 100_000], ks=[4, 16], k_at=100_000, repeats=1,
+    "tiny": dict(ns=[10_000, 100_000], ks=[4, 100], k_at=100_000, repeats=1,
                  fresh_n=100_000, fresh_repeats=1),
     "quick": dict(ns=[100_000, 1_000_000, 10_000_000], ks=[4, 16, 100, 1000],
                   k_at=1_000_000, repeats=3, fresh_n=10_000_000, fresh_repeats=3),
