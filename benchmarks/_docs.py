@@ -49,8 +49,15 @@ TITLES = {
 }
 
 
+def _rst(text: str) -> str:
+    """Escape the characters reStructuredText would read as markup in plain prose."""
+    for char in ("\\", "|", "*", "`", "_"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _csv(cell: Any) -> str:
-    text = str(cell).replace('"', '""')
+    text = _rst(str(cell)).replace('"', '""')
     return f'"{text}"'
 
 
@@ -68,14 +75,14 @@ def render(results_dir: str) -> str:
         info = doc["machine"]
         parts += [f"Command: ``{doc['command']}`` ({doc['mode']} preset, "
                   f"{doc.get('seconds', 0):.0f} s), {info['date_utc']} UTC.", "",
-                  f"Machine: {machine_line(info)}.", ""]
+                  f"Machine: {_rst(machine_line(info))}.", ""]
         for table in doc["tables"]:
-            parts += [f".. csv-table:: {table['title']}",
+            parts += [f".. csv-table:: {_rst(table['title'])}",
                       "   :header: " + ", ".join(_csv(c) for c in table["columns"]), ""]
             parts += ["   " + ", ".join(_csv(c) for c in row) for row in table["rows"]]
             parts.append("")
             if table.get("note"):
-                parts += [table["note"], ""]
+                parts += [_rst(table["note"]), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
