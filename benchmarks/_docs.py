@@ -27,7 +27,18 @@ over repetitions. How to read every column: ``benchmarks/README.md``.
    python -m benchmarks --suite all --quick      # the CPU preset
    KERAS_BACKEND=jax python -m benchmarks --suite training   # GPU, no TensorFlow needed
 
-This page is generated from the JSON results by ``python -m benchmarks --docs``.
+This page is generated from the JSON results by ``python -m benchmarks --docs``. Each
+section names its machine; a load average above the number of CPUs means other jobs
+shared them, which widens the min–max ranges (the ratios, measured pairwise in the same
+round, are the figures to compare).
+
+**Which tf.data mode to pick.** When ``load`` can take a whole batch of indices (a
+gather from arrays in memory, a lookup table, ``tf.map_fn`` over a decode), pass
+``vectorized=True`` to :func:`fairtrain.data.to_tf_dataset`: tf.data's per-element
+``map`` costs tens of microseconds an example, the plan almost nothing, so the
+vectorised mode runs at or above the map-free ceiling while the per-example mode is
+bound by the with-map one. With an expensive per-example decode (JPEG) both modes are
+decode-bound and the per-example mode spreads the decode over parallel calls.
 """
 
 TITLES = {
@@ -38,8 +49,15 @@ TITLES = {
 }
 
 
+def _rst(text: str) -> str:
+    """Escape the characters reStructuredText would read as markup in plain prose."""
+    for char in ("\\", "|", "*", "`", "_"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _csv(cell: Any) -> str:
-    text = str(cell).replace('"', '""')
+    text = _rst(str(cell)).replace('"', '""')
     return f'"{text}"'
 
 
@@ -57,14 +75,14 @@ def render(results_dir: str) -> str:
         info = doc["machine"]
         parts += [f"Command: ``{doc['command']}`` ({doc['mode']} preset, "
                   f"{doc.get('seconds', 0):.0f} s), {info['date_utc']} UTC.", "",
-                  f"Machine: {machine_line(info)}.", ""]
+                  f"Machine: {_rst(machine_line(info))}.", ""]
         for table in doc["tables"]:
-            parts += [f".. csv-table:: {table['title']}",
+            parts += [f".. csv-table:: {_rst(table['title'])}",
                       "   :header: " + ", ".join(_csv(c) for c in table["columns"]), ""]
             parts += ["   " + ", ".join(_csv(c) for c in row) for row in table["rows"]]
             parts.append("")
             if table.get("note"):
-                parts += [table["note"], ""]
+                parts += [_rst(table["note"]), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 

@@ -37,7 +37,7 @@ from benchmarks._common import (
 
 BATCH = 64
 SIZES = {
-    "tiny": dict(ns=[10_000, 100_000], ks=[4, 16], k_at=100_000, repeats=1,
+    "tiny": dict(ns=[10_000, 100_000], ks=[4, 100], k_at=100_000, repeats=1,
                  fresh_n=100_000, fresh_repeats=1),
     "quick": dict(ns=[100_000, 1_000_000, 10_000_000], ks=[4, 16, 100, 1000],
                   k_at=1_000_000, repeats=3, fresh_n=10_000_000, fresh_repeats=3),
@@ -58,12 +58,18 @@ def make_codes(n: int, k: int, seed: int = 0) -> np.ndarray:
     return codes
 
 
+def batch_for(k: int) -> int:
+    """64, or the number of groups when larger (every batch holds every group)."""
+    return max(BATCH, k)
+
+
 def _samplers(groups: Any, seed: int) -> dict[str, Any]:
     import fairtrain as ft
 
+    b = batch_for(groups.n_groups)
     return {
-        "Proportional": ft.sampling.Proportional(groups, batch_size=BATCH, seed=seed),
-        "Homogeneous": ft.sampling.Homogeneous(groups, batch_size=BATCH, seed=seed),
+        "Proportional": ft.sampling.Proportional(groups, batch_size=b, seed=seed),
+        "Homogeneous": ft.sampling.Homogeneous(groups, batch_size=b, seed=seed),
     }
 
 
@@ -159,17 +165,18 @@ def run(mode: str) -> tuple[list[Table], dict]:
                           f"({p[s]['later_x_perm']['median']:.2f}x)"
                           for s in ("Proportional", "Homogeneous")), flush=True)
     table = Table(
-        title=(f"Planning one epoch (batch {BATCH}); median (min–max) over "
-               f"{size['repeats']} interleaved repetitions"),
-        columns=["N", "groups", "sampler", "first epoch (s)", "later epoch (s)",
+        title=(f"Planning one epoch (batch {BATCH}, or the number of groups when larger); "
+               f"median (min–max) over {size['repeats']} interleaved repetitions"),
+        columns=["N", "groups", "batch", "sampler", "first epoch (s)", "later epoch (s)",
                  "permutation (s)", "later × permutation", "first × permutation",
                  "peak bytes / example"],
-        align="rrlrrrrrr",
+        align="rrrlrrrrrr",
     )
     for p in points:
         for s in ("Proportional", "Homogeneous"):
             q = p[s]
-            table.rows.append([f"{p['n']:,}", str(p["groups"]), s, fmt_range(q["first_s"], ".3f"),
+            table.rows.append([f"{p['n']:,}", str(p["groups"]), str(batch_for(p["groups"])), s,
+                               fmt_range(q["first_s"], ".3f"),
                                fmt_range(q["later_s"], ".3f"),
                                fmt_range(p["permutation_s"], ".3f"),
                                fmt_range(q["later_x_perm"]), fmt_range(q["first_x_perm"]),

@@ -123,7 +123,8 @@ def _one_model(app: str, side: int, size: dict[str, Any], groups: Any, labels: n
     n, batch, steps = size["n"], size["batch"], size["steps"]
     jpegs = _jpegs(size["pool"], side)
     decode = _Decoder(jpegs, labels, side)
-    keras.utils.set_random_seed(0)
+    if backend == "tensorflow":  # (set_random_seed imports TensorFlow when installed)
+        keras.utils.set_random_seed(0)
     model = getattr(keras.applications, app)(weights=None, input_shape=(side, side, 3),
                                              classes=CLASSES)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")

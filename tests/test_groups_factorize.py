@@ -57,3 +57,26 @@ def test_factorize_boundaries(arr):
     expected_uniques, expected_inverse = np.unique(arr, return_inverse=True)
     np.testing.assert_array_equal(uniques, expected_uniques)
     np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(1, 6), min_size=1, max_size=4),  # radix of each attribute
+    st.integers(1, 300),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 1.0),
+)
+def test_cell_keys_equal_the_matmul_they_replace(radix, n, seed, p_included):
+    from fairtrain.groups import _cell_keys
+
+    rng = np.random.default_rng(seed)
+    radix = np.asarray(radix, dtype=np.int64)
+    digits = rng.integers(0, radix, size=(n, radix.size)).astype(np.int64)
+    weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+    included = rng.random(n) < p_included
+    np.testing.assert_array_equal(
+        _cell_keys(digits, weights, included), digits[included] @ weights
+    )
+    np.testing.assert_array_equal(
+        _cell_keys(digits, weights, np.ones(n, bool)), digits @ weights
+    )

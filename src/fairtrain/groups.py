@@ -209,6 +209,19 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniques, np.searchsorted(uniques, values)
 
 
+def _cell_keys(digits: np.ndarray, weights: np.ndarray, included: np.ndarray) -> np.ndarray:
+    """``digits[included] @ weights`` (int64 mixed-radix cell keys), column by column.
+
+    NumPy's integer matmul has no BLAS kernel and the boolean mask copies every row;
+    this is the same integer sum, several times faster on millions of rows.
+    """
+    rows = digits if included.all() else digits[included]
+    keys = rows[:, 0] * weights[0]
+    for j in range(1, rows.shape[1]):
+        keys += rows[:, j] * weights[j]
+    return keys
+
+
 def _encode(
     name: str, column: Any, levels: Sequence[Any] | None
 ) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -560,8 +573,7 @@ class Groups:
                         report.append(
                             PolicyAction("below_min_count", cell_name(digits), int(count))
                         )
-        keys = row_digits[included] @ weights
-        uniq, inverse = _factorize(keys)
+        uniq, inverse = _factorize(_cell_keys(row_digits, weights, included))
         codes = np.full(n, -1, dtype=np.int32)
         codes[included] = inverse.reshape(-1)
         cell_digits = (uniq[:, None] // weights[None, :]) % radix[None, :]

@@ -87,3 +87,17 @@ def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):
     assert doc["tensorflow_imported"] is False
     assert {r["adapter"] for r in doc["results"]} == {"PyDataset"}
     assert doc["command"].startswith("KERAS_BACKEND=jax python -m benchmarks")
+
+
+def test_docs_page_renders_every_table_as_escaped_csv(tmp_path):
+    from benchmarks._common import write_results
+    from benchmarks._docs import render
+
+    table = Table("Sizes | N", ["a", "b"], [["x*", "1"]], note="Σ_g |count_g| / 2")
+    write_results(str(tmp_path / "metrics.json"), "metrics", "tiny", "python -m benchmarks",
+                  [table], {"seconds": 1.0})
+    page = render(str(tmp_path))
+    assert ".. csv-table:: Sizes \\| N" in page
+    assert '"x\\*", "1"' in page
+    assert "Σ\\_g \\|count\\_g\\| / 2" in page
+    assert page.count("Not run yet") == len(SUITES) - 1
