@@ -21,6 +21,9 @@ PUBLIC_MODULES = [
     "fairtrain.metrics",
     "fairtrain.callbacks",
     "fairtrain.testing",
+    "fairtrain.experiments",
+    "fairtrain.models",
+    "fairtrain.demo",
 ]
 # Names documented on their home module's page rather than re-documented where re-exported.
 SUBMODULES = {"sampling", "data", "weights", "schedules", "metrics", "callbacks", "datasets",
