@@ -17,6 +17,7 @@ from fairtrain.datasets._core import (
     tf_image_loader,
 )
 from fairtrain.datasets.celeba import PARTITIONS, load_celeba
+from fairtrain.datasets.tfrecords import read_tfrecords, write_tfrecords
 from fairtrain.datasets.utkface import RACES, load_utkface, parse_utkface_name
 from fairtrain.datasets.vggface2 import ETHNICITIES, load_vggface2
 
@@ -31,7 +32,9 @@ __all__ = [
     "load_utkface",
     "load_vggface2",
     "parse_utkface_name",
+    "read_tfrecords",
     "split",
     "synthetic",
     "tf_image_loader",
+    "write_tfrecords",
 ]

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fairtrain.datasets import (
+    FaceDataset,
+    load_images,
+    load_utkface,
+    read_tfrecords,
+    split,
+    synthetic,
+    write_tfrecords,
+)
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("PIL")
+
+
+def test_split_round_trip_keeps_every_attribute_and_image(tmp_path):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=30, seed=2))
+    ds = FaceDataset(ds.paths, {**ds.columns, "score": np.linspace(0, 1, len(ds)),
+                                "flag": np.arange(len(ds)) % 2 == 0},
+                     ds.rejected, ds.levels, ds.name)
+    train, _, test = split(ds, test_size=0.3, val_size=0.0, stratify="race", seed=0)
+    path = write_tfrecords(test, tmp_path / "out" / "test.tfrecord")
+    records, back = read_tfrecords(path)
+    assert back.paths.tolist() == test.paths.tolist()
+    assert back.columns.keys() == test.columns.keys()
+    for name in ("age", "gender", "race", "flag"):
+        assert back.columns[name].tolist() == test.columns[name].tolist(), name
+    assert back.columns["age"].dtype == np.int64 and back.columns["flag"].dtype == bool
+    np.testing.assert_allclose(back.columns["score"], test.columns["score"], rtol=1e-6)
+    assert back.levels == test.levels and back.rejected == test.rejected == ds.rejected
+    assert back.name == "utkface" and len(back) == len(test)
+    examples = list(records.as_numpy_iterator())
+    assert [e["path"].decode() for e in examples] == test.paths.tolist()
+    assert [e["race"].decode() for e in examples] == test.columns["race"].tolist()
+    assert [bool(e["flag"]) for e in examples] == test.columns["flag"].tolist()
+    # the image is the same JPEG: decoded, it is close to PIL's decoding of the file
+    # (the two decoders upsample the chroma differently, so not equal to the bit)
+    pixels = np.stack([e["image"] for e in examples]).astype(np.float32) / 255
+    assert pixels.shape == (len(test), 32, 32, 3)
+    assert np.abs(pixels - load_images(test.paths)).mean() < 0.02
+    raw, _ = read_tfrecords(path, decode=False)
+    first = next(iter(raw.as_numpy_iterator()))
+    with open(test.paths[0], "rb") as f:
+        assert first["image"] == f.read()
+
+
+def test_never_replaces_a_foreign_file_and_overwrites_only_on_request(tmp_path):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=3, malformed=False))
+    foreign = tmp_path / "data.tfrecord"
+    foreign.write_bytes(b"user")
+    for overwrite in (False, True):
+        with pytest.raises(FileExistsError, match="not written by fairtrain"):
+            write_tfrecords(ds, foreign, overwrite=overwrite)
+    assert foreign.read_bytes() == b"user"
+    path = write_tfrecords(ds, tmp_path / "mine.tfrecord")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_tfrecords(ds, path)
+    write_tfrecords(ds.take([0]), path, overwrite=True)
+    assert len(read_tfrecords(path)[1]) == 1
+
+
+def test_read_checks_the_description(tmp_path):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=3, malformed=False))
+    path = write_tfrecords(ds, tmp_path / "a.tfrecord")
+    meta = json.loads((tmp_path / "a.tfrecord.json").read_text())
+    meta["n"] = 4
+    (tmp_path / "a.tfrecord.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="holds 3 examples"):
+        read_tfrecords(path)
+    (tmp_path / "a.tfrecord.json").unlink()
+    with pytest.raises(FileNotFoundError):
+        read_tfrecords(path)
+
+
+def test_unsupported_column_type(tmp_path):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=2, malformed=False))
+    bad = FaceDataset(ds.paths, {"x": np.array([1 + 1j, 2j])})
+    with pytest.raises(TypeError, match="dtype complex"):
+        write_tfrecords(bad, tmp_path / "b.tfrecord")
