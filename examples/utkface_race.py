@@ -1,4 +1,4 @@
-"""UTKFace race classifier: data analysis, TFRecords split, frozen then unfrozen backbones (experiment 2).
+"""UTKFace race classifier: data analysis, TFRecords split, frozen then unfrozen (experiment 2).
 
 Steps: group counts and the rejected (malformed) file names with their reasons; a
 stratified train/validation/test split written to TFRecords and read back for
