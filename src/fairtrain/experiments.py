@@ -345,7 +345,7 @@ def classification_summary(
 
     Parameters
     ----------
-    y_true, y_pred : array-like of labels, shape (n,)
+    y_true, y_pred : array-like, shape (n,)
         Real and predicted classes (values of ``labels``).
     groups : Groups or mapping of str to array-like
         The groups for the recall and the bias.
