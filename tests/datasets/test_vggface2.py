@@ -12,7 +12,7 @@ pytest.importorskip("PIL")
 META = (
     'Class_ID, Name, Sample_Num, Flag, Gender\n'
     'n000001, "14th_Dalai_Lama", 424, 0, m\n'
-    'n000002, "A_Fine_Frenzy", 315, 1, f\n'
+    'n000002, "Fine, A (a comma in a quoted name)", 315, 1, f\n'
     'n000003, "A._A._Gill", 205, 1, m\n'
     'n000004, "A._J._Buckley", 2, 1, x\n'
 )

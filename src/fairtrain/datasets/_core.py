@@ -35,7 +35,7 @@ class Rejected:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value: compare by identity
 class FaceDataset:
     """Image paths with their attribute columns, and the files a loader refused.
 

@@ -4,8 +4,9 @@ Every image is a noisy "face" (an ellipse of a random skin tone on a random back
 overlaid with a class pattern: a sinusoidal grating whose orientation, frequency and
 tint belong to the class, at a class-dependent amplitude, with a random phase per image.
 The majority class has the strongest, most distinct pattern; the minority classes have
-fainter patterns and two of them (African and Indian) nearly share an orientation, so a
-model trained on proportional batches under-recalls them, and batch composition shows.
+fainter patterns whose orientations crowd together (each nearer another minority's
+than the majority's), so a model trained on proportional batches under-recalls them,
+and batch composition shows.
 Everything is deterministic from ``seed``.
 """
 
@@ -78,12 +79,13 @@ class Style:
 
 
 #: The ethnicity signal, in the order of ``ETHNICITIES``. The majority's grating is the
-#: strongest and stands apart; African and Indian are faint and 20 degrees apart.
+#: strongest and stands apart (0 degrees); the minorities' are fainter and crowd together
+#: (40, 90 and 70 degrees; African and Indian also share nearly one tint).
 ETHNICITY_STYLES: tuple[Style, ...] = (
-    Style(angle=45.0, cycles=4.0, amplitude=0.10, tint=(0.5, 0.5, 1.0)),   # African
+    Style(angle=40.0, cycles=4.0, amplitude=0.11, tint=(0.5, 0.5, 1.0)),   # African
     Style(angle=90.0, cycles=4.0, amplitude=0.12, tint=(1.0, 0.7, 0.3)),   # Asian
     Style(angle=0.0, cycles=4.0, amplitude=0.20, tint=(1.0, 1.0, 1.0)),    # Latin/Caucasian
-    Style(angle=65.0, cycles=4.0, amplitude=0.10, tint=(0.6, 0.5, 1.0)),   # Indian
+    Style(angle=70.0, cycles=4.0, amplitude=0.11, tint=(0.6, 0.5, 1.0)),   # Indian
 )
 
 #: The UTKFace race signal (White, Black, Asian, Indian, Others).
@@ -255,7 +257,7 @@ def write_vggface2(
     Notes
     -----
     The images show :data:`ETHNICITY_STYLES` (see the module docstring): label = the
-    identity's ethnicity, the class pattern's amplitude 0.20 for the majority and 0.10 to
+    identity's ethnicity, the class pattern's amplitude 0.20 for the majority and 0.11 to
     0.12 for the minorities, with per-pixel noise of standard deviation 0.08 and an
     identity-specific face and background.
     """
