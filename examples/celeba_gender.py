@@ -35,11 +35,8 @@ def parse(argv=None):
                         help="images drawn from CelebA (default: 5000; 0: all)")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="Adam learning rate of the head (default: 0.001)")
-    args = parser.parse_args(argv)
-    args = experiments.resolve_example_arguments(args)
-    if args.smoke:
-        args.seed = args.seed or 1024
-    return args
+    parser.set_defaults(seed=1024)  # the write-up's seed
+    return experiments.resolve_example_arguments(parser.parse_args(argv))
 
 
 def main(argv=None):
