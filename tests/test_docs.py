@@ -41,7 +41,12 @@ GUIDE_PAGES_WITH_PICTURES = [
 ]
 REPRODUCTIONS = ["vggface2_ethnicity", "utkface_race", "age_bias", "celeba_gender"]
 # Modules documented in full that fairtrain.__all__ does not name.
-EXTRA_PUBLIC_MODULES = ["fairtrain.metrics.plots"]
+EXTRA_PUBLIC_MODULES = [
+    "fairtrain.metrics.plots",
+    "fairtrain.experiments",
+    "fairtrain.models",
+    "fairtrain.demo",
+]
 
 
 # --------------------------------------------------------------------------- the build

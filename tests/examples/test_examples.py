@@ -1,0 +1,137 @@
+"""Every script of examples/ runs with --smoke, and its written summary is consistent."""
+
+import importlib.util
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fairtrain.experiments import MANIFEST
+
+pytest.importorskip("tensorflow")
+pytest.importorskip("PIL")
+pytest.importorskip("matplotlib")
+
+pytestmark = pytest.mark.examples
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run_example(name, out, *extra):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--smoke", "--quiet", "--out", str(out), *extra])
+    summary = json.loads((out / "summary.json").read_text())
+    manifest = json.loads((out / MANIFEST).read_text())
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                     if p.is_file() and p.name != MANIFEST)
+    assert sorted(manifest["files"]) == written
+    assert (out / "summary.md").is_file()
+    assert any(name.endswith(".png") for name in written)
+    return summary
+
+
+def pairwise_mean(values):
+    values = [v for v in values if v is not None]
+    return float(np.mean([abs(a - b) for a, b in itertools.combinations(values, 2)]))
+
+
+def check_bias_report(report):
+    for attribute in report["attributes"].values():
+        values = [g["value"] for g in attribute["groups"].values()]
+        if sum(v is not None for v in values) >= 2:
+            assert attribute["bias"]["pairwise"] == pytest.approx(pairwise_mean(values))
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("examples")
+
+
+def test_vggface2_ethnicity(out_dir):
+    summary = run_example("vggface2_ethnicity", out_dir / "vgg")
+    labels = summary["labels"]
+    assert labels == ["African", "Asian", "Latin/Caucasian", "Indian"]
+    assert {(r["batches"], r["evaluated"]) for r in summary["runs"]} == {
+        (b, e) for b in ("proportional", "homogeneous") for e in ("last", "lowest_val_loss")}
+    for run in summary["runs"]:
+        cm, norm = np.asarray(run["confusion"]), np.asarray(run["confusion_normalized"])
+        assert cm.shape == (4, 4) and cm.sum() == summary["counts"]["test"]
+        np.testing.assert_allclose(norm.sum(axis=1), 1.0)
+        np.testing.assert_allclose(norm, cm / cm.sum(axis=1, keepdims=True))
+        groups = run["recall"]["attributes"]["ethnicity"]["groups"]
+        np.testing.assert_allclose([groups[g]["value"] for g in labels], np.diag(norm))
+        check_bias_report(run["recall"])
+        assert run["epoch"] == int(np.argmin(run["history"]["val_loss"])) or (
+            run["evaluated"] == "last" and run["epoch"] == len(run["history"]["loss"]) - 1)
+        assert run["history"]["learning_rate"][0] == pytest.approx(0.005)
+
+
+def test_utkface_race(out_dir):
+    out = out_dir / "utk"
+    summary = run_example("utkface_race", out)
+    analysis = json.loads((out / "data_analysis.json").read_text())
+    assert sum(sum(c.values()) for c in analysis["counts"].values()) == analysis["n"]
+    assert analysis["rejected"] and all(r["reason"] for r in analysis["rejected"])
+    for split in ("train", "val", "test"):
+        assert (out / "split" / f"{split}.tfrecord").stat().st_size > 0
+        assert (out / "split" / f"{split}.tfrecord.json").is_file()
+    (run,) = summary["runs"]
+    history = json.loads((out / "histories" / "tiny.json").read_text())
+    assert history["stage"] == ["head", "all"]
+    assert len(history["history"]["val_accuracy"]) == 2
+    norm = np.asarray(run["confusion_normalized"])
+    np.testing.assert_allclose(norm.sum(axis=1), 1.0)
+    check_bias_report(run["recall"])
+    assert (out / "tsne_tiny.png").stat().st_size > 0
+
+
+def test_age_bias(out_dir):
+    from fairtrain.metrics import leaderboard_rank
+
+    summary = run_example("age_bias", out_dir / "age")
+    table = summary["validation_table"]
+    scores = summary["scores"]
+    ranks = leaderboard_rank({s: table[s] for s in scores})
+    board = {e["run"]: e["mean_rank"] for e in summary["leaderboard"]}
+    assert board == {run: pytest.approx(r) for run, r in zip(table["runs"], ranks)}
+    assert summary["chosen"] == table["runs"][int(np.argmin(ranks))]
+    assert len(summary["runs"]) == 6                    # 3 recipes x {none, cells}
+    for run, name in zip(summary["runs"], table["runs"]):
+        for split in ("val", "test"):
+            report, got = run[split]["report"], run[split]["scores"]
+            check_bias_report(report)
+            for attribute in ("age", "gender", "ethnicity"):
+                values = [g["value"] for g in report["attributes"][attribute]["groups"].values()]
+                assert got[f"{attribute}_bias"] == pytest.approx(pairwise_mean(values))
+            assert got["mae"] == pytest.approx(report["overall"])
+            assert got["expression_bias"] is None
+        # the leaderboard is built from validation scores only
+        assert [table[s][table["runs"].index(name)] for s in scores] == [
+            run["val"]["scores"][s] for s in scores]
+
+
+def test_celeba_gender(out_dir):
+    summary = run_example("celeba_gender", out_dir / "celeba")
+    (run,) = summary["runs"]
+    assert run["frozen"] and run["inference_seconds"] > 0
+    accuracy = run["metrics"]["accuracy"]
+    assert run["test_accuracy"] == pytest.approx(accuracy["overall"])
+    for report in run["metrics"].values():
+        check_bias_report(report)
+    assert set(accuracy["attributes"]["gender"]["groups"]) == {"female", "male"}
+
+
+def test_examples_refuse_a_folder_they_did_not_write(tmp_path):
+    (tmp_path / "data.csv").write_text("keep")
+    with pytest.raises(SystemExit, match="did not write"):
+        run_example("celeba_gender", tmp_path)
+    assert (tmp_path / "data.csv").read_text() == "keep"
+
+
+def test_examples_refuse_imagenet_weights(tmp_path):
+    with pytest.raises(ValueError, match="never downloads"):
+        run_example("celeba_gender", tmp_path / "x", "--backbone", "MobileNet",
+                    "--weights", "imagenet")
