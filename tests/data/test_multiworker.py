@@ -5,7 +5,12 @@ custom training loop on ``to_tf_dataset(..., input_context=ctx)`` through
 ``strategy.distribute_datasets_from_function``; each writes the example indices it
 received per step, and the test checks that, step by step, the two workers' indices
 together are exactly the planned global batch: its quotas, no index twice.
-Keras 3 ``fit`` under this strategy is not used (keras-team/keras#20585).
+Keras 3 ``fit`` under this strategy is not used (keras-team/keras#20585): checked with
+Keras 3.15.1 and TensorFlow 2.21.0 (``run_workers(tmp, "fit")`` and ``"fit_plain"``),
+``fit`` still fails on both workers with "ValueError: Attempt to convert a value
+(PerReplica:{...}) with an unsupported type (...PerReplica) to a Tensor", whether it is
+given the dataset from ``distribute_datasets_from_function`` or a plain dataset that
+Keras distributes itself.
 """
 
 from __future__ import annotations
@@ -79,9 +84,12 @@ WORKER = textwrap.dedent(
             out["losses"].append(float(train_step(batch)))
             local = strategy.experimental_local_results(batch[0]["index"])
             out["steps"].append([t.numpy().tolist() for t in local])
-    else:  # "fit": does Keras 3 fit run under this strategy?
-        dist = strategy.distribute_datasets_from_function(
-            lambda ctx: ft.data.to_tf_dataset(sampler, load_xy, input_context=ctx))
+    else:  # "fit" / "fit_plain": does Keras 3 fit run under this strategy?
+        if mode == "fit":
+            dist = strategy.distribute_datasets_from_function(
+                lambda ctx: ft.data.to_tf_dataset(sampler, load_xy, input_context=ctx))
+        else:  # a plain dataset of global batches, distributed by Keras itself
+            dist = ft.data.to_tf_dataset(sampler, load_xy)
         model.compile(optimizer=optimizer, loss="mse")
         try:
             history = model.fit(dist, epochs=2, steps_per_epoch={STEPS}, verbose=0)
