@@ -57,7 +57,7 @@ def run(strategy: str, seed: int, data: dict, args) -> dict:
         sampler = ft.sampling.Homogeneous(g_tr, batch_size=b, seed=seed)
     elif strategy == "adaptive":
         sampler = ft.sampling.Adaptive(
-            g_tr, batch_size=b, seed=seed, step_size=args.step_size, momentum=0.5
+            g_tr, batch_size=b, seed=seed, step_size=args.step_size, momentum=args.momentum
         )
         callbacks.append(ft.GroupLossProbe(x_va, y_va, g_va, consumers=[sampler], size=400))
     else:
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--step-size", type=float, default=0.5)
+    parser.add_argument("--momentum", type=float, default=0.5)
     parser.add_argument("--dro-step-size", type=float, default=0.5)
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--out", help="write the results as JSON here")

@@ -157,8 +157,8 @@ class Adaptive(GroupBatchSampler):
 
     References
     ----------
-    .. [1] Y. Roh, K. Lee, S. E. Whang and C. Suh, "FairBatch: Batch selection for
-       model fairness", ICLR 2021.
+    Y. Roh, K. Lee, S. E. Whang and C. Suh, "FairBatch: Batch selection for
+    model fairness", ICLR 2021.
 
     Examples
     --------
