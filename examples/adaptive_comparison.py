@@ -72,9 +72,11 @@ def run(strategy: str, seed: int, data: dict, args) -> dict:
     history = model.fit(train, epochs=args.epochs, callbacks=callbacks, verbose=0)
     pred = model.predict(x_te, batch_size=256, verbose=0).argmax(axis=1)
     recall = [float(np.mean(pred[y_te == g] == g)) for g in range(4)]
+    val_pred = model.predict(x_va, batch_size=256, verbose=0).argmax(axis=1)
+    val_recall = [float(np.mean(val_pred[y_va == g] == g)) for g in range(4)]
     extra = {k: [float(v) for v in vals] for k, vals in history.history.items()
-             if k.startswith(("share_", "dro_weight_"))}
-    return {"recall": recall, "worst": min(recall), "gap": max(recall) - min(recall),
+             if k.startswith(("share_", "dro_weight_", "group_loss_"))}
+    return {"recall": recall, "val_recall": val_recall, "worst": min(recall), "gap": max(recall) - min(recall),
             "logs": extra}
 
 
