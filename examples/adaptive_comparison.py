@@ -76,8 +76,8 @@ def run(strategy: str, seed: int, data: dict, args) -> dict:
     val_recall = [float(np.mean(val_pred[y_va == g] == g)) for g in range(4)]
     extra = {k: [float(v) for v in vals] for k, vals in history.history.items()
              if k.startswith(("share_", "dro_weight_", "group_loss_"))}
-    return {"recall": recall, "val_recall": val_recall, "worst": min(recall), "gap": max(recall) - min(recall),
-            "logs": extra}
+    return {"recall": recall, "val_recall": val_recall, "worst": min(recall),
+            "gap": max(recall) - min(recall), "logs": extra}
 
 
 def main(argv: list[str] | None = None) -> dict:
