@@ -103,8 +103,11 @@ def main(argv: list[str] | None = None) -> dict:
             size=args.size, seed=args.data_seed,
         )
         ds = load_vggface2(files["root"], files["ethnicity_csv"])
+        # Stratified by ethnicity: an unstratified identity split of 36 African
+        # identities can leave none in the validation split, and the probe then
+        # never measures that group.
         train, val, test = split(ds, test_size=0.2, val_size=0.1, by="identity",
-                                 seed=args.data_seed)
+                                 stratify="ethnicity", seed=args.data_seed)
         levels = list(ds.levels["ethnicity"])  # the class order, on every split
         data = {}
         for name, part in (("train", train), ("val", val), ("test", test)):

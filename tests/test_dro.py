@@ -193,6 +193,8 @@ def test_probe_errors():
         GroupLossProbe(x, y, groups, consumers=[object()])
     with pytest.raises(ValueError, match="empty"):
         GroupLossProbe(x, y, groups, consumers=[])
+    with pytest.warns(UserWarning, match=r"no example of group\(s\) \['1'\]"):
+        GroupLossProbe(x[:4], y[:4], np.zeros(4, dtype=np.int64), consumers=[sampler])
     other = Groups.from_codes(groups.codes, ["a", "b"])
     with pytest.raises(ValueError, match="differ"):
         GroupLossProbe(x, y, other, consumers=[sampler])
