@@ -193,6 +193,34 @@ def test_probe_errors():
         GroupLossProbe(x, y, groups, consumers=[object()])
     with pytest.raises(ValueError, match="empty"):
         GroupLossProbe(x, y, groups, consumers=[])
+    with pytest.warns(UserWarning, match=r"no example of group\(s\) \['1'\]"):
+        GroupLossProbe(x[:4], y[:4], np.zeros(4, dtype=np.int64), consumers=[sampler])
     other = Groups.from_codes(groups.codes, ["a", "b"])
     with pytest.raises(ValueError, match="differ"):
         GroupLossProbe(x, y, other, consumers=[sampler])
+
+
+@pytest.mark.keras_backend
+def test_probe_every_n_steps_updates_with_the_current_epoch():
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def update(self, group_losses, *, epoch=None):
+            self.calls.append((epoch, np.asarray(group_losses).shape))
+
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    codes = np.repeat([0, 1], 16)
+    recorder = Recorder()
+    probe = GroupLossProbe(x, y, codes, consumers=[recorder], size=8, every_n_steps=2,
+                           loss="mse")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=2, callbacks=[probe], verbose=0)
+    # 4 batches per epoch, an update every 2: epochs 0, 0, 1, 1.
+    assert recorder.calls == [(0, (2,)), (0, (2,)), (1, (2,)), (1, (2,))]
+    assert len(history.history["group_loss_0"]) == 2

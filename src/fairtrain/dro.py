@@ -65,8 +65,8 @@ class GroupDRO:
 
     References
     ----------
-    .. [1] S. Sagawa, P. W. Koh, T. B. Hashimoto and P. Liang, "Distributionally
-       robust neural networks for group shifts", ICLR 2020.
+    S. Sagawa, P. W. Koh, T. B. Hashimoto and P. Liang, "Distributionally
+    robust neural networks for group shifts", ICLR 2020.
 
     Examples
     --------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -145,7 +146,8 @@ class GroupLossProbe(keras.callbacks.Callback):
     Notes
     -----
     ``l_g`` is the mean per-example loss over the probe examples of group ``g`` (NaN
-    for a group without probe examples: the consumers leave it where it is).
+    for a group without probe examples, with a warning at construction: its own step
+    is then 0 and its share or weight moves only through the normalisation).
     """
 
     def __init__(
@@ -218,6 +220,22 @@ class GroupLossProbe(keras.callbacks.Callback):
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
         self.indices = stratified_indices(codes, self.size, seed=self.seed)
+        trained = np.zeros(k, dtype=bool)
+        for c in self.consumers:
+            cg = getattr(c, "groups", None)
+            if isinstance(cg, Groups):
+                trained |= cg.counts > 0
+        probed = np.bincount(codes[self.indices], minlength=k) > 0
+        unmeasured = [names[g] for g in np.flatnonzero(trained & ~probed)]
+        if unmeasured:
+            warnings.warn(
+                f"GroupLossProbe: the probe set has no example of group(s) {unmeasured}, "
+                "which the consumers train on; their losses will be NaN (not measured) and "
+                "their shares or weights will move only as the others' do. Use a probe "
+                "set stratified by group (e.g. split(..., stratify=...)).",
+                UserWarning,
+                stacklevel=2,
+            )
         self._x = _take(x, self.indices)
         self._y = y_arr[self.indices]
         self._codes = codes[self.indices]

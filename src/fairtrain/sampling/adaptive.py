@@ -157,8 +157,8 @@ class Adaptive(GroupBatchSampler):
 
     References
     ----------
-    .. [1] Y. Roh, K. Lee, S. E. Whang and C. Suh, "FairBatch: Batch selection for
-       model fairness", ICLR 2021.
+    Y. Roh, K. Lee, S. E. Whang and C. Suh, "FairBatch: Batch selection for
+    model fairness", ICLR 2021.
 
     Examples
     --------
@@ -283,7 +283,8 @@ class Adaptive(GroupBatchSampler):
         ----------
         group_losses : sequence of float (n_groups,) or mapping of group name to float
             Mean loss of every group (on a probe set). NaN, or a name left out of a
-            mapping, marks a group not measured: it keeps its relative weight.
+            mapping, marks a group not measured: its own step is 0, so its share
+            moves only through the normalisation.
         epoch : int, optional
             The epoch the losses were measured after: the new shares apply from epoch
             ``epoch + 1``. Default: from the first epoch not planned yet.
