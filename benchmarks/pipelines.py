@@ -13,31 +13,37 @@ from typing import Any
 
 
 def make_tf_feed(sampler: Any, load: Callable[[Any], Any], *, vectorized: bool = False,
-                 epochs: int | None = None) -> Any:
-    """An endless (or ``epochs``-long) ``tf.data.Dataset`` of the sampler's batches.
+                 steps_per_epoch: int | None = None) -> Any:
+    """An endless ``tf.data.Dataset`` of the sampler's batches, epoch after epoch.
 
-    ``load`` takes one index (or, with ``vectorized=True``, a batch of indices).
-    ``fit`` needs ``steps_per_epoch=sampler.steps_per_epoch`` (or fewer) with an
-    endless feed.
+    ``load`` takes one index (or, with ``vectorized=True``, a batch of indices). Iterated
+    directly it serves ``plan(0)``, ``plan(1)``, ...; in ``fit`` pass
+    ``steps_per_epoch`` (the same value) and :func:`fit_callbacks`.
     """
     import fairtrain as ft
 
-    return ft.data.to_tf_dataset(sampler, load, vectorized=vectorized, epochs=epochs)
+    return ft.data.to_tf_dataset(sampler, load, vectorized=vectorized, repeat=True,
+                                 steps_per_epoch=steps_per_epoch)
 
 
-def make_py_feed(sampler: Any, load_batch: Callable[[Any], Any], *, initial_epoch: int = 0,
-                 workers: int = 1) -> Any:
+def make_py_feed(sampler: Any, load_batch: Callable[[Any], Any], *,
+                 steps_per_epoch: int | None = None, workers: int = 1) -> Any:
     """A Keras ``PyDataset`` of the sampler's batches (any backend, no TensorFlow)."""
     import fairtrain as ft
 
-    return ft.data.SampledPyDataset(sampler, load_batch, initial_epoch=initial_epoch,
+    return ft.data.SampledPyDataset(sampler, load_batch, steps_per_epoch=steps_per_epoch,
                                     workers=workers)
 
 
 def fit_callbacks(feed: Any, sampler: Any) -> list[Any]:
-    """Callbacks ``model.fit`` needs to keep ``feed`` on the sampler's epochs.
+    """Callbacks ``model.fit`` needs to keep ``feed`` on the epoch Keras runs.
 
-    None today: the tf.data feed plans epoch after epoch by itself and the PyDataset
-    advances in ``on_epoch_end``.
+    :class:`fairtrain.data.EpochSync` for a fairtrain feed, so that
+    ``fit(initial_epoch=e, epochs=e + 1)`` serves ``plan(e)``; none for a baseline feed.
     """
-    return []
+    import fairtrain as ft
+
+    try:
+        return [ft.data.EpochSync(feed)]
+    except TypeError:  # a baseline feed: it does not plan epochs
+        return []

@@ -134,7 +134,7 @@ def _one_model(app: str, side: int, size: dict[str, Any], groups: Any, labels: n
         "unsampled": lambda: _plain_pydataset(n, batch, decode, size["workers"],
                                               epoch["e"]),
         "fairtrain": lambda: pipelines.make_py_feed(sampler, decode,
-                                                    initial_epoch=epoch["e"],
+                                                    steps_per_epoch=steps,
                                                     workers=size["workers"]),
     }}
     if backend == "tensorflow":
@@ -155,12 +155,14 @@ def _one_model(app: str, side: int, size: dict[str, Any], groups: Any, labels: n
                     .prefetch(tf.data.AUTOTUNE))
 
         feeds["tf.data"] = {"unsampled": plain_tf,
-                            "fairtrain": lambda: pipelines.make_tf_feed(sampler, load)}
+                            "fairtrain": lambda: pipelines.make_tf_feed(
+                                sampler, load, steps_per_epoch=steps)}
 
     def fit_once(make):
         feed = make()
         clock = _Clock()
-        model.fit(feed, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
+        model.fit(feed, initial_epoch=epoch["e"], epochs=epoch["e"] + 1, steps_per_epoch=steps,
+                  verbose=0, shuffle=False,
                   callbacks=[clock, *pipelines.fit_callbacks(feed, sampler)])
         epoch["e"] += 1
         t = clock.times

@@ -245,17 +245,15 @@ def fit_sampled(
     -------
     keras.callbacks.History
     """
-    from fairtrain.data import to_tf_dataset
+    from fairtrain.data import EpochSync, to_tf_dataset
 
-    dataset = to_tf_dataset(
-        sampler, load, sample_weight=sample_weight, epochs=epochs, vectorized=vectorized
-    )
+    dataset = to_tf_dataset(sampler, load, sample_weight=sample_weight, vectorized=vectorized)
     return model.fit(
         dataset,
         epochs=epochs,
-        steps_per_epoch=sampler.steps_per_epoch,
         validation_data=validation_data,
-        callbacks=list(callbacks),
+        # EpochSync hands Keras' epoch number to the dataset: epoch e serves plan(e)
+        callbacks=[EpochSync(dataset), *callbacks],
         verbose=verbose,
         shuffle=False,  # the sampler's plan is the order
     )
@@ -278,8 +276,8 @@ def fit_staged_sampled(
 ) -> Any:
     """:func:`fairtrain.fit_staged` on the batches ``sampler`` plans.
 
-    Every stage starts a ``tf.data`` pipeline at its global epoch, so each global epoch
-    gets its own plan across stages. Arguments as for :func:`fit_sampled` and
+    One ``tf.data`` pipeline serves every stage; :func:`fairtrain.fit_staged` keeps it on
+    the global epoch, so each global epoch gets its own plan across stages. Arguments as for :func:`fit_sampled` and
     :func:`fairtrain.fit_staged`.
 
     Returns
@@ -289,18 +287,11 @@ def fit_staged_sampled(
     from fairtrain.data import to_tf_dataset
     from fairtrain.schedules import fit_staged
 
-    total = sum(int(s.epochs) for s in stages)
-
-    def data(initial_epoch: int) -> Any:
-        return to_tf_dataset(
-            sampler, load, sample_weight=sample_weight, epochs=total - initial_epoch,
-            initial_epoch=initial_epoch, vectorized=vectorized,
-        )
-
+    # fit_staged adds EpochSync for the dataset: every global epoch gets its own plan
+    dataset = to_tf_dataset(sampler, load, sample_weight=sample_weight, vectorized=vectorized)
     return fit_staged(
-        model, stages, data, validation_data=validation_data, optimizer=optimizer,
+        model, stages, dataset, validation_data=validation_data, optimizer=optimizer,
         loss=loss, metrics=metrics, callbacks=list(callbacks), verbose=verbose,
-        steps_per_epoch=sampler.steps_per_epoch,
     )
 
 
