@@ -69,7 +69,8 @@ def run(strategy: str, seed: int, data: dict, args) -> dict:
     model = build_model(keras, 4, args.size)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
                   loss="sparse_categorical_crossentropy")
-    history = model.fit(train, epochs=args.epochs, callbacks=callbacks, verbose=0)
+    history = model.fit(train, epochs=args.epochs, verbose=0,
+                        callbacks=[ft.data.EpochSync(train), *callbacks])
     pred = model.predict(x_te, batch_size=256, verbose=0).argmax(axis=1)
     recall = [float(np.mean(pred[y_te == g] == g)) for g in range(4)]
     val_pred = model.predict(x_va, batch_size=256, verbose=0).argmax(axis=1)

@@ -140,7 +140,7 @@ def test_stratified_probe_indices():
 @pytest.mark.keras_backend
 def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
     keras = pytest.importorskip("keras")
-    from fairtrain.data import SampledPyDataset
+    from fairtrain.data import EpochSync, SampledPyDataset
     from fairtrain.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive, CompositionLog
 
@@ -158,7 +158,7 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
-    history = model.fit(ds, epochs=3, callbacks=[probe], verbose=0)
+    history = model.fit(ds, epochs=3, callbacks=[EpochSync(ds), probe], verbose=0)
     logs = history.history
     for key in ("share_major", "share_minor", "dro_weight_major", "dro_weight_minor",
                 "dro_step_size", "group_loss_major", "group_loss_minor"):
