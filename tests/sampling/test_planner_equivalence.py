@@ -99,6 +99,8 @@ def planner_cases(draw):
     k = len(counts)
     batch = draw(st.integers(k, 300))
     steps = draw(st.one_of(st.none(), st.integers(1, 200)))
+    if kind == "drop":
+        batch = min(batch, codes.size)  # at least one full batch
     if kind in ("partial", "drop"):
         sampler = ft.sampling.Proportional(groups, batch_size=batch, seed=seed, last_batch=kind)
     elif kind == "homogeneous":
