@@ -10,8 +10,6 @@ from benchmarks import SUITES
 from benchmarks._common import machine_line
 
 INTRO = """\
-:orphan:
-
 Benchmarks
 ==========
 
