@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fairtrain as ft
@@ -94,3 +94,32 @@ def test_as_groups_one_rule():
         as_groups()
     with pytest.raises(ValueError, match="shape"):
         as_groups(np.zeros((2, 2)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), st.just(float("nan")), st.floats(allow_nan=False), st.text(max_size=3),
+            st.integers(), st.just(np.float64("nan")), st.booleans(),
+        ),
+        max_size=30,
+    )
+)
+def test_is_missing_on_objects_equals_the_per_value_rule(values):
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    expected = [v is None or (isinstance(v, float) and v != v) for v in values]
+    np.testing.assert_array_equal(is_missing(column), np.asarray(expected, dtype=bool))
+
+
+def test_is_missing_on_objects_whose_comparison_is_odd():
+    class Odd:
+        def __eq__(self, other):
+            raise TypeError("no comparison")
+
+        __hash__ = object.__hash__
+
+    column = np.empty(3, dtype=object)
+    column[:] = [Odd(), None, "a"]
+    np.testing.assert_array_equal(is_missing(column), [False, True, False])

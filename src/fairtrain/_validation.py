@@ -34,12 +34,34 @@ def is_missing(column: np.ndarray) -> np.ndarray:
     if column.dtype.kind == "f":
         return np.isnan(column)
     if column.dtype.kind == "O":
-        return np.fromiter(
-            (v is None or (isinstance(v, float) and v != v) for v in column),
-            dtype=bool,
-            count=column.size,
-        )
+        return _missing_objects(column)
     return np.zeros(column.shape, dtype=bool)
+
+
+def _is_missing_object(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _missing_objects(column: np.ndarray) -> np.ndarray:
+    """``is_missing`` of an object array: vectorised candidates, each confirmed exactly.
+
+    ``== None`` and ``!= itself`` run in C over the whole column; only the (few)
+    candidates they flag are checked in Python, so the result equals the per-value
+    rule while costing a small fraction of a Python loop over every value.
+    """
+    flat = column.reshape(-1)
+    try:
+        with np.errstate(all="ignore"):
+            candidates = np.asarray(flat == None) | np.asarray(flat != flat)  # noqa: E711
+    except Exception:  # an element's comparison raised: the per-value rule decides
+        candidates = None
+    if candidates is None or candidates.dtype != bool or candidates.shape != flat.shape:
+        mask = np.fromiter(map(_is_missing_object, flat), dtype=bool, count=flat.size)
+        return mask.reshape(column.shape)
+    mask = np.zeros(flat.shape, dtype=bool)
+    where = np.flatnonzero(candidates)
+    mask[where] = [_is_missing_object(flat[i]) for i in where]
+    return mask.reshape(column.shape)
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
