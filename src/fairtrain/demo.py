@@ -21,11 +21,11 @@ __all__ = ["DEFAULTS", "run_demo"]
 DEFAULTS: dict[str, Any] = {
     "out": "fairtrain-demo",
     "seed": 0,
-    "epochs": 8,
+    "epochs": 12,
     "batch_size": 64,
     "learning_rate": 0.005,
-    "identities": 300,
-    "images_per_identity": 10,
+    "identities": 500,
+    "images_per_identity": 6,
     "bootstrap": 200,
 }
 STRATEGIES = ("proportional", "homogeneous")
@@ -79,12 +79,12 @@ def run_demo(
         Results folder: new, empty, or written by an earlier demo (with ``force``).
     seed : int, default 0
         Seed of the synthetic data, the split, the initial weights and the batches.
-    epochs : int, default 8
+    epochs : int, default 12
         Epochs of each training run (learning rate halved every 6 epochs).
     batch_size : int, default 64
     learning_rate : float, default 0.005
         Initial learning rate of Adam.
-    identities, images_per_identity : int, default 300, 10
+    identities, images_per_identity : int, default 500, 6
         Size of the synthetic dataset (shares 6/8/80/6).
     bootstrap : int, default 200
         Bootstrap resamples of the test set for the recall intervals (0: none).
