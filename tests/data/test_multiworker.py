@@ -62,7 +62,7 @@ WORKER = textwrap.dedent(
            "replicas": strategy.num_replicas_in_sync}}
     if mode == "ctl":
         dist = strategy.distribute_datasets_from_function(
-            lambda ctx: ft.data.to_tf_dataset(sampler, load, epochs={EPOCHS},
+            lambda ctx: ft.data.to_tf_dataset(sampler, load, repeat=True,
                                               input_context=ctx))
 
         @tf.function
@@ -80,7 +80,8 @@ WORKER = textwrap.dedent(
             return strategy.reduce("SUM", per_replica, axis=None)
 
         out["steps"], out["losses"] = [], []
-        for batch in dist:
+        # repeat=True: one pass holds plan(0), plan(1), ...; the loop takes EPOCHS epochs
+        for _, batch in zip(range({EPOCHS} * {STEPS}), dist):
             out["losses"].append(float(train_step(batch)))
             local = strategy.experimental_local_results(batch[0]["index"])
             out["steps"].append([t.numpy().tolist() for t in local])
