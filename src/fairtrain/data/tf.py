@@ -145,9 +145,10 @@ def _epochs_dataset(info: FeedInfo, var: str, repeat: bool) -> tf.data.Dataset:
 
 
 def _finish(ds: tf.data.Dataset, info: FeedInfo, repeat: bool, exact: bool,
-            prefetch: Any) -> tf.data.Dataset:
+            prefetch: Any, per_step: int = 1) -> tf.data.Dataset:
+    """Cardinality (``per_step`` batches per step: the replicas one pipeline feeds)."""
     if not repeat and exact:
-        ds = ds.apply(tf.data.experimental.assert_cardinality(info.steps))
+        ds = ds.apply(tf.data.experimental.assert_cardinality(info.steps * per_step))
     if prefetch is True:
         ds = ds.prefetch(AUTOTUNE)
     elif prefetch is not False and prefetch is not None and int(prefetch) != 0:
@@ -336,7 +337,7 @@ def to_tf_dataset(
         )
     if log is not None:
         ds = ds.map(record)
-    return _finish(ds, info, bool(repeat), True, prefetch)
+    return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(local))
 
 
 def from_group_datasets(
