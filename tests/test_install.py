@@ -78,3 +78,21 @@ def test_named_backend_is_named(bare_python):
     assert done.returncode != 0
     assert "ImportError: fairtrain.callbacks needs Keras and a Keras backend" in done.stderr
     assert "KERAS_BACKEND='jax'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "statement, what",
+    [
+        ("from fairtrain.schedules import StepDecay", "fairtrain.schedules"),
+        ("from fairtrain.data import SampledPyDataset", "fairtrain.data.SampledPyDataset"),
+        ("from fairtrain.data import EpochSync", "fairtrain.data.EpochSync"),
+    ],
+)
+def test_direct_imports_name_the_extra_too(bare_python, statement, what):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    done = subprocess.run([str(bare_python), "-c", statement], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode != 0
+    assert f"ImportError: {what} needs Keras and a Keras backend" in done.stderr
+    assert 'pip install "fairtrain[tensorflow]"' in done.stderr

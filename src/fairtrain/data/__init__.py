@@ -23,6 +23,10 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        if _LAZY[name] != "fairtrain.data.tf":  # the tf.data adapter names its own extra
+            from fairtrain._lazy import import_keras
+
+            import_keras(f"fairtrain.data.{name}")
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import as_sample_weight
 from fairtrain.sampling.samplers import GroupBatchSampler
 
 
@@ -28,20 +29,7 @@ def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | dict[str, np
         return None
 
     def one(name: str, value: Any) -> np.ndarray:
-        arr = np.asarray(value, dtype=np.float32)
-        if arr.shape != (n,):
-            raise ValueError(
-                f"`{name}` must have one weight per example, shape ({n},); got shape "
-                f"{arr.shape}."
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"`{name}` holds non-finite weights; fix or drop them.")
-        if np.any(arr < 0):
-            raise ValueError(
-                f"`{name}` holds {int(np.count_nonzero(arr < 0))} negative weight(s); "
-                "weights must be non-negative."
-            )
-        return arr
+        return as_sample_weight(value, n, name=name, dtype=np.float32)
 
     if isinstance(sample_weight, Mapping):
         if not sample_weight:

@@ -10,11 +10,16 @@ Imports Keras (any backend), never TensorFlow directly.
 
 from __future__ import annotations
 
-from fairtrain.schedules.decay import StepDecay, StepDecayCallback
-from fairtrain.schedules.history import StagedHistory
-from fairtrain.schedules.recipes import one_stage, three_stage, two_stage
-from fairtrain.schedules.stage import Stage
-from fairtrain.schedules.staged import StagedTraining, fit_staged
+from fairtrain._lazy import import_keras
+
+# a missing Keras backend is named here (which extra, or KERAS_BACKEND), not deep in Keras
+import_keras("fairtrain.schedules")
+
+from fairtrain.schedules.decay import StepDecay, StepDecayCallback  # noqa: E402
+from fairtrain.schedules.history import StagedHistory  # noqa: E402
+from fairtrain.schedules.recipes import one_stage, three_stage, two_stage  # noqa: E402
+from fairtrain.schedules.stage import Stage  # noqa: E402
+from fairtrain.schedules.staged import StagedTraining, fit_staged  # noqa: E402
 
 __all__ = [
     "Stage",
