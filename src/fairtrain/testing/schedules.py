@@ -35,8 +35,8 @@ def check_schedule(
 
     Parameters
     ----------
-    cls : type
-        The plugin class.
+    cls : type or str
+        The plugin class, or the name it is registered under (kind ``schedules``).
     options : mapping, optional
         Keyword arguments to build it with (default: none).
     steps : iterable of int
@@ -55,6 +55,10 @@ def check_schedule(
     """
     import keras
 
+    if isinstance(cls, str):  # a registered name
+        from fairtrain import registry
+
+        cls = registry.get("schedules", cls)
     if not (isinstance(cls, type)
             and issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)):
         _fail(cls, "must be a subclass of keras.optimizers.schedules.LearningRateSchedule.")
@@ -99,8 +103,8 @@ def check_recipe(
 
     Parameters
     ----------
-    fn : callable
-        The plugin function.
+    fn : callable or str
+        The plugin function, or the name it is registered under (kind ``recipes``).
     epochs : iterable of int, default (1, 3)
         Values of ``epochs`` to call it with.
     model : keras.Model, optional
@@ -121,6 +125,10 @@ def check_recipe(
     """
     from fairtrain.schedules.stage import Stage
 
+    if isinstance(fn, str):  # a registered name
+        from fairtrain import registry
+
+        fn = registry.get("recipes", fn)
     if not callable(fn) or isinstance(fn, type):
         _fail(fn, "must be a function epochs -> list of Stage.")
     _check_doc(fn)
