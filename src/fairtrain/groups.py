@@ -187,12 +187,17 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind in "iu" and values.size:
         lo, hi = int(values.min()), int(values.max())
         if hi - lo < _DENSE_RANGE:
-            shifted = values.astype(np.intp, copy=False)
-            if lo:
-                shifted = shifted - lo
+            if hi > np.iinfo(np.intp).max:
+                # unsigned beyond intp: subtract in the column's own dtype (no wrap,
+                # since every value is >= lo) before narrowing
+                shifted = (values - values.dtype.type(lo)).astype(np.intp)
+            else:
+                shifted = values.astype(np.intp, copy=False)
+                if lo:
+                    shifted = shifted - lo
             present = np.bincount(shifted, minlength=hi - lo + 1) > 0
             lookup = np.cumsum(present, dtype=np.intp) - 1
-            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+            uniques = np.flatnonzero(present).astype(values.dtype) + values.dtype.type(lo)
             return uniques, lookup[shifted]
     candidates = np.unique(values[:: max(1, values.size // 4096)])
     if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USOfiu":
