@@ -328,3 +328,15 @@ def test_by_attribute_equals_from_columns_of_that_attribute(data):
         assert view.names == alone.names
         assert view.codes.tolist() == alone.codes.tolist()
         assert view.counts.tolist() == alone.counts.tolist()
+
+
+def test_other_label_is_kept_by_take():
+    import warnings
+
+    cols = {"a": ["x"] * 6 + ["y"], "b": ["c"] * 5 + ["d", "d"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = ft.Groups.from_columns(cols, min_count=2, policy="merge", other="rest")
+    assert g.other == "rest"
+    assert g.take([0, 6]).other == "rest"
+    assert ft.Groups.from_codes([0, 1], ["p", "q"]).other == "other"

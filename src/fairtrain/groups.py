@@ -295,6 +295,8 @@ class Groups:
         ``"other"`` for that attribute.
     report : sequence of PolicyAction, optional
         What the tiny-cell policy did.
+    other : str, default "other"
+        The label of a level merged into ``"other"`` (``from_columns``' ``other``).
 
     Notes
     -----
@@ -328,6 +330,7 @@ class Groups:
         attribute_codes: Any = None,
         cell_levels: Any = None,
         report: Sequence[PolicyAction] = (),
+        other: str = OTHER,
     ) -> None:
         codes = np.asarray(codes)
         if codes.ndim != 1:
@@ -386,6 +389,7 @@ class Groups:
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
         self._report = tuple(report)
+        self._other = str(other)
         self._counts: np.ndarray | None = None
         self._members: tuple[np.ndarray, ...] | None = None
         self._views: dict[str, Groups] = {}
@@ -401,6 +405,7 @@ class Groups:
         view._attribute_codes = codes[:, None]
         view._cell_levels = _readonly(np.arange(len(names), dtype=np.int32)[:, None])
         view._report = ()
+        view._other = OTHER
         view._counts = None
         view._members = None
         view._views = {}
@@ -603,6 +608,7 @@ class Groups:
             attribute_codes=attribute_codes,
             cell_levels=cell_levels,
             report=report,
+            other=other,
         )
 
     # ------------------------------------------------------------------ properties
@@ -664,6 +670,11 @@ class Groups:
         ``-1`` where the cell was merged into ``"other"`` for that attribute.
         """
         return self._cell_levels
+
+    @property
+    def other(self) -> str:
+        """The label of a level merged into "other" (see :attr:`cell_levels`)."""
+        return self._other
 
     @property
     def included(self) -> np.ndarray:
@@ -738,6 +749,7 @@ class Groups:
             attribute_codes=self._attribute_codes[idx],
             cell_levels=self._cell_levels,
             report=self._report,
+            other=self._other,
         )
 
     def __repr__(self) -> str:
