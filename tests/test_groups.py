@@ -340,3 +340,16 @@ def test_other_label_is_kept_by_take():
     assert g.other == "rest"
     assert g.take([0, 6]).other == "rest"
     assert ft.Groups.from_codes([0, 1], ["p", "q"]).other == "other"
+
+
+def test_a_bare_pandas_categorical_keeps_its_category_order_like_a_series():
+    pd = pytest.importorskip("pandas")
+    from fairtrain._validation import as_groups
+
+    cat = pd.Categorical(["lo", "hi", "mid", "lo"], categories=["lo", "mid", "hi"])
+    expected = ("lo", "mid", "hi")
+    assert ft.Groups.from_columns({"g": pd.Series(cat)}).names == expected
+    assert ft.Groups.from_columns({"g": cat}).names == expected
+    assert ft.Groups.from_columns({"g": pd.CategoricalIndex(cat)}).names == expected
+    assert as_groups(cat).names == expected
+    assert as_groups(cat).codes.tolist() == [0, 2, 1, 0]

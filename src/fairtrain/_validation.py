@@ -179,5 +179,6 @@ def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
             f"`{name}` must be a fairtrain.Groups, a mapping of attribute columns, a "
             f"DataFrame, or one column of group labels; got an array of shape {arr.shape}."
         )
-    # a pandas Categorical column keeps its category order
-    return Groups.from_columns({"group": value if hasattr(value, "cat") else arr})
+    # a pandas categorical (Series, Categorical, CategoricalIndex) keeps its order
+    ordered = hasattr(value, "cat") or hasattr(value, "categories")
+    return Groups.from_columns({"group": value if ordered else arr})

@@ -235,8 +235,9 @@ def _encode(
         if levels is not None:
             raise ValueError(f"Attribute {name!r} is binned; its levels are the bin labels.")
         return column.codes, column.labels
-    categories = getattr(getattr(column, "cat", None), "categories", None)
-    if categories is not None and levels is None:  # pandas Categorical keeps its order
+    # a pandas categorical Series (.cat), Categorical or CategoricalIndex keeps its order
+    categories = getattr(getattr(column, "cat", column), "categories", None)
+    if categories is not None and levels is None:
         levels = list(categories)
     values = np.asarray(column)
     if values.ndim != 1:
