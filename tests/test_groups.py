@@ -353,3 +353,29 @@ def test_a_bare_pandas_categorical_keeps_its_category_order_like_a_series():
     assert ft.Groups.from_columns({"g": pd.CategoricalIndex(cat)}).names == expected
     assert as_groups(cat).names == expected
     assert as_groups(cat).codes.tolist() == [0, 2, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        # one attribute whose levels do not cover the cells
+        ({"codes": [0, 1, 2], "names": ["a", "b", "c"], "levels": {"group": ["x"]}},
+         "attribute_codes"),
+        # an attribute code beyond that attribute's levels
+        ({"codes": [0, 1], "names": ["a|1", "b|1"], "attributes": ["a", "b"],
+          "levels": {"a": ["a", "b"], "b": ["1"]},
+          "attribute_codes": [[0, 0], [1, 5]], "cell_levels": [[0, 0], [1, 0]]},
+         "attribute_codes"),
+        # a cell level beyond that attribute's levels
+        ({"codes": [0, 1], "names": ["a|1", "b|1"], "attributes": ["a", "b"],
+          "levels": {"a": ["a", "b"], "b": ["1"]},
+          "attribute_codes": [[0, 0], [1, 0]], "cell_levels": [[0, 0], [1, 3]]},
+         "cell_levels"),
+    ],
+)
+def test_level_codes_outside_the_levels_are_refused(kwargs, match):
+    # before, the attribute view silently had more counts than names
+    kwargs = dict(kwargs)
+    codes, names = kwargs.pop("codes"), kwargs.pop("names")
+    with pytest.raises(ValueError, match=match):
+        ft.Groups(codes, names, **kwargs)

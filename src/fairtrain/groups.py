@@ -387,6 +387,17 @@ class Groups:
                 f"`cell_levels` must have shape ({len(names)}, {n_attr}); got "
                 f"{cell_levels.shape}."
             )
+        for what, table in (("attribute_codes", attribute_codes), ("cell_levels", cell_levels)):
+            if not table.size:
+                continue
+            lo, hi = table.min(axis=0), table.max(axis=0)
+            for j, a in enumerate(self._attributes):
+                k = len(self._levels[a])
+                if lo[j] < -1 or hi[j] >= k:
+                    raise ValueError(
+                        f"`{what}` of attribute {a!r} must lie in [0, {k}) (its {k} "
+                        f"level(s)) or be -1; got values from {int(lo[j])} to {int(hi[j])}."
+                    )
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
         self._report = tuple(report)
