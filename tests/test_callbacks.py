@@ -179,3 +179,19 @@ def test_validation_data_as_tf_dataset():
     dataset = BiasMonitor(ds, None, groups, metric="mae", min_count=1)
     model.fit(x, y, epochs=1, callbacks=[arrays, dataset], verbose=0)
     assert dataset.reports[0].overall == pytest.approx(arrays.reports[0].overall, rel=1e-6)
+
+
+class _SometimesWeighted(_Batches):
+    def __getitem__(self, i):
+        x, y = super().__getitem__(i)
+        return (x, y, np.ones(len(x), "float32")) if i == 0 else (x, y)
+
+
+def test_a_dataset_weighting_only_some_batches_is_refused_by_name():
+    # before: a bare "sample_weight must have one weight per example" from deep inside
+    x, y, groups = _regression_data(n=20)
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse")
+    monitor = BiasMonitor(_SometimesWeighted(x, y, 6), None, groups, metric="mae")
+    with pytest.raises(ValueError, match="some batches carry sample weights"):
+        model.fit(x, y, epochs=1, callbacks=[monitor], verbose=0)

@@ -328,3 +328,54 @@ def test_by_attribute_equals_from_columns_of_that_attribute(data):
         assert view.names == alone.names
         assert view.codes.tolist() == alone.codes.tolist()
         assert view.counts.tolist() == alone.counts.tolist()
+
+
+def test_other_label_is_kept_by_take():
+    import warnings
+
+    cols = {"a": ["x"] * 6 + ["y"], "b": ["c"] * 5 + ["d", "d"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = ft.Groups.from_columns(cols, min_count=2, policy="merge", other="rest")
+    assert g.other == "rest"
+    assert g.take([0, 6]).other == "rest"
+    assert ft.Groups.from_codes([0, 1], ["p", "q"]).other == "other"
+
+
+def test_a_bare_pandas_categorical_keeps_its_category_order_like_a_series():
+    pd = pytest.importorskip("pandas")
+    from fairtrain._validation import as_groups
+
+    cat = pd.Categorical(["lo", "hi", "mid", "lo"], categories=["lo", "mid", "hi"])
+    expected = ("lo", "mid", "hi")
+    assert ft.Groups.from_columns({"g": pd.Series(cat)}).names == expected
+    assert ft.Groups.from_columns({"g": cat}).names == expected
+    assert ft.Groups.from_columns({"g": pd.CategoricalIndex(cat)}).names == expected
+    assert as_groups(cat).names == expected
+    assert as_groups(cat).codes.tolist() == [0, 2, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        # one attribute whose levels do not cover the cells
+        ({"codes": [0, 1, 2], "names": ["a", "b", "c"], "levels": {"group": ["x"]}},
+         "attribute_codes"),
+        # an attribute code beyond that attribute's levels
+        ({"codes": [0, 1], "names": ["a|1", "b|1"], "attributes": ["a", "b"],
+          "levels": {"a": ["a", "b"], "b": ["1"]},
+          "attribute_codes": [[0, 0], [1, 5]], "cell_levels": [[0, 0], [1, 0]]},
+         "attribute_codes"),
+        # a cell level beyond that attribute's levels
+        ({"codes": [0, 1], "names": ["a|1", "b|1"], "attributes": ["a", "b"],
+          "levels": {"a": ["a", "b"], "b": ["1"]},
+          "attribute_codes": [[0, 0], [1, 0]], "cell_levels": [[0, 0], [1, 3]]},
+         "cell_levels"),
+    ],
+)
+def test_level_codes_outside_the_levels_are_refused(kwargs, match):
+    # before, the attribute view silently had more counts than names
+    kwargs = dict(kwargs)
+    codes, names = kwargs.pop("codes"), kwargs.pop("names")
+    with pytest.raises(ValueError, match=match):
+        ft.Groups(codes, names, **kwargs)

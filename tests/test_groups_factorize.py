@@ -80,3 +80,34 @@ def test_cell_keys_equal_the_matmul_they_replace(radix, n, seed, p_included):
     np.testing.assert_array_equal(
         _cell_keys(digits, weights, np.ones(n, bool)), digits @ weights
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["uint64", "int64", "uint32", "int8", "uint8"]),
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 40),
+    st.integers(0, 8),
+)
+def test_factorize_dense_path_at_the_ends_of_every_integer_dtype(dtype, seed, n, span):
+    # a dense range at the very top (or bottom) of the dtype: the counting path must
+    # not overflow where np.unique does not (uint64 above the int64 range crashed)
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(seed)
+    top = rng.integers(0, 2) == 1
+    base = int(info.max) - span if top else int(info.min)
+    arr = np.array([base + int(v) for v in rng.integers(0, span + 1, size=n)], dtype=dtype)
+    uniques, inverse = _factorize(arr)
+    expected_uniques, expected_inverse = np.unique(arr, return_inverse=True)
+    assert uniques.dtype == expected_uniques.dtype
+    np.testing.assert_array_equal(uniques, expected_uniques)
+    np.testing.assert_array_equal(inverse, expected_inverse.reshape(-1))
+
+
+def test_from_columns_takes_uint64_ids_above_the_int64_range():
+    from fairtrain import Groups
+
+    ids = np.array([2**64 - 1, 2**64 - 2, 2**64 - 1], dtype=np.uint64)
+    g = Groups.from_columns({"site": ids})
+    assert g.names == (str(2**64 - 2), str(2**64 - 1))
+    assert g.codes.tolist() == [1, 0, 1]

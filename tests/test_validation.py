@@ -123,3 +123,46 @@ def test_is_missing_on_objects_whose_comparison_is_odd():
     column = np.empty(3, dtype=object)
     column[:] = [Odd(), None, "a"]
     np.testing.assert_array_equal(is_missing(column), [False, True, False])
+
+
+def _missing_kinds():
+    pd = pytest.importorskip("pandas")
+    return [
+        pd.NA, pd.NaT, np.datetime64("NaT"), np.timedelta64("NaT"), np.float32("nan"),
+        np.float16("nan"), float("nan"), None,
+    ]
+
+
+def test_every_kind_of_missing_value_is_missing():
+    # np.float32 NaN, pandas NA / NaT and NumPy NaT were read as ordinary values:
+    # pandas' NA raised "boolean value of NA is ambiguous", the others became a group
+    values = _missing_kinds()
+    column = np.empty(len(values) + 2, dtype=object)
+    column[:] = [*values, "a", 1.5]
+    assert is_missing(column).tolist() == [True] * len(values) + [False, False]
+    dates = np.array(["2020-01-01", "NaT"], dtype="M8[D]")
+    assert is_missing(dates).tolist() == [False, True]
+    assert is_missing(dates - dates[0]).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("kind", range(8))
+def test_groups_refuse_every_kind_of_missing_value_by_name(kind):
+    import fairtrain as ft
+
+    column = np.empty(3, dtype=object)
+    column[:] = ["a", _missing_kinds()[kind], "b"]
+    with pytest.raises(ValueError, match="missing value"):
+        ft.Groups.from_columns({"g": column})
+
+
+def test_groups_refuse_missing_values_of_pandas_and_numpy_dtypes():
+    pd = pytest.importorskip("pandas")
+    import fairtrain as ft
+
+    for col in (
+        pd.Series(["a", None, "b"], dtype="string"),
+        pd.Series(pd.to_datetime(["2020-01-01", None])),
+        np.array(["2020-01-01", "NaT"], dtype="M8[D]"),
+    ):
+        with pytest.raises(ValueError, match="missing value"):
+            ft.Groups.from_columns({"g": col})

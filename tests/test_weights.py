@@ -374,3 +374,16 @@ def test_sample_weights_match_keras_weighted_loss_for_each_output() -> None:
     for name in ("age", "gender"):
         sq = (keras.ops.convert_to_numpy(pred[name]) - y[name])[:, 0] ** 2
         assert got[f"{name}_loss"] == pytest.approx(np.mean(w[name] * sq), rel=1e-5)
+
+
+def test_class_weight_refuses_groups_whose_integer_names_are_not_their_codes() -> None:
+    # Groups.from_columns({"y": [0, 2, 2, 2]}) has codes 0, 1 for classes 0, 2: the
+    # weight of class 2 went to Keras' class 1 without a word
+    g = ft.Groups.from_columns({"y": [0, 2, 2, 2]})
+    with pytest.raises(ValueError, match="class indices"):
+        ft.class_weight(g)
+    # names that are the codes, or that are not integers (the label is the group), pass
+    assert ft.class_weight(ft.Groups.from_columns({"y": [0, 1, 1, 1]})) == ft.class_weight(
+        [0, 1, 1, 1]
+    )
+    assert set(ft.class_weight(ft.Groups.from_columns({"y": ["a", "b", "b"]}))) == {0, 1}

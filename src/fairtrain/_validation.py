@@ -30,16 +30,33 @@ __all__ = [
 
 
 def is_missing(column: np.ndarray) -> np.ndarray:
-    """Boolean mask of the missing entries (NaN, or None in an object array)."""
-    if column.dtype.kind == "f":
+    """Boolean mask of the missing entries.
+
+    Missing: NaN (of any float type), NaT, and in an object array also None and
+    pandas' ``NA`` / ``NaT``.
+    """
+    kind = column.dtype.kind
+    if kind in "fc":
         return np.isnan(column)
-    if column.dtype.kind == "O":
+    if kind in "mM":
+        return np.isnat(column)
+    if kind == "O":
         return _missing_objects(column)
     return np.zeros(column.shape, dtype=bool)
 
 
+#: pandas' missing-value scalars, named so that pandas need not be imported
+_PANDAS_MISSING = frozenset({"NAType", "NaTType"})
+
+
 def _is_missing_object(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v)
+    if v is None or type(v).__name__ in _PANDAS_MISSING:
+        return True
+    if isinstance(v, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(v))
+    if isinstance(v, (float, complex, np.inexact)):
+        return bool(v != v)  # NaN of any float type (np.float32 too, not a float)
+    return False
 
 
 def _missing_objects(column: np.ndarray) -> np.ndarray:
@@ -179,5 +196,6 @@ def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
             f"`{name}` must be a fairtrain.Groups, a mapping of attribute columns, a "
             f"DataFrame, or one column of group labels; got an array of shape {arr.shape}."
         )
-    # a pandas Categorical column keeps its category order
-    return Groups.from_columns({"group": value if hasattr(value, "cat") else arr})
+    # a pandas categorical (Series, Categorical, CategoricalIndex) keeps its order
+    ordered = hasattr(value, "cat") or hasattr(value, "categories")
+    return Groups.from_columns({"group": value if ordered else arr})

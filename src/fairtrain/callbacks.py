@@ -261,6 +261,12 @@ class BiasMonitor(keras.callbacks.Callback):
                 f"{len(self.groups_val)}; they are matched by position, so the dataset "
                 "must be finite, unshuffled and hold exactly the grouped examples."
             )
+        if weights and len(weights) != len(y_true):
+            raise ValueError(
+                f"In the validation dataset, some batches carry sample weights "
+                f"({len(weights)} of {len(y_true)}) and others do not; yield "
+                "(x, y, sample_weight) from every batch or from none."
+            )
         w = np.concatenate(weights) if weights else None
         return np.concatenate(y_true), np.concatenate(y_pred), w
 

@@ -187,12 +187,17 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind in "iu" and values.size:
         lo, hi = int(values.min()), int(values.max())
         if hi - lo < _DENSE_RANGE:
-            shifted = values.astype(np.intp, copy=False)
-            if lo:
-                shifted = shifted - lo
+            if hi > np.iinfo(np.intp).max:
+                # unsigned beyond intp: subtract in the column's own dtype (no wrap,
+                # since every value is >= lo) before narrowing
+                shifted = (values - values.dtype.type(lo)).astype(np.intp)
+            else:
+                shifted = values.astype(np.intp, copy=False)
+                if lo:
+                    shifted = shifted - lo
             present = np.bincount(shifted, minlength=hi - lo + 1) > 0
             lookup = np.cumsum(present, dtype=np.intp) - 1
-            uniques = (np.flatnonzero(present) + lo).astype(values.dtype)
+            uniques = np.flatnonzero(present).astype(values.dtype) + values.dtype.type(lo)
             return uniques, lookup[shifted]
     candidates = np.unique(values[:: max(1, values.size // 4096)])
     if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USOfiu":
@@ -230,8 +235,9 @@ def _encode(
         if levels is not None:
             raise ValueError(f"Attribute {name!r} is binned; its levels are the bin labels.")
         return column.codes, column.labels
-    categories = getattr(getattr(column, "cat", None), "categories", None)
-    if categories is not None and levels is None:  # pandas Categorical keeps its order
+    # a pandas categorical Series (.cat), Categorical or CategoricalIndex keeps its order
+    categories = getattr(getattr(column, "cat", column), "categories", None)
+    if categories is not None and levels is None:
         levels = list(categories)
     values = np.asarray(column)
     if values.ndim != 1:
@@ -290,6 +296,8 @@ class Groups:
         ``"other"`` for that attribute.
     report : sequence of PolicyAction, optional
         What the tiny-cell policy did.
+    other : str, default "other"
+        The label of a level merged into ``"other"`` (``from_columns``' ``other``).
 
     Notes
     -----
@@ -323,6 +331,7 @@ class Groups:
         attribute_codes: Any = None,
         cell_levels: Any = None,
         report: Sequence[PolicyAction] = (),
+        other: str = OTHER,
     ) -> None:
         codes = np.asarray(codes)
         if codes.ndim != 1:
@@ -378,9 +387,21 @@ class Groups:
                 f"`cell_levels` must have shape ({len(names)}, {n_attr}); got "
                 f"{cell_levels.shape}."
             )
+        for what, table in (("attribute_codes", attribute_codes), ("cell_levels", cell_levels)):
+            if not table.size:
+                continue
+            lo, hi = table.min(axis=0), table.max(axis=0)
+            for j, a in enumerate(self._attributes):
+                k = len(self._levels[a])
+                if lo[j] < -1 or hi[j] >= k:
+                    raise ValueError(
+                        f"`{what}` of attribute {a!r} must lie in [0, {k}) (its {k} "
+                        f"level(s)) or be -1; got values from {int(lo[j])} to {int(hi[j])}."
+                    )
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
         self._report = tuple(report)
+        self._other = str(other)
         self._counts: np.ndarray | None = None
         self._members: tuple[np.ndarray, ...] | None = None
         self._views: dict[str, Groups] = {}
@@ -396,6 +417,7 @@ class Groups:
         view._attribute_codes = codes[:, None]
         view._cell_levels = _readonly(np.arange(len(names), dtype=np.int32)[:, None])
         view._report = ()
+        view._other = OTHER
         view._counts = None
         view._members = None
         view._views = {}
@@ -598,6 +620,7 @@ class Groups:
             attribute_codes=attribute_codes,
             cell_levels=cell_levels,
             report=report,
+            other=other,
         )
 
     # ------------------------------------------------------------------ properties
@@ -659,6 +682,11 @@ class Groups:
         ``-1`` where the cell was merged into ``"other"`` for that attribute.
         """
         return self._cell_levels
+
+    @property
+    def other(self) -> str:
+        """The label of a level merged into "other" (see :attr:`cell_levels`)."""
+        return self._other
 
     @property
     def included(self) -> np.ndarray:
@@ -733,6 +761,7 @@ class Groups:
             attribute_codes=self._attribute_codes[idx],
             cell_levels=self._cell_levels,
             report=self._report,
+            other=self._other,
         )
 
     def __repr__(self) -> str:

@@ -554,5 +554,15 @@ def class_weight(
                 f"{arr.dtype}. For one-hot labels pass y.argmax(axis=1)."
             )
         groups = Groups.from_codes(arr)
+    else:
+        names = groups.names
+        integers = all(n.isdecimal() for n in names)
+        if integers and [int(n) for n in names] != list(range(len(names))):
+            raise ValueError(
+                f"The groups are named by integer labels {list(names)[:10]} but their "
+                "codes are not those class indices (from_columns numbers the classes present "
+                "0, 1, ...), so Keras would give a class another class's weight. Pass "
+                "the integer class labels themselves: class_weight(y)."
+            )
     table, _, _, _ = _weights_table(groups, scheme, None, normalize, clip, params)
     return {i: float(w) for i, w in enumerate(table)}

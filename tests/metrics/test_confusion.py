@@ -74,8 +74,11 @@ def test_weights_and_scores():
         (lambda: normalize_confusion([[1, 2]]), "square"),
         (lambda: normalize_confusion([[1, -2], [0, 1]]), "non-negative"),
         (lambda: normalize_confusion([[1]], normalize="row"), "'true', 'pred', 'all'"),
+        # an infinite count made its row nan (inf / inf) without a word
+        (lambda: normalize_confusion([[np.inf, 1], [0, 1]]), "finite"),
     ],
-    ids=["unknown-label", "repeated-label", "lengths", "not-square", "negative", "option"],
+    ids=["unknown-label", "repeated-label", "lengths", "not-square", "negative", "option",
+         "infinite"],
 )
 def test_errors(call, match):
     with pytest.raises(ValueError, match=match):

@@ -179,3 +179,16 @@ def test_default_average_is_macro_and_bad_options_are_refused():
         F.precision([0, 1], [0, 1], zero_division=2)
     with pytest.warns(RuntimeWarning, match="ill-defined"):
         assert F.recall([0, 0], [0, 1], zero_division="warn") == 0.25  # (1/2 + 0) / 2
+
+
+@pytest.mark.parametrize("name", ["recall", "precision"])
+def test_zero_division_warn_warns_for_average_none_too(name):
+    # average=None set the undefined class to 0 without the promised warning
+    with pytest.warns(RuntimeWarning, match="ill-defined"):
+        out = getattr(F, name)([0, 0], [1, 1], average=None, zero_division="warn")
+    assert out == {0: 0.0, 1: 0.0}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # defined everywhere: no warning
+        getattr(F, name)([0, 1], [0, 1], average=None, zero_division="warn")

@@ -198,8 +198,8 @@ def normalize_confusion(
         raise ValueError(
             f"`confusion` must be square matrices, shape (..., C, C); got {cm.shape}."
         )
-    if np.isnan(cm).any() or (cm < 0).any():
-        raise ValueError("`confusion` must hold non-negative counts without NaN.")
+    if not np.isfinite(cm).all() or (cm < 0).any():
+        raise ValueError("`confusion` must hold finite non-negative counts (no NaN or inf).")
     if mode is None:
         return cm.copy()
     if mode == "true":

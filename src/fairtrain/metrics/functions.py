@@ -536,12 +536,23 @@ def _per_class(yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
                by: Literal["true", "pred"], zero_division: float) -> dict[Any, float]:
     labels = np.unique(np.concatenate([yt, yp]))
     out: dict[Any, float] = {}
+    undefined = False
     for label in labels:
         chosen = (yt if by == "true" else yp) == label
         den = _weighted(chosen, w).sum()
         num = _weighted(chosen & (yt == yp), w).sum()
+        undefined |= not den > 0
         out[label.item() if hasattr(label, "item") else label] = (
             float(num / den) if den > 0 else float(zero_division)
+        )
+    if undefined and isinstance(zero_division, _WarnZero):
+        score = "recall" if by == "true" else "precision"
+        warnings.warn(
+            f"{score} is ill-defined for a class with no "
+            f"{'true' if by == 'true' else 'predicted'} examples and is set to 0 "
+            "(zero_division='warn'); pass zero_division=0, 1 or numpy.nan.",
+            RuntimeWarning,
+            stacklevel=3,
         )
     return out
 

@@ -18,10 +18,11 @@ def to_metricframe(
     metric: MetricLike,
     y_true: Any,
     y_pred: Any,
-    groups: Any,
+    groups: Any = None,
     *,
     sample_weight: Any = None,
     metric_kwargs: Mapping[str, Any] | None = None,
+    sensitive_features: Any = None,
 ) -> Any:
     """A fairlearn ``MetricFrame`` of the same metric over the same groups.
 
@@ -33,11 +34,14 @@ def to_metricframe(
         Targets and predictions.
     groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         The groups; every attribute becomes one sensitive feature, so ``by_group`` is
-        indexed by the intersection.
+        indexed by the intersection. A level merged into ``"other"`` by the ``merge``
+        policy is ``groups.other`` there too, so the cells are fairtrain's.
     sample_weight : array-like of float, shape (n,), optional
         Passed to the metric through ``sample_params``.
     metric_kwargs : mapping, optional
         Bound to the metric with :func:`functools.partial`.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
@@ -66,13 +70,16 @@ def to_metricframe(
     func, name = resolve_metric(metric)
     if metric_kwargs:
         func = functools.partial(func, **metric_kwargs)
-    g = as_groups(groups)
+    g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
     w = as_weights(sample_weight, n)
     keep = g.codes >= 0
+    # each example's level in its cell (merged levels read g.other), so that fairlearn
+    # sees fairtrain's cells, not the levels a merge policy pooled
+    cell_levels = g.cell_levels[g.codes[keep]]
     features = pd.DataFrame(
         {
-            a: np.asarray(g.levels[a], dtype=object)[g.attribute_codes[keep, j]]
+            a: np.asarray((*g.levels[a], g.other), dtype=object)[cell_levels[:, j]]
             for j, a in enumerate(g.attributes)
         }
     )
