@@ -83,3 +83,14 @@ def test_unsupported_column_type(tmp_path):
     bad = FaceDataset(ds.paths, {"x": np.array([1 + 1j, 2j])})
     with pytest.raises(TypeError, match="dtype complex"):
         write_tfrecords(bad, tmp_path / "b.tfrecord")
+
+
+@pytest.mark.parametrize("name", ["image", "path"])
+def test_a_column_named_like_a_record_field_is_refused(tmp_path, name):
+    # read_tfrecords yields {"image", "path", <columns>}: such a column would replace the
+    # image or the path in every example without a word
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=2, malformed=False))
+    bad = FaceDataset(ds.paths, {**ds.columns, name: np.array(["x", "y"])})
+    with pytest.raises(ValueError, match=f"column {name!r}"):
+        write_tfrecords(bad, tmp_path / "b.tfrecord")
+    assert not (tmp_path / "b.tfrecord").exists()

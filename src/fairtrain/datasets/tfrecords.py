@@ -67,6 +67,9 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
         If ``path`` exists and ``overwrite`` is False or the file is not fairtrain's.
     TypeError
         If a column is not int, float, bool or str.
+    ValueError
+        If a column is named ``"image"`` or ``"path"`` (the names of the record's own
+        fields).
 
     Notes
     -----
@@ -87,6 +90,12 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
                 if ours else f"{path} exists and was not written by fairtrain; choose another path."
             )
     kinds = {name: _kind(name, column) for name, column in dataset.columns.items()}
+    for name in ("image", "path"):
+        if name in kinds:
+            raise ValueError(
+                f"A column {name!r} would replace each example's {name} when read back; "
+                "rename the column."
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def feature(kind: str, value: Any) -> Any:
