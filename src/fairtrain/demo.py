@@ -103,7 +103,8 @@ def run_demo(
     fairtrain.experiments.OutputError
         If ``out`` cannot be written (checked before any training).
     ValueError
-        If an option is out of range.
+        If an option is out of range, or ``identities`` is too small to give every
+        group a train and a test identity.
     """
     for name, value, low in (("epochs", epochs, 1), ("batch_size", batch_size, 4),
                              ("identities", identities, 20),
@@ -139,6 +140,17 @@ def run_demo(
             data, test_size=0.25, val_size=0.15, by="identity", stratify="ethnicity", seed=seed
         )
         labels = list(data.levels["ethnicity"])
+        for name, part in (("train", train), ("test", test)):
+            absent = [lab for lab in labels if not np.any(part.columns["ethnicity"] == lab)]
+            if absent:
+                # a group absent from test has no recall, and the worst group would be
+                # taken among the others without a word
+                raise ValueError(
+                    f"--identities {identities} leaves {', '.join(absent)} with no {name} "
+                    "identity, so the report could not compare every group; use more "
+                    "--identities (the default is "
+                    f"{DEFAULTS['identities']})."
+                )
         arrays = {}
         for name, part in (("train", train), ("val", val), ("test", test)):
             x = datasets.load_images(part.paths, size=(32, 32))
