@@ -65,6 +65,9 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is False or the file is not fairtrain's.
+    FileNotFoundError
+        If an image file is missing; the partial file (and, when replacing, the earlier
+        description) is removed.
     TypeError
         If a column is not int, float, bool or str.
     ValueError
@@ -105,17 +108,25 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
             return tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(value).encode()]))
 
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for i, image_path in enumerate(dataset.paths):
-            features = {
-                "image": tf.train.Feature(bytes_list=tf.train.BytesList(
-                    value=[Path(image_path).read_bytes()])),
-                "path": feature("str", image_path),
-            }
-            for name, column in dataset.columns.items():
-                features[_PREFIX + name] = feature(kinds[name], column[i])
-            example = tf.train.Example(features=tf.train.Features(feature=features))
-            writer.write(example.SerializeToString())
+    try:
+        with tf.io.TFRecordWriter(str(path)) as writer:
+            for i, image_path in enumerate(dataset.paths):
+                features = {
+                    "image": tf.train.Feature(bytes_list=tf.train.BytesList(
+                        value=[Path(image_path).read_bytes()])),
+                    "path": feature("str", image_path),
+                }
+                for name, column in dataset.columns.items():
+                    features[_PREFIX + name] = feature(kinds[name], column[i])
+                example = tf.train.Example(features=tf.train.Features(feature=features))
+                writer.write(example.SerializeToString())
+    except BaseException:
+        # Both files are ours here (new, or replaced with overwrite=True): a partial
+        # record file would pass for a foreign one and block every retry, and an
+        # earlier description would no longer match the records.
+        path.unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
+        raise
     sidecar.write_text(json.dumps({
         "format": _FORMAT,
         "n": len(dataset),
