@@ -286,8 +286,8 @@ def fit_staged_sampled(
     """:func:`fairtrain.fit_staged` on the batches ``sampler`` plans.
 
     One ``tf.data`` pipeline serves every stage; :func:`fairtrain.fit_staged` keeps it on
-    the global epoch, so each global epoch gets its own plan across stages. Arguments as for :func:`fit_sampled` and
-    :func:`fairtrain.fit_staged`.
+    the global epoch, so each global epoch gets its own plan across stages. Arguments as
+    for :func:`fit_sampled` and :func:`fairtrain.fit_staged`.
 
     Returns
     -------
