@@ -110,3 +110,15 @@ def test_demo_refuses_a_dataset_too_small_to_test_every_group(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "African" in err and "no test identity" in err and "--identities" in err
     assert not (tmp_path / "x" / "report.json").exists()
+
+
+def test_demo_does_not_hide_an_internal_error(tmp_path, monkeypatch):
+    # only bad options are one-line errors; a failure inside training keeps its traceback
+    import fairtrain.experiments
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom inside training")
+
+    monkeypatch.setattr(fairtrain.experiments, "fit_sampled", broken)
+    with pytest.raises(ValueError, match="boom inside training"):
+        cli.main(["demo", "--out", str(tmp_path / "x"), *SMALL])
