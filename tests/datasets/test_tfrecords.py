@@ -111,3 +111,13 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_tfrecords(broken, target, overwrite=True)
     assert not target.exists() and not (tmp_path / "t.tfrecord.json").exists()
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]"])
+def test_a_foreign_file_beside_is_refused_clearly(tmp_path, text):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    (tmp_path / "t.tfrecord.json").write_text(text)
+    with pytest.raises(FileExistsError, match="not written by fairtrain"):
+        write_tfrecords(ds, tmp_path / "t.tfrecord", overwrite=True)
+    assert (tmp_path / "t.tfrecord.json").read_text() == text
+    assert not (tmp_path / "t.tfrecord").exists()

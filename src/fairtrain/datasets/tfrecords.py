@@ -30,6 +30,15 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+def _is_ours(sidecar: Path) -> bool:
+    """Whether ``sidecar`` is a description written by :func:`write_tfrecords`."""
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == _FORMAT
+
+
 def _kind(name: str, column: np.ndarray) -> str:
     if column.dtype.kind == "b":
         return "bool"
@@ -85,12 +94,13 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     path = Path(path).expanduser().resolve()
     sidecar = _sidecar(path)
     if path.exists() or sidecar.exists():
-        ours = sidecar.is_file() and json.loads(sidecar.read_text()).get("format") == _FORMAT
+        ours = sidecar.is_file() and _is_ours(sidecar)
         if not (overwrite and ours):
             raise FileExistsError(
                 f"{path} exists; pass overwrite=True to replace a file write_tfrecords "
                 "wrote (fairtrain never replaces other files)."
-                if ours else f"{path} exists and was not written by fairtrain; choose another path."
+                if ours else f"{path} or {sidecar.name} beside it exists and was not written by "
+                "fairtrain; choose another path."
             )
     kinds = {name: _kind(name, column) for name, column in dataset.columns.items()}
     for name in ("image", "path"):
