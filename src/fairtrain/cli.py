@@ -125,18 +125,17 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from fairtrain.demo import DemoOptionError, run_demo  # light: numpy only
     from fairtrain.experiments import OutputError
 
     try:
-        from fairtrain.demo import run_demo
-
         run_demo(
             args.out, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
             learning_rate=args.learning_rate, identities=args.identities,
             images_per_identity=args.images_per_identity, bootstrap=args.bootstrap,
             force=args.force, quiet=args.quiet,
         )
-    except (OutputError, ValueError) as exc:
+    except (OutputError, DemoOptionError) as exc:  # a failure inside keeps its traceback
         print(f"fairtrain demo: error: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULTS", "run_demo"]
+__all__ = ["DEFAULTS", "run_demo"]  # DemoOptionError: importable, not yet on the API page
 
 #: The defaults of :func:`run_demo` (and of ``fairtrain demo``'s options).
 DEFAULTS: dict[str, Any] = {
@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "bootstrap": 200,
 }
 STRATEGIES = ("proportional", "homogeneous")
+
+
+class DemoOptionError(ValueError):
+    """An option of :func:`run_demo` is out of range (``fairtrain demo`` prints it alone)."""
 
 
 def _say(quiet: bool, *lines: str) -> None:
@@ -102,17 +106,18 @@ def run_demo(
     ------
     fairtrain.experiments.OutputError
         If ``out`` cannot be written (checked before any training).
-    ValueError
-        If an option is out of range.
+    DemoOptionError
+        (a ``ValueError``) If an option is out of range, or ``identities`` is too small
+        to give every group a train and a test identity.
     """
     for name, value, low in (("epochs", epochs, 1), ("batch_size", batch_size, 4),
                              ("identities", identities, 20),
                              ("images_per_identity", images_per_identity, 1),
                              ("bootstrap", bootstrap, 0), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"`{name}` must be an integer >= {low}; got {value!r}.")
+            raise DemoOptionError(f"`{name}` must be an integer >= {low}; got {value!r}.")
     if not learning_rate > 0:
-        raise ValueError(f"`learning_rate` must be positive; got {learning_rate!r}.")
+        raise DemoOptionError(f"`learning_rate` must be positive; got {learning_rate!r}.")
 
     from fairtrain.experiments import OutputDir
 
@@ -139,6 +144,17 @@ def run_demo(
             data, test_size=0.25, val_size=0.15, by="identity", stratify="ethnicity", seed=seed
         )
         labels = list(data.levels["ethnicity"])
+        for name, part in (("train", train), ("test", test)):
+            absent = [lab for lab in labels if not np.any(part.columns["ethnicity"] == lab)]
+            if absent:
+                # a group absent from test has no recall, and the worst group would be
+                # taken among the others without a word
+                raise DemoOptionError(
+                    f"--identities {identities} leaves {', '.join(absent)} with no {name} "
+                    "identity, so the report could not compare every group; use more "
+                    "--identities (the default is "
+                    f"{DEFAULTS['identities']})."
+                )
         arrays = {}
         for name, part in (("train", train), ("val", val), ("test", test)):
             x = datasets.load_images(part.paths, size=(32, 32))

@@ -136,7 +136,16 @@ class OutputDir:
             raise OutputError(
                 f"Output names must be relative paths inside the folder; got {name!r}."
             )
-        return self.root / rel
+        target = self.root / rel
+        # A sub-folder replaced by a link must not lead a write or a --force removal
+        # to files outside the folder (the target itself, if a link, is only unlinked).
+        if not target.parent.resolve().is_relative_to(self.root.resolve()):
+            raise OutputError(
+                f"{target} lies outside {self.root} (a folder on its way is a link "
+                "elsewhere); fairtrain only writes and removes files inside --out. Remove "
+                "the link or choose another folder."
+            )
+        return target
 
     def _save_manifest(self) -> None:
         data = {"tool": self.tool, "files": self.files, "dirs": self._dirs}

@@ -84,3 +84,15 @@ def test_render_is_deterministic_and_shows_the_grating():
     a = synthetic.render([synthetic.ETHNICITY_STYLES[2]], np.random.default_rng(0))
     b = synthetic.render([synthetic.ETHNICITY_STYLES[2]], np.random.default_rng(0))
     assert a.dtype == np.uint8 and a.shape == (32, 32, 3) and np.array_equal(a, b)
+
+
+def test_too_few_identities_for_every_group_is_an_error(tmp_path):
+    # 3 identities cannot give each of 4 groups one: the writer used to drop a group
+    with pytest.raises(ValueError, match="at least 4"):
+        synthetic.write_vggface2(tmp_path / "v", n_identities=3, images_per_identity=1)
+    with pytest.raises(ValueError, match="at least 5"):
+        synthetic.write_utkface(tmp_path / "u", n=4)
+    assert not (tmp_path / "v").exists() and not (tmp_path / "u").exists()
+    out = synthetic.write_vggface2(tmp_path / "w", n_identities=4, images_per_identity=1)
+    ds = load_vggface2(out["root"], out["ethnicity_csv"])
+    assert ds.groups("ethnicity").counts.tolist() == [1, 1, 1, 1]

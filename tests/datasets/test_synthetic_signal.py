@@ -24,8 +24,9 @@ def train_and_recall(train_x, train_y, groups, test_x, test_y, sampler_cls, seed
     ])
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
     sampler = sampler_cls(groups, batch_size=32, seed=seed)
-    model.fit(ft.data.SampledPyDataset(sampler, lambda i: (train_x[i], train_y[i])),
-              epochs=epochs, verbose=0)
+    feed = ft.data.SampledPyDataset(sampler, lambda i: (train_x[i], train_y[i]))
+    # EpochSync hands Keras' epoch to the feed: epoch e trains on plan(e)
+    model.fit(feed, epochs=epochs, verbose=0, callbacks=[ft.data.EpochSync(feed)])
     pred = model.predict(test_x, verbose=0).argmax(1)
     return np.array([(pred[test_y == k] == k).mean() for k in range(4)])
 

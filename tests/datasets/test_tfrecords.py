@@ -51,7 +51,7 @@ def test_split_round_trip_keeps_every_attribute_and_image(tmp_path):
 
 
 def test_never_replaces_a_foreign_file_and_overwrites_only_on_request(tmp_path):
-    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=3, malformed=False))
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
     foreign = tmp_path / "data.tfrecord"
     foreign.write_bytes(b"user")
     for overwrite in (False, True):
@@ -66,12 +66,12 @@ def test_never_replaces_a_foreign_file_and_overwrites_only_on_request(tmp_path):
 
 
 def test_read_checks_the_description(tmp_path):
-    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=3, malformed=False))
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
     path = write_tfrecords(ds, tmp_path / "a.tfrecord")
     meta = json.loads((tmp_path / "a.tfrecord.json").read_text())
-    meta["n"] = 4
+    meta["n"] = 6
     (tmp_path / "a.tfrecord.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="holds 3 examples"):
+    with pytest.raises(ValueError, match="holds 5 examples"):
         read_tfrecords(path)
     (tmp_path / "a.tfrecord.json").unlink()
     with pytest.raises(FileNotFoundError):
@@ -79,7 +79,45 @@ def test_read_checks_the_description(tmp_path):
 
 
 def test_unsupported_column_type(tmp_path):
-    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=2, malformed=False))
-    bad = FaceDataset(ds.paths, {"x": np.array([1 + 1j, 2j])})
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    bad = FaceDataset(ds.paths, {"x": np.arange(len(ds)) * 1j})
     with pytest.raises(TypeError, match="dtype complex"):
         write_tfrecords(bad, tmp_path / "b.tfrecord")
+
+
+@pytest.mark.parametrize("name", ["image", "path"])
+def test_a_column_named_like_a_record_field_is_refused(tmp_path, name):
+    # read_tfrecords yields {"image", "path", <columns>}: such a column would replace the
+    # image or the path in every example without a word
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    bad = FaceDataset(ds.paths, {**ds.columns, name: np.array(["x"] * len(ds))})
+    with pytest.raises(ValueError, match=f"column {name!r}"):
+        write_tfrecords(bad, tmp_path / "b.tfrecord")
+    assert not (tmp_path / "b.tfrecord").exists()
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    broken = FaceDataset([*ds.paths, str(tmp_path / "gone.jpg")],
+                         {k: np.concatenate([v, v[:1]]) for k, v in ds.columns.items()})
+    target = tmp_path / "t.tfrecord"
+    with pytest.raises(FileNotFoundError, match="gone.jpg"):
+        write_tfrecords(broken, target)
+    # a partial file would be taken for a foreign one and block every retry
+    assert not target.exists() and not (tmp_path / "t.tfrecord.json").exists()
+    write_tfrecords(ds, target)
+    # replacing an earlier file fails the same way: neither the truncated records nor
+    # the stale description (which counts the old records) stay behind
+    with pytest.raises(FileNotFoundError):
+        write_tfrecords(broken, target, overwrite=True)
+    assert not target.exists() and not (tmp_path / "t.tfrecord.json").exists()
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]"])
+def test_a_foreign_file_beside_is_refused_clearly(tmp_path, text):
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    (tmp_path / "t.tfrecord.json").write_text(text)
+    with pytest.raises(FileExistsError, match="not written by fairtrain"):
+        write_tfrecords(ds, tmp_path / "t.tfrecord", overwrite=True)
+    assert (tmp_path / "t.tfrecord.json").read_text() == text
+    assert not (tmp_path / "t.tfrecord").exists()

@@ -70,3 +70,24 @@ def test_synthetic_utkface_round_trip(tmp_path):
     assert ds.columns["age"].min() >= 1 and ds.columns["age"].max() <= 116
     clean = load_utkface(synthetic.write_utkface(tmp_path / "v", n=10, malformed=False))
     assert len(clean) == 10 and clean.rejected == ()
+
+
+def test_one_photo_in_two_folders_is_kept_once(tmp_path):
+    # the aligned crop (UTKFace/) and the in-the-wild original (part1/) of one photo share
+    # age_gender_race_datetime; kept twice, a row split could put one photo on both sides
+    for folder, name in (("UTKFace", "25_1_3_20170119171621021.jpg.chip.jpg"),
+                         ("crop_part1", "25_1_3_20170119171621021.jpg.chip.jpg"),
+                         ("part1", "25_1_3_20170119171621021.jpg"),
+                         ("part1", "26_1_3_20170119171621022.jpg")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_bytes(b"jpeg")
+    ds = load_utkface(tmp_path)
+    kept = str(tmp_path / "UTKFace" / "25_1_3_20170119171621021.jpg.chip.jpg")
+    assert sorted(ds.paths.tolist()) == sorted(
+        [kept, str(tmp_path / "part1" / "26_1_3_20170119171621022.jpg")])
+    assert {r.path: r.reason for r in ds.rejected} == {
+        str(tmp_path / "crop_part1" / "25_1_3_20170119171621021.jpg.chip.jpg"):
+            f"the same photo (25_1_3_20170119171621021) as {kept}",
+        str(tmp_path / "part1" / "25_1_3_20170119171621021.jpg"):
+            f"the same photo (25_1_3_20170119171621021) as {kept}",
+    }

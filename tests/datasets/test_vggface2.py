@@ -92,3 +92,11 @@ def test_identity_split_of_a_loaded_tree(tree):
     assert len(val) == 0
     assert set(train.columns["identity"]).isdisjoint(test.columns["identity"])
     assert np.sort(np.concatenate([train.paths, test.paths])).tolist() == sorted(ds.paths)
+
+
+def test_an_identity_with_two_genders_in_the_meta_file_is_an_error(tree):
+    # the later row used to win without a word, relabelling every image of n000002
+    (tree / "identity_meta.csv").write_text(META + 'n000002, "Someone_Else", 3, 1, m\n')
+    with pytest.raises(ValueError, match="n000002.*both"):
+        load_vggface2(tree / "train", tree / "eth.csv",
+                      identity_meta=tree / "identity_meta.csv")

@@ -135,3 +135,17 @@ def test_examples_refuse_imagenet_weights(tmp_path):
     with pytest.raises(ValueError, match="never downloads"):
         run_example("celeba_gender", tmp_path / "x", "--backbone", "MobileNet",
                     "--weights", "imagenet")
+
+
+def test_adaptive_comparison_never_replaces_an_existing_file(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "example_adaptive_comparison", EXAMPLES / "adaptive_comparison.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    mine = tmp_path / "results.json"
+    mine.write_text("user data")
+    # refused before any data is written or any model trained
+    with pytest.raises(SystemExit):
+        module.main(["--out", str(mine), "--seeds", "0"])
+    assert "exists" in capsys.readouterr().err
+    assert mine.read_text() == "user data"

@@ -111,6 +111,15 @@ def _check_shares(shares: Sequence[float], k: int) -> np.ndarray:
     return shares
 
 
+def _check_enough(shares: np.ndarray, n: int, name: str) -> None:
+    needed = int(np.count_nonzero(shares))
+    if n < needed:
+        raise ValueError(
+            f"`{name}`={n} cannot give each of the {needed} groups with a positive share "
+            f"at least one; use at least {needed}."
+        )
+
+
 def _counts(shares: np.ndarray, n: int) -> np.ndarray:
     """Largest-remainder apportionment of ``n`` items by ``shares``; each positive share >= 1."""
     raw = shares * n
@@ -250,7 +259,8 @@ def write_vggface2(
     Raises
     ------
     ValueError
-        If a count is not positive or ``shares`` are not 4 fractions summing to 1.
+        If a count is not positive, ``shares`` are not 4 fractions summing to 1, or
+        ``n_identities`` is below the number of positive shares.
     FileExistsError
         If ``root`` holds other files.
 
@@ -266,6 +276,7 @@ def write_vggface2(
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` must be a positive int; got {name}={value!r}.")
     shares = _check_shares(shares, len(ETHNICITIES))
+    _check_enough(shares, int(n_identities), "n_identities")
     size = _check_size(size)
     params = {"n_identities": int(n_identities), "images_per_identity": int(images_per_identity),
               "shares": shares.tolist(), "size": size, "seed": int(seed)}
@@ -350,7 +361,8 @@ def write_utkface(
     Raises
     ------
     ValueError
-        If ``n`` is not positive or ``shares`` are not 5 fractions summing to 1.
+        If ``n`` is not positive, ``shares`` are not 5 fractions summing to 1, or ``n``
+        is below the number of positive shares.
     FileExistsError
         If ``root`` holds other files.
 
@@ -363,6 +375,7 @@ def write_utkface(
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` must be a positive int; got n={n!r}.")
     shares = _check_shares(UTKFACE_RACE_SHARES if shares is None else shares, 5)
+    _check_enough(shares, int(n), "n")
     size = _check_size(size)
     params = {"n": int(n), "shares": shares.tolist(), "size": size, "seed": int(seed),
               "malformed": bool(malformed)}

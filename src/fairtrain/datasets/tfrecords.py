@@ -30,6 +30,15 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+def _is_ours(sidecar: Path) -> bool:
+    """Whether ``sidecar`` is a description written by :func:`write_tfrecords`."""
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == _FORMAT
+
+
 def _kind(name: str, column: np.ndarray) -> str:
     if column.dtype.kind == "b":
         return "bool"
@@ -65,8 +74,14 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is False or the file is not fairtrain's.
+    FileNotFoundError
+        If an image file is missing; the partial file (and, when replacing, the earlier
+        description) is removed.
     TypeError
         If a column is not int, float, bool or str.
+    ValueError
+        If a column is named ``"image"`` or ``"path"`` (the names of the record's own
+        fields).
 
     Notes
     -----
@@ -79,14 +94,21 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     path = Path(path).expanduser().resolve()
     sidecar = _sidecar(path)
     if path.exists() or sidecar.exists():
-        ours = sidecar.is_file() and json.loads(sidecar.read_text()).get("format") == _FORMAT
+        ours = sidecar.is_file() and _is_ours(sidecar)
         if not (overwrite and ours):
             raise FileExistsError(
                 f"{path} exists; pass overwrite=True to replace a file write_tfrecords "
                 "wrote (fairtrain never replaces other files)."
-                if ours else f"{path} exists and was not written by fairtrain; choose another path."
+                if ours else f"{path} or {sidecar.name} beside it exists and was not written by "
+                "fairtrain; choose another path."
             )
     kinds = {name: _kind(name, column) for name, column in dataset.columns.items()}
+    for name in ("image", "path"):
+        if name in kinds:
+            raise ValueError(
+                f"A column {name!r} would replace each example's {name} when read back; "
+                "rename the column."
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def feature(kind: str, value: Any) -> Any:
@@ -96,17 +118,25 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
             return tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[str(value).encode()]))
 
-    with tf.io.TFRecordWriter(str(path)) as writer:
-        for i, image_path in enumerate(dataset.paths):
-            features = {
-                "image": tf.train.Feature(bytes_list=tf.train.BytesList(
-                    value=[Path(image_path).read_bytes()])),
-                "path": feature("str", image_path),
-            }
-            for name, column in dataset.columns.items():
-                features[_PREFIX + name] = feature(kinds[name], column[i])
-            example = tf.train.Example(features=tf.train.Features(feature=features))
-            writer.write(example.SerializeToString())
+    try:
+        with tf.io.TFRecordWriter(str(path)) as writer:
+            for i, image_path in enumerate(dataset.paths):
+                features = {
+                    "image": tf.train.Feature(bytes_list=tf.train.BytesList(
+                        value=[Path(image_path).read_bytes()])),
+                    "path": feature("str", image_path),
+                }
+                for name, column in dataset.columns.items():
+                    features[_PREFIX + name] = feature(kinds[name], column[i])
+                example = tf.train.Example(features=tf.train.Features(feature=features))
+                writer.write(example.SerializeToString())
+    except BaseException:
+        # Both files are ours here (new, or replaced with overwrite=True): a partial
+        # record file would pass for a foreign one and block every retry, and an
+        # earlier description would no longer match the records.
+        path.unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
+        raise
     sidecar.write_text(json.dumps({
         "format": _FORMAT,
         "n": len(dataset),

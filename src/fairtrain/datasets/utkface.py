@@ -28,6 +28,14 @@ def _code(field: str, name: str, n_codes: int, meaning: str) -> tuple[int | None
     return value, ""
 
 
+def _stem(filename: str) -> str:
+    lowered = filename.lower()
+    for suffix in _SUFFIXES:
+        if lowered.endswith(suffix):
+            return filename[: -len(suffix)]
+    return filename
+
+
 def parse_utkface_name(filename: str) -> tuple[tuple[int, str, str] | None, str]:
     """Parse one UTKFace file name into (age, gender, race), or say why it is malformed.
 
@@ -96,7 +104,9 @@ def load_utkface(root: Any) -> FaceDataset:
         ``"female"`` for 1) and ``"race"`` (codes 0 to 4: White, Black, Asian, Indian,
         Others); ``levels`` gives those orders. Every other file is in ``rejected``
         with the reason: a missing or extra field, a code out of range, a field that is
-        not a number, or a name that is not a UTKFace image name.
+        not a number, a name that is not a UTKFace image name, or a second copy of one
+        photo (the same ``age_gender_race_datetime``, e.g. its ``.jpg.chip.jpg`` crop
+        and its in-the-wild ``.jpg``: the first in sorted path order is kept).
 
     Raises
     ------
@@ -105,11 +115,22 @@ def load_utkface(root: Any) -> FaceDataset:
     """
     root = check_dir(root, "UTKFace root")
     paths, ages, genders, races, rejected = [], [], [], [], []
+    first_of_photo: dict[str, str] = {}
     for path in files_under(root):
         parsed, reason = parse_utkface_name(path.name)
         if parsed is None:
             rejected.append(Rejected(str(path), reason))
             continue
+        # The aligned crop and the in-the-wild original of one photo (or one file in two
+        # folders) share age_gender_race_datetime: keep the first, so no row split can
+        # put one photo on both sides.
+        photo = _stem(path.name)
+        if photo in first_of_photo:
+            rejected.append(Rejected(
+                str(path), f"the same photo ({photo}) as {first_of_photo[photo]}"
+            ))
+            continue
+        first_of_photo[photo] = str(path)
         paths.append(str(path))
         ages.append(parsed[0])
         genders.append(parsed[1])

@@ -78,7 +78,13 @@ def _read_identity_meta(path: Path) -> dict[str, str]:
     for line, row in rows:
         if len(row) != len(header):
             raise ValueError(f"{path}:{line} has {len(row)} fields; the header has {len(header)}.")
-        table[row[id_col]] = row[gender_col]
+        identity, gender = row[id_col], row[gender_col]
+        if table.get(identity, gender) != gender:
+            raise ValueError(
+                f"{path}:{line}: identity {identity!r} is listed as both {table[identity]!r} "
+                f"and {gender!r}."
+            )
+        table[identity] = gender
     return table
 
 
@@ -124,7 +130,7 @@ def load_vggface2(
         If ``root`` is not a folder or a CSV does not exist.
     ValueError
         If a CSV lacks a needed column, has a row of the wrong length, uses an ethnicity
-        not in ``levels``, or gives one identity two ethnicities.
+        not in ``levels``, or gives one identity two ethnicities (or two genders).
     """
     root = check_dir(root, "VGGFace2 root")
     levels = [str(level) for level in levels]
