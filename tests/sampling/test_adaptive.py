@@ -259,3 +259,34 @@ def test_bad_losses_and_states_raise():
         s.set_state({**state, "history": [[0, [0.9, 0.9]]]})
     with pytest.raises(ValueError, match="epoch 0"):
         s.set_state({**state, "history": [[1, [0.5, 0.5]]]})
+
+
+def test_floor_zero_shares_can_reach_zero_without_warnings():
+    """min_share=0 lets a share be (or underflow to) 0; update must not warn (log(0))."""
+    groups = Groups.from_codes([0] * 10 + [1] * 10)
+    s = Adaptive(groups, batch_size=4, min_share=0.0, initial_shares=[1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(s.update([0.1, 0.9]), [1.0, 0.0])
+        big = Adaptive(groups, batch_size=4, min_share=0.0, step_size=5.0, momentum=0.95,
+                       relative=False)
+        for _ in range(8):
+            shares = big.update([10.0, 0.0])
+    assert shares[1] == 0.0 and shares.sum() == 1.0
+    assert _batch_counts(big, 0)[:, 1].sum() == 0  # the starved group is never drawn
+
+
+def test_a_refused_state_leaves_the_sampler_as_it_was():
+    groups = Groups.from_codes([0] * 10 + [1] * 10)
+    s = Adaptive(groups, batch_size=4, step_size=1.0)
+    s.update([0.1, 0.9], epoch=0)
+    before = s.get_state()
+    bad = {**before, "epoch": 3, "step": 1, "history": [[0, [0.9, 0.9]]]}
+    with pytest.raises(ValueError, match="distribution"):
+        s.set_state(bad)
+    assert s.get_state() == before
+    with pytest.raises(ValueError, match="velocity"):
+        s.set_state({**before, "velocity": [np.nan, 0.0]})
+    with pytest.raises(ValueError, match="planned"):
+        s.set_state({**before, "planned": -1})
+    assert s.get_state() == before

@@ -317,7 +317,9 @@ class Adaptive(GroupBatchSampler):
                 d[measured] = losses[measured] - mean
         self._velocity = self.momentum * self._velocity + d
         current = self._segments[-1][1]
-        logw = np.log(np.where(self._present, current, 1.0)) + self.step_size * self._velocity
+        with np.errstate(divide="ignore"):  # min_share=0: a share of 0 stays 0
+            logw = np.log(np.where(self._present, current, 1.0))
+        logw = logw + self.step_size * self._velocity
         logw = np.where(self._present, logw - logw[self._present].max(), -np.inf)
         new = _floor_projection(np.exp(logw), self._present, self._floor)
         self._set_from(new, epoch)
@@ -422,8 +424,8 @@ class Adaptive(GroupBatchSampler):
             ``[first epoch, shares]`` with increasing epochs starting at 0 and shares
             that are a distribution above the floor.
         """
-        super().set_state(state)
         if "history" not in state:
+            super().set_state(state)
             return
         k = self.groups.n_groups
         segments: list[tuple[int, np.ndarray]] = []
@@ -452,11 +454,14 @@ class Adaptive(GroupBatchSampler):
         if not segments:
             raise ValueError("The state's history is empty.")
         velocity = np.asarray(state.get("velocity", np.zeros(k)), dtype=float)
-        if velocity.shape != (k,):
-            raise ValueError(f"The state's velocity must have shape ({k},).")
+        if velocity.shape != (k,) or not np.all(np.isfinite(velocity)):
+            raise ValueError(f"The state's velocity must be ({k},) finite values.")
+        planned = _check_int("planned", state.get("planned", 0), 0)
+        # Everything checked before anything changes: a refused state leaves no trace.
+        super().set_state(state)
         self._segments = segments
         self._velocity = velocity
-        self._planned = _check_int("planned", state.get("planned", 0), 0)
+        self._planned = planned
         self._plan_cache = None
 
     def get_config(self) -> dict[str, Any]:
