@@ -219,6 +219,23 @@ class GroupLossProbe(keras.callbacks.Callback):
         self.keys = [_key_part(name) for name in names]
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
+        from fairtrain.dro import GroupDRO
+        from fairtrain.sampling.adaptive import Adaptive
+
+        moving = [c for c in self.consumers if isinstance(c, Adaptive)]
+        fixed_r = [
+            c for c in self.consumers
+            if isinstance(c, GroupDRO)
+            and not (isinstance(c.batch_shares, str) and c.batch_shares == "batch")
+        ]
+        if moving and fixed_r:
+            warnings.warn(
+                "GroupLossProbe: a GroupDRO weighs examples by fixed batch shares while "
+                "an Adaptive sampler moves its shares, so the weighted loss is not the "
+                'DRO objective; build the GroupDRO with batch_shares="batch".',
+                UserWarning,
+                stacklevel=2,
+            )
         self.indices = stratified_indices(codes, self.size, seed=self.seed)
         trained = np.zeros(k, dtype=bool)
         for c in self.consumers:
