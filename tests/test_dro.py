@@ -290,3 +290,50 @@ def test_array_batch_shares_and_batch_mode_errors():
         per_batch.example_weights()
     with pytest.raises(ValueError, match='"batch"'):
         GroupDRO(groups, batch_shares="uniform")
+
+
+@pytest.mark.parametrize("repeat", [False, True], ids=["per-epoch", "repeat"])
+def test_probe_with_to_tf_dataset_plans_each_epoch_after_the_last_update(repeat):
+    """tf.data feed + EpochSync + probe: epoch e serves the shares after epochs < e."""
+    pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("to_tf_dataset feeds fit under the TensorFlow backend")
+    import tensorflow as tf
+
+    from fairtrain.data import EpochSync, to_tf_dataset
+    from fairtrain.probe import GroupLossProbe
+    from fairtrain.sampling import Adaptive, CompositionLog
+
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1], [90, 30])
+    groups = Groups.from_codes(codes, ["major", "minor"])
+    x = rng.normal(size=(120, 3)).astype("float32")
+    y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
+    sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
+    log = CompositionLog(groups)
+    xt, yt = tf.constant(x), tf.constant(y)
+    steps = sampler.steps_per_epoch
+    ds = to_tf_dataset(sampler, lambda i: (tf.gather(xt, i), tf.gather(yt, i)),
+                       composition_log=log, repeat=repeat, prefetch=False,
+                       steps_per_epoch=steps)
+    probe = GroupLossProbe(x, y, groups, consumers=[sampler], size=60)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        model.fit(ds, epochs=3, verbose=0, callbacks=[EpochSync(ds), probe], shuffle=False,
+                  steps_per_epoch=steps if repeat else None)
+    shifted = [w for w in caught if "apply from epoch" in str(w.message)]
+    if repeat:  # one iterator across epochs may plan ahead: then the warning says so
+        firsts = [e for e, _ in sampler.history]
+        assert firsts == [0, 1, 2, 3] or shifted
+    else:
+        assert not shifted
+        assert [e for e, _ in sampler.history] == [0, 1, 2, 3]
+    served = log.counts[: 3 * steps].reshape(3, steps, 2)
+    for epoch in range(3):  # what was served is what the sampler says it planned
+        assert sorted(map(tuple, served[epoch])) == sorted(map(tuple, sampler.quotas(epoch)))
