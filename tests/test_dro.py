@@ -223,6 +223,14 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
     # 4 batches per epoch, an update every 2: epochs 0, 0, 1, 1.
     assert recorder.calls == [(0, (2,)), (0, (2,)), (1, (2,)), (1, (2,))]
     assert len(history.history["group_loss_0"]) == 2
+    # A period longer than an epoch: epoch 0 has no measurement yet. Its logs must still
+    # hold the keys (NaN), or History's lists shift by an epoch against history.epoch.
+    late = GroupLossProbe(x, y, codes, consumers=[Recorder()], size=8, every_n_steps=6,
+                          loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=2, callbacks=[late], verbose=0)
+    assert len(history.history["group_loss_0"]) == 2
+    assert np.isnan(history.history["group_loss_0"][0])
+    assert not np.isnan(history.history["group_loss_0"][1])
 
 
 def test_state_carries_the_step_size_and_huge_steps_do_not_warn():

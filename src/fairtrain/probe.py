@@ -103,7 +103,8 @@ class GroupLossProbe(keras.callbacks.Callback):
     so it works under every Keras backend.
 
     Logs (epoch logs, so ``History``, ``CSVLogger`` and ``EarlyStopping`` see them):
-    ``group_loss_<group>`` the measured losses, ``share_<group>`` an adaptive
+    ``group_loss_<group>`` the measured losses (NaN before the first measurement),
+    ``share_<group>`` an adaptive
     sampler's shares for the next epoch, ``dro_weight_<group>`` and ``dro_step_size``
     a GroupDRO's weights and step size (``<group>`` is the group name with characters
     other than letters, digits, ``_ . = -`` replaced by ``_``).
@@ -317,9 +318,11 @@ class GroupLossProbe(keras.callbacks.Callback):
         """The values :meth:`on_epoch_end` writes into the logs."""
         p = self.prefix
         out: dict[str, float] = {}
-        if self.group_losses is not None:
-            for key, v in zip(self.keys, self.group_losses):
-                out[f"{p}group_loss_{key}"] = float(v)
+        # NaN before the first measurement (every_n_steps longer than an epoch): every
+        # epoch logs every key, so History's lists stay aligned with the epochs.
+        losses = self.group_losses if self.group_losses is not None else [np.nan] * len(self.keys)
+        for key, v in zip(self.keys, losses):
+            out[f"{p}group_loss_{key}"] = float(v)
         for c in self.consumers:
             shares = getattr(c, "shares", None)
             if shares is not None and not callable(shares):
