@@ -319,3 +319,13 @@ def test_updates_reach_batches_built_in_worker_processes():
     finally:
         ds.close()
     assert np.bincount(groups.codes[served], minlength=2)[1] == s.quotas(1)[:, 1].sum()
+
+
+@pytest.mark.parametrize("losses", [[-1.0, 1.0], [-1.0, 1.001]], ids=["mean-0", "mean-tiny"])
+def test_relative_refuses_any_negative_loss(losses):
+    """l / mean - 1 means nothing with mixed signs: a mean of 0 froze the shares, a mean
+    near 0 made steps of thousands."""
+    s = Adaptive(Groups.from_codes([0, 0, 1, 1]), batch_size=2, step_size=0.5)
+    with pytest.raises(ValueError, match="relative=False"):
+        s.update(losses)
+    np.testing.assert_array_equal(s.shares, [0.5, 0.5])

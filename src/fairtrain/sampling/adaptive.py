@@ -298,7 +298,7 @@ class Adaptive(GroupBatchSampler):
         ------
         ValueError
             On a wrong number of losses, an unknown name, an infinite loss, or (with
-            ``relative=True``) measured losses whose mean is negative.
+            ``relative=True``) a negative measured loss.
         """
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
@@ -306,9 +306,10 @@ class Adaptive(GroupBatchSampler):
         if measured.any():
             mean = float(losses[measured].mean())
             if self.relative:
-                if mean < 0:
+                if np.any(losses[measured] < 0):
                     raise ValueError(
-                        f"relative=True needs non-negative mean losses; got mean {mean:.6g}. "
+                        "relative=True needs non-negative losses (l / mean - 1 means "
+                        f"nothing with mixed signs); got {losses[measured].tolist()}. "
                         "Use Adaptive(..., relative=False) for losses that can be negative."
                     )
                 if mean > 0:
