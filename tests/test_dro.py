@@ -137,7 +137,8 @@ def test_stratified_probe_indices():
 
 
 @pytest.mark.keras_backend
-def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     keras = pytest.importorskip("keras")
     from fairtrain.data import EpochSync, SampledPyDataset
     from fairtrain.probe import GroupLossProbe
@@ -152,7 +153,8 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
     sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
     dro = GroupDRO(groups, step_size=1.0, batch_shares="batch")  # the shares move
     log = CompositionLog(groups)
-    ds = SampledPyDataset(sampler, dro.weighted(lambda i: (x[i], y[i])), composition_log=log)
+    ds = SampledPyDataset(sampler, dro.weighted(lambda i: (x[i], y[i])), composition_log=log,
+                          workers=workers)  # 2: batches built ahead in threads
     probe = GroupLossProbe(x, y, groups, consumers=[sampler, dro], size=60)
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
