@@ -347,3 +347,38 @@ def test_probe_with_to_tf_dataset_plans_each_epoch_after_the_last_update(repeat)
     served = log.counts[: 3 * steps].reshape(3, steps, 2)
     for epoch in range(3):  # what was served is what the sampler says it planned
         assert sorted(map(tuple, served[epoch])) == sorted(map(tuple, sampler.quotas(epoch)))
+
+
+@pytest.mark.keras_backend
+def test_probe_measures_dict_inputs_and_refuses_reduced_losses():
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    rng = np.random.default_rng(0)
+    x = {"a": rng.normal(size=(20, 2)).astype("float32"),
+         "b": rng.normal(size=(20, 1)).astype("float32")}
+    y = rng.normal(size=20).astype("float32")
+    codes = np.repeat([0, 1], 10)
+
+    class Sink:
+        def update(self, group_losses, *, epoch=None):
+            pass
+
+    ia, ib = keras.Input((2,), name="a"), keras.Input((1,), name="b")
+    out = keras.layers.Dense(1)(keras.layers.Concatenate()([ia, ib]))
+    model = keras.Model({"a": ia, "b": ib}, out)
+    probe = GroupLossProbe(x, y, codes, consumers=[Sink()], loss="mse", size=8)
+    probe.set_model(model)
+    pred = model.predict(x, verbose=0)[:, 0]
+    expected = [np.mean((pred[probe.indices][probe._codes == g] - y[probe.indices][
+        probe._codes == g]) ** 2) for g in (0, 1)]
+    np.testing.assert_allclose(probe.measure(), expected, rtol=1e-5)
+    reduced = GroupLossProbe(x, y, codes, consumers=[Sink()], size=8,
+                             loss=lambda t, p: keras.ops.mean((t - p) ** 2))
+    reduced.set_model(model)
+    with pytest.raises(ValueError, match="per-example loss"):
+        reduced.measure()
+    uncompiled = GroupLossProbe(x, y, codes, consumers=[Sink()], size=8)
+    uncompiled.set_model(model)
+    with pytest.raises(ValueError, match="loss="):
+        uncompiled.measure()

@@ -277,12 +277,12 @@ class GroupLossProbe(keras.callbacks.Callback):
         values = keras.ops.convert_to_numpy(
             fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)
-        values = values.reshape(values.shape[0], -1).mean(axis=1)
-        if values.shape[0] != self._codes.size:
+        if values.ndim == 0 or values.shape[0] != self._codes.size:
             raise ValueError(
-                f"The loss returned {values.shape[0]} values for {self._codes.size} probe "
-                "examples; pass a per-example loss (no reduction)."
+                f"The loss returned values of shape {values.shape} for {self._codes.size} "
+                "probe examples; pass a per-example loss (no reduction)."
             )
+        values = values.reshape(values.shape[0], -1).mean(axis=1)
         sums = np.bincount(self._codes, weights=values, minlength=self._k)
         counts = np.bincount(self._codes, minlength=self._k)
         with np.errstate(invalid="ignore", divide="ignore"):
