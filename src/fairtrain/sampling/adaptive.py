@@ -143,7 +143,8 @@ class Adaptive(GroupBatchSampler):
     ``RuntimeWarning``, so a plan never changes after a pipeline read it. Data
     adapters must therefore plan epoch ``e`` after the updates of epoch ``e - 1``
     (``SampledPyDataset`` does; a ``tf.data`` pipeline that prefetches across epochs
-    may plan ahead and shift the updates by an epoch, which the warning reports).
+    may plan ahead and shift the updates by one or more epochs, which the warning
+    reports; ``to_tf_dataset(repeat=True)`` shifts them by two).
     :meth:`plan` of any epoch is deterministic given the state (:meth:`get_state`),
     which holds the position, the share history and the momentum.
 
