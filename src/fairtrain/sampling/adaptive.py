@@ -220,6 +220,9 @@ class Adaptive(GroupBatchSampler):
         self._velocity = np.zeros(groups.n_groups)
         self._planned = 0  # epochs [0, _planned) may have been served: frozen
         self._tables: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # Epoch totals of every shares vector tabled, never evicted (k ints each): the
+        # stream positions of a late epoch sum them over all earlier segments.
+        self._totals: dict[bytes, np.ndarray] = {}
         super().__init__(groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch)
 
     @staticmethod
@@ -365,7 +368,12 @@ class Adaptive(GroupBatchSampler):
         if len(self._tables) > 64:
             self._tables.clear()
         self._tables[key] = (table, targets, totals)
+        self._totals[key] = totals
         return self._tables[key]
+
+    def _epoch_totals(self, shares: np.ndarray) -> np.ndarray:
+        totals = self._totals.get(shares.tobytes())
+        return totals if totals is not None else self._table(shares)[2]
 
     def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         table, targets, _ = self._table(self._segments[0][1])
@@ -389,7 +397,7 @@ class Adaptive(GroupBatchSampler):
         for (first, shares), end in zip(self._segments, bounds):
             stop = epoch if end is None else min(end, epoch)
             if stop > first:
-                out += (stop - first) * self._table(shares)[2]
+                out += (stop - first) * self._epoch_totals(shares)
         if within:
             out += self._rows(epoch)[:within].sum(axis=0)
         return out
