@@ -76,10 +76,9 @@ def test_weighted_batch_mean_is_the_dro_objective(counts, data):
     r = np.asarray(per_group, float) / sum(per_group)
     dro = GroupDRO(groups, step_size=0.5, batch_shares=r.tolist())
     dro.update(data.draw(st.lists(loss_st, min_size=k, max_size=k)))
-    batch = np.concatenate([groups.members()[g][: per_group[g]] for g in range(k)
-                            if per_group[g] <= counts[g]])
-    if len(batch) != sum(per_group):
+    if any(per_group[g] > counts[g] for g in range(k)):
         return  # a group too small for this composition
+    batch = np.concatenate([groups.members()[g][: per_group[g]] for g in range(k)])
     example_loss = np.random.default_rng(0).random(len(groups))
     w = dro.sample_weight(batch)
     mean_l = np.array([example_loss[batch][groups.codes[batch] == g].mean() for g in range(k)])
@@ -138,7 +137,8 @@ def test_stratified_probe_indices():
 
 
 @pytest.mark.keras_backend
-def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     keras = pytest.importorskip("keras")
     from fairtrain.data import EpochSync, SampledPyDataset
     from fairtrain.probe import GroupLossProbe
@@ -151,9 +151,10 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit():
     # The minority's label follows another feature: a linear model fits it worse.
     y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
     sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
-    dro = GroupDRO(groups, step_size=1.0)
+    dro = GroupDRO(groups, step_size=1.0, batch_shares="batch")  # the shares move
     log = CompositionLog(groups)
-    ds = SampledPyDataset(sampler, dro.weighted(lambda i: (x[i], y[i])), composition_log=log)
+    ds = SampledPyDataset(sampler, dro.weighted(lambda i: (x[i], y[i])), composition_log=log,
+                          workers=workers)  # 2: batches built ahead in threads
     probe = GroupLossProbe(x, y, groups, consumers=[sampler, dro], size=60)
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
@@ -224,3 +225,160 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
     # 4 batches per epoch, an update every 2: epochs 0, 0, 1, 1.
     assert recorder.calls == [(0, (2,)), (0, (2,)), (1, (2,)), (1, (2,))]
     assert len(history.history["group_loss_0"]) == 2
+    # A period longer than an epoch: epoch 0 has no measurement yet. Its logs must still
+    # hold the keys (NaN), or History's lists shift by an epoch against history.epoch.
+    late = GroupLossProbe(x, y, codes, consumers=[Recorder()], size=8, every_n_steps=6,
+                          loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=2, callbacks=[late], verbose=0)
+    assert len(history.history["group_loss_0"]) == 2
+    assert np.isnan(history.history["group_loss_0"][0])
+    assert not np.isnan(history.history["group_loss_0"][1])
+
+
+def test_state_carries_the_step_size_and_huge_steps_do_not_warn():
+    import warnings
+
+    dro = GroupDRO(_groups([3, 1]), step_size=0.01)
+    dro.step_size = 0.5  # e.g. changed by a schedule during training
+    twin = GroupDRO.from_config({**dro.get_config(), "step_size": 0.01})
+    twin.set_state(json.loads(json.dumps(dro.get_state())))
+    assert twin.step_size == 0.5 and twin.get_state() == dro.get_state()
+    with pytest.raises(ValueError, match="step_size"):
+        twin.set_state({**dro.get_state(), "step_size": -1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = GroupDRO(_groups([3, 1]), step_size=50.0)
+        for _ in range(3):
+            q = big.update([0.0, 100.0])  # q_0 underflows to 0, then log(0)
+    assert q.tolist() == [0.0, 1.0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=st.lists(st.integers(4, 30), min_size=2, max_size=4), data=st.data())
+def test_batch_weights_give_the_dro_objective_under_an_adaptive_sampler(counts, data):
+    """batch_shares="batch": every batch's mean weighted loss is sum_g q_g L_g of the batch,
+    also after the Adaptive sampler moved its shares away from any fixed r."""
+    from fairtrain.sampling import Adaptive
+
+    k = len(counts)
+    groups = _groups(counts)
+    sampler = Adaptive(groups, batch_size=8, step_size=2.0, seed=1)
+    dro = GroupDRO(groups, step_size=0.5, batch_shares="batch")
+    losses = data.draw(st.lists(loss_st, min_size=k, max_size=k))
+    sampler.update(losses, epoch=0)
+    dro.update(losses)
+    example_loss = np.random.default_rng(0).random(len(groups))
+    for row in sampler.plan(1):
+        w = dro.sample_weight(row)
+        present = np.unique(groups.codes[row])
+        mean_l = np.array([example_loss[row][groups.codes[row] == g].mean() for g in present])
+        np.testing.assert_allclose(np.mean(w * example_loss[row]),
+                                   dro.group_weights[present] @ mean_l, rtol=1e-5)
+
+
+def test_probe_warns_when_dro_weights_assume_fixed_shares_beside_an_adaptive_sampler():
+    pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+    from fairtrain.sampling import Adaptive
+
+    groups = _groups([4, 4])
+    x, y = np.zeros((8, 2)), np.zeros(8)
+    sampler = Adaptive(groups, batch_size=2)
+    with pytest.warns(UserWarning, match='batch_shares="batch"'):
+        GroupLossProbe(x, y, groups, consumers=[sampler, GroupDRO(groups)])
+    GroupLossProbe(x, y, groups, consumers=[sampler, GroupDRO(groups, batch_shares="batch")])
+
+
+def test_array_batch_shares_and_batch_mode_errors():
+    groups = _groups([3, 1])
+    dro = GroupDRO(groups, step_size=1.0, batch_shares=np.array([0.75, 0.25]))
+    np.testing.assert_allclose(dro.sample_weight([0, 3]), [0.5 / 0.75, 0.5 / 0.25])
+    per_batch = GroupDRO(groups, batch_shares="batch")
+    np.testing.assert_allclose(per_batch.sample_weight([0, 1, 3]), [0.75, 0.75, 1.5])
+    assert per_batch.sample_weight([]).shape == (0,)
+    with pytest.raises(ValueError, match="sample_weight"):
+        per_batch.example_weights()
+    with pytest.raises(ValueError, match='"batch"'):
+        GroupDRO(groups, batch_shares="uniform")
+
+
+@pytest.mark.parametrize("repeat", [False, True], ids=["per-epoch", "repeat"])
+def test_probe_with_to_tf_dataset_plans_each_epoch_after_the_last_update(repeat):
+    """tf.data feed + EpochSync + probe: epoch e serves the shares after epochs < e."""
+    pytest.importorskip("tensorflow")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("to_tf_dataset feeds fit under the TensorFlow backend")
+    import tensorflow as tf
+
+    from fairtrain.data import EpochSync, to_tf_dataset
+    from fairtrain.probe import GroupLossProbe
+    from fairtrain.sampling import Adaptive, CompositionLog
+
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1], [90, 30])
+    groups = Groups.from_codes(codes, ["major", "minor"])
+    x = rng.normal(size=(120, 3)).astype("float32")
+    y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
+    sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
+    log = CompositionLog(groups)
+    xt, yt = tf.constant(x), tf.constant(y)
+    steps = sampler.steps_per_epoch
+    ds = to_tf_dataset(sampler, lambda i: (tf.gather(xt, i), tf.gather(yt, i)),
+                       composition_log=log, repeat=repeat, prefetch=False,
+                       steps_per_epoch=steps)
+    probe = GroupLossProbe(x, y, groups, consumers=[sampler], size=60)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        model.fit(ds, epochs=3, verbose=0, callbacks=[EpochSync(ds), probe], shuffle=False,
+                  steps_per_epoch=steps if repeat else None)
+    shifted = [w for w in caught if "apply from epoch" in str(w.message)]
+    if repeat:  # one iterator across epochs may plan ahead: then the warning says so
+        firsts = [e for e, _ in sampler.history]
+        assert firsts == [0, 1, 2, 3] or shifted
+    else:
+        assert not shifted
+        assert [e for e, _ in sampler.history] == [0, 1, 2, 3]
+    served = log.counts[: 3 * steps].reshape(3, steps, 2)
+    for epoch in range(3):  # what was served is what the sampler says it planned
+        assert sorted(map(tuple, served[epoch])) == sorted(map(tuple, sampler.quotas(epoch)))
+
+
+@pytest.mark.keras_backend
+def test_probe_measures_dict_inputs_and_refuses_reduced_losses():
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    rng = np.random.default_rng(0)
+    x = {"a": rng.normal(size=(20, 2)).astype("float32"),
+         "b": rng.normal(size=(20, 1)).astype("float32")}
+    y = rng.normal(size=20).astype("float32")
+    codes = np.repeat([0, 1], 10)
+
+    class Sink:
+        def update(self, group_losses, *, epoch=None):
+            pass
+
+    ia, ib = keras.Input((2,), name="a"), keras.Input((1,), name="b")
+    out = keras.layers.Dense(1)(keras.layers.Concatenate()([ia, ib]))
+    model = keras.Model({"a": ia, "b": ib}, out)
+    probe = GroupLossProbe(x, y, codes, consumers=[Sink()], loss="mse", size=8)
+    probe.set_model(model)
+    pred = model.predict(x, verbose=0)[:, 0]
+    expected = [np.mean((pred[probe.indices][probe._codes == g] - y[probe.indices][
+        probe._codes == g]) ** 2) for g in (0, 1)]
+    np.testing.assert_allclose(probe.measure(), expected, rtol=1e-5)
+    reduced = GroupLossProbe(x, y, codes, consumers=[Sink()], size=8,
+                             loss=lambda t, p: keras.ops.mean((t - p) ** 2))
+    reduced.set_model(model)
+    with pytest.raises(ValueError, match="per-example loss"):
+        reduced.measure()
+    uncompiled = GroupLossProbe(x, y, codes, consumers=[Sink()], size=8)
+    uncompiled.set_model(model)
+    with pytest.raises(ValueError, match="loss="):
+        uncompiled.measure()

@@ -33,10 +33,13 @@ class GroupDRO:
     step_size : float, default 0.01
         ``eta`` in the update (non-negative), as in Sagawa et al.'s
         ``robust_step_size``; it appears in the logs as ``dro_step_size``.
-    batch_shares : sequence of float, mapping or "proportional", default "proportional"
+    batch_shares : sequence of float, mapping, "proportional" or "batch", default "proportional"
         ``r_g``, each group's share of the training batches: the population shares
-        (a proportional sampler or ``shuffle``), or the sampler's
-        ``target_shares()`` (e.g. 1/k under :class:`~fairtrain.sampling.Homogeneous`).
+        (a proportional sampler or ``shuffle``), the sampler's
+        ``target_shares()`` (e.g. 1/k under :class:`~fairtrain.sampling.Homogeneous`),
+        or ``"batch"``: each batch's own composition, read from the indices given to
+        :meth:`sample_weight` (needed beside an :class:`~fairtrain.sampling.Adaptive`
+        sampler, whose shares move; exact for any sampler).
     adjustment : float, default 0.0
         Sagawa et al.'s generalisation adjustment ``C``: ``C / sqrt(n_g)`` is added to
         every measured group loss (small groups look worse than they are on the
@@ -58,7 +61,9 @@ class GroupDRO:
     (and ``C = 0``) leave ``q`` unchanged. The weight of an example of group ``g`` is
     ``w = q_g / r_g``, so that the mean weighted loss of a batch whose composition is
     ``r`` is ``sum_g q_g L_g`` in expectation (and exactly, with fairtrain's exact
-    quotas, when ``r`` is the sampler's shares and ``B r_g`` is an integer).
+    quotas, when ``r`` is the sampler's shares and ``B r_g`` is an integer). With
+    ``batch_shares="batch"``, ``r_g`` is the share of group ``g`` in the batch itself,
+    so every batch's mean weighted loss is exactly ``sum_g q_g L_g`` over its groups.
     The weights used by a batch are those current when the batch is loaded: with
     :class:`~fairtrain.data.SampledPyDataset` (one worker, the default) every batch of
     epoch ``e + 1`` sees the update made at the end of epoch ``e``.
@@ -93,14 +98,16 @@ class GroupDRO:
         self.step_size = _check_real("step_size", step_size, 0.0)
         self.adjustment = _check_real("adjustment", adjustment, 0.0)
         self.batch_shares = batch_shares
+        self._per_batch = isinstance(batch_shares, str) and batch_shares == "batch"
         present = groups.counts > 0
         self._present = present
         if isinstance(batch_shares, str):
-            if batch_shares != "proportional":
+            if batch_shares not in ("proportional", "batch"):
                 raise ValueError(
-                    f'`batch_shares` must be "proportional", a sequence or a mapping; got '
-                    f"{batch_shares!r}."
+                    f'`batch_shares` must be "proportional", "batch", a sequence or a '
+                    f"mapping; got {batch_shares!r}."
                 )
+            # "batch": r is read from each batch; the population shares stand in here.
             r = np.asarray(groups.shares, dtype=float)
         else:
             from fairtrain.sampling.samplers import TargetShares
@@ -156,22 +163,37 @@ class GroupDRO:
         step[measured] = self.step_size * (
             losses[measured] + self.adjustment / np.sqrt(counts[measured])
         )
-        logq = np.where(
-            self._present, np.log(np.where(self._present, self._q, 1.0)) + step, -np.inf
-        )
+        with np.errstate(divide="ignore"):  # a weight that underflowed to 0 stays 0
+            logq = np.where(
+                self._present, np.log(np.where(self._present, self._q, 1.0)) + step, -np.inf
+            )
         q = np.exp(logq - logq[self._present].max())
         self._q = q / q.sum()
         self._history.append(self._q.tolist())
         return self._q.copy()
 
     def example_weights(self) -> np.ndarray:
-        """The weight of every group's examples, ``q_g / r_g``, shape (n_groups,)."""
+        """The weight of every group's examples, ``q_g / r_g``, shape (n_groups,).
+
+        Raises
+        ------
+        ValueError
+            With ``batch_shares="batch"``, where the weights depend on the batch.
+        """
+        if self._per_batch:
+            raise ValueError(
+                'With batch_shares="batch" the weights depend on each batch\'s '
+                "composition: use sample_weight(batch_indices)."
+            )
         out = np.zeros(self.groups.n_groups)
         out[self._present] = self._q[self._present] / self._r[self._present]
         return out
 
     def sample_weight(self, indices: Any) -> np.ndarray:
         """Per-example loss weights for the training examples ``indices``, float32.
+
+        With ``batch_shares="batch"``, ``indices`` must be one whole batch: its
+        composition gives ``r``.
 
         Raises
         ------
@@ -185,6 +207,14 @@ class GroupDRO:
         codes = self.groups.codes[idx]
         if np.any(codes < 0):
             raise ValueError("`indices` names excluded examples (group code -1).")
+        if self._per_batch:
+            if not codes.size:
+                return np.empty(0, np.float32)
+            counts = np.bincount(codes, minlength=self.groups.n_groups)
+            per_group = np.zeros(self.groups.n_groups)
+            seen = counts > 0
+            per_group[seen] = self._q[seen] * codes.size / counts[seen]
+            return per_group[codes].astype(np.float32)
         return self.example_weights()[codes].astype(np.float32)
 
     def weighted(self, load_batch: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
@@ -211,8 +241,10 @@ class GroupDRO:
         Raises
         ------
         ValueError
-            If the weights are not a distribution over the non-empty groups.
+            If the weights are not a distribution over the non-empty groups, or the
+            step size is negative.
         """
+        step_size = _check_real("step_size", state.get("step_size", self.step_size), 0.0)
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
         if (
@@ -228,6 +260,7 @@ class GroupDRO:
             )
         self._q = q
         self._history = [list(map(float, h)) for h in state.get("history", [q.tolist()])]
+        self.step_size = step_size
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments; ``GroupDRO.from_config(get_config())`` is equal."""

@@ -103,7 +103,8 @@ class GroupLossProbe(keras.callbacks.Callback):
     so it works under every Keras backend.
 
     Logs (epoch logs, so ``History``, ``CSVLogger`` and ``EarlyStopping`` see them):
-    ``group_loss_<group>`` the measured losses, ``share_<group>`` an adaptive
+    ``group_loss_<group>`` the measured losses (NaN before the first measurement),
+    ``share_<group>`` an adaptive
     sampler's shares for the next epoch, ``dro_weight_<group>`` and ``dro_step_size``
     a GroupDRO's weights and step size (``<group>`` is the group name with characters
     other than letters, digits, ``_ . = -`` replaced by ``_``).
@@ -219,6 +220,23 @@ class GroupLossProbe(keras.callbacks.Callback):
         self.keys = [_key_part(name) for name in names]
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
+        from fairtrain.dro import GroupDRO
+        from fairtrain.sampling.adaptive import Adaptive
+
+        moving = [c for c in self.consumers if isinstance(c, Adaptive)]
+        fixed_r = [
+            c for c in self.consumers
+            if isinstance(c, GroupDRO)
+            and not (isinstance(c.batch_shares, str) and c.batch_shares == "batch")
+        ]
+        if moving and fixed_r:
+            warnings.warn(
+                "GroupLossProbe: a GroupDRO weighs examples by fixed batch shares while "
+                "an Adaptive sampler moves its shares, so the weighted loss is not the "
+                'DRO objective; build the GroupDRO with batch_shares="batch".',
+                UserWarning,
+                stacklevel=2,
+            )
         self.indices = stratified_indices(codes, self.size, seed=self.seed)
         trained = np.zeros(k, dtype=bool)
         for c in self.consumers:
@@ -259,12 +277,12 @@ class GroupLossProbe(keras.callbacks.Callback):
         values = keras.ops.convert_to_numpy(
             fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)
-        values = values.reshape(values.shape[0], -1).mean(axis=1)
-        if values.shape[0] != self._codes.size:
+        if values.ndim == 0 or values.shape[0] != self._codes.size:
             raise ValueError(
-                f"The loss returned {values.shape[0]} values for {self._codes.size} probe "
-                "examples; pass a per-example loss (no reduction)."
+                f"The loss returned values of shape {values.shape} for {self._codes.size} "
+                "probe examples; pass a per-example loss (no reduction)."
             )
+        values = values.reshape(values.shape[0], -1).mean(axis=1)
         sums = np.bincount(self._codes, weights=values, minlength=self._k)
         counts = np.bincount(self._codes, minlength=self._k)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -300,9 +318,11 @@ class GroupLossProbe(keras.callbacks.Callback):
         """The values :meth:`on_epoch_end` writes into the logs."""
         p = self.prefix
         out: dict[str, float] = {}
-        if self.group_losses is not None:
-            for key, v in zip(self.keys, self.group_losses):
-                out[f"{p}group_loss_{key}"] = float(v)
+        # NaN before the first measurement (every_n_steps longer than an epoch): every
+        # epoch logs every key, so History's lists stay aligned with the epochs.
+        losses = self.group_losses if self.group_losses is not None else [np.nan] * len(self.keys)
+        for key, v in zip(self.keys, losses):
+            out[f"{p}group_loss_{key}"] = float(v)
         for c in self.consumers:
             shares = getattr(c, "shares", None)
             if shares is not None and not callable(shares):

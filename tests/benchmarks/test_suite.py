@@ -101,3 +101,29 @@ def test_docs_page_renders_every_table_as_escaped_csv(tmp_path):
     assert '"x\\*", "1"' in page
     assert "Σ\\_g \\|count\\_g\\| / 2" in page
     assert page.count("Not run yet") == len(SUITES) - 1
+
+
+def test_fairlearn_is_timed_interleaved_with_fairtrain_and_warmed_up(monkeypatch):
+    """The baseline runs in the same rounds as fairtrain (not all after it), and its
+    first timed call does not pay its imports."""
+    import benchmarks.metrics as m
+
+    calls = []
+
+    def fake(name):
+        def values(data, groups=None):
+            calls.append((name, len(data["y_true"])))
+            return {"overall": 1.0}
+        return values
+
+    monkeypatch.setattr(m, "fairtrain_values", fake("fairtrain"))
+    monkeypatch.setattr(m, "fairlearn_values", fake("fairlearn"))
+    monkeypatch.setattr(m, "timed", lambda fn: (1.0, fn()))
+    m._report_row(5000, 3)
+    warm = [i for i, (name, n) in enumerate(calls) if name == "fairlearn" and n < 5000]
+    assert warm and warm[0] < calls.index(("fairlearn", 5000))
+    full = [name for name, n in calls if n == 5000]
+    first_fl = full.index("fairlearn")
+    # fairlearn's timed runs sit between fairtrain's, not all after them.
+    last_ft = max(i for i, name in enumerate(full) if name == "fairtrain")
+    assert first_fl < last_ft

@@ -259,3 +259,95 @@ def test_bad_losses_and_states_raise():
         s.set_state({**state, "history": [[0, [0.9, 0.9]]]})
     with pytest.raises(ValueError, match="epoch 0"):
         s.set_state({**state, "history": [[1, [0.5, 0.5]]]})
+
+
+def test_floor_zero_shares_can_reach_zero_without_warnings():
+    """min_share=0 lets a share be (or underflow to) 0; update must not warn (log(0))."""
+    groups = Groups.from_codes([0] * 10 + [1] * 10)
+    s = Adaptive(groups, batch_size=4, min_share=0.0, initial_shares=[1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(s.update([0.1, 0.9]), [1.0, 0.0])
+        big = Adaptive(groups, batch_size=4, min_share=0.0, step_size=5.0, momentum=0.95,
+                       relative=False)
+        for _ in range(8):
+            shares = big.update([10.0, 0.0])
+    assert shares[1] == 0.0 and shares.sum() == 1.0
+    assert _batch_counts(big, 0)[:, 1].sum() == 0  # the starved group is never drawn
+
+
+def test_a_refused_state_leaves_the_sampler_as_it_was():
+    groups = Groups.from_codes([0] * 10 + [1] * 10)
+    s = Adaptive(groups, batch_size=4, step_size=1.0)
+    s.update([0.1, 0.9], epoch=0)
+    before = s.get_state()
+    bad = {**before, "epoch": 3, "step": 1, "history": [[0, [0.9, 0.9]]]}
+    with pytest.raises(ValueError, match="distribution"):
+        s.set_state(bad)
+    assert s.get_state() == before
+    with pytest.raises(ValueError, match="velocity"):
+        s.set_state({**before, "velocity": [np.nan, 0.0]})
+    with pytest.raises(ValueError, match="planned"):
+        s.set_state({**before, "planned": -1})
+    assert s.get_state() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SampledPyDataset(use_multiprocessing=True) plans in forked workers that hold a "
+    "snapshot of the sampler taken when the pool started: updates made later in the parent "
+    "(Adaptive shares, GroupDRO weights) never reach them. Fix in fairtrain/data/keras.py "
+    "(plan in the parent and send the indices, or refuse adaptive consumers there).",
+)
+def test_updates_reach_batches_built_in_worker_processes():
+    pytest.importorskip("keras")
+    from fairtrain.data import SampledPyDataset
+
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=2.0, initial_shares="homogeneous")
+    ds = SampledPyDataset(s, lambda i: (i, i), workers=2, use_multiprocessing=True)
+    try:
+        ds.epoch_clock.set(0)
+        ds.on_epoch_begin()
+        for t in range(len(ds)):
+            ds[t]
+        ds.on_epoch_end()
+        s.update([0.0, 1.0], epoch=0)
+        ds.epoch_clock.set(1)
+        ds.on_epoch_begin()
+        served = np.concatenate([ds[t][0] for t in range(len(ds))])
+    finally:
+        ds.close()
+    assert np.bincount(groups.codes[served], minlength=2)[1] == s.quotas(1)[:, 1].sum()
+
+
+@pytest.mark.parametrize("losses", [[-1.0, 1.0], [-1.0, 1.001]], ids=["mean-0", "mean-tiny"])
+def test_relative_refuses_any_negative_loss(losses):
+    """l / mean - 1 means nothing with mixed signs: a mean of 0 froze the shares, a mean
+    near 0 made steps of thousands."""
+    s = Adaptive(Groups.from_codes([0, 0, 1, 1]), batch_size=2, step_size=0.5)
+    with pytest.raises(ValueError, match="relative=False"):
+        s.update(losses)
+    np.testing.assert_array_equal(s.shares, [0.5, 0.5])
+
+
+def test_planning_a_late_epoch_does_not_rebuild_every_earlier_table(monkeypatch):
+    """Past 64 share changes the table cache was cleared and every plan rebuilt the
+    quota tables of all earlier segments: ~5 s per epoch at epoch 90 with 200 groups."""
+    import fairtrain.sampling.adaptive as mod
+
+    rng = np.random.default_rng(0)
+    s = Adaptive(_groups([5] * 6), batch_size=6, step_size=0.5)
+    for epoch in range(80):
+        s.plan(epoch)
+        s.update(rng.random(6), epoch=epoch)
+    calls = []
+    real = mod.largest_remainder
+    monkeypatch.setattr(mod, "largest_remainder", lambda *a: calls.append(1) or real(*a))
+    s.plan(80)
+    assert len(calls) <= 1
+    # and the plan is the one a fresh replay of the same state gives
+    twin = Adaptive.from_config(s.get_config())
+    twin.set_state(s.get_state())
+    monkeypatch.setattr(mod, "largest_remainder", real)
+    np.testing.assert_array_equal(twin.plan(80), s.plan(80))

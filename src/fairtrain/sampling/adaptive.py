@@ -143,7 +143,8 @@ class Adaptive(GroupBatchSampler):
     ``RuntimeWarning``, so a plan never changes after a pipeline read it. Data
     adapters must therefore plan epoch ``e`` after the updates of epoch ``e - 1``
     (``SampledPyDataset`` does; a ``tf.data`` pipeline that prefetches across epochs
-    may plan ahead and shift the updates by an epoch, which the warning reports).
+    may plan ahead and shift the updates by one or more epochs, which the warning
+    reports; ``to_tf_dataset(repeat=True)`` shifts them by two).
     :meth:`plan` of any epoch is deterministic given the state (:meth:`get_state`),
     which holds the position, the share history and the momentum.
 
@@ -219,6 +220,9 @@ class Adaptive(GroupBatchSampler):
         self._velocity = np.zeros(groups.n_groups)
         self._planned = 0  # epochs [0, _planned) may have been served: frozen
         self._tables: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # Epoch totals of every shares vector tabled, never evicted (k ints each): the
+        # stream positions of a late epoch sum them over all earlier segments.
+        self._totals: dict[bytes, np.ndarray] = {}
         super().__init__(groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch)
 
     @staticmethod
@@ -298,7 +302,7 @@ class Adaptive(GroupBatchSampler):
         ------
         ValueError
             On a wrong number of losses, an unknown name, an infinite loss, or (with
-            ``relative=True``) measured losses whose mean is negative.
+            ``relative=True``) a negative measured loss.
         """
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
@@ -306,9 +310,10 @@ class Adaptive(GroupBatchSampler):
         if measured.any():
             mean = float(losses[measured].mean())
             if self.relative:
-                if mean < 0:
+                if np.any(losses[measured] < 0):
                     raise ValueError(
-                        f"relative=True needs non-negative mean losses; got mean {mean:.6g}. "
+                        "relative=True needs non-negative losses (l / mean - 1 means "
+                        f"nothing with mixed signs); got {losses[measured].tolist()}. "
                         "Use Adaptive(..., relative=False) for losses that can be negative."
                     )
                 if mean > 0:
@@ -317,7 +322,9 @@ class Adaptive(GroupBatchSampler):
                 d[measured] = losses[measured] - mean
         self._velocity = self.momentum * self._velocity + d
         current = self._segments[-1][1]
-        logw = np.log(np.where(self._present, current, 1.0)) + self.step_size * self._velocity
+        with np.errstate(divide="ignore"):  # min_share=0: a share of 0 stays 0
+            logw = np.log(np.where(self._present, current, 1.0))
+        logw = logw + self.step_size * self._velocity
         logw = np.where(self._present, logw - logw[self._present].max(), -np.inf)
         new = _floor_projection(np.exp(logw), self._present, self._floor)
         self._set_from(new, epoch)
@@ -361,7 +368,12 @@ class Adaptive(GroupBatchSampler):
         if len(self._tables) > 64:
             self._tables.clear()
         self._tables[key] = (table, targets, totals)
+        self._totals[key] = totals
         return self._tables[key]
+
+    def _epoch_totals(self, shares: np.ndarray) -> np.ndarray:
+        totals = self._totals.get(shares.tobytes())
+        return totals if totals is not None else self._table(shares)[2]
 
     def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         table, targets, _ = self._table(self._segments[0][1])
@@ -385,7 +397,7 @@ class Adaptive(GroupBatchSampler):
         for (first, shares), end in zip(self._segments, bounds):
             stop = epoch if end is None else min(end, epoch)
             if stop > first:
-                out += (stop - first) * self._table(shares)[2]
+                out += (stop - first) * self._epoch_totals(shares)
         if within:
             out += self._rows(epoch)[:within].sum(axis=0)
         return out
@@ -422,8 +434,8 @@ class Adaptive(GroupBatchSampler):
             ``[first epoch, shares]`` with increasing epochs starting at 0 and shares
             that are a distribution above the floor.
         """
-        super().set_state(state)
         if "history" not in state:
+            super().set_state(state)
             return
         k = self.groups.n_groups
         segments: list[tuple[int, np.ndarray]] = []
@@ -452,11 +464,14 @@ class Adaptive(GroupBatchSampler):
         if not segments:
             raise ValueError("The state's history is empty.")
         velocity = np.asarray(state.get("velocity", np.zeros(k)), dtype=float)
-        if velocity.shape != (k,):
-            raise ValueError(f"The state's velocity must have shape ({k},).")
+        if velocity.shape != (k,) or not np.all(np.isfinite(velocity)):
+            raise ValueError(f"The state's velocity must be ({k},) finite values.")
+        planned = _check_int("planned", state.get("planned", 0), 0)
+        # Everything checked before anything changes: a refused state leaves no trace.
+        super().set_state(state)
         self._segments = segments
         self._velocity = velocity
-        self._planned = _check_int("planned", state.get("planned", 0), 0)
+        self._planned = planned
         self._plan_cache = None
 
     def get_config(self) -> dict[str, Any]:
