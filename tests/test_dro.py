@@ -382,3 +382,26 @@ def test_probe_measures_dict_inputs_and_refuses_reduced_losses():
     uncompiled.set_model(model)
     with pytest.raises(ValueError, match="loss="):
         uncompiled.measure()
+
+
+def test_weighted_loader_refuses_to_run_in_a_forked_worker():
+    """A forked worker's copy of the weights misses every later update: refused loudly."""
+    pytest.importorskip("keras")
+    from fairtrain.data import SampledPyDataset
+    from fairtrain.sampling import Proportional
+
+    groups = Groups.from_codes([0] * 8 + [1] * 8)
+    dro = GroupDRO(groups, step_size=0.5)
+    x = np.arange(16, dtype="float32")
+    ds = SampledPyDataset(Proportional(groups, batch_size=4, seed=0),
+                          dro.weighted(lambda i: (x[i], x[i])), workers=2,
+                          use_multiprocessing=True)
+    try:
+        ds.epoch_clock.set(0)
+        ds.on_epoch_begin()
+        with pytest.raises(RuntimeError, match="another process"):
+            ds[0]
+    finally:
+        ds.close()
+    # in the training process the same loader works
+    assert len(dro.weighted(lambda i: (x[i], x[i]))(np.array([0, 9]))) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -294,8 +295,16 @@ class _Weighted:
     def __init__(self, dro: GroupDRO, load_batch: Callable[[np.ndarray], Any]) -> None:
         self.dro = dro
         self.load_batch = load_batch
+        self._pid = os.getpid()
 
     def __call__(self, indices: np.ndarray) -> Any:
+        if os.getpid() != self._pid:
+            raise RuntimeError(
+                "GroupDRO.weighted(load_batch) ran in another process (e.g. "
+                "SampledPyDataset(use_multiprocessing=True)): its copy of the weights would "
+                "miss every later update. Build batches in threads "
+                "(use_multiprocessing=False) or in the training process."
+            )
         out = self.load_batch(indices)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise ValueError(

@@ -292,13 +292,6 @@ def test_a_refused_state_leaves_the_sampler_as_it_was():
     assert s.get_state() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SampledPyDataset(use_multiprocessing=True) plans in forked workers that hold a "
-    "snapshot of the sampler taken when the pool started: updates made later in the parent "
-    "(Adaptive shares, GroupDRO weights) never reach them. Fix in fairtrain/data/keras.py "
-    "(plan in the parent and send the indices, or refuse adaptive consumers there).",
-)
 def test_updates_reach_batches_built_in_worker_processes():
     pytest.importorskip("keras")
     from fairtrain.data import SampledPyDataset

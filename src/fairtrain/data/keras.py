@@ -30,8 +30,8 @@ _REMOVED = {
 _PROCESS_DATASETS: dict[int, SampledPyDataset] = {}
 
 
-def _build_in_process(token: int, epoch: int, index: int) -> Any:
-    return _PROCESS_DATASETS[token]._build(epoch, index)
+def _load_in_process(token: int, idx: np.ndarray) -> Any:
+    return idx, _PROCESS_DATASETS[token]._load(idx)
 
 
 class SampledPyDataset(keras.utils.PyDataset):
@@ -191,6 +191,9 @@ class SampledPyDataset(keras.utils.PyDataset):
     # ------------------------------------------------------------------ batches
     def _build(self, epoch: int, index: int) -> Any:
         idx = self._planned(epoch, index)
+        return idx, self._load(idx)
+
+    def _load(self, idx: np.ndarray) -> Any:
         out = self.load_batch(idx)
         if self._weights is not None:
             x, y, _, arity = split_loaded(out, "load_batch")
@@ -205,7 +208,7 @@ class SampledPyDataset(keras.utils.PyDataset):
             else:
                 w = self._weights[idx]
             out = (x, y, w)
-        return idx, out
+        return out
 
     def _executor(self) -> cf.Executor:
         if self._pool is None:
@@ -226,7 +229,10 @@ class SampledPyDataset(keras.utils.PyDataset):
         future = self._futures.get(key)
         if future is None:
             if self.prefetch_processes:
-                future = self._executor().submit(_build_in_process, id(self), epoch, index)
+                # Plan here, load there: a forked worker holds a snapshot of the sampler
+                # taken at the fork, which misses later updates (e.g. Adaptive shares).
+                idx = self._planned(epoch, index)
+                future = self._executor().submit(_load_in_process, id(self), idx)
             else:
                 future = self._executor().submit(self._build, epoch, index)
             self._futures[key] = future
