@@ -47,7 +47,8 @@ def _batches(data: Any) -> Any:
         for i in range(n):
             yield data[i]
     else:
-        yield from data
+        # NumPy batches: every backend's predict_on_batch takes them (JAX refuses tf tensors)
+        yield from data.as_numpy_iterator()
 
 
 def _n_rows(x: Any) -> int:
