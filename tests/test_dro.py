@@ -167,17 +167,22 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     np.testing.assert_allclose(logs["share_minor"][-1], sampler.shares[1])
     np.testing.assert_allclose(logs["dro_weight_minor"][-1], dro.group_weights[1])
     assert logs["dro_step_size"] == [1.0] * 3
-    # The minority's loss is higher, so both consumers moved toward it.
-    assert logs["group_loss_minor"][0] > logs["group_loss_major"][0]
-    assert sampler.shares[1] > 0.25 and dro.group_weights[1] > 0.5
+    # Both consumers moved toward the group whose loss was higher after epoch 0 (which
+    # group that is depends on the backend's initial weights, not on fairtrain).
+    first = np.array([logs["group_loss_major"][0], logs["group_loss_minor"][0]])
+    hi = int(np.argmax(first))
+    assert first[hi] > first[1 - hi]
+    assert sampler.history[1][1][hi] > sampler.history[0][1][hi]
+    dro_history = dro.get_state()["history"]
+    assert dro_history[1][hi] > dro_history[0][hi]
     # Epoch e was served with the shares after the updates of epochs < e.
     assert [e for e, _ in sampler.history] == [0, 1, 2, 3]
     served = log.counts.reshape(3, sampler.steps_per_epoch, 2)
     for epoch in range(3):  # fit may visit an epoch's batches in any order
         key = lambda rows: sorted(map(tuple, rows))  # noqa: E731
         assert key(served[epoch]) == key(sampler.quotas(epoch))
-    minor_per_epoch = [int(sampler.quotas(e)[:, 1].sum()) for e in range(3)]
-    assert minor_per_epoch[0] == 30 and minor_per_epoch[2] > minor_per_epoch[0]
+    assert int(sampler.quotas(0)[:, 1].sum()) == 30  # epoch 0: the initial shares
+    assert sampler.quotas(1)[:, hi].sum() > sampler.quotas(0)[:, hi].sum()
 
 
 def test_probe_errors():
