@@ -124,6 +124,21 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return out
 
 
+def check_real(name: str, value: Any, low: float, high: float | None = None) -> float:
+    """``value`` as a Python float in ``[low, high]`` (or ``>= low``), finite.
+
+    A TypeError unless it is a real number (bool is not); a ValueError outside the
+    bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    value = float(value)
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        bound = f"in [{low:g}, {high:g}]" if high is not None else f"at least {low:g}"
+        raise ValueError(f"`{name}` must be finite and {bound}; got {name}={value}.")
+    return value
+
+
 def as_sample_weight(
     sample_weight: Any, n: int, *, name: str = "sample_weight", dtype: Any = np.float64
 ) -> np.ndarray | None:
@@ -199,3 +214,11 @@ def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
     # a pandas categorical (Series, Categorical, CategoricalIndex) keeps its order
     ordered = hasattr(value, "cat") or hasattr(value, "categories")
     return Groups.from_columns({"group": value if ordered else arr})
+
+
+def as_sampler_groups(groups: Any) -> Groups:
+    """:func:`as_groups`, refusing groups with no included example (nothing to sample)."""
+    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
+    if int(groups.counts.sum()) == 0:
+        raise ValueError("`groups` has no included example; there is nothing to sample.")
+    return groups

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import as_sampler_groups, check_real
 from fairtrain.groups import Groups
-from fairtrain.sampling.adaptive import _check_real, check_group_losses
-from fairtrain.sampling.samplers import _check_groups
+from fairtrain.sampling.adaptive import check_group_losses
 
 __all__ = ["GroupDRO"]
 
@@ -95,9 +95,9 @@ class GroupDRO:
         batch_shares: Sequence[float] | Mapping[str, float] | str = "proportional",
         adjustment: float = 0.0,
     ) -> None:
-        self.groups = _check_groups(groups)
-        self.step_size = _check_real("step_size", step_size, 0.0)
-        self.adjustment = _check_real("adjustment", adjustment, 0.0)
+        self.groups = as_sampler_groups(groups)
+        self.step_size = check_real("step_size", step_size, 0.0)
+        self.adjustment = check_real("adjustment", adjustment, 0.0)
         self.batch_shares = batch_shares
         self._per_batch = isinstance(batch_shares, str) and batch_shares == "batch"
         present = groups.counts > 0
@@ -245,7 +245,7 @@ class GroupDRO:
             If the weights are not a distribution over the non-empty groups, or the
             step size is negative.
         """
-        step_size = _check_real("step_size", state.get("step_size", self.step_size), 0.0)
+        step_size = check_real("step_size", state.get("step_size", self.step_size), 0.0)
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
         if (

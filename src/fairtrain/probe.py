@@ -9,9 +9,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from fairtrain._validation import check_int
 from fairtrain.callbacks import _key_part, _n_rows
 from fairtrain.groups import Groups
-from fairtrain.sampling.samplers import _check_int
 
 __all__ = ["GroupLossProbe", "stratified_indices"]
 
@@ -48,8 +48,8 @@ def stratified_indices(codes: Any, size: int, *, seed: int = 0) -> np.ndarray:
     [3, 2, 3]
     """
     codes = np.asarray(codes)
-    size = _check_int("size", size, 1)
-    seed = _check_int("seed", seed, 0)
+    size = check_int("size", size, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
     k = int(codes.max(initial=-1)) + 1
     counts = np.bincount(codes[codes >= 0], minlength=k)
     alloc = np.zeros(k, dtype=np.int64)
@@ -207,12 +207,12 @@ class GroupLossProbe(keras.callbacks.Callback):
             names = [str(g) for g in range(k)]
         if codes.size and codes.max() >= k:
             raise ValueError(f"`groups` holds codes >= the consumers' {k} groups.")
-        self.size = _check_int("size", size, 1)
+        self.size = check_int("size", size, minimum=1)
         self.every_n_steps = (
-            None if every_n_steps is None else _check_int("every_n_steps", every_n_steps, 1)
+            None if every_n_steps is None else check_int("every_n_steps", every_n_steps, minimum=1)
         )
-        self.seed = _check_int("seed", seed, 0)
-        self.batch_size = _check_int("batch_size", batch_size, 1)
+        self.seed = check_int("seed", seed, minimum=0)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.prefix = str(prefix)
         self.loss = loss
         self.consumers = list(consumers)

@@ -10,21 +10,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import as_sampler_groups, check_int, check_real
 from fairtrain.groups import Groups
 from fairtrain.sampling.quotas import largest_remainder, quota_table
-from fairtrain.sampling.samplers import GroupBatchSampler, _check_groups, _check_int
+from fairtrain.sampling.samplers import GroupBatchSampler
 
 __all__ = ["Adaptive"]
-
-
-def _check_real(name: str, value: Any, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value) or value < low or (high is not None and value > high):
-        bound = f"in [{low:g}, {high:g}]" if high is not None else f"at least {low:g}"
-        raise ValueError(f"`{name}` must be finite and {bound}; got {name}={value}.")
-    return value
 
 
 def check_group_losses(groups: Groups, group_losses: Any) -> np.ndarray:
@@ -191,9 +182,9 @@ class Adaptive(GroupBatchSampler):
         relative: bool = True,
         steps_per_epoch: int | None = None,
     ) -> None:
-        groups = _check_groups(groups)
-        self.step_size = _check_real("step_size", step_size, 0.0)
-        self.momentum = _check_real("momentum", momentum, 0.0, 1.0)
+        groups = as_sampler_groups(groups)
+        self.step_size = check_real("step_size", step_size, 0.0)
+        self.momentum = check_real("momentum", momentum, 0.0, 1.0)
         if self.momentum >= 1.0:
             raise ValueError(f"`momentum` must be below 1; got momentum={momentum}.")
         present = groups.counts > 0
@@ -202,7 +193,7 @@ class Adaptive(GroupBatchSampler):
             self.min_share = None
             self._floor = 0.1 / k
         else:
-            self.min_share = _check_real("min_share", min_share, 0.0, 1.0)
+            self.min_share = check_real("min_share", min_share, 0.0, 1.0)
             if self.min_share * k > 1.0 + 1e-12:
                 raise ValueError(
                     f"`min_share` must be at most 1 / k = {1 / k:.6g} with k = {k} non-empty "
@@ -255,7 +246,7 @@ class Adaptive(GroupBatchSampler):
 
     def shares_for(self, epoch: int) -> np.ndarray:
         """The shares epoch ``epoch`` is (or will be, barring updates) planned with."""
-        epoch = _check_int("epoch", epoch, 0)
+        epoch = check_int("epoch", epoch, minimum=0)
         return self._segment_shares(epoch).copy()
 
     @property
@@ -332,7 +323,7 @@ class Adaptive(GroupBatchSampler):
 
     def _set_from(self, shares: np.ndarray, epoch: int | None) -> None:
         last_first = self._segments[-1][0]
-        wanted = self._planned if epoch is None else _check_int("epoch", epoch, 0) + 1
+        wanted = self._planned if epoch is None else check_int("epoch", epoch, minimum=0) + 1
         first = max(wanted, self._planned, last_first)
         if epoch is not None and first > wanted:
             warnings.warn(
@@ -386,7 +377,7 @@ class Adaptive(GroupBatchSampler):
 
     def targets(self, epoch: int) -> np.ndarray:
         """Exact real-valued counts the quotas of ``epoch`` round (see the Notes)."""
-        epoch = _check_int("epoch", epoch, 0)
+        epoch = check_int("epoch", epoch, minimum=0)
         return self._table(self._segment_shares(epoch))[1].copy()
 
     def _drawn_before(self, step: int) -> np.ndarray:
@@ -403,7 +394,7 @@ class Adaptive(GroupBatchSampler):
         return out
 
     def plan(self, epoch: int) -> np.ndarray:  # noqa: D102 - documented in the base class
-        epoch = _check_int("epoch", epoch, 0)
+        epoch = check_int("epoch", epoch, minimum=0)
         out = super().plan(epoch)
         self._planned = max(self._planned, epoch + 1)
         return out
@@ -466,7 +457,7 @@ class Adaptive(GroupBatchSampler):
         velocity = np.asarray(state.get("velocity", np.zeros(k)), dtype=float)
         if velocity.shape != (k,) or not np.all(np.isfinite(velocity)):
             raise ValueError(f"The state's velocity must be ({k},) finite values.")
-        planned = _check_int("planned", state.get("planned", 0), 0)
+        planned = check_int("planned", state.get("planned", 0), minimum=0)
         # Everything checked before anything changes: a refused state leaves no trace.
         super().set_state(state)
         self._segments = segments

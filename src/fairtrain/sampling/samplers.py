@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import as_groups, check_int
+from fairtrain._validation import as_groups, as_sampler_groups, check_int
 from fairtrain.groups import Groups
 from fairtrain.sampling.quotas import as_fractions, largest_remainder, quota_table
 
@@ -22,13 +22,6 @@ _MAX_PERIOD = 1 << 10
 #: Each group's stream draws permutations in blocks of about this many indices.
 _BLOCK = 1 << 12
 _SHARE_TOLERANCE = 1e-6
-
-
-def _check_groups(groups: Any) -> Groups:
-    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
-    if int(groups.counts.sum()) == 0:
-        raise ValueError("`groups` has no included example; there is nothing to sample.")
-    return groups
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -150,7 +143,7 @@ class GroupBatchSampler:
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
-        _check_groups(self.groups)
+        as_sampler_groups(self.groups)
         _check_int("batch_size", self.batch_size, 1)
         _check_int("seed", self.seed, 0)
         if self._steps_per_epoch_arg is not None:
@@ -689,7 +682,7 @@ class TargetShares(GroupBatchSampler):
         steps_per_epoch: int | None = None,
     ) -> None:
         self.shares = shares
-        self._shares = self._check_shares(_check_groups(groups), shares)
+        self._shares = self._check_shares(as_sampler_groups(groups), shares)
         super().__init__(
             groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
         )
