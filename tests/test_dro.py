@@ -240,6 +240,39 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
     assert not np.isnan(history.history["group_loss_0"][1])
 
 
+@pytest.mark.keras_backend
+def test_probe_every_n_steps_counts_global_steps_so_resume_keeps_the_cadence():
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def update(self, group_losses, *, epoch=None):
+            self.calls.append(epoch)
+
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    codes = np.repeat([0, 1], 16)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+
+    def run(initial_epoch):
+        rec = Recorder()
+        probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every_n_steps=3,
+                               loss="mse")
+        model.fit(x, y, batch_size=8, epochs=3, initial_epoch=initial_epoch,
+                  callbacks=[probe], verbose=0)
+        return rec.calls
+
+    # 4 batches per epoch, an update every 3 global steps: steps 3, 6, 9, 12.
+    whole = run(0)
+    assert whole == [0, 1, 2, 2]
+    # Resumed at epoch 1 (e.g. after BackupAndRestore): the same updates from there on.
+    assert run(1) == [e for e in whole if e >= 1]
+
+
 def test_state_carries_the_step_size_and_huge_steps_do_not_warn():
     import warnings
 

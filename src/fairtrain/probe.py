@@ -125,8 +125,9 @@ class GroupLossProbe(keras.callbacks.Callback):
     size : int, default 1024
         Most probe examples used.
     every_n_steps : int, optional
-        Measure and update every that many training batches instead of at every
-        epoch end. An adaptive sampler's new shares still take effect from the next
+        Measure and update every that many training batches (counted from the first
+        batch of epoch 0, so a run resumed with ``initial_epoch`` keeps the same
+        cadence when the epoch length is known) instead of at every epoch end. An adaptive sampler's new shares still take effect from the next
         epoch (its plans are per epoch; use a shorter ``steps_per_epoch`` for finer
         steps), a GroupDRO's from the next batch loaded.
     seed : int, default 0
@@ -295,8 +296,14 @@ class GroupLossProbe(keras.callbacks.Callback):
             c.update(self.group_losses, epoch=epoch)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Remember the epoch (for updates every n steps)."""
+        """Remember the epoch; with ``every_n_steps``, count from the global step."""
         self._epoch = int(epoch)
+        steps = (self.params or {}).get("steps")
+        if steps:
+            # The global step at this epoch's start, so a resumed run (initial_epoch > 0)
+            # updates at the same steps as an uninterrupted one. Without a known epoch
+            # length the count continues from the steps this callback has seen.
+            self._steps = self._epoch * int(steps)
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """With ``every_n_steps``, measure and update every that many batches."""
