@@ -222,3 +222,16 @@ def as_sampler_groups(groups: Any) -> Groups:
     if int(groups.counts.sum()) == 0:
         raise ValueError("`groups` has no included example; there is nothing to sample.")
     return groups
+
+
+def share_spec_config(spec: Any) -> Any:
+    """A share specification as plain JSON values, for ``get_config``.
+
+    A mapping becomes a ``dict``, a name stays a ``str``, anything else (a sequence
+    or an array of shares) a ``list`` of ``float``.
+    """
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    if isinstance(spec, str):
+        return spec
+    return [float(x) for x in spec]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import as_sampler_groups, check_real
+from fairtrain._validation import as_sampler_groups, check_real, share_spec_config
 from fairtrain.groups import Groups
 from fairtrain.sampling.adaptive import check_group_losses
 
@@ -265,15 +265,10 @@ class GroupDRO:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments; ``GroupDRO.from_config(get_config())`` is equal."""
-        shares = self.batch_shares
-        if isinstance(shares, Mapping):
-            shares = dict(shares)
-        elif not isinstance(shares, str):
-            shares = [float(x) for x in shares]
         return {
             "groups": self.groups,
             "step_size": self.step_size,
-            "batch_shares": shares,
+            "batch_shares": share_spec_config(self.batch_shares),
             "adjustment": self.adjustment,
         }
 

@@ -127,9 +127,10 @@ class GroupLossProbe(keras.callbacks.Callback):
     every_n_steps : int, optional
         Measure and update every that many training batches (counted from the first
         batch of epoch 0, so a run resumed with ``initial_epoch`` keeps the same
-        cadence when the epoch length is known) instead of at every epoch end. An adaptive sampler's new shares still take effect from the next
-        epoch (its plans are per epoch; use a shorter ``steps_per_epoch`` for finer
-        steps), a GroupDRO's from the next batch loaded.
+        cadence when the epoch length is known) instead of at every epoch end. An
+        adaptive sampler's new shares still take effect from the next epoch (its
+        plans are per epoch; use a shorter ``steps_per_epoch`` for finer steps), a
+        GroupDRO's from the next batch loaded.
     seed : int, default 0
         Which examples form the probe set.
     batch_size : int, default 256

@@ -59,6 +59,14 @@ def test_shares_stay_a_distribution_above_the_floor(counts, data, step, momentum
         np.testing.assert_array_equal(shares, sampler.shares)
 
 
+def test_a_floor_of_one_over_k_gives_equal_shares_not_nan():
+    # Found by Hypothesis: with min_share = 1/k every group hits the floor, and the
+    # projection divided 0 by 0.
+    sampler = Adaptive(_groups([1, 1, 1, 1, 2]), batch_size=8, step_size=1.0, min_share=0.2)
+    np.testing.assert_allclose(sampler.shares, 0.2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sampler.update([1.0, 2.0, 3.0, 4.0, 5.0]), 0.2, atol=1e-12)
+
+
 @settings(max_examples=60, deadline=None)
 @given(counts=counts_st, loss=loss_st, step=st.floats(0.0, 5.0), momentum=st.floats(0, 0.95),
        initial=st.sampled_from(["proportional", "homogeneous"]))

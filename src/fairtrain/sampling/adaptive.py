@@ -10,7 +10,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import as_sampler_groups, check_int, check_real
+from fairtrain._validation import (
+    as_sampler_groups,
+    check_int,
+    check_real,
+    share_spec_config,
+)
 from fairtrain.groups import Groups
 from fairtrain.sampling.quotas import largest_remainder, quota_table
 from fairtrain.sampling.samplers import GroupBatchSampler
@@ -63,6 +68,9 @@ def _floor_projection(w: np.ndarray, present: np.ndarray, floor: float) -> np.nd
     fixed = np.zeros(idx.size, dtype=bool)
     for _ in range(idx.size + 1):
         free = ~fixed
+        if not free.any():  # floor = 1 / k (to rounding): every share is the floor
+            out[idx] = 1.0 / idx.size
+            return out
         c = (1.0 - floor * fixed.sum()) / wp[free].sum()
         newly = free & (c * wp < floor)
         if not newly.any():
@@ -467,16 +475,11 @@ class Adaptive(GroupBatchSampler):
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (the learned shares are state: :meth:`get_state`)."""
-        initial = self.initial_shares
-        if isinstance(initial, Mapping):
-            initial = dict(initial)
-        elif not isinstance(initial, str):
-            initial = [float(x) for x in initial]
         return {
             **super().get_config(),
             "step_size": self.step_size,
             "momentum": self.momentum,
             "min_share": self.min_share,
-            "initial_shares": initial,
+            "initial_shares": share_spec_config(self.initial_shares),
             "relative": self.relative,
         }
