@@ -187,3 +187,23 @@ def test_auto_without_a_distribution_is_this_backend_s_processes():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
     ds = SampledPyDataset(sampler, lambda i: i, num_shards="auto")
     assert (ds.num_shards, ds.shard_index) == (1, 0)  # one process here, any backend
+
+
+def test_a_script_that_ends_with_a_live_dataset_exits_without_noise(tmp_path):
+    """Multi-process scripts keep their dataset in a module global until exit; the
+    dataset's finaliser then runs while the interpreter tears modules down."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import numpy as np\nimport fairtrain as ft\n"
+        "groups = ft.Groups.from_codes(np.array([0] * 6 + [1] * 2))\n"
+        "sampler = ft.sampling.Homogeneous(groups, batch_size=4, seed=0)\n"
+        "train = ft.data.SampledPyDataset(sampler, lambda i: i, num_shards=2, shard_index=0)\n"
+        "train[0]\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Exception ignored" not in proc.stderr, proc.stderr[-3000:]
