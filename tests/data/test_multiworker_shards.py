@@ -189,6 +189,7 @@ def test_auto_without_a_distribution_is_this_backend_s_processes():
     assert (ds.num_shards, ds.shard_index) == (1, 0)  # one process here, any backend
 
 
+@pytest.mark.slow  # a fresh interpreter importing Keras: about 35 s here
 def test_a_script_that_ends_with_a_live_dataset_exits_without_noise(tmp_path):
     """Multi-process scripts keep their dataset in a module global until exit; the
     dataset's finaliser then runs while the interpreter tears modules down."""
