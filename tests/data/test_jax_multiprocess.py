@@ -7,7 +7,9 @@ coordinator, CPU collectives through gloo, JAX's default) train a few steps of
 batch (half of it): Keras' JAX trainer makes the global batch of the two slices with
 ``jax.make_array_from_process_local_data``. Each process writes the example indices it
 served per (epoch, batch), and the test checks that, batch by batch, the two slices
-together are exactly the planned global batch: its quotas, no index twice.
+together are exactly the planned global batch: its quotas, no index twice. A second
+run gives the processes different seeds: the fingerprint check the guide shows
+(``multihost_utils.assert_equal`` on ``plan_fingerprint``) stops both before ``fit``.
 Checked with JAX 0.10.2 (CPU) and Keras 3.15.1.
 """
 
@@ -38,7 +40,7 @@ WORKER = textwrap.dedent(
     import numpy as np
     import fairtrain as ft
 
-    process_id, port, out_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    process_id, port, out_path, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     keras.distribution.initialize(f"127.0.0.1:{{port}}", num_processes=2,
                                   process_id=process_id)
     distribution = keras.distribution.DataParallel(
@@ -48,7 +50,9 @@ WORKER = textwrap.dedent(
     codes = np.repeat(np.arange(4), [30, 40, 400, 30])
     np.random.default_rng(0).shuffle(codes)
     groups = ft.Groups.from_codes(codes)
-    sampler = ft.sampling.Homogeneous(groups, batch_size={BATCH}, seed={SEED},
+    # "mismatch": process 1 gets another seed, which the fingerprint check must catch.
+    seed = {SEED} + (process_id if mode == "mismatch" else 0)
+    sampler = ft.sampling.Homogeneous(groups, batch_size={BATCH}, seed=seed,
                                       steps_per_epoch={STEPS})
     features = np.random.default_rng(1).normal(size=(codes.size, 3)).astype("float32")
     labels = (codes == 2).astype("float32")[:, None]
@@ -67,6 +71,19 @@ WORKER = textwrap.dedent(
     log = ft.CompositionLog(groups)
     ds = Logged(sampler, lambda i: (features[i], labels[i]), num_shards="auto",
                 composition_log=log)
+
+    # The check the guide shows: a collective that fails unless every process agrees.
+    from jax.experimental import multihost_utils
+    try:
+        multihost_utils.assert_equal(
+            np.frombuffer(bytes.fromhex(ds.plan_fingerprint(0)), np.uint8),
+            "the processes plan different batches")
+    except AssertionError as exc:
+        with open(out_path, "w") as f:
+            json.dump({{"caught": str(exc)[:500]}}, f)
+        sys.exit(0)
+    if mode == "mismatch":
+        sys.exit("the different plans went unnoticed")
 
     trained = []
 
@@ -110,7 +127,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_processes(tmp_path, timeout: float = 480.0) -> list[dict]:
+def run_processes(tmp_path, mode: str = "train", timeout: float = 480.0) -> list[dict]:
     """Start two JAX processes, wait at most ``timeout`` seconds, end both; their results."""
     script = tmp_path / "process.py"
     script.write_text(WORKER)
@@ -123,7 +140,7 @@ def run_processes(tmp_path, timeout: float = 480.0) -> list[dict]:
         for index in range(2):
             procs.append(subprocess.Popen(
                 [sys.executable, str(script), str(index), str(port),
-                 str(tmp_path / f"process{index}.json")],
+                 str(tmp_path / f"process{index}.json"), mode],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             ))
         deadline = time.monotonic() + timeout
@@ -132,7 +149,7 @@ def run_processes(tmp_path, timeout: float = 480.0) -> list[dict]:
             try:
                 out, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                pytest.fail(f"a JAX process ran past {timeout:.0f} s")
+                pytest.fail(f"a JAX process ran past {timeout:.0f} s (mode {mode!r})")
             outputs.append(out)
         for proc, out in zip(procs, outputs):
             assert proc.returncode == 0, out[-4000:]
@@ -195,3 +212,10 @@ def test_two_jax_processes_share_every_global_batch_exactly(tmp_path):
     np.testing.assert_allclose(results[0]["loss"], results[1]["loss"], rtol=1e-6)
     for a, b in zip(results[0]["weights"], results[1]["weights"]):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_processes_that_plan_different_batches_are_stopped_before_training(tmp_path):
+    results = run_processes(tmp_path, "mismatch")
+    for r in results:  # every process raised at the check, before fit
+        assert "the processes plan different batches" in r["caught"]
