@@ -184,3 +184,64 @@ def test_two_workers_share_every_global_batch_exactly(tmp_path):
             assert np.all((got == quotas // 2) | (got == -(-quotas // 2))), (t, got, quotas)
     # The workers trained one model: the reduced losses agree step by step.
     np.testing.assert_allclose(results[0]["losses"], results[1]["losses"], rtol=1e-5)
+
+
+# ---------------------------------------------------------------- in one process, fast
+def _pipelines(sampler, replicas, pipelines, **kwargs):
+    """What every input pipeline of ``replicas`` replicas yields, per replica and step."""
+    import fairtrain as ft
+
+    tf = pytest.importorskip("tensorflow")
+    per = replicas // pipelines
+    out = []
+    for p in range(pipelines):
+        ctx = tf.distribute.InputContext(num_input_pipelines=pipelines, input_pipeline_id=p,
+                                         num_replicas_in_sync=replicas)
+        ds = ft.data.to_tf_dataset(sampler, lambda i: i, input_context=ctx, **kwargs)
+        batches = [b.numpy() for b in ds]
+        # A pipeline yields its replicas' batches in turn: replica p * per + j at j.
+        out.extend([batches[j::per] for j in range(per)])
+    return out  # out[r][t]: replica r's slice of global batch t
+
+
+@pytest.mark.parametrize(("replicas", "pipelines"), [(2, 2), (4, 2), (4, 1)])
+def test_input_pipelines_share_every_batch_like_the_pydataset_shards(replicas, pipelines):
+    keras = pytest.importorskip("keras")  # noqa: F841 - SampledPyDataset needs Keras
+    import fairtrain as ft
+
+    sampler = _sampler()
+    per_replica = _pipelines(sampler, replicas, pipelines)
+    codes, k = sampler.groups.codes, sampler.groups.n_groups
+    for t in range(STEPS):
+        parts = [per_replica[r][t] for r in range(replicas)]
+        union = np.concatenate(parts)
+        assert sorted(union.tolist()) == sorted(sampler.plan(0)[t].tolist())
+        assert np.unique(union).size == BATCH
+        quotas = sampler.quotas(0)[t]
+        for part in parts:
+            got = np.bincount(codes[part], minlength=k)
+            assert np.all((got == quotas // replicas) | (got == -(-quotas // replicas)))
+        # One split rule for both adapters: replica r's slice is PyDataset shard r's.
+        for r in range(replicas):
+            shard = ft.data.SampledPyDataset(sampler, lambda i: i, num_shards=replicas,
+                                             shard_index=r)
+            np.testing.assert_array_equal(parts[r], shard.indices(t, 0))
+
+
+def test_an_input_context_that_cannot_split_the_batch_is_refused_before_training():
+    import fairtrain as ft
+
+    tf = pytest.importorskip("tensorflow")
+    ctx = tf.distribute.InputContext(num_input_pipelines=1, input_pipeline_id=0,
+                                     num_replicas_in_sync=3)
+    with pytest.raises(ValueError, match=r"multiple of the number of replicas \(3\)"):
+        ft.data.to_tf_dataset(_sampler(), lambda i: i, input_context=ctx)
+    ctx = tf.distribute.InputContext(num_input_pipelines=3, input_pipeline_id=0,
+                                     num_replicas_in_sync=4)
+    with pytest.raises(ValueError, match="cannot be shared evenly by 3 input pipelines"):
+        ft.data.to_tf_dataset(_sampler(), lambda i: i, input_context=ctx)
+    partial = ft.sampling.Proportional(_sampler().groups, batch_size=BATCH)
+    ctx = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=0,
+                                     num_replicas_in_sync=2)
+    with pytest.raises(ValueError, match="partial last batch.*last_batch='drop'"):
+        ft.data.to_tf_dataset(partial, lambda i: i, input_context=ctx)

@@ -1,14 +1,14 @@
-"""Backend-free helpers shared by the data adapters: checking and gathering sample weights."""
+"""Backend-free helpers shared by the data adapters: checks, sample weights, batch slices."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from fairtrain._validation import as_sample_weight
-from fairtrain.sampling.samplers import GroupBatchSampler
+from fairtrain.sampling.samplers import PAD, GroupBatchSampler
 
 
 def check_sampler(sampler: Any) -> GroupBatchSampler:
@@ -52,3 +52,55 @@ def split_loaded(out: Any, where: str) -> tuple[Any, Any, Any, int]:
             f"{len(out)} elements. Wrap several inputs in a dict or a list."
         )
     return out, None, None, 1
+
+
+# ---------------------------------------------------------------------- splitting batches
+def has_partial_batch(sampler: GroupBatchSampler) -> bool:
+    """Whether some batch of the sampler's plans is shorter than ``batch_size``."""
+    if getattr(sampler, "quotas", None) is None:
+        return bool(np.any(sampler.plan(0) == PAD))
+    return bool(np.any(sampler.quotas(0).sum(axis=1) != sampler.batch_size))
+
+
+def check_split(sampler: GroupBatchSampler, parts: int, noun: str) -> None:
+    """Refuse, before training, a global batch that ``parts`` slices cannot share exactly.
+
+    ``noun`` names the slices in the messages ("replicas", "shards").
+    """
+    if parts == 1:
+        return
+    if sampler.batch_size % parts:
+        raise ValueError(
+            f"The sampler's batch_size ({sampler.batch_size}) is the global batch; it must "
+            f"be a multiple of the number of {noun} ({parts}). Choose batch_size="
+            f"{(sampler.batch_size // parts + 1) * parts}, for instance."
+        )
+    if has_partial_batch(sampler):
+        raise ValueError(
+            "The sampler plans a partial last batch, which cannot be split exactly over "
+            f"{parts} {noun}. Use Proportional(..., last_batch='drop')."
+        )
+
+
+def stride_split(rows: np.ndarray, parts: int, which: Sequence[int]) -> np.ndarray:
+    """Slices ``which`` of every planned batch split into ``parts``, by stride.
+
+    Parameters
+    ----------
+    rows : ndarray of int64, shape (steps, batch_size)
+        Planned batches, each ordered by group code (as :meth:`GroupBatchSampler.plan`
+        returns them), without padding; ``batch_size`` a multiple of ``parts``.
+    parts : int
+        Slices per batch.
+    which : sequence of int
+        The slices wanted, each in ``[0, parts)``.
+
+    Returns
+    -------
+    ndarray of int64, shape (steps, len(which), batch_size // parts)
+        Slice ``p`` of batch ``t`` is ``rows[t, p::parts]``: since a batch is ordered by
+        group, a group with quota ``q`` fills ``q`` consecutive columns, and every slice
+        takes ``floor(q / parts)`` or ``ceil(q / parts)`` of them. The slices of one batch
+        are disjoint and together are the batch.
+    """
+    return np.stack([rows[:, p::parts] for p in which], axis=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
+import hashlib
 import multiprocessing
 import sys
 import threading
@@ -14,7 +14,13 @@ import keras
 import numpy as np
 
 from fairtrain.data._clock import FeedInfo
-from fairtrain.data._common import check_sample_weight, check_sampler, split_loaded
+from fairtrain.data._common import (
+    check_sample_weight,
+    check_sampler,
+    check_split,
+    split_loaded,
+    stride_split,
+)
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import PAD, GroupBatchSampler
 
@@ -32,6 +38,56 @@ _PROCESS_DATASETS: dict[int, SampledPyDataset] = {}
 
 def _load_in_process(token: int, idx: np.ndarray) -> Any:
     return idx, _PROCESS_DATASETS[token]._load(idx)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _auto_shard() -> tuple[int, int]:
+    """(shards, this process's shard) as Keras shards a tf.data dataset across processes.
+
+    From the active Keras distribution (``keras.distribution.set_distribution``): one
+    shard per process when every process holds whole model replicas, else one shard
+    per model replica (the processes of one replica serve the same slice). Without a
+    distribution: the JAX processes (``jax.process_count()``), or one shard under the
+    other backends.
+    """
+    dist = keras.distribution.distribution()
+    if dist is not None:
+        processes = int(dist.num_processes)
+        replicas = int(dist.num_model_replicas)
+        if replicas >= processes:
+            return processes, int(dist.data_shard_id)
+        return replicas, int(dist.data_shard_id)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return int(jax.process_count()), int(jax.process_index())
+    return 1, 0
+
+
+def _check_shards(num_shards: Any, shard_index: Any) -> tuple[int, int]:
+    if isinstance(num_shards, str):
+        if num_shards != "auto":
+            raise ValueError(f"`num_shards` must be a positive integer or 'auto'; got "
+                             f"{num_shards!r}.")
+        if shard_index is not None:
+            raise ValueError("With num_shards='auto' the shard index comes from the Keras "
+                             "distribution; do not pass `shard_index`.")
+        return _auto_shard()
+    if not _is_int(num_shards) or num_shards < 1:
+        raise ValueError(f"`num_shards` must be a positive integer or 'auto'; got "
+                         f"{num_shards!r}.")
+    if shard_index is None:
+        if num_shards > 1:
+            raise ValueError(f"With num_shards={num_shards}, pass `shard_index` (this "
+                             f"process's slice, in [0, {num_shards})).")
+        shard_index = 0
+    if not _is_int(shard_index) or not 0 <= shard_index < num_shards:
+        raise ValueError(f"`shard_index` must be an integer in [0, {num_shards}); got "
+                         f"{shard_index!r}.")
+    return int(num_shards), int(shard_index)
 
 
 class SampledPyDataset(keras.utils.PyDataset):
@@ -76,6 +132,18 @@ class SampledPyDataset(keras.utils.PyDataset):
         must not call JAX in those processes (JAX warns at the fork).
     max_queue_size : int, default 10
         Batches built ahead at most.
+    num_shards : int or "auto", default 1
+        Slices every planned (global) batch is split into, one per process of a
+        multi-process run (the Keras distribution API on JAX). Each batch this dataset
+        serves is then its slice of ``sampler.batch_size / num_shards`` examples, which
+        holds ``floor`` or ``ceil`` of ``quota / num_shards`` examples of every group;
+        the slices of one batch are disjoint and together are exactly the planned
+        batch. ``"auto"`` reads the shards from the active Keras distribution
+        (``keras.distribution.set_distribution`` must come first), as Keras shards a
+        ``tf.data`` dataset: one shard per process under ``DataParallel``.
+    shard_index : int, optional
+        This process's slice, in ``[0, num_shards)``; required when ``num_shards > 1``
+        is an integer (e.g. ``jax.process_index()``).
 
     Raises
     ------
@@ -84,9 +152,20 @@ class SampledPyDataset(keras.utils.PyDataset):
         argument (``initial_epoch``) is passed.
     ValueError
         If the weights have the wrong shape or values, ``steps_per_epoch`` is out of
-        range, or a composition log is combined with multiprocessing.
+        range, a composition log is combined with multiprocessing, or the batches cannot
+        be split exactly over ``num_shards`` (``batch_size`` not a multiple of it, or a
+        partial last batch).
     RuntimeError
         When a second pass is asked for without :class:`~fairtrain.data.EpochSync`.
+
+    Notes
+    -----
+    With several shards, every process must build the same sampler (same groups,
+    ``batch_size``, ``seed`` and ``steps_per_epoch``) and the same ``EpochSync``: the
+    plans are then identical everywhere, and the processes agree on every global batch
+    without talking to each other. :meth:`plan_fingerprint` lets you check it. Under
+    ``keras.distribution.DataParallel`` across processes, construct the distribution
+    with ``auto_shard_dataset=False``: the dataset is already sharded.
 
     Examples
     --------
@@ -99,6 +178,12 @@ class SampledPyDataset(keras.utils.PyDataset):
     2
     >>> np.bincount(ds[0][1], minlength=2).tolist()
     [2, 2]
+
+    Process 0 of 2 serves half of every batch, one example of each group:
+
+    >>> half = ft.data.SampledPyDataset(sampler, lambda i: i, num_shards=2, shard_index=0)
+    >>> np.bincount(groups.codes[half[0]], minlength=2).tolist()
+    [1, 1]
     """
 
     def __init__(
@@ -112,6 +197,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         workers: int = 1,
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
+        num_shards: int | str = 1,
+        shard_index: int | None = None,
         **removed: Any,
     ) -> None:
         for name in removed:
@@ -146,6 +233,8 @@ class SampledPyDataset(keras.utils.PyDataset):
                 "use_multiprocessing=True needs the 'fork' start method (Linux, macOS); "
                 f"{sys.platform} lacks it. Use threads (use_multiprocessing=False)."
             )
+        self.num_shards, self.shard_index = _check_shards(num_shards, shard_index)
+        check_split(sampler, self.num_shards, "shards")
         self.composition_log = composition_log
         self.prefetch_workers = int(workers)
         self.prefetch_processes = bool(use_multiprocessing)
@@ -175,9 +264,32 @@ class SampledPyDataset(keras.utils.PyDataset):
         return self._fairtrain_feed.steps
 
     def indices(self, index: int, epoch: int | None = None) -> np.ndarray:
-        """The planned indices of batch ``index`` of ``epoch`` (default: the current)."""
+        """The indices batch ``index`` of ``epoch`` (default: the current) serves.
+
+        With several shards, this shard's slice of the planned batch
+        (``sampler.plan(epoch)[index]`` is the whole global batch).
+        """
         self._check_index(index)
         return self._planned(self._current_epoch() if epoch is None else int(epoch), index)
+
+    def plan_fingerprint(self, epoch: int | None = None) -> str:
+        """A digest of the global batches of ``epoch`` (default: the current) this feed serves.
+
+        The same on every process that plans the same batches, whatever its shard:
+        compare it across processes (e.g. with
+        ``jax.experimental.multihost_utils.assert_equal``) to check that they agree.
+
+        Returns
+        -------
+        str
+            16 hexadecimal digits.
+        """
+        epoch = self._current_epoch() if epoch is None else int(epoch)
+        with self._lock:
+            rows = np.ascontiguousarray(self.sampler.plan(epoch)[: len(self)], dtype=np.int64)
+        digest = hashlib.sha256(np.asarray([self.num_shards, *rows.shape], np.int64).tobytes())
+        digest.update(rows.tobytes())
+        return digest.hexdigest()[:16]
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < len(self):
@@ -186,6 +298,8 @@ class SampledPyDataset(keras.utils.PyDataset):
     def _planned(self, epoch: int, index: int) -> np.ndarray:
         with self._lock:  # the sampler caches one plan; workers share it
             row = self.sampler.plan(epoch)[index]
+        if self.num_shards > 1:  # no padding: check_split refused partial batches
+            return stride_split(row[None, :], self.num_shards, [self.shard_index])[0, 0]
         return row[row != PAD] if row.size and row[-1] == PAD else row.copy()
 
     # ------------------------------------------------------------------ batches
@@ -296,8 +410,12 @@ class SampledPyDataset(keras.utils.PyDataset):
         _PROCESS_DATASETS.pop(id(self), None)
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # interpreter shutdown
+        # At interpreter shutdown module globals (contextlib included) may already be
+        # None, so no helper from a module here: a bare try.
+        try:  # noqa: SIM105 - contextlib may be gone
             self.close()
+        except Exception:  # a finaliser must not raise
+            pass
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from fairtrain.data._clock import FeedInfo
-from fairtrain.data._common import check_sample_weight, check_sampler, split_loaded
+from fairtrain.data._common import (
+    check_sample_weight,
+    check_sampler,
+    check_split,
+    has_partial_batch,
+    split_loaded,
+    stride_split,
+)
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import PAD, GroupBatchSampler
 
@@ -33,12 +40,7 @@ def _replicas(sampler: GroupBatchSampler, input_context: Any) -> tuple[int, list
     n_replicas = int(input_context.num_replicas_in_sync)
     n_pipelines = int(input_context.num_input_pipelines)
     pipeline = int(input_context.input_pipeline_id)
-    if sampler.batch_size % n_replicas:
-        raise ValueError(
-            f"The sampler's batch_size ({sampler.batch_size}) is the global batch; it must "
-            f"be a multiple of the number of replicas ({n_replicas}). Choose batch_size="
-            f"{(sampler.batch_size // n_replicas + 1) * n_replicas}, for instance."
-        )
+    check_split(sampler, n_replicas, "replicas")
     if n_replicas % n_pipelines:
         raise ValueError(
             f"{n_replicas} replicas cannot be shared evenly by {n_pipelines} input pipelines."
@@ -56,20 +58,11 @@ def _local_indices(
     """
     plan = sampler.plan(epoch)[:steps]
     if n_replicas > 1:
-        # Stride split: replica r takes columns r, r + R, ... of each group-sorted batch,
-        # i.e. floor or ceil of quota / R of every group.
-        plan = np.stack([plan[:, r::n_replicas] for r in local], axis=1)
-        return plan.reshape(-1)
+        # Replica r takes columns r, r + R, ... (floor or ceil of every quota / R).
+        return stride_split(plan, n_replicas, local).reshape(-1)
     if plan.size and plan[-1, -1] == PAD:
         return plan[plan != PAD]
     return plan.reshape(-1)
-
-
-def _has_partial_batch(sampler: GroupBatchSampler) -> bool:
-    plan_sizes = getattr(sampler, "quotas", None)
-    if plan_sizes is None:
-        return bool(np.any(sampler.plan(0) == PAD))
-    return bool(np.any(sampler.quotas(0).sum(axis=1) != sampler.batch_size))
 
 
 def _weight_fn(sample_weight: Any) -> Callable[[tf.Tensor], Any] | None:
@@ -271,15 +264,10 @@ def to_tf_dataset(
     weights = check_sample_weight(sample_weight, len(sampler.groups))
     steps = _check_steps(sampler, steps_per_epoch)
     n_replicas, local = _replicas(sampler, input_context)
-    if n_replicas > 1 and _has_partial_batch(sampler):
-        raise ValueError(
-            "The sampler plans a partial last batch, which cannot be split exactly over "
-            f"{n_replicas} replicas. Use Proportional(..., last_batch='drop')."
-        )
     per_replica = sampler.batch_size // n_replicas
     weight_of = _weight_fn(weights)
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
-    partial = _has_partial_batch(sampler) and steps == sampler.steps_per_epoch
+    partial = has_partial_batch(sampler) and steps == sampler.steps_per_epoch
 
     def epoch_indices(epoch: np.int64) -> np.ndarray:
         return _local_indices(sampler, int(epoch), steps, n_replicas, local).astype(np.int64)
@@ -425,7 +413,7 @@ def from_group_datasets(
                 f"Got {len(datasets)} datasets for {len(names)} groups; pass one per group "
                 "in code order, or a mapping {name: dataset}."
             )
-    if _has_partial_batch(sampler):
+    if has_partial_batch(sampler):
         raise ValueError(
             "The sampler plans a partial last batch; use Proportional(..., "
             "last_batch='drop') with from_group_datasets."
