@@ -54,9 +54,13 @@ def assert_exact(got, want, ordered):
         assert sorted(tuple(x.tolist()) for x in got) == sorted(tuple(w.tolist()) for w in want)
 
 
+MODES = pytest.mark.parametrize("vectorized", [False, True, "auto"],
+                                ids=["per-example", "vectorized", "auto"])
+
+
 @pytest.mark.parametrize("repeat", [False, True], ids=["once", "repeat"])
 @pytest.mark.parametrize("deterministic", [True, False], ids=["det", "nondet"])
-@pytest.mark.parametrize("vectorized", [False, True], ids=["per-example", "vectorized"])
+@MODES
 def test_a_partial_last_batch_stays_by_itself_in_every_epoch(vectorized, deterministic,
                                                               repeat):
     sampler = ft.sampling.Proportional(GROUPS, batch_size=32, seed=0)  # 100 = 3*32 + 4
@@ -64,7 +68,7 @@ def test_a_partial_last_batch_stays_by_itself_in_every_epoch(vectorized, determi
                        deterministic=deterministic, repeat=repeat, num_parallel_calls=4)
     got = served(ds, 2, 4, 3, repeat)
     want = [r for e in (2, 3, 4) for r in rows(sampler, e)]
-    if vectorized and not deterministic and repeat:
+    if vectorized is True and not deterministic and repeat:
         # Out of order across the epochs' boundaries too: every batch is a planned row,
         # none twice, and the epochs after the third can only hold later rows.
         later = {tuple(r.tolist()) for r in rows(sampler, 5) + rows(sampler, 6)}
@@ -73,13 +77,15 @@ def test_a_partial_last_batch_stays_by_itself_in_every_epoch(vectorized, determi
         assert set(keys) <= {tuple(r.tolist()) for r in want} | later
         assert sorted(len(x) for x in got) == sorted(len(w) for w in want)
         return
-    # A per-example load keeps the order whatever `deterministic` says.
-    assert_exact(got, want, ordered=deterministic or not vectorized)
-    if deterministic or not vectorized:
+    # A per-example load (batched by "auto" or not) keeps the order whatever
+    # `deterministic` says.
+    ordered = deterministic or vectorized is not True
+    assert_exact(got, want, ordered=ordered)
+    if ordered:
         assert [len(x) for x in got] == [32, 32, 32, 4] * 3
 
 
-@pytest.mark.parametrize("vectorized", [False, True], ids=["per-example", "vectorized"])
+@MODES
 def test_composition_log_counts_the_partial_last_batch(vectorized):
     sampler = ft.sampling.Proportional(GROUPS, batch_size=32, seed=0)
     log = ft.CompositionLog(GROUPS)
@@ -91,7 +97,7 @@ def test_composition_log_counts_the_partial_last_batch(vectorized):
 
 @pytest.mark.parametrize("repeat", [False, True], ids=["once", "repeat"])
 @pytest.mark.parametrize("deterministic", [True, False], ids=["det", "nondet"])
-@pytest.mark.parametrize("vectorized", [False, True], ids=["per-example", "vectorized"])
+@MODES
 def test_two_replicas_each_get_their_stride_of_every_row(vectorized, deterministic, repeat):
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=16, seed=2)
     ctx = tf.distribute.InputContext(num_input_pipelines=1, input_pipeline_id=0,
@@ -102,12 +108,12 @@ def test_two_replicas_each_get_their_stride_of_every_row(vectorized, determinist
     got = served(ds, 1, 2 * steps, 2, repeat)  # one pipeline feeds both replicas
     want = [p for e in (1, 2) for row in sampler.plan(e) for p in (row[0::2], row[1::2])]
     assert all(len(x) == 8 for x in got)
-    if vectorized and not deterministic and repeat:
+    if vectorized is True and not deterministic and repeat:
         pool = {tuple(w.tolist()) for w in want} | {
             tuple(p.tolist()) for row in sampler.plan(3) for p in (row[0::2], row[1::2])}
         assert {tuple(x.tolist()) for x in got} <= pool
         return
-    assert_exact(got, want, ordered=deterministic or not vectorized)
+    assert_exact(got, want, ordered=deterministic or vectorized is not True)
 
 
 def test_two_pipelines_each_feed_their_own_replica():
@@ -135,7 +141,8 @@ SAMPLERS = {
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(counts=st.lists(st.integers(1, 40), min_size=2, max_size=4),
        batch_size=st.integers(2, 24), kind=st.sampled_from(sorted(SAMPLERS)),
-       seed=st.integers(0, 2**16), vectorized=st.booleans(), repeat=st.booleans(),
+       seed=st.integers(0, 2**16), vectorized=st.sampled_from([False, True, "auto"]),
+       repeat=st.booleans(),
        first=st.integers(0, 5), short=st.booleans())
 def test_every_mode_serves_the_plan_rows_in_order(counts, batch_size, kind, seed,
                                                   vectorized, repeat, first, short):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,87 @@ __all__ = ["AUTOTUNE", "from_group_datasets", "to_tf_dataset"]
 
 #: ``tf.data.AUTOTUNE``: let tf.data choose the parallelism or buffer size.
 AUTOTUNE: int = tf.data.AUTOTUNE
+
+
+_log = logging.getLogger("fairtrain.data")
+
+#: Op types that tf.vectorized_map turns into batched ops giving bit-identical values:
+#: moving data (gathers, slices, reshapes, casts), comparisons, and elementwise
+#: arithmetic that IEEE rounds exactly (+, -, *, /, min, max, floor, ...). Nothing
+#: stateful, random, control flow, reduction or transcendental (their batched kernels
+#: may round differently).
+_EXACT_OPS = frozenset({
+    "Placeholder", "Const", "Identity", "IdentityN", "NoOp", "StopGradient",
+    "GatherV2", "Gather", "GatherNd", "Cast", "Bitcast", "Reshape", "ExpandDims",
+    "Squeeze", "Pack", "Unpack", "ConcatV2", "StridedSlice", "Slice", "Shape", "Size",
+    "Rank", "OneHot", "Transpose", "Tile", "BroadcastTo", "ZerosLike", "OnesLike",
+    "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "TruncateDiv",
+    "TruncateMod", "Neg", "Abs", "Sign", "Square", "Maximum", "Minimum", "Floor", "Ceil",
+    "Round", "Rint", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+    "LogicalAnd", "LogicalOr", "LogicalNot", "Select", "SelectV2", "BitwiseAnd",
+    "BitwiseOr", "BitwiseXor", "Invert", "LeftShift", "RightShift",
+})
+
+_hinted = False
+
+
+def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str]:
+    """``(load on a batch of indices, "")`` if batching keeps its values, else ``(None, why)``.
+
+    Batching must give exactly the values ``load_one`` gives one index at a time.
+    ``load_one`` is traced on a scalar index: every op must be in :data:`_EXACT_OPS`
+    and every tensor's shape static (so that no shape depends on the index); then
+    ``tf.vectorized_map`` (without its while-loop fallback) must convert it and give
+    the same structure, dtypes and per-example shapes.
+    """
+    one = tf.function(load_one).get_concrete_function(tf.TensorSpec([], tf.int64))
+    kinds = {op.type for op in one.graph.get_operations()}
+    for fn in one.graph.as_graph_def().library.function:
+        kinds |= {node.op for node in fn.node_def}
+    unsafe = sorted(kinds - _EXACT_OPS)
+    if unsafe:
+        return None, (f"it uses {', '.join(unsafe)}, which batched could give other "
+                      "values or run another number of times")
+    for op in one.graph.get_operations():
+        for t in op.outputs:
+            if t.dtype != tf.resource and not t.shape.is_fully_defined():
+                return None, f"the shape of {t.name} depends on the index"
+
+    def load_rows(ib: tf.Tensor) -> Any:
+        return tf.vectorized_map(load_one, ib, fallback_to_while_loop=False, warn=False)
+
+    try:
+        many = tf.function(load_rows).get_concrete_function(tf.TensorSpec([None], tf.int64))
+    except Exception as exc:  # pfor refuses what it cannot convert
+        return None, f"tf.vectorized_map cannot convert it ({type(exc).__name__}: {exc})"
+    a, b = one.structured_outputs, many.structured_outputs
+    try:
+        tf.nest.assert_same_structure(a, b)
+    except (TypeError, ValueError):
+        return None, "batched, it returns another structure"
+    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+        if x.dtype != y.dtype or x.shape.as_list() != y.shape.as_list()[1:]:
+            return None, f"batched, it returns {y.dtype.name}{y.shape} for {x.dtype.name}{x.shape}"
+    return load_rows, ""
+
+
+def _hint_batched(load_one: Callable[[tf.Tensor], Any]) -> None:
+    """Say once per process that a per-example ``load`` could run batched."""
+    global _hinted
+    if _hinted:
+        return
+    try:
+        rows, _ = _batched(load_one)
+    except Exception:  # the map's own trace reports a load that does not trace
+        return
+    if rows is not None:
+        _hinted = True
+        _log.warning(
+            "to_tf_dataset: `load` runs one example at a time, where tf.data spends "
+            "tens of microseconds an example; it only gathers and computes exactly, so "
+            "vectorized='auto' runs it on whole batches with the same values, several "
+            "times faster (or write a batched load and pass vectorized=True). Pass "
+            "vectorized=False to keep per-example calls and silence this.")
 
 
 def _replicas(sampler: GroupBatchSampler, input_context: Any) -> tuple[int, list[int]]:
@@ -163,7 +245,7 @@ def to_tf_dataset(
     *,
     sample_weight: Any = None,
     steps_per_epoch: int | None = None,
-    vectorized: bool = False,
+    vectorized: bool | str | None = None,
     num_parallel_calls: int | None = AUTOTUNE,
     deterministic: bool = True,
     prefetch: bool | int = True,
@@ -203,8 +285,15 @@ def to_tf_dataset(
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``.
-    vectorized : bool, default False
-        Whether ``load`` takes a whole batch of indices.
+    vectorized : bool, "auto" or None, default None
+        True: ``load`` takes a whole batch of indices (the fast path: write ``load``
+        batched when you can). False: ``load`` takes one index. "auto": ``load``
+        takes one index, and runs on whole batches through ``tf.vectorized_map``
+        when that gives exactly its per-example values (it only gathers, slices,
+        casts, compares or does exactly rounded arithmetic, with static shapes);
+        otherwise per example, with the reason logged (logger ``fairtrain.data``).
+        Batch ``t`` is then still plan row ``t``, in order. None: as False, and
+        once per process a logged hint when "auto" would batch ``load``.
     num_parallel_calls : int or None, default AUTOTUNE
         Parallel calls of ``load``.
     deterministic : bool, default True
@@ -241,7 +330,8 @@ def to_tf_dataset(
     ValueError
         If the weights have the wrong shape or are negative or non-finite, the global
         batch does not split evenly over the replicas, a partial last batch would be
-        split over replicas, or ``steps_per_epoch`` is out of range.
+        split over replicas, ``steps_per_epoch`` is out of range, or ``vectorized``
+        is not True, False, "auto" or None.
 
     Notes
     -----
@@ -270,6 +360,11 @@ def to_tf_dataset(
     """
     _refuse_removed("to_tf_dataset", removed)
     sampler = check_sampler(sampler)
+    if isinstance(vectorized, (bool, np.bool_)):
+        vectorized = bool(vectorized)
+    elif not (vectorized is None or (isinstance(vectorized, str) and vectorized == "auto")):
+        raise ValueError(
+            f'`vectorized` must be True, False, "auto" or None; got {vectorized!r}.')
     if not callable(load):
         raise TypeError(f"`load` must be callable; got {type(load).__name__}.")
     weights = check_sample_weight(sample_weight, len(sampler.groups))
@@ -290,6 +385,17 @@ def to_tf_dataset(
 
     def load_one(i: tf.Tensor) -> Any:
         return _assemble(load(i), i, weight_of)
+
+    load_rows = load_one if vectorized is True else None
+    if isinstance(vectorized, str) and vectorized == "auto":
+        load_rows, why = _batched(load_one)
+        if load_rows is None:
+            _log.warning("to_tf_dataset(vectorized='auto'): `load` runs one example at "
+                         "a time: %s.", why)
+        else:
+            deterministic = True  # the order of the per-example path, exactly
+    elif vectorized is None:
+        _hint_batched(load_one)
 
     log = composition_log
 
@@ -333,10 +439,10 @@ def to_tf_dataset(
         ).batch(per_replica)
 
     epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
-    if vectorized:
+    if load_rows is not None:
         # Parallel across batches; with deterministic=False they may leave out of order.
         ds = epochs_ds.flat_map(epoch_rows_ds).map(
-            with_index(load_one), num_parallel_calls=num_parallel_calls,
+            with_index(load_rows), num_parallel_calls=num_parallel_calls,
             deterministic=deterministic,
         )
     elif not partial:
