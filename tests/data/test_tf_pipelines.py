@@ -68,20 +68,16 @@ def test_a_partial_last_batch_stays_by_itself_in_every_epoch(vectorized, determi
                        deterministic=deterministic, repeat=repeat, num_parallel_calls=4)
     got = served(ds, 2, 4, 3, repeat)
     want = [r for e in (2, 3, 4) for r in rows(sampler, e)]
-    if vectorized is True and not deterministic and repeat:
+    if not deterministic and repeat:
         # Out of order across the epochs' boundaries too: every batch is a planned row,
         # none twice, and the epochs after the third can only hold later rows.
         later = {tuple(r.tolist()) for r in rows(sampler, 5) + rows(sampler, 6)}
         keys = [tuple(x.tolist()) for x in got]
         assert len(set(keys)) == len(keys)
         assert set(keys) <= {tuple(r.tolist()) for r in want} | later
-        assert sorted(len(x) for x in got) == sorted(len(w) for w in want)
         return
-    # A per-example load (batched by "auto" or not) keeps the order whatever
-    # `deterministic` says.
-    ordered = deterministic or vectorized is not True
-    assert_exact(got, want, ordered=ordered)
-    if ordered:
+    assert_exact(got, want, ordered=deterministic)
+    if deterministic:
         assert [len(x) for x in got] == [32, 32, 32, 4] * 3
 
 
@@ -108,12 +104,12 @@ def test_two_replicas_each_get_their_stride_of_every_row(vectorized, determinist
     got = served(ds, 1, 2 * steps, 2, repeat)  # one pipeline feeds both replicas
     want = [p for e in (1, 2) for row in sampler.plan(e) for p in (row[0::2], row[1::2])]
     assert all(len(x) == 8 for x in got)
-    if vectorized is True and not deterministic and repeat:
+    if not deterministic and repeat:
         pool = {tuple(w.tolist()) for w in want} | {
             tuple(p.tolist()) for row in sampler.plan(3) for p in (row[0::2], row[1::2])}
         assert {tuple(x.tolist()) for x in got} <= pool
         return
-    assert_exact(got, want, ordered=deterministic or vectorized is not True)
+    assert_exact(got, want, ordered=deterministic)
 
 
 def test_two_pipelines_each_feed_their_own_replica():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -292,15 +293,13 @@ def to_tf_dataset(
         when that gives exactly its per-example values (it only gathers, slices,
         casts, compares or does exactly rounded arithmetic, with static shapes);
         otherwise per example, with the reason logged (logger ``fairtrain.data``).
-        Batch ``t`` is then still plan row ``t``, in order. None: as False, and
+        The batches are the same either way. None: as False, and
         once per process a logged hint when "auto" would batch ``load``.
     num_parallel_calls : int or None, default AUTOTUNE
         Parallel calls of ``load``.
     deterministic : bool, default True
-        Keep the planned order of the batches. With False and ``vectorized=True``,
-        batches may come out of order (each still exactly its planned batch). A
-        per-example ``load`` always keeps the order: an example that overtook another
-        could otherwise land in the wrong batch.
+        Keep the planned order of the batches. With False, batches may come out of
+        order (each still exactly its planned batch: parallelism is across batches).
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     composition_log : CompositionLog, optional
@@ -337,13 +336,13 @@ def to_tf_dataset(
     -----
     The epoch is read from the feed's clock when an iteration starts (a
     ``tf.numpy_function`` at the head of the pipeline), and each epoch's plan is
-    computed in NumPy as the epoch starts. A per-example ``load`` runs as
-    ``.map(load, num_parallel_calls, deterministic=True).batch(B)`` (``B`` the
-    per-replica batch) over the stream of planned indices, so batch ``t`` holds exactly
-    the indices of plan row ``t``; with a partial last batch, each epoch is mapped and
-    batched by itself so that its last batch stays apart. With ``vectorized=True`` the
-    plan rows themselves are the elements (sliced from one array per epoch: no
-    per-example work in tf.data) and ``load`` maps whole batches: several times faster
+    computed in NumPy as the epoch starts; its rows (sliced from one array, with a
+    partial last row apart) are the elements of the pipeline. A per-example ``load``
+    runs on each row as ``from_tensor_slices(row).map(load).batch(B)`` (``B`` the
+    per-replica batch), parallel across rows (``interleave``, round robin over
+    ``max(8, os.cpu_count())`` rows, ``num_parallel_calls`` at once), so that batch
+    ``t`` holds exactly the indices of plan row ``t`` in every mode. With
+    ``vectorized=True`` ``load`` maps whole rows: several times faster
     than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
     where tf.data's per-element cost (tens of microseconds) dominates.
 
@@ -378,7 +377,6 @@ def to_tf_dataset(
     per_replica = sampler.batch_size // n_replicas
     weight_of = _weight_fn(weights)
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
-    partial = _has_partial_batch(sampler) and steps == sampler.steps_per_epoch
 
     def epoch_indices(epoch: np.int64) -> np.ndarray:
         return _local_indices(sampler, int(epoch), steps, n_replicas, local).astype(np.int64)
@@ -392,8 +390,6 @@ def to_tf_dataset(
         if load_rows is None:
             _log.warning("to_tf_dataset(vectorized='auto'): `load` runs one example at "
                          "a time: %s.", why)
-        else:
-            deterministic = True  # the order of the per-example path, exactly
     elif vectorized is None:
         _hint_batched(load_one)
 
@@ -431,12 +427,11 @@ def to_tf_dataset(
         last = tf.data.Dataset.from_tensors(rest).filter(lambda r: tf.size(r) > 0)
         return tf.data.Dataset.from_tensor_slices(full).concatenate(last)
 
-    def epoch_loaded_ds(epoch: tf.Tensor) -> tf.data.Dataset:
-        # One epoch, loaded in parallel in order and batched by itself: its partial last
-        # batch cannot take examples of the next epoch.
-        return epoch_indices_ds(epoch).map(
-            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
-        ).batch(per_replica)
+    def load_row(ib: tf.Tensor) -> tf.data.Dataset:
+        # One batch: `load` on each of its indices in turn, then batched (a partial last
+        # row gives one smaller batch).
+        return tf.data.Dataset.from_tensor_slices(ib).map(with_index(load_one)).batch(
+            per_replica)
 
     epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
     if load_rows is not None:
@@ -445,17 +440,16 @@ def to_tf_dataset(
             with_index(load_rows), num_parallel_calls=num_parallel_calls,
             deterministic=deterministic,
         )
-    elif not partial:
-        # Every epoch is whole batches, so one parallel map over the stream of all
-        # epochs, then batching, gives exactly the plan rows, without a stall between
-        # epochs. The map keeps the order whatever `deterministic` says: an example
-        # that overtook another could land in the wrong batch.
-        ds = epochs_ds.flat_map(epoch_indices_ds).map(
-            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
-        ).batch(per_replica)
     else:
-        # A partial last batch: load and batch each epoch by itself.
-        ds = epochs_ds.flat_map(epoch_loaded_ds)
+        # Parallel across batches, sequential within each: no example can change batch
+        # (whole batches, a partial last one, any order), and a cheap `load` runs faster
+        # than through a parallel per-example map (one hand-over per batch, not per
+        # example). Round robin over `cycle` batches keeps the order when deterministic.
+        cycle = max(8, os.cpu_count() or 1)
+        ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
+            load_row, cycle_length=cycle, block_length=1,
+            num_parallel_calls=num_parallel_calls, deterministic=deterministic,
+        )
     if log is not None:
         ds = ds.map(record)
     return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(local))
