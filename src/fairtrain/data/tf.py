@@ -336,13 +336,15 @@ def to_tf_dataset(
     -----
     The epoch is read from the feed's clock when an iteration starts (a
     ``tf.numpy_function`` at the head of the pipeline), and each epoch's plan is
-    computed in NumPy as the epoch starts; its rows (sliced from one array, with a
-    partial last row apart) are the elements of the pipeline. A per-example ``load``
-    runs on each row as ``from_tensor_slices(row).map(load).batch(B)`` (``B`` the
-    per-replica batch), parallel across rows (``interleave``, round robin over
-    ``max(8, os.cpu_count())`` rows, ``num_parallel_calls`` at once), so that batch
-    ``t`` holds exactly the indices of plan row ``t`` in every mode. With
-    ``vectorized=True`` ``load`` maps whole rows: several times faster
+    computed in NumPy as the epoch starts. A per-example ``load`` runs as
+    ``.map(load, num_parallel_calls, deterministic=True).batch(B)`` (``B`` the
+    per-replica batch) over the stream of planned indices, so batch ``t`` holds exactly
+    the indices of plan row ``t`` (an unsampled pipeline's cost); with a partial last
+    batch each epoch is mapped and batched by itself, so that its last batch stays
+    apart. With ``deterministic=False`` each row is loaded example by example and
+    batched by itself, rows in parallel (``interleave`` over ``max(8, os.cpu_count())``
+    rows). With ``vectorized=True`` the plan rows (sliced from one array per epoch) are
+    the elements and ``load`` maps whole rows: several times faster
     than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
     where tf.data's per-element cost (tens of microseconds) dominates.
 
@@ -375,6 +377,7 @@ def to_tf_dataset(
             f"{n_replicas} replicas. Use Proportional(..., last_batch='drop')."
         )
     per_replica = sampler.batch_size // n_replicas
+    partial = _has_partial_batch(sampler) and steps == sampler.steps_per_epoch
     weight_of = _weight_fn(weights)
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
 
@@ -433,6 +436,13 @@ def to_tf_dataset(
         return tf.data.Dataset.from_tensor_slices(ib).map(with_index(load_one)).batch(
             per_replica)
 
+    def epoch_loaded_ds(epoch: tf.Tensor) -> tf.data.Dataset:
+        # One epoch, loaded in parallel in order and batched by itself: its partial last
+        # batch cannot take examples of the next epoch.
+        return epoch_indices_ds(epoch).map(
+            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
+        ).batch(per_replica)
+
     epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
     if load_rows is not None:
         # Parallel across batches; with deterministic=False they may leave out of order.
@@ -440,16 +450,24 @@ def to_tf_dataset(
             with_index(load_rows), num_parallel_calls=num_parallel_calls,
             deterministic=deterministic,
         )
-    else:
-        # Parallel across batches, sequential within each: no example can change batch
-        # (whole batches, a partial last one, any order), and a cheap `load` runs faster
-        # than through a parallel per-example map (one hand-over per batch, not per
-        # example). Round robin over `cycle` batches keeps the order when deterministic.
-        cycle = max(8, os.cpu_count() or 1)
+    elif not deterministic:
+        # Batches may leave out of order: parallel across batches, sequential within
+        # each, so no example can change batch (one hand-over per batch, not per
+        # example: faster than a parallel map for a cheap load, slower for a decode).
         ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
-            load_row, cycle_length=cycle, block_length=1,
-            num_parallel_calls=num_parallel_calls, deterministic=deterministic,
+            load_row, cycle_length=max(8, os.cpu_count() or 1), block_length=1,
+            num_parallel_calls=num_parallel_calls, deterministic=False,
         )
+    elif not partial:
+        # Every epoch is whole batches, so one parallel map over the stream of all
+        # epochs, in order, then batching, gives exactly the plan rows, without a
+        # stall between epochs.
+        ds = epochs_ds.flat_map(epoch_indices_ds).map(
+            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
+        ).batch(per_replica)
+    else:
+        # A partial last batch: load and batch each epoch by itself.
+        ds = epochs_ds.flat_map(epoch_loaded_ds)
     if log is not None:
         ds = ds.map(record)
     return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(local))
