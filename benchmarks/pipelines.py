@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 
-def make_tf_feed(sampler: Any, load: Callable[[Any], Any], *, vectorized: bool = False,
-                 steps_per_epoch: int | None = None) -> Any:
+def make_tf_feed(sampler: Any, load: Callable[[Any], Any], *,
+                 vectorized: bool | str = False, steps_per_epoch: int | None = None) -> Any:
     """An endless ``tf.data.Dataset`` of the sampler's batches, epoch after epoch.
 
-    ``load`` takes one index (or, with ``vectorized=True``, a batch of indices). Iterated
+    ``load`` takes one index (or, with ``vectorized=True``, a batch of indices; with
+    ``vectorized="auto"`` one index, run batched when that keeps its values). Iterated
     directly it serves ``plan(0)``, ``plan(1)``, ...; in ``fit`` pass
     ``steps_per_epoch`` (the same value) and :func:`fit_callbacks`.
     """

@@ -75,7 +75,7 @@ def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_p
     assert "|---" in stdout and (tmp_path / f"{suite}.md").read_text().count("|---") >= 1
     if suite == "samplers":  # fairtrain's batches are exact
         fair = [r for r in doc["results"] if r["method"].startswith("fairtrain")]
-        assert len(fair) == 8 and all(r["outside_floor_ceil"] == 0 for r in fair)
+        assert len(fair) == 12 and all(r["outside_floor_ceil"] == 0 for r in fair)
     if suite == "metrics":
         assert all(r["max_rel_diff"] <= 1e-9 for r in doc["bias_report"])
 

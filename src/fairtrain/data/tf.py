@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +33,87 @@ __all__ = ["AUTOTUNE", "from_group_datasets", "to_tf_dataset"]
 
 #: ``tf.data.AUTOTUNE``: let tf.data choose the parallelism or buffer size.
 AUTOTUNE: int = tf.data.AUTOTUNE
+
+
+_log = logging.getLogger("fairtrain.data")
+
+#: Op types that tf.vectorized_map turns into batched ops giving bit-identical values:
+#: moving data (gathers, slices, reshapes, casts), comparisons, and elementwise
+#: arithmetic that IEEE rounds exactly (+, -, *, /, min, max, floor, ...). Nothing
+#: stateful, random, control flow, reduction or transcendental (their batched kernels
+#: may round differently).
+_EXACT_OPS = frozenset({
+    "Placeholder", "Const", "Identity", "IdentityN", "NoOp", "StopGradient",
+    "GatherV2", "Gather", "GatherNd", "Cast", "Bitcast", "Reshape", "ExpandDims",
+    "Squeeze", "Pack", "Unpack", "ConcatV2", "StridedSlice", "Slice", "Shape", "Size",
+    "Rank", "OneHot", "Transpose", "Tile", "BroadcastTo", "ZerosLike", "OnesLike",
+    "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "TruncateDiv",
+    "TruncateMod", "Neg", "Abs", "Sign", "Square", "Maximum", "Minimum", "Floor", "Ceil",
+    "Round", "Rint", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+    "LogicalAnd", "LogicalOr", "LogicalNot", "Select", "SelectV2", "BitwiseAnd",
+    "BitwiseOr", "BitwiseXor", "Invert", "LeftShift", "RightShift",
+})
+
+_hinted = False
+
+
+def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str]:
+    """``(load on a batch of indices, "")`` if batching keeps its values, else ``(None, why)``.
+
+    Batching must give exactly the values ``load_one`` gives one index at a time.
+    ``load_one`` is traced on a scalar index: every op must be in :data:`_EXACT_OPS`
+    and every tensor's shape static (so that no shape depends on the index); then
+    ``tf.vectorized_map`` (without its while-loop fallback) must convert it and give
+    the same structure, dtypes and per-example shapes.
+    """
+    one = tf.function(load_one).get_concrete_function(tf.TensorSpec([], tf.int64))
+    kinds = {op.type for op in one.graph.get_operations()}
+    for fn in one.graph.as_graph_def().library.function:
+        kinds |= {node.op for node in fn.node_def}
+    unsafe = sorted(kinds - _EXACT_OPS)
+    if unsafe:
+        return None, (f"it uses {', '.join(unsafe)}, which batched could give other "
+                      "values or run another number of times")
+    for op in one.graph.get_operations():
+        for t in op.outputs:
+            if t.dtype != tf.resource and not t.shape.is_fully_defined():
+                return None, f"the shape of {t.name} depends on the index"
+
+    def load_rows(ib: tf.Tensor) -> Any:
+        return tf.vectorized_map(load_one, ib, fallback_to_while_loop=False, warn=False)
+
+    try:
+        many = tf.function(load_rows).get_concrete_function(tf.TensorSpec([None], tf.int64))
+    except Exception as exc:  # pfor refuses what it cannot convert
+        return None, f"tf.vectorized_map cannot convert it ({type(exc).__name__}: {exc})"
+    a, b = one.structured_outputs, many.structured_outputs
+    try:
+        tf.nest.assert_same_structure(a, b)
+    except (TypeError, ValueError):
+        return None, "batched, it returns another structure"
+    for x, y in zip(tf.nest.flatten(a), tf.nest.flatten(b)):
+        if x.dtype != y.dtype or x.shape.as_list() != y.shape.as_list()[1:]:
+            return None, f"batched, it returns {y.dtype.name}{y.shape} for {x.dtype.name}{x.shape}"
+    return load_rows, ""
+
+
+def _hint_batched(load_one: Callable[[tf.Tensor], Any]) -> None:
+    """Say once per process that a per-example ``load`` could run batched."""
+    global _hinted
+    if _hinted:
+        return
+    try:
+        rows, _ = _batched(load_one)
+    except Exception:  # the map's own trace reports a load that does not trace
+        return
+    if rows is not None:
+        _hinted = True
+        _log.warning(
+            "to_tf_dataset: `load` runs one example at a time, where tf.data spends "
+            "tens of microseconds an example; it only gathers and computes exactly, so "
+            "vectorized='auto' runs it on whole batches with the same values, several "
+            "times faster (or write a batched load and pass vectorized=True). Pass "
+            "vectorized=False to keep per-example calls and silence this.")
 
 
 def _replicas(sampler: GroupBatchSampler, input_context: Any) -> tuple[int, list[int]]:
@@ -156,7 +239,7 @@ def to_tf_dataset(
     *,
     sample_weight: Any = None,
     steps_per_epoch: int | None = None,
-    vectorized: bool = False,
+    vectorized: bool | str | None = None,
     num_parallel_calls: int | None = AUTOTUNE,
     deterministic: bool = True,
     prefetch: bool | int = True,
@@ -196,13 +279,20 @@ def to_tf_dataset(
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``.
-    vectorized : bool, default False
-        Whether ``load`` takes a whole batch of indices.
+    vectorized : bool, "auto" or None, default None
+        True: ``load`` takes a whole batch of indices (the fast path: write ``load``
+        batched when you can). False: ``load`` takes one index. "auto": ``load``
+        takes one index, and runs on whole batches through ``tf.vectorized_map``
+        when that gives exactly its per-example values (it only gathers, slices,
+        casts, compares or does exactly rounded arithmetic, with static shapes);
+        otherwise per example, with the reason logged (logger ``fairtrain.data``).
+        The batches are the same either way. None: as False, and
+        once per process a logged hint when "auto" would batch ``load``.
     num_parallel_calls : int or None, default AUTOTUNE
         Parallel calls of ``load``.
     deterministic : bool, default True
-        Keep the planned order. With False, batches may come out of order (each batch
-        is still exactly its planned batch: parallelism is then across batches).
+        Keep the planned order of the batches. With False, batches may come out of
+        order (each still exactly its planned batch: parallelism is across batches).
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     composition_log : CompositionLog, optional
@@ -232,19 +322,24 @@ def to_tf_dataset(
     ValueError
         If the weights have the wrong shape or are negative or non-finite, the global
         batch does not split evenly over the replicas, a partial last batch would be
-        split over replicas, or ``steps_per_epoch`` is out of range.
+        split over replicas, ``steps_per_epoch`` is out of range, or ``vectorized``
+        is not True, False, "auto" or None.
 
     Notes
     -----
     The epoch is read from the feed's clock when an iteration starts (a
-    ``tf.numpy_function`` at the head of the pipeline). The plans are flattened into
-    one stream of indices (computed in NumPy as each epoch starts), then
+    ``tf.numpy_function`` at the head of the pipeline), and each epoch's plan is
+    computed in NumPy as the epoch starts. A per-example ``load`` runs as
     ``.map(load, num_parallel_calls, deterministic=True).batch(B)`` (``B`` the
-    per-replica batch), so batch ``t`` holds exactly the indices of plan row ``t``.
-    With ``vectorized=True`` the indices are batched first and ``load`` maps whole
-    batches. With a partial last batch or
-    ``deterministic=False``, ``load`` runs sequentially within a batch and in
-    parallel across batches (``interleave``), so no example can change batch.
+    per-replica batch) over the stream of planned indices, so batch ``t`` holds exactly
+    the indices of plan row ``t`` (an unsampled pipeline's cost); with a partial last
+    batch each epoch is mapped and batched by itself, so that its last batch stays
+    apart. With ``deterministic=False`` each row is loaded example by example and
+    batched by itself, rows in parallel (``interleave`` over ``max(8, os.cpu_count())``
+    rows). With ``vectorized=True`` the plan rows (sliced from one array per epoch) are
+    the elements and ``load`` maps whole rows: several times faster
+    than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
+    where tf.data's per-element cost (tens of microseconds) dominates.
 
     Examples
     --------
@@ -259,21 +354,35 @@ def to_tf_dataset(
     """
     _refuse_removed("to_tf_dataset", removed)
     sampler = check_sampler(sampler)
+    if isinstance(vectorized, (bool, np.bool_)):
+        vectorized = bool(vectorized)
+    elif not (vectorized is None or (isinstance(vectorized, str) and vectorized == "auto")):
+        raise ValueError(
+            f'`vectorized` must be True, False, "auto" or None; got {vectorized!r}.')
     if not callable(load):
         raise TypeError(f"`load` must be callable; got {type(load).__name__}.")
     weights = check_sample_weight(sample_weight, len(sampler.groups))
     steps = _check_steps(sampler, steps_per_epoch)
     n_replicas, local = _replicas(sampler, input_context)
     per_replica = sampler.batch_size // n_replicas
+    partial = has_partial_batch(sampler) and steps == sampler.steps_per_epoch
     weight_of = _weight_fn(weights)
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
-    partial = has_partial_batch(sampler) and steps == sampler.steps_per_epoch
 
     def epoch_indices(epoch: np.int64) -> np.ndarray:
         return _local_indices(sampler, int(epoch), steps, n_replicas, local).astype(np.int64)
 
     def load_one(i: tf.Tensor) -> Any:
         return _assemble(load(i), i, weight_of)
+
+    load_rows = load_one if vectorized is True else None
+    if isinstance(vectorized, str) and vectorized == "auto":
+        load_rows, why = _batched(load_one)
+        if load_rows is None:
+            _log.warning("to_tf_dataset(vectorized='auto'): `load` runs one example at "
+                         "a time: %s.", why)
+    elif vectorized is None:
+        _hint_batched(load_one)
 
     log = composition_log
 
@@ -294,35 +403,59 @@ def to_tf_dataset(
         idx.set_shape([None])
         return tf.data.Dataset.from_tensor_slices(idx)
 
+    def epoch_rows(epoch: np.int64) -> tuple[np.ndarray, np.ndarray]:
+        # The full rows as one (k, B) array, sliced per batch by tf.data (no per-example
+        # work), and the partial last row, if any, apart.
+        flat = epoch_indices(epoch)
+        k = flat.size // per_replica
+        return flat[: k * per_replica].reshape(k, per_replica), flat[k * per_replica:]
+
     def epoch_rows_ds(epoch: tf.Tensor) -> tf.data.Dataset:
-        # Batching inside the epoch keeps a partial last batch to itself.
-        return epoch_indices_ds(epoch).batch(per_replica)
+        full, rest = tf.numpy_function(epoch_rows, [epoch], (tf.int64, tf.int64),
+                                       stateful=False)
+        full.set_shape([None, None])
+        rest.set_shape([None])
+        last = tf.data.Dataset.from_tensors(rest).filter(lambda r: tf.size(r) > 0)
+        return tf.data.Dataset.from_tensor_slices(full).concatenate(last)
+
+    def load_row(ib: tf.Tensor) -> tf.data.Dataset:
+        # One batch: `load` on each of its indices in turn, then batched (a partial last
+        # row gives one smaller batch).
+        return tf.data.Dataset.from_tensor_slices(ib).map(with_index(load_one)).batch(
+            per_replica)
+
+    def epoch_loaded_ds(epoch: tf.Tensor) -> tf.data.Dataset:
+        # One epoch, loaded in parallel in order and batched by itself: its partial last
+        # batch cannot take examples of the next epoch.
+        return epoch_indices_ds(epoch).map(
+            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
+        ).batch(per_replica)
 
     epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
-    if vectorized:
+    if load_rows is not None:
+        # Parallel across batches; with deterministic=False they may leave out of order.
         ds = epochs_ds.flat_map(epoch_rows_ds).map(
-            with_index(load_one), num_parallel_calls=num_parallel_calls,
+            with_index(load_rows), num_parallel_calls=num_parallel_calls,
             deterministic=deterministic,
         )
-    elif deterministic and not partial:
+    elif not deterministic:
+        # Batches may leave out of order: parallel across batches, sequential within
+        # each, so no example can change batch (one hand-over per batch, not per
+        # example: faster than a parallel map for a cheap load, slower for a decode).
+        ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
+            load_row, cycle_length=max(8, os.cpu_count() or 1), block_length=1,
+            num_parallel_calls=num_parallel_calls, deterministic=False,
+        )
+    elif not partial:
         # Every epoch is whole batches, so one parallel map over the stream of all
-        # epochs, then batching, gives exactly the plan rows, without a stall between
-        # epochs.
+        # epochs, in order, then batching, gives exactly the plan rows, without a
+        # stall between epochs.
         ds = epochs_ds.flat_map(epoch_indices_ds).map(
             with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
         ).batch(per_replica)
     else:
-        # Partial batches or out-of-order output: parallelise across whole batches so
-        # that no element can move to another batch.
-        ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
-            lambda ib: tf.data.Dataset.from_tensor_slices(ib)
-            .map(with_index(load_one))
-            .batch(per_replica),
-            cycle_length=4,
-            block_length=1,
-            num_parallel_calls=num_parallel_calls,
-            deterministic=deterministic,
-        )
+        # A partial last batch: load and batch each epoch by itself.
+        ds = epochs_ds.flat_map(epoch_loaded_ds)
     if log is not None:
         ds = ds.map(record)
     return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(local))
