@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -215,7 +216,7 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cell_keys(digits: np.ndarray, weights: np.ndarray, included: np.ndarray) -> np.ndarray:
-    """``digits[included] @ weights`` (int64 mixed-radix cell keys), column by column.
+    """``digits[included] @ weights`` (mixed-radix cell keys), column by column.
 
     NumPy's integer matmul has no BLAS kernel and the boolean mask copies every row;
     this is the same integer sum, several times faster on millions of rows.
@@ -225,6 +226,77 @@ def _cell_keys(digits: np.ndarray, weights: np.ndarray, included: np.ndarray) ->
     for j in range(1, rows.shape[1]):
         keys += rows[:, j] * weights[j]
     return keys
+
+
+def _pandas_module(column: Any) -> Any:
+    """pandas, if ``column`` is one of its objects (pandas is then already imported)."""
+    if type(column).__module__.partition(".")[0] != "pandas":
+        return None
+    return sys.modules.get("pandas")
+
+
+def _is_str_array(values: np.ndarray) -> bool:
+    """Whether every element of the (small) object array is a plain string."""
+    return all(type(v) is str or type(v) is np.str_ for v in values.tolist())
+
+
+def _pandas_category_codes(column: Any) -> np.ndarray | None:
+    """The category codes of a pandas categorical column without missing values.
+
+    They equal what the general path gives a categorical (its values looked up among
+    the categories) when the categories are strings, numbers or booleans; for other
+    categories (dates, intervals, ...) and for missing values (code ``-1``) the
+    general path decides, so that nothing changes there. ``None`` when not applicable.
+    """
+    pd = _pandas_module(column)
+    dtype = getattr(column, "dtype", None)
+    if pd is None or not isinstance(dtype, pd.CategoricalDtype):
+        return None
+    categories = np.asarray(dtype.categories)
+    if not (
+        categories.dtype.kind in "biuf"
+        or (categories.dtype.kind == "O" and _is_str_array(categories))
+    ):
+        return None
+    codes = getattr(getattr(column, "cat", column), "codes", None)
+    codes = np.asarray(codes)
+    if codes.ndim != 1 or codes.size == 0 or codes.dtype.kind not in "iu" or codes.min() < 0:
+        return None
+    return codes
+
+
+def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_factorize(np.asarray(column))`` of a pandas string column, by pandas' hashing.
+
+    For a pandas Series, Index or array of dtype object or string (``str``,
+    ``"string"``, pyarrow- or Python-backed) whose values are all plain ``str``:
+    :func:`pandas.factorize` (arrow's dictionary encoding for pyarrow strings) finds
+    the distinct values in first-seen order without turning every row into a Python
+    object; they are then sorted as :func:`numpy.unique` sorts them. Missing values
+    (code ``-1``), non-string values, empty or non-pandas columns give ``None``: the
+    general path, with its checks and errors, decides those.
+    """
+    pd = _pandas_module(column)
+    dtype = getattr(column, "dtype", None)
+    if pd is None or getattr(column, "ndim", None) != 1 or len(column) == 0:
+        return None
+    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if not (is_object or isinstance(dtype, pd.StringDtype)):
+        return None
+    codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    if codes.min() < 0:  # a missing value
+        return None
+    uniques = np.asarray(uniques, dtype=object)
+    if not _is_str_array(uniques):
+        return None
+    order = np.argsort(uniques, kind="stable")
+    if np.any(order != np.arange(order.size)):
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        codes = rank[codes]
+        uniques = uniques[order]
+    return uniques, codes
 
 
 def _encode(
@@ -239,26 +311,37 @@ def _encode(
     categories = getattr(getattr(column, "cat", column), "categories", None)
     if categories is not None and levels is None:
         levels = list(categories)
-    values = np.asarray(column)
-    if values.ndim != 1:
-        raise ValueError(f"Column {name!r} must be one-dimensional; got shape {values.shape}.")
-    if values.size == 0:
-        raise ValueError(f"Column {name!r} is empty.")
-    missing = is_missing(values)
-    if missing.any():
-        raise ValueError(
-            f"Column {name!r} holds {int(missing.sum())} missing value(s) (NaN or None; "
-            f"first at index {int(np.flatnonzero(missing)[0])}). Fill them with an explicit "
-            "label (e.g. 'unknown') or drop those rows first."
-        )
+        codes = _pandas_category_codes(column)
+        if codes is not None:
+            labels = tuple(str(v) for v in levels)
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
+            return codes.astype(np.int32), labels
+    fast = _pandas_factorize(column)
+    if fast is not None:
+        uniques, inverse = fast
+    else:
+        values = np.asarray(column)
+        if values.ndim != 1:
+            raise ValueError(
+                f"Column {name!r} must be one-dimensional; got shape {values.shape}."
+            )
+        if values.size == 0:
+            raise ValueError(f"Column {name!r} is empty.")
+        missing = is_missing(values)
+        if missing.any():
+            raise ValueError(
+                f"Column {name!r} holds {int(missing.sum())} missing value(s) (NaN or None; "
+                f"first at index {int(np.flatnonzero(missing)[0])}). Fill them with an "
+                "explicit label (e.g. 'unknown') or drop those rows first."
+            )
+        uniques, inverse = _factorize(values)
     if levels is None:
-        uniques, codes = _factorize(values)
-        return codes.astype(np.int32), tuple(str(u) for u in uniques)
+        return inverse.astype(np.int32), tuple(str(u) for u in uniques)
     labels = tuple(str(v) for v in levels)
     if len(set(labels)) != len(labels):
         raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
     lookup = {v: i for i, v in enumerate(levels)}
-    uniques, inverse = _factorize(values)
     unique_codes = np.array(
         [lookup.get(getattr(u, "item", lambda u=u: u)(), -1) for u in uniques], dtype=np.int32
     )
@@ -390,13 +473,15 @@ class Groups:
         for what, table in (("attribute_codes", attribute_codes), ("cell_levels", cell_levels)):
             if not table.size:
                 continue
-            lo, hi = table.min(axis=0), table.max(axis=0)
             for j, a in enumerate(self._attributes):
+                # one column at a time: min(axis=0) over (n, 2) rows is ~100x slower
+                column = table[:, j]
+                lo, hi = int(column.min()), int(column.max())
                 k = len(self._levels[a])
-                if lo[j] < -1 or hi[j] >= k:
+                if lo < -1 or hi >= k:
                     raise ValueError(
                         f"`{what}` of attribute {a!r} must lie in [0, {k}) (its {k} "
-                        f"level(s)) or be -1; got values from {int(lo[j])} to {int(hi[j])}."
+                        f"level(s)) or be -1; got values from {lo} to {hi}."
                     )
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
@@ -516,7 +601,9 @@ class Groups:
         if len(set(lengths.values())) != 1:
             raise ValueError(f"All columns must have the same length; got {lengths}.")
         attr_levels = {a: labels for a, (_, labels) in zip(attributes, encoded)}
-        attribute_codes = np.stack([c for c, _ in encoded], axis=1).astype(np.int64)
+        # (n_attributes, n) stacked, seen as (n, n_attributes): each attribute's codes
+        # stay contiguous (column-major), so per-attribute passes run at memory speed
+        attribute_codes = np.stack([c for c, _ in encoded]).astype(np.int32, copy=False).T
         return cls._from_attribute_codes(
             attribute_codes, attributes, attr_levels, min_count, policy, other
         )
@@ -537,6 +624,8 @@ class Groups:
         if np.prod(radix.astype(float)) > 2**62:
             raise ValueError("Too many attribute combinations to index; use fewer attributes.")
         weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+        # int32 keys (half the memory traffic) when every cell key fits
+        key_weights = weights.astype(np.int32) if np.prod(radix) < 2**31 else weights
 
         def cell_name(digits: np.ndarray) -> str:
             labels = [
@@ -547,7 +636,8 @@ class Groups:
                 return labels[0]
             return "|".join(f"{a}={v}" for a, v in zip(attributes, labels))
 
-        row_digits = attribute_codes.copy()
+        # only the merge policy rewrites digits
+        row_digits = attribute_codes.copy() if min_count > 1 else attribute_codes
         report: list[PolicyAction] = []
         included = np.ones(n, dtype=bool)
         if min_count > 1:
@@ -595,14 +685,20 @@ class Groups:
                         report.append(
                             PolicyAction("below_min_count", cell_name(digits), int(count))
                         )
-        uniq, inverse = _factorize(_cell_keys(row_digits, weights, included))
-        codes = np.full(n, -1, dtype=np.int32)
-        codes[included] = inverse.reshape(-1)
+        uniq, inverse = _factorize(_cell_keys(row_digits, key_weights, included))
+        uniq = uniq.astype(np.int64)
+        everyone = bool(included.all())
+        if everyone:
+            codes = inverse.astype(np.int32)
+        else:
+            codes = np.full(n, -1, dtype=np.int32)
+            codes[included] = inverse.reshape(-1)
         cell_digits = (uniq[:, None] // weights[None, :]) % radix[None, :]
         names = [cell_name(d) for d in cell_digits]
         other_digit = radix[None, :] - 1
         cell_levels = np.where(cell_digits == other_digit, -1, cell_digits)
-        attribute_codes = np.where(included[:, None], attribute_codes, -1)
+        if not everyone:
+            attribute_codes = np.where(included[:, None], attribute_codes, -1)
         if report:
             warnings.warn(
                 f"Groups.from_columns(min_count={min_count}, policy={policy!r}) changed "
