@@ -265,6 +265,41 @@ def _pandas_category_codes(column: Any) -> np.ndarray | None:
     return codes
 
 
+#: Rows sampled to guess an arrow string column's levels before matching every row.
+_ARROW_SAMPLE = 4096
+
+
+def _arrow_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_factorize`` of a pyarrow-backed pandas string column, in arrow's kernels.
+
+    The levels are guessed from about ``_ARROW_SAMPLE`` evenly spaced rows, sorted as
+    Python sorts them, and every row is located among them by one hash lookup into
+    that small set (``pyarrow.compute.index_in``: half the work of hashing every row
+    into a growing table). Values the sample missed are added and located again.
+    ``None`` (the general path decides) if a value is missing.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(column)  # the column's own buffers, no copy
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.null_count:
+        return None
+    n = len(array)
+    sample = array.take(pa.array(np.arange(0, n, max(1, n // _ARROW_SAMPLE))))
+    levels = sorted(set(sample.to_pylist()))
+    while True:
+        found = pc.index_in(array, value_set=pa.array(levels, type=array.type))
+        if not found.null_count:
+            break
+        # at most once: after this every value is among the levels
+        missed = pc.filter(array, pc.is_null(found)).unique().to_pylist()
+        levels = sorted(set(levels).union(missed))
+    codes = found.to_numpy(zero_copy_only=False)
+    return np.array(levels + [None], dtype=object)[:-1], codes
+
+
 def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """``_factorize(np.asarray(column))`` of a pandas string column, by pandas' hashing.
 
@@ -283,6 +318,8 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
     if not (is_object or isinstance(dtype, pd.StringDtype)):
         return None
+    if getattr(dtype, "storage", None) == "pyarrow" and "pyarrow" in sys.modules:
+        return _arrow_factorize(column)
     codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
     codes = np.asarray(codes)
     if codes.min() < 0:  # a missing value
@@ -685,8 +722,18 @@ class Groups:
                         report.append(
                             PolicyAction("below_min_count", cell_name(digits), int(count))
                         )
-        uniq, inverse = _factorize(_cell_keys(row_digits, key_weights, included))
-        uniq = uniq.astype(np.int64)
+        keys = _cell_keys(row_digits, key_weights, included)
+        n_keys = int(np.prod(radix))
+        counts = None
+        if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
+            counts = np.bincount(keys, minlength=n_keys)
+            present = counts > 0
+            counts = counts[present].astype(np.int64)
+            uniq = np.flatnonzero(present).astype(np.int64)
+            inverse = (np.cumsum(present, dtype=np.int32) - 1)[keys]
+        else:
+            uniq, inverse = _factorize(keys)
+            uniq = uniq.astype(np.int64)
         everyone = bool(included.all())
         if everyone:
             codes = inverse.astype(np.int32)
@@ -708,7 +755,7 @@ class Groups:
                 GroupPolicyWarning,
                 stacklevel=3,
             )
-        return cls(
+        groups = cls(
             codes,
             names,
             attributes=attributes,
@@ -718,6 +765,9 @@ class Groups:
             report=report,
             other=other,
         )
+        if counts is not None:  # already counted: what `counts` would compute
+            groups._counts = _readonly(counts)
+        return groups
 
     # ------------------------------------------------------------------ properties
     @property
