@@ -250,3 +250,45 @@ def test_categorical_columns_take_the_category_codes_when_exact():
     assert _outcome(lambda: Groups.from_columns({"d": dates})) == _outcome(
         lambda: Groups.from_columns({"d": reference}, levels={"d": list(dates.categories)})
     )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["x", "y", "ü"]), st.booleans()),
+             min_size=1, max_size=60),
+    st.integers(1, 4),
+    st.sampled_from(["merge", "drop"]),
+    st.booleans(),  # fixed levels with an unused one
+)
+def test_cells_codes_and_counts_equal_a_plain_reference(rows, min_count, policy, fixed):
+    # cells: observed combinations in lexicographic order of the level codes; counts
+    # (filled while building) equal counting the codes; the policies' outcome equals
+    # the same groups' codes recounted
+    from fairtrain import Groups
+
+    columns = {name: [r[j] for r in rows] for j, name in enumerate(["a", "b", "c"])}
+    levels = {"b": ["z", "y", "x", "ü"]} if fixed else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = Groups.from_columns(columns, levels=levels, min_count=min_count, policy=policy)
+    expected_levels = {a: sorted(set(v), key=str) for a, v in columns.items()}
+    if fixed:
+        expected_levels["b"] = levels["b"]
+    assert g.levels == {a: tuple(map(str, v)) for a, v in expected_levels.items()}
+    digits = np.array([[expected_levels[a].index(v) for a, v in zip(columns, r)]
+                       for r in rows])
+    np.testing.assert_array_equal(g.attribute_codes[g.included], digits[g.included])
+    np.testing.assert_array_equal(g.counts, np.bincount(g.codes[g.codes >= 0],
+                                                        minlength=g.n_groups))
+    assert g.counts.dtype == np.int64 and not g.counts.flags.writeable
+    if min_count == 1:
+        cells = sorted(set(map(tuple, digits.tolist())))
+        assert g.codes.tolist() == [cells.index(tuple(d)) for d in digits.tolist()]
+        assert g.cell_levels.tolist() == [list(c) for c in cells]
+        assert g.names == tuple(
+            "|".join(f"{a}={expected_levels[a][d]}" for a, d in zip(columns, c))
+            for c in cells
+        )
+    # merged or not, cells are sorted by their level codes ("other" after the levels)
+    order = [tuple(k if k >= 0 else 99 for k in c) for c in g.cell_levels.tolist()]
+    assert order == sorted(order)

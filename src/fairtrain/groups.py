@@ -319,7 +319,7 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     :func:`pandas.factorize` (arrow's dictionary encoding for pyarrow strings) finds
     the distinct values in first-seen order without turning every row into a Python
     object; they are then sorted as :func:`numpy.unique` sorts them. Missing values
-    or non-string values, empty or non-pandas columns give ``None``: the
+    (code ``-1``), non-string values, empty or non-pandas columns give ``None``: the
     general path, with its checks and errors, decides those.
     """
     pd = _pandas_module(column)
@@ -331,9 +331,11 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     if getattr(dtype, "storage", None) == "pyarrow" and "pyarrow" in sys.modules:
         return _arrow_factorize(column)
-    # a missing value becomes a level of its own (no pass over the codes to find -1),
-    # which is not a string: the general path then raises its error
-    codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=False)
+    # (use_na_sentinel=False, which would spare the pass over the codes, costs ~2x)
+    codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    if codes.min() < 0:  # a missing value: the general path raises its error
+        return None
     uniques = np.asarray(uniques, dtype=object)
     if not _is_str_array(uniques):
         return None
@@ -670,8 +672,6 @@ class Groups:
         if np.prod(radix.astype(float)) > 2**62:
             raise ValueError("Too many attribute combinations to index; use fewer attributes.")
         weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
-        # int32 keys (half the memory traffic) when every cell key fits
-        key_weights = weights.astype(np.int32) if np.prod(radix) < 2**31 else weights
 
         def cell_name(digits: np.ndarray) -> str:
             labels = [
@@ -686,6 +686,7 @@ class Groups:
         row_digits = attribute_codes.copy() if min_count > 1 else attribute_codes
         report: list[PolicyAction] = []
         included = np.ones(n, dtype=bool)
+        merged = False
         if min_count > 1:
             for depth in range(n_attr - 1, -1, -1):
                 keys = row_digits[included] @ weights
@@ -718,6 +719,7 @@ class Groups:
                     int(i): cell_name(row_digits[first[i]]) for i in np.flatnonzero(tiny)
                 }
                 row_digits[rows[tiny_rows], depth] = len(attr_levels[attributes[depth]])
+                merged = True
                 for i, name in before.items():
                     into = cell_name(row_digits[first[i]])
                     if into != name:
@@ -731,15 +733,28 @@ class Groups:
                         report.append(
                             PolicyAction("below_min_count", cell_name(digits), int(count))
                         )
-        keys = _cell_keys(row_digits, key_weights, included)
+        # Final keys: without a merge no digit is "other", so the radix can be the
+        # levels alone; the keys' order (lexicographic in the digits) is the same.
+        # When every combination occurs the keys are then the codes themselves.
+        if not merged:
+            radix = radix - 1
+            weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
         n_keys = int(np.prod(radix))
+        # int32 keys (half the memory traffic) when every cell key fits
+        keys = _cell_keys(
+            row_digits, weights.astype(np.int32) if n_keys < 2**31 else weights, included
+        )
         counts = None
         if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
             counts = np.bincount(keys, minlength=n_keys)
             present = counts > 0
-            counts = counts[present].astype(np.int64)
-            uniq = np.flatnonzero(present).astype(np.int64)
-            inverse = (np.cumsum(present, dtype=np.int32) - 1)[keys]
+            if present.all():
+                uniq, inverse = np.arange(n_keys, dtype=np.int64), keys
+            else:
+                counts = counts[present]
+                uniq = np.flatnonzero(present).astype(np.int64)
+                inverse = (np.cumsum(present, dtype=np.int32) - 1)[keys]
+            counts = counts.astype(np.int64)
         else:
             uniq, inverse = _factorize(keys)
             uniq = uniq.astype(np.int64)
@@ -751,7 +766,7 @@ class Groups:
             codes[included] = inverse.reshape(-1)
         cell_digits = (uniq[:, None] // weights[None, :]) % radix[None, :]
         names = [cell_name(d) for d in cell_digits]
-        other_digit = radix[None, :] - 1
+        other_digit = np.array([len(attr_levels[a]) for a in attributes])[None, :]
         cell_levels = np.where(cell_digits == other_digit, -1, cell_digits)
         if not everyone:
             attribute_codes = np.where(included[:, None], attribute_codes, -1)
