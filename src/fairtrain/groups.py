@@ -233,9 +233,12 @@ def _cell_keys(digits: np.ndarray, weights: np.ndarray, included: np.ndarray) ->
     this is the same integer sum, several times faster on millions of rows.
     """
     rows = digits if included.all() else digits[included]
-    keys = rows[:, 0] * weights[0]
+    keys = np.multiply(rows[:, 0], weights[0], dtype=weights.dtype)
     for j in range(1, rows.shape[1]):
-        keys += rows[:, j] * weights[j]
+        if weights[j] == 1:  # the last digit: no product to form
+            keys += rows[:, j]
+        else:
+            keys += rows[:, j] * weights[j]
     return keys
 
 
@@ -740,10 +743,8 @@ class Groups:
             radix = radix - 1
             weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
         n_keys = int(np.prod(radix))
-        # int32 keys (half the memory traffic) when every cell key fits
-        keys = _cell_keys(
-            row_digits, weights.astype(np.int32) if n_keys < 2**31 else weights, included
-        )
+        # intp keys: what bincount counts without a converted copy
+        keys = _cell_keys(row_digits, weights.astype(np.intp), included)
         counts = None
         if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
             counts = np.bincount(keys, minlength=n_keys)
