@@ -186,8 +186,9 @@ def pandas_columns(draw):
                 column = pd.Series(values, dtype=kind)
             except (TypeError, ValueError):  # a missing kind the dtype refuses
                 column = pd.Series([v for v in values if isinstance(v, str)], dtype=kind)
-        columns[name] = column
         reference[name] = np.asarray(column, dtype=object)
+        # a Series, an Index or a bare pandas array: each is a pandas column
+        columns[name] = draw(st.sampled_from([column, pd.Index(column), column.array]))
     if draw(st.booleans()):  # fixed levels: a value outside them is an error
         for name, ref in reference.items():
             if name not in levels and draw(st.booleans()):

@@ -332,7 +332,10 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
     if not (is_object or isinstance(dtype, pd.StringDtype)):
         return None
-    if getattr(dtype, "storage", None) == "pyarrow" and "pyarrow" in sys.modules:
+    # "pyarrow_numpy": pandas 2.1-2.x's name for pandas 3's pyarrow-backed "str"
+    if getattr(dtype, "storage", None) in ("pyarrow", "pyarrow_numpy") and (
+        "pyarrow" in sys.modules
+    ):
         return _arrow_factorize(column)
     # (use_na_sentinel=False, which would spare the pass over the codes, costs ~2x)
     codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
