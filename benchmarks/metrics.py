@@ -171,6 +171,7 @@ def _groups_rows(n: int, repeats: int) -> tuple[list[list[str]], list[dict[str, 
             return timed(lambda: cols.groupby(["ethnicity", "gender"],
                                               observed=True).ngroup())[0]
 
+        check_same_cells(ft.Groups.from_columns(cols), a, b, kind)
         res = interleaved({"Groups.from_columns": groups, "pandas.factorize": factorize,
                            "groupby().ngroup()": ngroup}, repeats)
         base = res["pandas.factorize"]
@@ -183,6 +184,21 @@ def _groups_rows(n: int, repeats: int) -> tuple[list[list[str]], list[dict[str, 
             print(f"  groups {n:>11,} {kind:22s} {name:20s} {s['median']:.3f} s "
                   f"{r['median']:.2f}x pandas.factorize", flush=True)
     return out_rows, raw
+
+
+def check_same_cells(groups: Any, a: Any, b: Any, kind: str) -> None:
+    """Refuse to time a ``Groups`` whose cells are not pandas' (the same partition)."""
+    import pandas as pd
+
+    ca, ua = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    theirs = ca.astype(np.int64) * len(ub) + cb
+    pairs = groups.codes.astype(np.int64) * (len(ua) * len(ub)) + theirs
+    n_pairs = np.count_nonzero(np.bincount(pairs))
+    n_theirs = np.count_nonzero(np.bincount(theirs))
+    if not n_pairs == n_theirs == groups.n_groups:
+        raise RuntimeError(f"{kind}: Groups has {groups.n_groups} cells, pandas "
+                           f"{n_theirs}, {n_pairs} pairs of them: not the same cells")
 
 
 def _dtype_name(dtype: Any) -> str:
