@@ -123,6 +123,7 @@ pd = pytest.importorskip("pandas")
 
 MISSING = [None, float("nan"), np.float32("nan"), pd.NA, pd.NaT, np.datetime64("NaT")]
 STRING_DTYPES = ["object", "string[python]", "str"]
+NULLABLE = ["Int64", "Float64", "boolean"]
 try:
     import pyarrow  # noqa: F401
 
@@ -159,8 +160,16 @@ def pandas_columns(draw):
     n = draw(st.integers(0, 60))
     columns, reference, levels = {}, {}, {}
     for j in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(STRING_DTYPES + ["category", "mixed"]))
-        pool = draw(st.lists(texts, min_size=1, max_size=6, unique=True))
+        kind = draw(st.sampled_from(STRING_DTYPES + ["category", "mixed"] + NULLABLE))
+        # object columns may hold any str, lone surrogates too (not UTF-8)
+        surrogates = st.text(st.characters(whitelist_categories=("Cs",)), min_size=1,
+                             max_size=2)
+        alphabet = st.one_of(texts, surrogates) if kind in ("object", "mixed") else texts
+        pool = draw(st.lists(alphabet, min_size=1, max_size=6, unique=True))
+        if kind in NULLABLE:  # pandas' nullable dtypes: the general path, as before
+            pool = draw(st.lists(st.integers(0, 4), min_size=1, max_size=4, unique=True))
+            pool = [v % 2 == 0 for v in pool] if kind == "boolean" else pool
+            pool = [v / 2 for v in pool] if kind == "Float64" else pool
         if kind == "mixed":  # object columns: str and other objects (np.unique refuses)
             pool = pool + draw(
                 st.lists(st.one_of(st.integers(-3, 3), st.floats(allow_nan=False)),
@@ -232,6 +241,17 @@ def test_clean_pandas_string_columns_take_the_fast_path(dtype):
     assert codes.tolist() == [1, 2, 1, 0] * 3
     assert _pandas_factorize(pd.Series(["a", None], dtype=dtype)) is None  # missing
     assert _pandas_factorize(np.array(["a", "b"], dtype=object)) is None  # not pandas
+    assert _pandas_factorize(column.array)[1].tolist() == codes.tolist()  # bare array
+
+
+def test_an_object_column_pandas_cannot_hash_goes_the_general_way():
+    from fairtrain import Groups
+
+    column = pd.Series([[1], [2], [1]], dtype=object)  # lists: pandas cannot hash them
+    with pytest.raises(TypeError):
+        pd.factorize(column)
+    g = Groups.from_columns({"x": column})  # as before the fast path: np.unique's order
+    assert g.names == ("[1]", "[2]") and g.codes.tolist() == [0, 1, 0]
 
 
 def test_categorical_columns_take_the_category_codes_when_exact():

@@ -329,7 +329,9 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     dtype = getattr(column, "dtype", None)
     if pd is None or getattr(column, "ndim", None) != 1 or len(column) == 0:
         return None
-    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    # a NumPy object dtype, also under a bare pandas array (NumpyExtensionArray)
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
+    is_object = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "O"
     if not (is_object or isinstance(dtype, pd.StringDtype)):
         return None
     # "pyarrow_numpy": pandas 2.1-2.x's name for pandas 3's pyarrow-backed "str"
@@ -338,7 +340,10 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     ):
         return _arrow_factorize(column)
     # (use_na_sentinel=False, which would spare the pass over the codes, costs ~2x)
-    codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+    except Exception:  # e.g. unhashable objects (lists), which np.unique can sort
+        return None
     codes = np.asarray(codes)
     if codes.min() < 0:  # a missing value: the general path raises its error
         return None
