@@ -313,3 +313,16 @@ def test_cells_codes_and_counts_equal_a_plain_reference(rows, min_count, policy,
     # merged or not, cells are sorted by their level codes ("other" after the levels)
     order = [tuple(k if k >= 0 else 99 for k in c) for c in g.cell_levels.tolist()]
     assert order == sorted(order)
+
+
+def test_an_arrow_failure_falls_back_to_pandas_factorize(monkeypatch):
+    pytest.importorskip("pyarrow")
+    import fairtrain.groups as groups
+
+    def broken(column):
+        raise RuntimeError("an arrow this code does not know")
+
+    monkeypatch.setattr(groups, "_arrow_factorize", broken)
+    column = pd.Series(["b", "a", "b"], dtype="string[pyarrow]")
+    uniques, codes = groups._pandas_factorize(column)
+    assert uniques.tolist() == ["a", "b"] and codes.tolist() == [1, 0, 1]

@@ -338,7 +338,10 @@ def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     if getattr(dtype, "storage", None) in ("pyarrow", "pyarrow_numpy") and (
         "pyarrow" in sys.modules
     ):
-        return _arrow_factorize(column)
+        try:
+            return _arrow_factorize(column)
+        except Exception:  # an arrow layout or version this does not know: pandas'
+            pass
     # (use_na_sentinel=False, which would spare the pass over the codes, costs ~2x)
     try:
         codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
