@@ -226,13 +226,17 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniques, np.searchsorted(uniques, values)
 
 
-def _cell_keys(digits: np.ndarray, weights: np.ndarray, included: np.ndarray) -> np.ndarray:
+def _cell_keys(
+    digits: np.ndarray, weights: np.ndarray, included: np.ndarray | None
+) -> np.ndarray:
     """``digits[included] @ weights`` (mixed-radix cell keys), column by column.
+
+    ``included=None``: every row.
 
     NumPy's integer matmul has no BLAS kernel and the boolean mask copies every row;
     this is the same integer sum, several times faster on millions of rows.
     """
-    rows = digits if included.all() else digits[included]
+    rows = digits if included is None or included.all() else digits[included]
     keys = np.multiply(rows[:, 0], weights[0], dtype=weights.dtype)
     for j in range(1, rows.shape[1]):
         if weights[j] == 1:  # the last digit: no product to form
@@ -699,7 +703,8 @@ class Groups:
         # only the merge policy rewrites digits
         row_digits = attribute_codes.copy() if min_count > 1 else attribute_codes
         report: list[PolicyAction] = []
-        included = np.ones(n, dtype=bool)
+        # None: every row (no 10^7-row mask to allocate when no policy can exclude)
+        included = np.ones(n, dtype=bool) if min_count > 1 else None
         merged = False
         if min_count > 1:
             for depth in range(n_attr - 1, -1, -1):
@@ -755,7 +760,8 @@ class Groups:
             weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
         n_keys = int(np.prod(radix))
         # intp keys: what bincount counts without a converted copy
-        keys = _cell_keys(row_digits, weights.astype(np.intp), included)
+        everyone = included is None or bool(included.all())
+        keys = _cell_keys(row_digits, weights.astype(np.intp), None if everyone else included)
         counts = None
         if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
             counts = np.bincount(keys, minlength=n_keys)
@@ -770,9 +776,8 @@ class Groups:
         else:
             uniq, inverse = _factorize(keys)
             uniq = uniq.astype(np.int64)
-        everyone = bool(included.all())
         if everyone:
-            codes = inverse.astype(np.int32, copy=False)
+            codes = inverse  # Groups() makes its own int32 copy: no conversion here
         else:
             codes = np.full(n, -1, dtype=np.int32)
             codes[included] = inverse.reshape(-1)
