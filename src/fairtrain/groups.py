@@ -647,6 +647,13 @@ class Groups:
         ValueError
             If the columns are empty or of different lengths, a value is missing (NaN or
             None) or not among its ``levels``, or ``policy="error"`` finds tiny cells.
+
+        Notes
+        -----
+        pandas columns of strings (``str``, ``"string"`` or ``object`` dtype) are
+        factorised by pandas (by arrow when pyarrow-backed) and categorical columns
+        by their codes, without turning every row into a Python object; the result is
+        the same as for the equivalent NumPy array.
         """
         if policy not in ("merge", "drop", "error"):
             raise ValueError(f"`policy` must be 'merge', 'drop' or 'error'; got {policy!r}.")
