@@ -326,3 +326,21 @@ def test_an_arrow_failure_falls_back_to_pandas_factorize(monkeypatch):
     column = pd.Series(["b", "a", "b"], dtype="string[pyarrow]")
     uniques, codes = groups._pandas_factorize(column)
     assert uniques.tolist() == ["a", "b"] and codes.tolist() == [1, 0, 1]
+
+
+def test_sliced_and_chunked_arrow_columns_equal_the_general_path():
+    pa = pytest.importorskip("pyarrow")
+    from fairtrain import Groups
+    from fairtrain.groups import _arrow_factorize
+
+    one = pd.Series(["b", "a", "c", "b"] * 50, dtype="string[pyarrow]")
+    two = pd.Series(["é", "a"] * 30, dtype="string[pyarrow]")
+    chunked = pd.concat([one, two], ignore_index=True)
+    assert isinstance(chunked.array.__arrow_array__(), pa.ChunkedArray)
+    for column in (chunked, chunked.iloc[7:150], one.iloc[3:]):
+        assert _arrow_factorize(column) is not None
+        fast = _outcome(lambda column=column: Groups.from_columns({"x": column}))
+        slow = _outcome(
+            lambda column=column: Groups.from_columns({"x": np.asarray(column, dtype=object)})
+        )
+        assert fast == slow
