@@ -10,9 +10,10 @@ kept.
 
 The second table times ``Groups.from_columns`` on the two columns against pandas doing
 the same job (one code per intersectional cell): ``pandas.factorize`` of each column
-then of the combined codes, and ``DataFrame.groupby([...]).ngroup()``; once with NumPy
-string arrays as input, once with the object columns a DataFrame (e.g. from a CSV)
-holds.
+then of the combined codes, and ``DataFrame.groupby([...]).ngroup()``; with NumPy
+string arrays as input, then with the columns a DataFrame (e.g. from a CSV) holds:
+pandas' default string dtype (``str``, pyarrow-backed, from pandas 3; ``object``
+before), ``object`` (pandas < 3, or ``dtype=object``), and ``category``.
 """
 
 from __future__ import annotations
@@ -144,10 +145,13 @@ def _groups_rows(n: int, repeats: int) -> tuple[list[list[str]], list[dict[str, 
 
     data = make_data(n)
     eth, sex = data["ethnicity"], data["gender"]
-    frame = pd.DataFrame({"ethnicity": eth, "gender": sex})  # object columns
+    frame = pd.DataFrame({"ethnicity": eth, "gender": sex})  # pandas' default dtype
+    inputs = {"NumPy str arrays": {"ethnicity": eth, "gender": sex},
+              f"pandas {_dtype_name(frame['ethnicity'].dtype)} columns": frame,
+              "pandas object columns": frame.astype(object),
+              "pandas category columns": frame.astype("category")}
     out_rows, raw = [], []
-    for kind, cols in (("NumPy str arrays", {"ethnicity": eth, "gender": sex}),
-                       ("pandas object columns", frame)):
+    for kind, cols in inputs.items():
         a, b = cols["ethnicity"], cols["gender"]
 
         def groups(cols=cols):
@@ -160,12 +164,14 @@ def _groups_rows(n: int, repeats: int) -> tuple[list[list[str]], list[dict[str, 
                 return pd.factorize(ca.astype(np.int64) * len(ub) + cb)
             return timed(job)[0]
 
-        def ngroup(a=a, b=b, kind=kind):
-            if kind.startswith("NumPy"):  # the DataFrame is pandas' way in: count it
+        def ngroup(a=a, b=b, cols=cols):
+            if isinstance(cols, dict):  # the DataFrame is pandas' way in: count it
                 return timed(lambda: pd.DataFrame({"e": a, "s": b}).groupby(
-                    ["e", "s"]).ngroup())[0]
-            return timed(lambda: frame.groupby(["ethnicity", "gender"]).ngroup())[0]
+                    ["e", "s"], observed=True).ngroup())[0]
+            return timed(lambda: cols.groupby(["ethnicity", "gender"],
+                                              observed=True).ngroup())[0]
 
+        check_same_cells(ft.Groups.from_columns(cols), a, b, kind)
         res = interleaved({"Groups.from_columns": groups, "pandas.factorize": factorize,
                            "groupby().ngroup()": ngroup}, repeats)
         base = res["pandas.factorize"]
@@ -178,6 +184,27 @@ def _groups_rows(n: int, repeats: int) -> tuple[list[list[str]], list[dict[str, 
             print(f"  groups {n:>11,} {kind:22s} {name:20s} {s['median']:.3f} s "
                   f"{r['median']:.2f}x pandas.factorize", flush=True)
     return out_rows, raw
+
+
+def check_same_cells(groups: Any, a: Any, b: Any, kind: str) -> None:
+    """Refuse to time a ``Groups`` whose cells are not pandas' (the same partition)."""
+    import pandas as pd
+
+    ca, ua = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    theirs = ca.astype(np.int64) * len(ub) + cb
+    pairs = groups.codes.astype(np.int64) * (len(ua) * len(ub)) + theirs
+    n_pairs = np.count_nonzero(np.bincount(pairs))
+    n_theirs = np.count_nonzero(np.bincount(theirs))
+    if not n_pairs == n_theirs == groups.n_groups:
+        raise RuntimeError(f"{kind}: Groups has {groups.n_groups} cells, pandas "
+                           f"{n_theirs}, {n_pairs} pairs of them: not the same cells")
+
+
+def _dtype_name(dtype: Any) -> str:
+    """``str (pyarrow)`` for pandas' string dtypes, else the dtype's name."""
+    storage = getattr(dtype, "storage", None)
+    return f"{dtype} ({storage})" if storage else str(dtype)
 
 
 def run(mode: str) -> tuple[list[Table], dict]:
@@ -205,9 +232,10 @@ def run(mode: str) -> tuple[list[Table], dict]:
         columns=["rows", "input", "method", "seconds", "× pandas.factorize"],
         align="llrrr",
         note=("pandas.factorize: each column, then the combined codes (one code per "
-              "cell, as Groups). groupby().ngroup(): from NumPy arrays it includes "
-              "building the DataFrame. × pandas.factorize: per repetition, the time over "
-              "pandas.factorize's in the same round (below 1 is faster)."),
+              "cell, as Groups; pandas' codes are in first-seen order, Groups' sorted). "
+              "groupby().ngroup(): from NumPy arrays it includes building the DataFrame. "
+              "× pandas.factorize: per repetition, the time over pandas.factorize's in "
+              "the same round (below 1 is faster)."),
     )
     raw_groups = []
     for n in size["groups_rows"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -200,7 +201,18 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             uniques = np.flatnonzero(present).astype(values.dtype) + values.dtype.type(lo)
             return uniques, lookup[shifted]
     candidates = np.unique(values[:: max(1, values.size // 4096)])
-    if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USOfiu":
+    if candidates.size <= _FEW_LEVELS and values.dtype.kind in "USfiu":
+        # equality is transitive for these dtypes, so the level masks are disjoint and
+        # each row's code is a sum of one byte per level (a masked copy costs ~15x)
+        small = np.zeros(values.size, dtype=np.int8)
+        found = np.zeros(values.size, dtype=bool)
+        for i, level in enumerate(candidates):
+            hit = values == level
+            found |= hit
+            if i:
+                small += hit.view(np.int8) * np.int8(i)
+        codes = small.astype(np.int32)
+    elif candidates.size <= _FEW_LEVELS and values.dtype.kind == "O":
         codes = np.full(values.size, -1, dtype=np.intp)
         for i, level in enumerate(candidates):
             np.copyto(codes, i, where=values == level)
@@ -214,17 +226,143 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniques, np.searchsorted(uniques, values)
 
 
-def _cell_keys(digits: np.ndarray, weights: np.ndarray, included: np.ndarray) -> np.ndarray:
-    """``digits[included] @ weights`` (int64 mixed-radix cell keys), column by column.
+def _cell_keys(
+    digits: np.ndarray, weights: np.ndarray, included: np.ndarray | None
+) -> np.ndarray:
+    """``digits[included] @ weights`` (mixed-radix cell keys), column by column.
+
+    ``included=None``: every row.
 
     NumPy's integer matmul has no BLAS kernel and the boolean mask copies every row;
     this is the same integer sum, several times faster on millions of rows.
     """
-    rows = digits if included.all() else digits[included]
-    keys = rows[:, 0] * weights[0]
+    rows = digits if included is None or included.all() else digits[included]
+    keys = np.multiply(rows[:, 0], weights[0], dtype=weights.dtype)
     for j in range(1, rows.shape[1]):
-        keys += rows[:, j] * weights[j]
+        if weights[j] == 1:  # the last digit: no product to form
+            keys += rows[:, j]
+        else:
+            keys += rows[:, j] * weights[j]
     return keys
+
+
+def _pandas_module(column: Any) -> Any:
+    """pandas, if ``column`` is one of its objects (pandas is then already imported)."""
+    if type(column).__module__.partition(".")[0] != "pandas":
+        return None
+    return sys.modules.get("pandas")
+
+
+def _is_str_array(values: np.ndarray) -> bool:
+    """Whether every element of the (small) object array is a plain string."""
+    return all(type(v) is str or type(v) is np.str_ for v in values.tolist())
+
+
+def _pandas_category_codes(column: Any) -> np.ndarray | None:
+    """The category codes of a pandas categorical column without missing values.
+
+    They equal what the general path gives a categorical (its values looked up among
+    the categories) when the categories are strings, numbers or booleans; for other
+    categories (dates, intervals, ...) and for missing values (code ``-1``) the
+    general path decides, so that nothing changes there. ``None`` when not applicable.
+    """
+    pd = _pandas_module(column)
+    dtype = getattr(column, "dtype", None)
+    if pd is None or not isinstance(dtype, pd.CategoricalDtype):
+        return None
+    categories = np.asarray(dtype.categories)
+    if not (
+        categories.dtype.kind in "biuf"
+        or (categories.dtype.kind == "O" and _is_str_array(categories))
+    ):
+        return None
+    codes = getattr(getattr(column, "cat", column), "codes", None)
+    codes = np.asarray(codes)
+    if codes.ndim != 1 or codes.size == 0 or codes.dtype.kind not in "iu" or codes.min() < 0:
+        return None
+    return codes
+
+
+#: Rows sampled to guess an arrow string column's levels before matching every row.
+_ARROW_SAMPLE = 4096
+
+
+def _arrow_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_factorize`` of a pyarrow-backed pandas string column, in arrow's kernels.
+
+    The levels are guessed from about ``_ARROW_SAMPLE`` evenly spaced rows, sorted as
+    Python sorts them, and every row is located among them by one hash lookup into
+    that small set (``pyarrow.compute.index_in``: half the work of hashing every row
+    into a growing table). Values the sample missed are added and located again.
+    ``None`` (the general path decides) if a value is missing.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(column)  # the column's own buffers, no copy
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.null_count:
+        return None
+    n = len(array)
+    sample = array.take(pa.array(np.arange(0, n, max(1, n // _ARROW_SAMPLE))))
+    levels = sorted(set(sample.to_pylist()))
+    while True:
+        found = pc.index_in(array, value_set=pa.array(levels, type=array.type))
+        if not found.null_count:
+            break
+        # at most once: after this every value is among the levels
+        missed = pc.filter(array, pc.is_null(found)).unique().to_pylist()
+        levels = sorted(set(levels).union(missed))
+    codes = found.to_numpy(zero_copy_only=False)
+    return np.array(levels + [None], dtype=object)[:-1], codes
+
+
+def _pandas_factorize(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_factorize(np.asarray(column))`` of a pandas string column, by pandas' hashing.
+
+    For a pandas Series, Index or array of dtype object or string (``str``,
+    ``"string"``, pyarrow- or Python-backed) whose values are all plain ``str``:
+    :func:`pandas.factorize` (arrow's dictionary encoding for pyarrow strings) finds
+    the distinct values in first-seen order without turning every row into a Python
+    object; they are then sorted as :func:`numpy.unique` sorts them. Missing values
+    (code ``-1``), non-string values, empty or non-pandas columns give ``None``: the
+    general path, with its checks and errors, decides those.
+    """
+    pd = _pandas_module(column)
+    dtype = getattr(column, "dtype", None)
+    if pd is None or getattr(column, "ndim", None) != 1 or len(column) == 0:
+        return None
+    # a NumPy object dtype, also under a bare pandas array (NumpyExtensionArray)
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
+    is_object = isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "O"
+    if not (is_object or isinstance(dtype, pd.StringDtype)):
+        return None
+    # "pyarrow_numpy": pandas 2.1-2.x's name for pandas 3's pyarrow-backed "str"
+    if getattr(dtype, "storage", None) in ("pyarrow", "pyarrow_numpy") and (
+        "pyarrow" in sys.modules
+    ):
+        try:
+            return _arrow_factorize(column)
+        except Exception:  # an arrow layout or version this does not know: pandas'
+            pass
+    # (use_na_sentinel=False, which would spare the pass over the codes, costs ~2x)
+    try:
+        codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+    except Exception:  # e.g. unhashable objects (lists), which np.unique can sort
+        return None
+    codes = np.asarray(codes)
+    if codes.min() < 0:  # a missing value: the general path raises its error
+        return None
+    uniques = np.asarray(uniques, dtype=object)
+    if not _is_str_array(uniques):
+        return None
+    order = np.argsort(uniques, kind="stable")
+    if np.all(order == np.arange(order.size)):
+        return uniques, np.asarray(codes).astype(np.int32)
+    rank = np.empty(order.size, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    return uniques[order], rank[codes]
 
 
 def _encode(
@@ -239,26 +377,37 @@ def _encode(
     categories = getattr(getattr(column, "cat", column), "categories", None)
     if categories is not None and levels is None:
         levels = list(categories)
-    values = np.asarray(column)
-    if values.ndim != 1:
-        raise ValueError(f"Column {name!r} must be one-dimensional; got shape {values.shape}.")
-    if values.size == 0:
-        raise ValueError(f"Column {name!r} is empty.")
-    missing = is_missing(values)
-    if missing.any():
-        raise ValueError(
-            f"Column {name!r} holds {int(missing.sum())} missing value(s) (NaN or None; "
-            f"first at index {int(np.flatnonzero(missing)[0])}). Fill them with an explicit "
-            "label (e.g. 'unknown') or drop those rows first."
-        )
+        codes = _pandas_category_codes(column)
+        if codes is not None:
+            labels = tuple(str(v) for v in levels)
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
+            return codes.astype(np.int32), labels
+    fast = _pandas_factorize(column)
+    if fast is not None:
+        uniques, inverse = fast
+    else:
+        values = np.asarray(column)
+        if values.ndim != 1:
+            raise ValueError(
+                f"Column {name!r} must be one-dimensional; got shape {values.shape}."
+            )
+        if values.size == 0:
+            raise ValueError(f"Column {name!r} is empty.")
+        missing = is_missing(values)
+        if missing.any():
+            raise ValueError(
+                f"Column {name!r} holds {int(missing.sum())} missing value(s) (NaN or None; "
+                f"first at index {int(np.flatnonzero(missing)[0])}). Fill them with an "
+                "explicit label (e.g. 'unknown') or drop those rows first."
+            )
+        uniques, inverse = _factorize(values)
     if levels is None:
-        uniques, codes = _factorize(values)
-        return codes.astype(np.int32), tuple(str(u) for u in uniques)
+        return inverse.astype(np.int32, copy=False), tuple(str(u) for u in uniques)
     labels = tuple(str(v) for v in levels)
     if len(set(labels)) != len(labels):
         raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
     lookup = {v: i for i, v in enumerate(levels)}
-    uniques, inverse = _factorize(values)
     unique_codes = np.array(
         [lookup.get(getattr(u, "item", lambda u=u: u)(), -1) for u in uniques], dtype=np.int32
     )
@@ -390,13 +539,15 @@ class Groups:
         for what, table in (("attribute_codes", attribute_codes), ("cell_levels", cell_levels)):
             if not table.size:
                 continue
-            lo, hi = table.min(axis=0), table.max(axis=0)
             for j, a in enumerate(self._attributes):
+                # one column at a time: min(axis=0) over (n, 2) rows is ~100x slower
+                column = table[:, j]
+                lo, hi = int(column.min()), int(column.max())
                 k = len(self._levels[a])
-                if lo[j] < -1 or hi[j] >= k:
+                if lo < -1 or hi >= k:
                     raise ValueError(
                         f"`{what}` of attribute {a!r} must lie in [0, {k}) (its {k} "
-                        f"level(s)) or be -1; got values from {int(lo[j])} to {int(hi[j])}."
+                        f"level(s)) or be -1; got values from {lo} to {hi}."
                     )
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
@@ -496,6 +647,13 @@ class Groups:
         ValueError
             If the columns are empty or of different lengths, a value is missing (NaN or
             None) or not among its ``levels``, or ``policy="error"`` finds tiny cells.
+
+        Notes
+        -----
+        pandas columns of strings (``str``, ``"string"`` or ``object`` dtype) are
+        factorised by pandas (by arrow when pyarrow-backed) and categorical columns
+        by their codes, without turning every row into a Python object; the result is
+        the same as for the equivalent NumPy array.
         """
         if policy not in ("merge", "drop", "error"):
             raise ValueError(f"`policy` must be 'merge', 'drop' or 'error'; got {policy!r}.")
@@ -516,7 +674,9 @@ class Groups:
         if len(set(lengths.values())) != 1:
             raise ValueError(f"All columns must have the same length; got {lengths}.")
         attr_levels = {a: labels for a, (_, labels) in zip(attributes, encoded)}
-        attribute_codes = np.stack([c for c, _ in encoded], axis=1).astype(np.int64)
+        # (n_attributes, n) stacked, seen as (n, n_attributes): each attribute's codes
+        # stay contiguous (column-major), so per-attribute passes run at memory speed
+        attribute_codes = np.stack([c for c, _ in encoded]).astype(np.int32, copy=False).T
         return cls._from_attribute_codes(
             attribute_codes, attributes, attr_levels, min_count, policy, other
         )
@@ -547,9 +707,12 @@ class Groups:
                 return labels[0]
             return "|".join(f"{a}={v}" for a, v in zip(attributes, labels))
 
-        row_digits = attribute_codes.copy()
+        # only the merge policy rewrites digits
+        row_digits = attribute_codes.copy() if min_count > 1 else attribute_codes
         report: list[PolicyAction] = []
-        included = np.ones(n, dtype=bool)
+        # None: every row (no 10^7-row mask to allocate when no policy can exclude)
+        included = np.ones(n, dtype=bool) if min_count > 1 else None
+        merged = False
         if min_count > 1:
             for depth in range(n_attr - 1, -1, -1):
                 keys = row_digits[included] @ weights
@@ -582,6 +745,7 @@ class Groups:
                     int(i): cell_name(row_digits[first[i]]) for i in np.flatnonzero(tiny)
                 }
                 row_digits[rows[tiny_rows], depth] = len(attr_levels[attributes[depth]])
+                merged = True
                 for i, name in before.items():
                     into = cell_name(row_digits[first[i]])
                     if into != name:
@@ -595,14 +759,41 @@ class Groups:
                         report.append(
                             PolicyAction("below_min_count", cell_name(digits), int(count))
                         )
-        uniq, inverse = _factorize(_cell_keys(row_digits, weights, included))
-        codes = np.full(n, -1, dtype=np.int32)
-        codes[included] = inverse.reshape(-1)
+        # Final keys: without a merge no digit is "other", so the radix can be the
+        # levels alone; the keys' order (lexicographic in the digits) is the same.
+        # When every combination occurs the keys are then the codes themselves.
+        if not merged:
+            radix = radix - 1
+            weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+        n_keys = int(np.prod(radix))
+        # intp keys: what bincount counts without a converted copy
+        everyone = included is None or bool(included.all())
+        keys = _cell_keys(row_digits, weights.astype(np.intp), None if everyone else included)
+        counts = None
+        if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
+            counts = np.bincount(keys, minlength=n_keys)
+            present = counts > 0
+            if present.all():
+                uniq, inverse = np.arange(n_keys, dtype=np.int64), keys
+            else:
+                counts = counts[present]
+                uniq = np.flatnonzero(present).astype(np.int64)
+                inverse = (np.cumsum(present, dtype=np.int32) - 1)[keys]
+            counts = counts.astype(np.int64)
+        else:
+            uniq, inverse = _factorize(keys)
+            uniq = uniq.astype(np.int64)
+        if everyone:
+            codes = inverse  # Groups() makes its own int32 copy: no conversion here
+        else:
+            codes = np.full(n, -1, dtype=np.int32)
+            codes[included] = inverse.reshape(-1)
         cell_digits = (uniq[:, None] // weights[None, :]) % radix[None, :]
         names = [cell_name(d) for d in cell_digits]
-        other_digit = radix[None, :] - 1
+        other_digit = np.array([len(attr_levels[a]) for a in attributes])[None, :]
         cell_levels = np.where(cell_digits == other_digit, -1, cell_digits)
-        attribute_codes = np.where(included[:, None], attribute_codes, -1)
+        if not everyone:
+            attribute_codes = np.where(included[:, None], attribute_codes, -1)
         if report:
             warnings.warn(
                 f"Groups.from_columns(min_count={min_count}, policy={policy!r}) changed "
@@ -612,7 +803,7 @@ class Groups:
                 GroupPolicyWarning,
                 stacklevel=3,
             )
-        return cls(
+        groups = cls(
             codes,
             names,
             attributes=attributes,
@@ -622,6 +813,9 @@ class Groups:
             report=report,
             other=other,
         )
+        if counts is not None:  # already counted: what `counts` would compute
+            groups._counts = _readonly(counts)
+        return groups
 
     # ------------------------------------------------------------------ properties
     @property

@@ -78,6 +78,9 @@ def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_p
         assert len(fair) == 12 and all(r["outside_floor_ceil"] == 0 for r in fair)
     if suite == "metrics":
         assert all(r["max_rel_diff"] <= 1e-9 for r in doc["bias_report"])
+        inputs = {r["input"] for r in doc["groups"]}
+        assert {"NumPy str arrays", "pandas object columns",
+                "pandas category columns"} < inputs and len(inputs) == 4
 
 
 def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):
@@ -87,6 +90,18 @@ def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):
     assert doc["tensorflow_imported"] is False
     assert {r["adapter"] for r in doc["results"]} == {"PyDataset"}
     assert doc["command"].startswith("KERAS_BACKEND=jax python -m benchmarks")
+
+
+def test_groups_table_refuses_groups_with_other_cells_than_pandas():
+    import benchmarks.metrics as m
+
+    import fairtrain as ft
+
+    a = np.array(["x", "y", "x", "y"])
+    b = np.array(["u", "u", "v", "v"])
+    m.check_same_cells(ft.Groups.from_columns({"a": a, "b": b}), a, b, "ok")
+    with pytest.raises(RuntimeError, match="not the same cells"):
+        m.check_same_cells(ft.Groups.from_columns({"a": a}), a, b, "one attribute")
 
 
 def test_docs_page_renders_every_table_as_escaped_csv(tmp_path):
