@@ -109,7 +109,7 @@ class GroupBatchSampler:
         self._position = (0, 0)
         self._schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._plan_cache: tuple[int, np.ndarray] | None = None
-        self._blocks: dict[int, tuple[int, np.ndarray]] = {}
+        self._blocks: dict[int, tuple] = {}
 
     # ------------------------------------------------------------------ subclass API
     def target_shares(self) -> np.ndarray:
@@ -263,21 +263,21 @@ class GroupBatchSampler:
             return drawn[offset : offset + count]
         parts = []
         for block in range(first // per_block, last // per_block + 1):
-            perms = self._block(g, block, n, per_block)
             lo = max(first, block * per_block) - block * per_block
             hi = min(last, (block + 1) * per_block - 1) - block * per_block
-            parts.append(perms[lo : hi + 1].reshape(-1))
+            parts.append(self._block_rows(g, block, n, lo, hi).reshape(-1))
         local = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return members[local[offset : offset + count]]
 
     def _block(self, g: int, block: int, n: int, per_block: int) -> np.ndarray:
-        """Permutations ``block * per_block ...`` of group ``g``, shape (per_block, n).
+        """Member indices of group ``g`` in the order of cycle ``block``, shape (1, n).
 
-        With ``per_block == 1`` (groups of more than 4096 examples) the block holds the
-        group's member indices in permuted order rather than positions among the
-        members: ``Generator.shuffle`` makes the same swaps whatever the array holds,
-        so shuffling a copy of the members equals ``members[rng.permutation(n)]``
-        without the random-access gather. Smaller groups get positions.
+        For groups of more than 4096 examples (``per_block == 1``: one block is one
+        cycle) the block holds the member indices in permuted order rather than
+        positions among the members: ``Generator.shuffle`` makes the same swaps
+        whatever the array holds, so shuffling a copy of the members equals
+        ``members[rng.permutation(n)]`` without the random-access gather. Smaller
+        groups draw rows of positions (:meth:`_block_rows`).
 
         The last block of every group is cached: a large group drawn less than once
         per epoch reuses its permutation in the next epochs instead of redrawing it.
@@ -286,15 +286,39 @@ class GroupBatchSampler:
         if cached is not None and cached[0] == block:
             return cached[1]
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
-        if per_block == 1:
-            perms = np.array(self.groups.members()[g], dtype=np.int64)
-            rng.shuffle(perms)
-            perms.setflags(write=False)
-            perms = perms[None, :]
-        else:
-            perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
+        perms = np.array(self.groups.members()[g], dtype=np.int64)
+        rng.shuffle(perms)
+        perms.setflags(write=False)
+        perms = perms[None, :]
         self._blocks[g] = (block, perms)
         return perms
+
+    def _block_rows(self, g: int, block: int, n: int, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo..hi`` of block ``block`` of a small group ``g``: positions, (rows, n).
+
+        Row ``i`` of a block is ``argsort`` of the ``i``-th ``n`` uniforms of the block's
+        PCG64 stream, so only the rows a plan needs are drawn: the stream is advanced
+        past the rows before ``lo`` (one 64-bit output per uniform), and the rows
+        drawn last are cached with the generator positioned after them, so that the
+        next epoch continues where this one stopped.
+        """
+        cached = self._blocks.get(g)
+        if cached is not None and cached[0] == block:
+            _, row0, rows, rng = cached
+            end = row0 + rows.shape[0]  # the generator stands at row `end`
+            if row0 <= lo and hi < end:
+                return rows[lo - row0 : hi - row0 + 1]
+            if row0 <= lo <= end:
+                more = np.argsort(rng.random((hi + 1 - end, n)), axis=1, kind="stable")
+                rows = np.concatenate([rows[lo - row0 :], more]) if lo < end else more
+                self._blocks[g] = (block, lo, rows, rng)
+                return rows
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
+        if lo:
+            rng.bit_generator.advance(lo * n)
+        rows = np.argsort(rng.random((hi + 1 - lo, n)), axis=1, kind="stable")
+        self._blocks[g] = (block, lo, rows, rng)
+        return rows
 
     def plan(self, epoch: int) -> np.ndarray:
         """The example indices of every batch of ``epoch``.
