@@ -350,13 +350,22 @@ class GroupBatchSampler:
         pos_dtype = np.int32 if out.size < 2**31 else np.int64
         row_start = np.arange(steps, dtype=np.int64) * b
         offsets = np.cumsum(rows, axis=1) - rows  # first column of each group in a row
+        # Per-group figures in one pass each rather than one NumPy call per group.
+        drawn_all = rows.sum(axis=0).tolist()
+        starts = first.tolist()
+        fixed = [False] * rows.shape[1]
+        if full and steps:  # groups with the same columns in every row
+            same = (rows.min(axis=0) == rows.max(axis=0)) & (
+                offsets.min(axis=0) == offsets.max(axis=0)
+            )
+            fixed = same.tolist()
         for g in range(rows.shape[1]):
-            q = rows[:, g]
-            drawn = int(q.sum())
+            drawn = drawn_all[g]
             if drawn == 0:
                 continue
-            idx = self._stream(g, int(first[g]), drawn)
-            if full and q.min() == q.max() and offsets[:, g].min() == offsets[:, g].max():
+            idx = self._stream(g, starts[g], drawn)
+            q = rows[:, g]
+            if fixed[g]:  # the same columns in every row: one 2-D copy
                 col = int(offsets[0, g])
                 out[:, col : col + int(q[0])] = idx.reshape(steps, int(q[0]))
                 continue
