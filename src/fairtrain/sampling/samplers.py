@@ -346,20 +346,24 @@ class GroupBatchSampler:
         full = bool(np.all(sizes == b))
         out = np.empty((steps, b), dtype=np.int64) if full else np.full((steps, b), PAD)
         flat = out.reshape(-1)
-        # Flat positions fit int32 up to 2**31 slots: half the memory traffic of int64.
-        pos_dtype = np.int32 if out.size < 2**31 else np.int64
         row_start = np.arange(steps, dtype=np.int64) * b
         offsets = np.cumsum(rows, axis=1) - rows  # first column of each group in a row
+        k = rows.shape[1]
         # Per-group figures in one pass each rather than one NumPy call per group.
         drawn_all = rows.sum(axis=0).tolist()
         starts = first.tolist()
-        fixed = [False] * rows.shape[1]
+        fixed = [False] * k
         if full and steps:  # groups with the same columns in every row
             same = (rows.min(axis=0) == rows.max(axis=0)) & (
                 offsets.min(axis=0) == offsets.max(axis=0)
             )
             fixed = same.tolist()
-        for g in range(rows.shape[1]):
+        # A group drawn in more than an eighth of the slots is written through a mask of
+        # its slots (one byte per slot for all such groups) rather than through int64
+        # positions (eight bytes per draw): less memory to allocate and to fault in.
+        big = [g for g in range(k) if not fixed[g] and 8 * drawn_all[g] > out.size]
+        slot_group = self._slot_groups(rows, sizes, b) if big and k < 255 else None
+        for g in range(k):
             drawn = drawn_all[g]
             if drawn == 0:
                 continue
@@ -369,16 +373,39 @@ class GroupBatchSampler:
                 col = int(offsets[0, g])
                 out[:, col : col + int(q[0])] = idx.reshape(steps, int(q[0]))
                 continue
-            # Position of the j-th draw: its row's start + the group's offset in that
-            # row + its rank among the group's draws in that row, i.e. j plus a shift
-            # that is constant within a row.
-            before = np.cumsum(q) - q
-            pos = np.repeat((row_start + offsets[:, g] - before).astype(pos_dtype), q)
-            pos += np.arange(drawn, dtype=pos_dtype)
+            if slot_group is not None and g in big:
+                out[slot_group == g] = idx  # row-major order: draw j to the j-th slot
+                continue
+            # Position of the j-th draw: its row's first slot for the group, then one
+            # slot further per draw within the row; built as a running sum in place.
+            nz = np.flatnonzero(q)
+            first_slot = row_start[nz] + offsets[nz, g]
+            pos = np.ones(drawn, dtype=np.int64)
+            pos[0] = first_slot[0]
+            if nz.size > 1:
+                before = np.cumsum(q[nz]) - q[nz]
+                pos[before[1:]] = first_slot[1:] - first_slot[:-1] - q[nz[:-1]] + 1
+            np.cumsum(pos, out=pos)
             flat[pos] = idx
             del pos
         out.setflags(write=False)
         self._plan_cache = (epoch, out)
+        return out
+
+    @staticmethod
+    def _slot_groups(rows: np.ndarray, sizes: np.ndarray, b: int) -> np.ndarray | None:
+        """The group of every slot of a plan, uint8 (steps, b), 255 for padding.
+
+        Only for plans whose rows are all full but possibly the last (else None).
+        """
+        steps, k = rows.shape
+        if steps == 0 or np.any(sizes[:-1] != b):
+            return None
+        out = np.full((steps, b), 255, dtype=np.uint8)
+        codes = np.arange(k, dtype=np.uint8)
+        body = out[:-1].reshape(-1)
+        body[:] = np.repeat(np.tile(codes, steps - 1), rows[:-1].reshape(-1))
+        out[-1, : int(sizes[-1])] = np.repeat(codes, rows[-1])
         return out
 
     def batch(self, epoch: int, step: int) -> np.ndarray:
