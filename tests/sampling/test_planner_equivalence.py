@@ -269,7 +269,7 @@ def test_vectorized_pd2_is_bit_identical_to_the_python_loop(system, vectorize_fr
     expected = reference_pfair_extras(fracs, q, steps)
     with mock.patch.object(quotas_module, "_VECTORIZE_FROM", vectorize_from):
         got = quotas_module._pfair_extras(fracs, q, steps)
-    assert got.dtype == expected.dtype == np.int64
+    assert got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
     r = sum(fracs) // q
     assert np.all(got.sum(axis=1) == r)

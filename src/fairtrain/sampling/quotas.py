@@ -69,12 +69,12 @@ def _pfair_extras(fracs: Sequence[int], q: int, steps: int) -> np.ndarray:
 
     Task ``g`` has weight ``fracs[g] / q < 1``; the weights sum to an integer ``r``, the
     number of slots (extra examples) per step. Returns a 0/1 array (steps, k): whether
-    group ``g`` gets its extra example at step ``t``. PD² is optimal for such task
+    group ``g`` gets its extra example at step ``t`` (uint8). PD² is optimal for such task
     systems, so after every step ``t`` the cumulative extras of each group differ from
     ``t * fracs[g] / q`` by less than one (Srinivasan and Anderson, 2002).
     """
     k = len(fracs)
-    out = np.zeros((steps, k), dtype=np.int64)
+    out = np.zeros((steps, k), dtype=np.uint8)
     r = sum(fracs) // q
     active = [g for g in range(k) if fracs[g]]
     if r == 0 or not active or steps == 0:
@@ -117,36 +117,55 @@ def _subtask_keys(
     start = np.zeros(m, dtype=np.int64)
     np.cumsum(n[:-1], out=start[1:])
     total = int(start[-1] + n[-1])
+    # Arrays of one entry per subtask, freed as soon as they are used: the peak is
+    # a few of them at a time.
     task = np.repeat(np.arange(m, dtype=np.int64), n)
-    j = np.arange(total, dtype=np.int64) - start[task] + 1  # 1-based subtask number
+    jq = np.arange(1, total + 1, dtype=np.int64)
+    jq -= start[task]
+    jq *= q  # j * q for the 1-based subtask number j
     fj = f[task]
-    release = ((j - 1) * q) // fj
-    deadline = -((-j * q) // fj)
-    bbit = (j * q) % fj != 0
+    release = jq - q
+    release //= fj
+    deadline = -((-jq) // fj)
+    bbit = (jq % fj) != 0
+    del jq, fj
     # Bits of the PD² priority (deadline, b-bit, group deadline) plus the task number.
     span = 1 << max(1, (m - 1).bit_length())
     if (int(deadline.max()) * 2 + 2) * 2**30 * span >= 2**63:
         return None
-    group = np.zeros(total, dtype=np.int64)
+    group = None
     heavy = 2 * f >= q
     if heavy.any():
         # Group deadline: the first t >= d_j with t = d_k and b_k = 0, or t + 1 = d_k
         # and |window_k| = 3, over k >= j of the same task: a suffix minimum per task.
         cap = np.int64(2**30 - 1)
-        cand = np.where(bbit, cap, np.minimum(deadline, cap))
-        nxt3 = np.full(total, cap)
+        both = np.where(bbit, cap, np.minimum(deadline, cap))
         three = (deadline[1:] - release[1:]) == 3
-        nxt3[:-1] = np.where(three, np.minimum(deadline[1:] - 1, cap), cap)
-        last = start + n - 1
-        nxt3[last] = cap
-        both = np.minimum(cand, nxt3)
+        three[start[1:] - 1] = False  # the last subtask of a task looks at its own task only
+        nxt3 = np.where(three, np.minimum(deadline[1:] - 1, cap), cap)
+        del three
+        np.minimum(both[:-1], nxt3, out=both[:-1])
+        del nxt3
         # Suffix minimum within each task: reversed, offset so tasks cannot mix.
-        offset = (task * (2**31)) if m > 1 else 0
-        rev = (both + offset)[::-1]
-        suffix = np.minimum.accumulate(rev)[::-1] - offset
-        group = np.where(heavy[task], suffix, 0)
-    prio = (deadline * 2 + (~bbit)) * 2**30 + (2**30 - 1 - group)
-    return release, prio * span + task, start
+        if m > 1:
+            both += task << 31
+        both = np.minimum.accumulate(both[::-1])[::-1]
+        if m > 1:
+            both -= task << 31
+        group = np.where(heavy[task], both, 0)
+        del both
+    prio = deadline
+    prio *= 2
+    prio += ~bbit
+    del bbit
+    prio <<= 30
+    prio += 2**30 - 1
+    if group is not None:
+        prio -= group
+        del group
+    prio *= span
+    prio += task
+    return release, prio, start
 
 
 def _pd2_vectorized(

@@ -190,26 +190,25 @@ class GroupBatchSampler:
         if den <= max(steps, _MAX_PERIOD):
             table = quota_table(numerators, den, den)
             targets = np.broadcast_to(np.asarray(numerators, float) / den, table.shape)
-            return table, np.ascontiguousarray(targets)
+            return table, targets  # a read-only view: one row in memory
         # Long period: round the epoch's totals, then spread them over its batches.
         totals = largest_remainder([a * steps for a in numerators], den, b * steps)
         table = quota_table(totals.tolist(), steps, steps)
         targets = np.broadcast_to(totals / steps, table.shape)
-        return table, np.ascontiguousarray(targets)
+        return table, targets
 
     def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._schedule is None:
             table, targets = self._build_schedule()
-            cum = np.zeros((table.shape[0] + 1, table.shape[1]), dtype=np.int64)
-            np.cumsum(table, axis=0, out=cum[1:])
-            self._schedule = (table, targets, cum)
+            self._schedule = (table, targets, table.sum(axis=0))
         return self._schedule
 
     def _drawn_before(self, step: int) -> np.ndarray:
         """Draws of every group in global steps ``[0, step)``, shape (n_groups,)."""
-        table, _, cum = self._schedule_arrays()
+        table, _, totals = self._schedule_arrays()
         period = table.shape[0]
-        return (step // period) * cum[-1] + cum[step % period]
+        # A running total of the table would cost as much memory as the table itself.
+        return (step // period) * totals + table[: step % period].sum(axis=0)
 
     def _rows(self, epoch: int) -> np.ndarray:
         table, _, _ = self._schedule_arrays()
@@ -563,7 +562,7 @@ class Proportional(GroupBatchSampler):
             table = np.vstack([table, rest[None, :]])
             last = np.asarray(counts, float) * (n % b) / n
             targets = np.vstack([targets, last[None, :]])
-        return table, np.ascontiguousarray(targets)
+        return table, targets  # a read-only view of one row when every batch is full
 
 
 class Homogeneous(GroupBatchSampler):
