@@ -139,6 +139,20 @@ def test_new_planner_is_bit_identical_to_the_reference(case):
         np.testing.assert_array_equal(got, expected)
 
 
+@settings(max_examples=25, deadline=None)
+@given(planner_cases())
+def test_groups_scattered_one_chunk_at_a_time_give_the_same_plans(case):
+    # Chunks of one group each (the positions of several groups are built together
+    # only up to _CHUNK_SLOTS slots and draws).
+    sampler, epochs = case
+    cache: dict = {}
+    with mock.patch.object(samplers_module, "_CHUNK_SLOTS", 1):
+        for epoch in epochs:
+            sampler._plan_cache = None
+            expected = reference_plan(sampler, epoch, cache)
+            np.testing.assert_array_equal(sampler.plan(epoch), expected)
+
+
 def test_a_large_group_takes_the_member_shuffle_path():
     # 10,000 members > the block size: the draw is the shuffled member array itself.
     codes = np.repeat([0, 1], [10_000, 50])

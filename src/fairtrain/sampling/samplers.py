@@ -22,6 +22,8 @@ _MAX_PERIOD = 1 << 10
 #: Each group's stream draws permutations in blocks of about this many indices.
 _BLOCK = 1 << 12
 _SHARE_TOLERANCE = 1e-6
+#: Least slots+draws of a chunk of groups whose plan positions are built together.
+_CHUNK_SLOTS = 1 << 16
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -360,33 +362,51 @@ class GroupBatchSampler:
         # A group drawn in more than an eighth of the slots is written through a mask of
         # its slots (one byte per slot for all such groups) rather than through int64
         # positions (eight bytes per draw): less memory to allocate and to fault in.
-        big = [g for g in range(k) if not fixed[g] and 8 * drawn_all[g] > out.size]
+        big = {g for g in range(k) if not fixed[g] and 8 * drawn_all[g] > out.size}
         slot_group = self._slot_groups(rows, sizes, b) if big and k < 255 else None
+        scattered = []
         for g in range(k):
             drawn = drawn_all[g]
             if drawn == 0:
                 continue
+            if not fixed[g] and not (slot_group is not None and g in big):
+                scattered.append(g)
+                continue
             idx = self._stream(g, starts[g], drawn)
-            q = rows[:, g]
             if fixed[g]:  # the same columns in every row: one 2-D copy
+                width = int(rows[0, g])
                 col = int(offsets[0, g])
-                out[:, col : col + int(q[0])] = idx.reshape(steps, int(q[0]))
-                continue
-            if slot_group is not None and g in big:
+                out[:, col : col + width] = idx.reshape(steps, width)
+            else:
                 out[slot_group == g] = idx  # row-major order: draw j to the j-th slot
-                continue
-            # Position of the j-th draw: its row's first slot for the group, then one
-            # slot further per draw within the row; built as a running sum in place.
-            nz = np.flatnonzero(q)
-            first_slot = row_start[nz] + offsets[nz, g]
-            pos = np.ones(drawn, dtype=np.int64)
-            pos[0] = first_slot[0]
-            if nz.size > 1:
-                before = np.cumsum(q[nz]) - q[nz]
-                pos[before[1:]] = first_slot[1:] - first_slot[:-1] - q[nz[:-1]] + 1
+        # The other groups by chunks of groups (a few NumPy calls per chunk, not per
+        # group): draw j of a group goes to its row's first slot for the group plus its
+        # rank within the row; the positions are built as a running sum in place.
+        # A chunk holds about an eighth of the slots, so that its arrays stay small.
+        limit = max(_CHUNK_SLOTS, out.size // 8)
+        chunks: list[list[int]] = []
+        size = limit
+        for g in scattered:
+            if size + drawn_all[g] + steps > limit:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(g)
+            size += drawn_all[g] + steps
+        for chunk in chunks:
+            lengths = rows[:, chunk].T.reshape(-1)
+            nz = np.flatnonzero(lengths)
+            lengths = lengths[nz]
+            seg_start = (row_start[None, :] + offsets[:, chunk].T).reshape(-1)[nz]
+            del nz
+            pos = np.ones(int(lengths.sum()), dtype=np.int64)
+            pos[0] = seg_start[0]
+            before = np.cumsum(lengths[:-1])
+            pos[before] = seg_start[1:] - seg_start[:-1] - lengths[:-1] + 1
+            del before, seg_start, lengths
             np.cumsum(pos, out=pos)
-            flat[pos] = idx
-            del pos
+            parts = [self._stream(g, starts[g], drawn_all[g]) for g in chunk]
+            flat[pos] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            del pos, parts
         out.setflags(write=False)
         self._plan_cache = (epoch, out)
         return out
