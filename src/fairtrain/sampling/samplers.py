@@ -274,9 +274,9 @@ class GroupBatchSampler:
         """Member indices of group ``g`` in the order of cycle ``block``, shape (1, n).
 
         For groups of more than 4096 examples (``per_block == 1``: one block is one
-        cycle) the block holds the member indices (int32 when they fit) in permuted
-        order rather than positions among the members: ``Generator.shuffle`` makes the
-        same swaps whatever the array holds, so shuffling a copy of the members equals
+        cycle) the block holds the member indices in permuted order rather than
+        positions among the members: ``Generator.shuffle`` makes the same swaps
+        whatever the array holds, so shuffling a copy of the members equals
         ``members[rng.permutation(n)]`` without the random-access gather. Smaller
         groups draw rows of positions (:meth:`_block_rows`).
 
@@ -287,10 +287,7 @@ class GroupBatchSampler:
         if cached is not None and cached[0] == block:
             return cached[1]
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
-        # int32 where the indices fit: the same swaps on half the memory (the cached
-        # block is half the size, and the plan's int64 takes the values unchanged).
-        small = len(self.groups.codes) < 2**31
-        perms = self.groups.members()[g].astype(np.int32 if small else np.int64)
+        perms = np.array(self.groups.members()[g], dtype=np.int64)
         rng.shuffle(perms)
         perms.setflags(write=False)
         perms = perms[None, :]
