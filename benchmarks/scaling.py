@@ -213,7 +213,7 @@ def run(mode: str) -> tuple[list[Table], dict]:
         columns=["what", "total (s)", "of which members() (s)", "of which plan(0) (s)",
                  "later epoch (s)", "total × permutation"],
         note=("total: from the sampler's construction to the first epoch's plan, with "
-              "Groups.members() (one stable argsort, cached by Groups) and the quota table; "
+              "Groups.members() (computed once and cached by Groups) and the quota table; "
               "permutation: a fresh process's first numpy permutation of N (same page "
               "faults on fresh memory)."),
     )

@@ -166,6 +166,9 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
+#: Up to this many cells, members() scans the codes once per cell instead of sorting.
+_MEMBERS_BY_SCAN = 8
+
 #: Integer columns spanning fewer values than this are factorised by counting.
 _DENSE_RANGE = 1 << 20
 #: Up to this many distinct values (seen in the sample) are located by one vectorised
@@ -921,16 +924,31 @@ class Groups:
     def members(self) -> tuple[np.ndarray, ...]:
         """Indices of the examples in each cell, ascending, as int64 arrays.
 
-        Computed once (one stable argsort) and cached.
+        Computed once and cached: one ``flatnonzero`` pass per cell for a few cells,
+        else one stable argsort of the codes in the narrowest integer type (a radix
+        sort for 8- and 16-bit keys).
         """
         if self._members is None:
-            order = np.argsort(self._codes, kind="stable")
-            n_excluded = int(np.count_nonzero(self._codes < 0))
-            bounds = np.concatenate([[0], np.cumsum(self.counts)]) + n_excluded
-            members = tuple(
-                _readonly(order[bounds[i] : bounds[i + 1]].astype(np.int64))
-                for i in range(self.n_groups)
-            )
+            codes, k = self._codes, self.n_groups
+            if k <= _MEMBERS_BY_SCAN:
+                members = tuple(
+                    _readonly(np.flatnonzero(codes == i).astype(np.int64, copy=False))
+                    for i in range(k)
+                )
+            else:
+                # Excluded examples (code -1) sort first, as code 0 after the shift.
+                key = codes
+                for narrow in (np.uint8, np.uint16):
+                    if k < np.iinfo(narrow).max:
+                        key = (codes + 1).astype(narrow)
+                        break
+                order = np.argsort(key, kind="stable")
+                n_excluded = int(np.count_nonzero(codes < 0))
+                bounds = (np.concatenate([[0], np.cumsum(self.counts)]) + n_excluded).tolist()
+                members = tuple(
+                    _readonly(order[bounds[i] : bounds[i + 1]].astype(np.int64, copy=False))
+                    for i in range(k)
+                )
             self._members = members
         return self._members
 

@@ -27,6 +27,7 @@ def test_quota_table_is_within_one_per_batch_and_never_drifts_a_whole_example(ca
     table = quota_table(numerators, den, steps)
     exact = np.asarray(numerators, float) / den
     assert table.shape == (steps, len(numerators))
+    assert table.dtype == np.int64
     assert np.all(table.sum(axis=1) == batch)
     assert np.all(np.abs(table - exact) < 1)
     drift = np.cumsum(table, axis=0) - np.arange(1, steps + 1)[:, None] * exact

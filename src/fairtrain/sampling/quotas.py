@@ -56,6 +56,10 @@ def largest_remainder(numerators: Sequence[int], denominator: int, total: int) -
     return np.asarray(base, dtype=np.int64)
 
 
+#: Active tasks from which PD² runs one NumPy pass per slot instead of a Python loop.
+_VECTORIZE_FROM = 24
+
+
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -65,15 +69,15 @@ def _pfair_extras(fracs: Sequence[int], q: int, steps: int) -> np.ndarray:
 
     Task ``g`` has weight ``fracs[g] / q < 1``; the weights sum to an integer ``r``, the
     number of slots (extra examples) per step. Returns a 0/1 array (steps, k): whether
-    group ``g`` gets its extra example at step ``t``. PD² is optimal for such task
+    group ``g`` gets its extra example at step ``t`` (uint8). PD² is optimal for such task
     systems, so after every step ``t`` the cumulative extras of each group differ from
     ``t * fracs[g] / q`` by less than one (Srinivasan and Anderson, 2002).
     """
     k = len(fracs)
-    out = np.zeros((steps, k), dtype=np.int64)
+    out = np.zeros((steps, k), dtype=np.uint8)
     r = sum(fracs) // q
     active = [g for g in range(k) if fracs[g]]
-    if r == 0 or not active:
+    if r == 0 or not active or steps == 0:
         return out
     if len(active) == r:  # every active group gets one each step
         out[:, active] = 1
@@ -82,6 +86,123 @@ def _pfair_extras(fracs: Sequence[int], q: int, steps: int) -> np.ndarray:
         slots = (np.arange(steps, dtype=np.int64)[:, None] * r + np.arange(r)) % len(active)
         out[np.arange(steps)[:, None], np.asarray(active)[slots]] = 1
         return out
+    # One NumPy pass over the tasks per slot beats a Python pass from a few dozen tasks.
+    tasks = None
+    if len(active) >= _VECTORIZE_FROM:
+        tasks = _subtask_keys([fracs[g] for g in active], q, steps)
+    if tasks is not None:
+        chosen = _pd2_vectorized(*tasks, r, steps)
+        if chosen is not None:
+            out[np.arange(steps)[:, None], np.asarray(active)[chosen]] = 1
+            return out
+    return _pd2_loop(fracs, active, q, r, steps, out)
+
+
+def _subtask_keys(
+    fracs: Sequence[int], q: int, steps: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Releases and unique PD² keys of every task's subtasks, all tasks concatenated.
+
+    Task ``i`` (weight ``fracs[i] / q``) owns the ``n_i = steps * fracs[i] // q + 3``
+    entries from ``start[i]`` on: the subtasks that fit in ``steps`` slots plus
+    sentinels. A key orders by PD² priority, then by task (the loop's tie-break), and
+    is unique. Returns ``(release, key, start)``, or None when the keys do not fit in
+    int64 (then the loop over Python integers runs instead).
+    """
+    f = np.asarray(fracs, dtype=np.int64)
+    m = f.size
+    n = (steps * f) // q + 3
+    if q * int(n.max()) > 2**62:
+        return None
+    start = np.zeros(m, dtype=np.int64)
+    np.cumsum(n[:-1], out=start[1:])
+    total = int(start[-1] + n[-1])
+    # Arrays of one entry per subtask, freed as soon as they are used: the peak is
+    # a few of them at a time.
+    task = np.repeat(np.arange(m, dtype=np.int64), n)
+    jq = np.arange(1, total + 1, dtype=np.int64)
+    jq -= start[task]
+    jq *= q  # j * q for the 1-based subtask number j
+    fj = f[task]
+    release = jq - q
+    release //= fj
+    deadline = -((-jq) // fj)
+    bbit = (jq % fj) != 0
+    del jq, fj
+    # Bits of the PD² priority (deadline, b-bit, group deadline) plus the task number.
+    span = 1 << max(1, (m - 1).bit_length())
+    if (int(deadline.max()) * 2 + 2) * 2**30 * span >= 2**63:
+        return None
+    group = None
+    heavy = 2 * f >= q
+    if heavy.any():
+        # Group deadline: the first t >= d_j with t = d_k and b_k = 0, or t + 1 = d_k
+        # and |window_k| = 3, over k >= j of the same task: a suffix minimum per task.
+        cap = np.int64(2**30 - 1)
+        both = np.where(bbit, cap, np.minimum(deadline, cap))
+        three = (deadline[1:] - release[1:]) == 3
+        three[start[1:] - 1] = False  # the last subtask of a task looks at its own task only
+        nxt3 = np.where(three, np.minimum(deadline[1:] - 1, cap), cap)
+        del three
+        np.minimum(both[:-1], nxt3, out=both[:-1])
+        del nxt3
+        # Suffix minimum within each task: reversed, offset so tasks cannot mix.
+        if m > 1:
+            both += task << 31
+        both = np.minimum.accumulate(both[::-1])[::-1]
+        if m > 1:
+            both -= task << 31
+        group = np.where(heavy[task], both, 0)
+        del both
+    prio = deadline
+    prio *= 2
+    prio += ~bbit
+    del bbit
+    prio <<= 30
+    prio += 2**30 - 1
+    if group is not None:
+        prio -= group
+        del group
+    prio *= span
+    prio += task
+    return release, prio, start
+
+
+def _pd2_vectorized(
+    release: np.ndarray, key: np.ndarray, start: np.ndarray, r: int, steps: int
+) -> np.ndarray | None:
+    """PD² over ``steps`` slots, one NumPy pass over the tasks per slot.
+
+    Each slot takes the ``r`` ready subtasks with the smallest keys (a subtask is ready
+    when released and its predecessor is done), exactly as :func:`_pd2_loop`. Returns
+    the flat subtask number scheduled in each slot, shape (steps, r), or None when a
+    slot had fewer than ``r`` ready subtasks (never for the systems quota_table
+    builds; the loop then handles it as before).
+    """
+    pos = start.copy()  # the next subtask of every task
+    nrel = release[pos]
+    nkey = key[pos]
+    unready = np.iinfo(np.int64).max
+    chosen = np.empty((steps, r), dtype=np.int64)
+    for t in range(steps):
+        sel = np.argpartition(np.where(nrel <= t, nkey, unready), r - 1)[:r]
+        p = pos[sel]
+        chosen[t] = p
+        p += 1
+        pos[sel] = p
+        nrel[sel] = release[p]
+        nkey[sel] = key[p]
+    if np.any(release[chosen] > np.arange(steps, dtype=np.int64)[:, None]):
+        return None
+    # The subtask's task is its key modulo the power of two above the task count.
+    span = 1 << max(1, (start.size - 1).bit_length())
+    return key[chosen] & (span - 1)
+
+
+def _pd2_loop(
+    fracs: Sequence[int], active: list[int], q: int, r: int, steps: int, out: np.ndarray
+) -> np.ndarray:
+    """PD² slot by slot over Python integers (any size of numbers)."""
     # Every subtask's release and PD² priority, precomputed per group, so that the
     # loop over steps only compares integers.
     releases: list[list[int]] = []

@@ -22,6 +22,8 @@ _MAX_PERIOD = 1 << 10
 #: Each group's stream draws permutations in blocks of about this many indices.
 _BLOCK = 1 << 12
 _SHARE_TOLERANCE = 1e-6
+#: Least slots+draws of a chunk of groups whose plan positions are built together.
+_CHUNK_SLOTS = 1 << 16
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -109,7 +111,7 @@ class GroupBatchSampler:
         self._position = (0, 0)
         self._schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._plan_cache: tuple[int, np.ndarray] | None = None
-        self._blocks: dict[int, tuple[int, np.ndarray]] = {}
+        self._blocks: dict[int, tuple] = {}
 
     # ------------------------------------------------------------------ subclass API
     def target_shares(self) -> np.ndarray:
@@ -190,26 +192,25 @@ class GroupBatchSampler:
         if den <= max(steps, _MAX_PERIOD):
             table = quota_table(numerators, den, den)
             targets = np.broadcast_to(np.asarray(numerators, float) / den, table.shape)
-            return table, np.ascontiguousarray(targets)
+            return table, targets  # a read-only view: one row in memory
         # Long period: round the epoch's totals, then spread them over its batches.
         totals = largest_remainder([a * steps for a in numerators], den, b * steps)
         table = quota_table(totals.tolist(), steps, steps)
         targets = np.broadcast_to(totals / steps, table.shape)
-        return table, np.ascontiguousarray(targets)
+        return table, targets
 
     def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._schedule is None:
             table, targets = self._build_schedule()
-            cum = np.zeros((table.shape[0] + 1, table.shape[1]), dtype=np.int64)
-            np.cumsum(table, axis=0, out=cum[1:])
-            self._schedule = (table, targets, cum)
+            self._schedule = (table, targets, table.sum(axis=0))
         return self._schedule
 
     def _drawn_before(self, step: int) -> np.ndarray:
         """Draws of every group in global steps ``[0, step)``, shape (n_groups,)."""
-        table, _, cum = self._schedule_arrays()
+        table, _, totals = self._schedule_arrays()
         period = table.shape[0]
-        return (step // period) * cum[-1] + cum[step % period]
+        # A running total of the table would cost as much memory as the table itself.
+        return (step // period) * totals + table[: step % period].sum(axis=0)
 
     def _rows(self, epoch: int) -> np.ndarray:
         table, _, _ = self._schedule_arrays()
@@ -263,21 +264,21 @@ class GroupBatchSampler:
             return drawn[offset : offset + count]
         parts = []
         for block in range(first // per_block, last // per_block + 1):
-            perms = self._block(g, block, n, per_block)
             lo = max(first, block * per_block) - block * per_block
             hi = min(last, (block + 1) * per_block - 1) - block * per_block
-            parts.append(perms[lo : hi + 1].reshape(-1))
+            parts.append(self._block_rows(g, block, n, lo, hi).reshape(-1))
         local = np.concatenate(parts) if len(parts) > 1 else parts[0]
         return members[local[offset : offset + count]]
 
     def _block(self, g: int, block: int, n: int, per_block: int) -> np.ndarray:
-        """Permutations ``block * per_block ...`` of group ``g``, shape (per_block, n).
+        """Member indices of group ``g`` in the order of cycle ``block``, shape (1, n).
 
-        With ``per_block == 1`` (groups of more than 4096 examples) the block holds the
-        group's member indices in permuted order rather than positions among the
-        members: ``Generator.shuffle`` makes the same swaps whatever the array holds,
-        so shuffling a copy of the members equals ``members[rng.permutation(n)]``
-        without the random-access gather. Smaller groups get positions.
+        For groups of more than 4096 examples (``per_block == 1``: one block is one
+        cycle) the block holds the member indices in permuted order rather than
+        positions among the members: ``Generator.shuffle`` makes the same swaps
+        whatever the array holds, so shuffling a copy of the members equals
+        ``members[rng.permutation(n)]`` without the random-access gather. Smaller
+        groups draw rows of positions (:meth:`_block_rows`).
 
         The last block of every group is cached: a large group drawn less than once
         per epoch reuses its permutation in the next epochs instead of redrawing it.
@@ -286,15 +287,39 @@ class GroupBatchSampler:
         if cached is not None and cached[0] == block:
             return cached[1]
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
-        if per_block == 1:
-            perms = np.array(self.groups.members()[g], dtype=np.int64)
-            rng.shuffle(perms)
-            perms.setflags(write=False)
-            perms = perms[None, :]
-        else:
-            perms = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
+        perms = np.array(self.groups.members()[g], dtype=np.int64)
+        rng.shuffle(perms)
+        perms.setflags(write=False)
+        perms = perms[None, :]
         self._blocks[g] = (block, perms)
         return perms
+
+    def _block_rows(self, g: int, block: int, n: int, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo..hi`` of block ``block`` of a small group ``g``: positions, (rows, n).
+
+        Row ``i`` of a block is ``argsort`` of the ``i``-th ``n`` uniforms of the block's
+        PCG64 stream, so only the rows a plan needs are drawn: the stream is advanced
+        past the rows before ``lo`` (one 64-bit output per uniform), and the rows
+        drawn last are cached with the generator positioned after them, so that the
+        next epoch continues where this one stopped.
+        """
+        cached = self._blocks.get(g)
+        if cached is not None and cached[0] == block:
+            _, row0, rows, rng = cached
+            end = row0 + rows.shape[0]  # the generator stands at row `end`
+            if row0 <= lo and hi < end:
+                return rows[lo - row0 : hi - row0 + 1]
+            if row0 <= lo <= end:
+                more = np.argsort(rng.random((hi + 1 - end, n)), axis=1, kind="stable")
+                rows = np.concatenate([rows[lo - row0 :], more]) if lo < end else more
+                self._blocks[g] = (block, lo, rows, rng)
+                return rows
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
+        if lo:
+            rng.bit_generator.advance(lo * n)
+        rows = np.argsort(rng.random((hi + 1 - lo, n)), axis=1, kind="stable")
+        self._blocks[g] = (block, lo, rows, rng)
+        return rows
 
     def plan(self, epoch: int) -> np.ndarray:
         """The example indices of every batch of ``epoch``.
@@ -322,30 +347,84 @@ class GroupBatchSampler:
         full = bool(np.all(sizes == b))
         out = np.empty((steps, b), dtype=np.int64) if full else np.full((steps, b), PAD)
         flat = out.reshape(-1)
-        # Flat positions fit int32 up to 2**31 slots: half the memory traffic of int64.
-        pos_dtype = np.int32 if out.size < 2**31 else np.int64
         row_start = np.arange(steps, dtype=np.int64) * b
         offsets = np.cumsum(rows, axis=1) - rows  # first column of each group in a row
-        for g in range(rows.shape[1]):
-            q = rows[:, g]
-            drawn = int(q.sum())
+        k = rows.shape[1]
+        # Per-group figures in one pass each rather than one NumPy call per group.
+        drawn_all = rows.sum(axis=0).tolist()
+        starts = first.tolist()
+        fixed = [False] * k
+        if full and steps:  # groups with the same columns in every row
+            same = (rows.min(axis=0) == rows.max(axis=0)) & (
+                offsets.min(axis=0) == offsets.max(axis=0)
+            )
+            fixed = same.tolist()
+        # A group drawn in more than an eighth of the slots is written through a mask of
+        # its slots (one byte per slot for all such groups) rather than through int64
+        # positions (eight bytes per draw): less memory to allocate and to fault in.
+        big = {g for g in range(k) if not fixed[g] and 8 * drawn_all[g] > out.size}
+        slot_group = self._slot_groups(rows, sizes, b) if big and k < 255 else None
+        scattered = []
+        for g in range(k):
+            drawn = drawn_all[g]
             if drawn == 0:
                 continue
-            idx = self._stream(g, int(first[g]), drawn)
-            if full and q.min() == q.max() and offsets[:, g].min() == offsets[:, g].max():
-                col = int(offsets[0, g])
-                out[:, col : col + int(q[0])] = idx.reshape(steps, int(q[0]))
+            if not fixed[g] and not (slot_group is not None and g in big):
+                scattered.append(g)
                 continue
-            # Position of the j-th draw: its row's start + the group's offset in that
-            # row + its rank among the group's draws in that row, i.e. j plus a shift
-            # that is constant within a row.
-            before = np.cumsum(q) - q
-            pos = np.repeat((row_start + offsets[:, g] - before).astype(pos_dtype), q)
-            pos += np.arange(drawn, dtype=pos_dtype)
-            flat[pos] = idx
-            del pos
+            idx = self._stream(g, starts[g], drawn)
+            if fixed[g]:  # the same columns in every row: one 2-D copy
+                width = int(rows[0, g])
+                col = int(offsets[0, g])
+                out[:, col : col + width] = idx.reshape(steps, width)
+            else:
+                out[slot_group == g] = idx  # row-major order: draw j to the j-th slot
+        # The other groups by chunks of groups (a few NumPy calls per chunk, not per
+        # group): draw j of a group goes to its row's first slot for the group plus its
+        # rank within the row; the positions are built as a running sum in place.
+        # A chunk holds about an eighth of the slots, so that its arrays stay small.
+        limit = max(_CHUNK_SLOTS, out.size // 8)
+        chunks: list[list[int]] = []
+        size = limit
+        for g in scattered:
+            if size + drawn_all[g] + steps > limit:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(g)
+            size += drawn_all[g] + steps
+        for chunk in chunks:
+            lengths = rows[:, chunk].T.reshape(-1)
+            nz = np.flatnonzero(lengths)
+            lengths = lengths[nz]
+            seg_start = (row_start[None, :] + offsets[:, chunk].T).reshape(-1)[nz]
+            del nz
+            pos = np.ones(int(lengths.sum()), dtype=np.int64)
+            pos[0] = seg_start[0]
+            before = np.cumsum(lengths[:-1])
+            pos[before] = seg_start[1:] - seg_start[:-1] - lengths[:-1] + 1
+            del before, seg_start, lengths
+            np.cumsum(pos, out=pos)
+            parts = [self._stream(g, starts[g], drawn_all[g]) for g in chunk]
+            flat[pos] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            del pos, parts
         out.setflags(write=False)
         self._plan_cache = (epoch, out)
+        return out
+
+    @staticmethod
+    def _slot_groups(rows: np.ndarray, sizes: np.ndarray, b: int) -> np.ndarray | None:
+        """The group of every slot of a plan, uint8 (steps, b), 255 for padding.
+
+        Only for plans whose rows are all full but possibly the last (else None).
+        """
+        steps, k = rows.shape
+        if steps == 0 or np.any(sizes[:-1] != b):
+            return None
+        out = np.full((steps, b), 255, dtype=np.uint8)
+        codes = np.arange(k, dtype=np.uint8)
+        body = out[:-1].reshape(-1)
+        body[:] = np.repeat(np.tile(codes, steps - 1), rows[:-1].reshape(-1))
+        out[-1, : int(sizes[-1])] = np.repeat(codes, rows[-1])
         return out
 
     def batch(self, epoch: int, step: int) -> np.ndarray:
@@ -503,7 +582,7 @@ class Proportional(GroupBatchSampler):
             table = np.vstack([table, rest[None, :]])
             last = np.asarray(counts, float) * (n % b) / n
             targets = np.vstack([targets, last[None, :]])
-        return table, np.ascontiguousarray(targets)
+        return table, targets  # a read-only view of one row when every batch is full
 
 
 class Homogeneous(GroupBatchSampler):
