@@ -50,8 +50,8 @@ def _auto_shard() -> tuple[int, int]:
     From the active Keras distribution (``keras.distribution.set_distribution``): one
     shard per process when every process holds whole model replicas, else one shard
     per model replica (the processes of one replica serve the same slice). Without a
-    distribution: the JAX processes (``jax.process_count()``), or one shard under the
-    other backends.
+    distribution: one shard, refused when there are several JAX processes (Keras then
+    assembles no global batch).
     """
     dist = keras.distribution.distribution()
     if dist is not None:
@@ -63,7 +63,15 @@ def _auto_shard() -> tuple[int, int]:
     if keras.backend.backend() == "jax":
         import jax
 
-        return int(jax.process_count()), int(jax.process_index())
+        if jax.process_count() > 1:
+            # Without a distribution Keras trains each process's model on its own
+            # batches: a slice would be trained alone, not as part of the planned batch.
+            raise ValueError(
+                f"num_shards='auto' found {jax.process_count()} JAX processes but no Keras "
+                "distribution: call keras.distribution.set_distribution(...) before "
+                "building the dataset, or pass num_shards and shard_index yourself if "
+                "your own loop assembles the global batch."
+            )
     return 1, 0
 
 
@@ -154,7 +162,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         If the weights have the wrong shape or values, ``steps_per_epoch`` is out of
         range, a composition log is combined with multiprocessing, or the batches cannot
         be split exactly over ``num_shards`` (``batch_size`` not a multiple of it, or a
-        partial last batch).
+        partial last batch), or ``num_shards="auto"`` finds several JAX processes but
+        no Keras distribution.
     RuntimeError
         When a second pass is asked for without :class:`~fairtrain.data.EpochSync`.
 
