@@ -250,6 +250,7 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._fairtrain_feed = FeedInfo("This SampledPyDataset", int(steps_per_epoch), False)
         self._lock = threading.Lock()
         self._served: set[int] = set()
+        self._peeked: set[tuple[int, int]] = set()
         self._in_pass = False
         self._pool: cf.Executor | None = None
         self._futures: dict[tuple[int, int], cf.Future] = {}
@@ -384,6 +385,8 @@ class SampledPyDataset(keras.utils.PyDataset):
             # Keyed, so the batches Keras builds to peek at the model's input before
             # training, and serves again in the first epoch, are counted once.
             self.composition_log.record(idx, key=(epoch, index))
+            if not self._in_pass:  # a peek, or a batch read by hand
+                self._peeked.add((epoch, index))
         self._served.add(index)
         return out
 
@@ -394,7 +397,15 @@ class SampledPyDataset(keras.utils.PyDataset):
         Raises the RuntimeError of a refused second pass here, in Keras' own thread,
         before any batch is built.
         """
-        self._current_epoch()
+        epoch = self._current_epoch()
+        # Batches built before the pass for another epoch (Keras' peek before a fit
+        # resumed with initial_epoch, when EpochSync had not set the epoch yet) are
+        # never trained on: drop them from the composition log.
+        peeked, self._peeked = self._peeked, set()
+        if self.composition_log is not None:
+            for key in peeked:
+                if key[0] != epoch:
+                    self.composition_log.discard(key)
         self._in_pass = True
         self._served = set()
 
