@@ -250,7 +250,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._fairtrain_feed = FeedInfo("This SampledPyDataset", int(steps_per_epoch), False)
         self._lock = threading.Lock()
         self._served: set[int] = set()
-        self._peeked: set[tuple[int, int]] = set()
+        self._peeked: set[tuple[int, int]] = set()  # logged outside a pass only
+        self._logged: set[tuple[int, int]] = set()  # logged in a pass
         self._in_pass = False
         self._pool: cf.Executor | None = None
         self._futures: dict[tuple[int, int], cf.Future] = {}
@@ -288,6 +289,9 @@ class SampledPyDataset(keras.utils.PyDataset):
         The same on every process that plans the same batches, whatever its shard:
         compare it across processes (e.g. with
         ``jax.experimental.multihost_utils.assert_equal``) to check that they agree.
+        It covers one epoch: an :class:`~fairtrain.sampling.Adaptive` sampler's later
+        plans follow its learned shares, so compare each epoch's at its start (and
+        planning an epoch ahead fixes that sampler's shares up to it).
 
         Returns
         -------
@@ -384,9 +388,13 @@ class SampledPyDataset(keras.utils.PyDataset):
         if self.composition_log is not None:
             # Keyed, so the batches Keras builds to peek at the model's input before
             # training, and serves again in the first epoch, are counted once.
-            self.composition_log.record(idx, key=(epoch, index))
-            if not self._in_pass:  # a peek, or a batch read by hand
-                self._peeked.add((epoch, index))
+            key = (epoch, index)
+            self.composition_log.record(idx, key=key)
+            if self._in_pass:
+                self._logged.add(key)
+                self._peeked.discard(key)
+            elif key not in self._logged:  # a peek, or a batch read by hand
+                self._peeked.add(key)
         self._served.add(index)
         return out
 
