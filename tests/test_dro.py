@@ -474,3 +474,28 @@ def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
     # 4 batches per epoch, an update every 2 batches: after batches 2, 4, 6, 8.
     assert calls[1] == [0, 0, 1, 1]
     assert calls[2] == calls[1]
+
+
+@pytest.mark.keras_backend
+def test_probe_refuses_a_multi_process_distribution_before_training(monkeypatch):
+    """Under the Keras distribution API across processes (JAX), ``model.predict``
+    returns a global array no process can read: the first measurement failed at the
+    end of epoch 0. Found with two real JAX processes; refused before training now."""
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    class Recorder:
+        def update(self, group_losses, *, epoch=None):
+            pass
+
+    class TwoProcesses:
+        num_processes = 2
+
+    x = np.zeros((8, 2), "float32")
+    probe = GroupLossProbe(x, np.zeros(8), np.repeat([0, 1], 4), consumers=[Recorder()],
+                           loss="mse")
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: TwoProcesses())
+    with pytest.raises(ValueError, match="single-process only.*2 processes"):
+        probe.on_train_begin()
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: None)
+    probe.on_train_begin()  # one process: fine

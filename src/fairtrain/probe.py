@@ -298,6 +298,24 @@ class GroupLossProbe(keras.callbacks.Callback):
         for c in self.consumers:
             c.update(self.group_losses, epoch=epoch)
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Refuse, before training, a Keras distribution across several processes.
+
+        Raises
+        ------
+        ValueError
+            Under the Keras distribution API with several processes: ``model.predict``
+            then returns global arrays that no single process can read.
+        """
+        dist = keras.distribution.distribution()
+        processes = int(getattr(dist, "num_processes", 1)) if dist is not None else 1
+        if processes > 1:
+            raise ValueError(
+                f"GroupLossProbe runs single-process only; the Keras distribution spans "
+                f"{processes} processes, where model.predict returns arrays no process "
+                "can read. Train the adaptive sampler or GroupDRO on one process."
+            )
+
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Remember the epoch; with ``every_n_steps``, count from the global step."""
         self._epoch = int(epoch)
