@@ -250,8 +250,11 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._fairtrain_feed = FeedInfo("This SampledPyDataset", int(steps_per_epoch), False)
         self._lock = threading.Lock()
         self._served: set[int] = set()
-        self._peeked: set[tuple[int, int]] = set()  # logged outside a pass only
-        self._logged: set[tuple[int, int]] = set()  # logged in a pass
+        # Composition-log keys logged before EpochSync set the epoch and not confirmed
+        # by a whole pass (Keras' peek, under TF outside a pass, under JAX in a pass
+        # of its own), and keys logged for good.
+        self._peeked: set[tuple[int, int]] = set()
+        self._logged: set[tuple[int, int]] = set()
         self._in_pass = False
         self._pool: cf.Executor | None = None
         self._futures: dict[tuple[int, int], cf.Future] = {}
@@ -390,10 +393,10 @@ class SampledPyDataset(keras.utils.PyDataset):
             # training, and serves again in the first epoch, are counted once.
             key = (epoch, index)
             self.composition_log.record(idx, key=key)
-            if self._in_pass:
+            if self.epoch is not None:
                 self._logged.add(key)
                 self._peeked.discard(key)
-            elif key not in self._logged:  # a peek, or a batch read by hand
+            elif key not in self._logged:  # a peek, a pass without EpochSync, by hand
                 self._peeked.add(key)
         self._served.add(index)
         return out
@@ -409,10 +412,10 @@ class SampledPyDataset(keras.utils.PyDataset):
         # Batches built before the pass for another epoch (Keras' peek before a fit
         # resumed with initial_epoch, when EpochSync had not set the epoch yet) are
         # never trained on: drop them from the composition log.
-        peeked, self._peeked = self._peeked, set()
-        if self.composition_log is not None:
-            for key in peeked:
-                if key[0] != epoch:
+        if self.epoch is not None:
+            for key in [k for k in self._peeked if k[0] != epoch]:
+                self._peeked.discard(key)
+                if self.composition_log is not None:
                     self.composition_log.discard(key)
         self._in_pass = True
         self._served = set()
@@ -426,6 +429,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         """
         if self._in_pass and len(self._served) == len(self):
             self._fairtrain_feed.clock.finish_pass()
+            self._logged |= self._peeked  # a whole pass: its batches were trained on
+            self._peeked = set()
         self._in_pass = False
         self._served = set()
 
