@@ -443,3 +443,59 @@ def test_weighted_loader_refuses_to_run_in_a_forked_worker():
         ds.close()
     # in the training process the same loader works
     assert len(dro.weighted(lambda i: (x[i], x[i]))(np.array([0, 9]))) == 3
+
+
+@pytest.mark.keras_backend
+def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
+    """Keras calls on_train_batch_end once per execution (``batch`` its last batch): the
+    cadence is in training batches, whatever ``steps_per_execution``."""
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def update(self, group_losses, *, epoch=None):
+            self.calls.append(epoch)
+
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    codes = np.repeat([0, 1], 16)
+    calls = {}
+    for spe in (1, 2):
+        rec = Recorder()
+        probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every_n_steps=2,
+                               loss="mse")
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=spe)
+        model.fit(x, y, batch_size=8, epochs=2, callbacks=[probe], verbose=0)
+        calls[spe] = rec.calls
+    # 4 batches per epoch, an update every 2 batches: after batches 2, 4, 6, 8.
+    assert calls[1] == [0, 0, 1, 1]
+    assert calls[2] == calls[1]
+
+
+@pytest.mark.keras_backend
+def test_probe_refuses_a_multi_process_distribution_before_training(monkeypatch):
+    """Under the Keras distribution API across processes (JAX), ``model.predict``
+    returns a global array no process can read: the first measurement failed at the
+    end of epoch 0. Found with two real JAX processes; refused before training now."""
+    keras = pytest.importorskip("keras")
+    from fairtrain.probe import GroupLossProbe
+
+    class Recorder:
+        def update(self, group_losses, *, epoch=None):
+            pass
+
+    class TwoProcesses:
+        num_processes = 2
+
+    x = np.zeros((8, 2), "float32")
+    probe = GroupLossProbe(x, np.zeros(8), np.repeat([0, 1], 4), consumers=[Recorder()],
+                           loss="mse")
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: TwoProcesses())
+    with pytest.raises(ValueError, match="single-process only.*2 processes"):
+        probe.on_train_begin()
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: None)
+    probe.on_train_begin()  # one process: fine

@@ -126,8 +126,9 @@ class GroupLossProbe(keras.callbacks.Callback):
         Most probe examples used.
     every_n_steps : int, optional
         Measure and update every that many training batches (counted from the first
-        batch of epoch 0, so a run resumed with ``initial_epoch`` keeps the same
-        cadence when the epoch length is known) instead of at every epoch end. An
+        batch of epoch 0, whatever ``steps_per_execution``, so a run resumed with
+        ``initial_epoch`` keeps the same cadence when Keras knows the epoch length and
+        it is the same in both runs) instead of at every epoch end. An
         adaptive sampler's new shares still take effect from the next epoch (its
         plans are per epoch; use a shorter ``steps_per_epoch`` for finer steps), a
         GroupDRO's from the next batch loaded.
@@ -263,6 +264,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         self.group_losses: np.ndarray | None = None
         self._epoch = 0
         self._steps = 0
+        self._epoch_start = 0
 
     def measure(self) -> np.ndarray:
         """Per-group mean loss of the current model on the probe set, shape (n_groups,)."""
@@ -296,22 +298,43 @@ class GroupLossProbe(keras.callbacks.Callback):
         for c in self.consumers:
             c.update(self.group_losses, epoch=epoch)
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Refuse, before training, a Keras distribution across several processes.
+
+        Raises
+        ------
+        ValueError
+            Under the Keras distribution API with several processes: ``model.predict``
+            then returns global arrays that no single process can read.
+        """
+        dist = keras.distribution.distribution()
+        processes = int(getattr(dist, "num_processes", 1)) if dist is not None else 1
+        if processes > 1:
+            raise ValueError(
+                f"GroupLossProbe runs single-process only; the Keras distribution spans "
+                f"{processes} processes, where model.predict returns arrays no process "
+                "can read. Train the adaptive sampler or GroupDRO on one process."
+            )
+
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Remember the epoch; with ``every_n_steps``, count from the global step."""
         self._epoch = int(epoch)
         steps = (self.params or {}).get("steps")
-        if steps:
-            # The global step at this epoch's start, so a resumed run (initial_epoch > 0)
-            # updates at the same steps as an uninterrupted one. Without a known epoch
-            # length the count continues from the steps this callback has seen.
-            self._steps = self._epoch * int(steps)
+        # The global step at this epoch's start, so a resumed run (initial_epoch > 0)
+        # updates at the same steps as an uninterrupted one. Without a known epoch
+        # length the count continues from the steps this callback has seen.
+        self._epoch_start = self._epoch * int(steps) if steps else self._steps
+        self._steps = self._epoch_start
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """With ``every_n_steps``, measure and update every that many batches."""
         if self.every_n_steps is None:
             return
-        self._steps += 1
-        if self._steps % self.every_n_steps == 0:
+        # Keras calls this once per execution, ``batch`` being its last batch (several
+        # with ``steps_per_execution > 1``): count batches, not calls.
+        before = self._steps
+        self._steps = before + 1 if batch is None else self._epoch_start + int(batch) + 1
+        if self._steps // self.every_n_steps > before // self.every_n_steps:
             self._measure_and_update(self._epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

@@ -164,3 +164,35 @@ def test_a_validation_feed_serves_the_plan_of_the_epoch_it_validates():
                            callbacks=[EpochSync(train), EpochSync(val, validation=True)])
     assert history.history["val_served_index_sum"] == [
         float(val_sampler.plan(e).sum()) for e in range(3)]
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_a_resumed_fit_logs_only_the_batches_it_trained_on(shards):
+    """Keras peeks at the first batch(es) before training, when EpochSync has not set the
+    epoch yet (so plan(0)'s). Resumed with initial_epoch=1, those batches are never
+    trained on: the composition log must not keep them."""
+    codes = np.repeat(np.arange(2), [40, 24])
+    np.random.default_rng(0).shuffle(codes)
+    groups = ft.Groups.from_codes(codes)
+    sampler = ft.sampling.Proportional(groups, batch_size=8, seed=0, last_batch="drop")
+    x = np.random.default_rng(1).normal(size=(64, 3)).astype("float32")
+    y = (codes == 1).astype("float32")
+    log = ft.CompositionLog(groups)
+    kwargs = {"num_shards": shards, "shard_index": shards - 1} if shards > 1 else {}
+    ds = SampledPyDataset(sampler, lambda i: (x[i], y[i]), composition_log=log, **kwargs)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(ds, epochs=2, initial_epoch=1, shuffle=False, verbose=0,
+              callbacks=[EpochSync(ds)])
+    def expected(*epochs):
+        return np.stack([np.bincount(codes[ds.indices(t, e)], minlength=2)
+                         for e in epochs for t in range(len(ds))])
+
+    np.testing.assert_array_equal(log.counts, expected(1))
+    # A fit from epoch 0, then one resumed at 3: the second fit's peek (plan(0) again)
+    # must not take away the batches the first fit trained on.
+    log.clear()
+    model.fit(ds, epochs=1, shuffle=False, verbose=0, callbacks=[EpochSync(ds)])
+    model.fit(ds, epochs=4, initial_epoch=3, shuffle=False, verbose=0,
+              callbacks=[EpochSync(ds)])
+    np.testing.assert_array_equal(log.counts, expected(0, 3))

@@ -189,6 +189,22 @@ def test_auto_without_a_distribution_is_this_backend_s_processes():
     assert (ds.num_shards, ds.shard_index) == (1, 0)  # one process here, any backend
 
 
+def test_auto_without_a_distribution_refuses_several_jax_processes(monkeypatch):
+    """Without a Keras distribution, Keras does not assemble global batches across
+    processes: each process would train alone on its slice, not on the planned batch."""
+    jax = pytest.importorskip("jax")
+    assert keras.distribution.distribution() is None
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    monkeypatch.setattr(jax, "process_index", lambda: 1)
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    with pytest.raises(ValueError, match=r"2 JAX processes.*set_distribution"):
+        SampledPyDataset(sampler, lambda i: i, num_shards="auto")
+    # Explicit shards stay possible (e.g. a custom loop that assembles the batch itself).
+    ds = SampledPyDataset(sampler, lambda i: i, num_shards=2, shard_index=1)
+    assert (ds.num_shards, ds.shard_index) == (2, 1)
+
+
 @pytest.mark.slow  # a fresh interpreter importing Keras: about 35 s here
 def test_a_script_that_ends_with_a_live_dataset_exits_without_noise(tmp_path):
     """Multi-process scripts keep their dataset in a module global until exit; the

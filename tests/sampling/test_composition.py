@@ -72,3 +72,17 @@ def test_a_keyed_batch_recorded_again_replaces_its_row():
     log.clear()
     log.record([4], key=(0, 0))
     assert log.counts.tolist() == [[0, 1]]
+
+
+def test_discard_forgets_one_keyed_batch_and_keeps_the_other_keys():
+    from fairtrain import CompositionLog, Groups
+
+    log = CompositionLog(Groups.from_codes(np.array([0, 1, 1])))
+    log.record([0], key="a")
+    log.record([1], key="b")
+    log.record([0, 1], key="c")
+    assert log.discard("a") is True
+    assert log.discard("a") is False
+    assert log.counts.tolist() == [[0, 1], [1, 1]]
+    log.record([2, 1], key="c")  # still replaces c's own row after the shift
+    assert log.counts.tolist() == [[0, 1], [0, 2]]

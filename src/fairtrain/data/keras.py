@@ -50,8 +50,8 @@ def _auto_shard() -> tuple[int, int]:
     From the active Keras distribution (``keras.distribution.set_distribution``): one
     shard per process when every process holds whole model replicas, else one shard
     per model replica (the processes of one replica serve the same slice). Without a
-    distribution: the JAX processes (``jax.process_count()``), or one shard under the
-    other backends.
+    distribution: one shard, refused when there are several JAX processes (Keras then
+    assembles no global batch).
     """
     dist = keras.distribution.distribution()
     if dist is not None:
@@ -63,7 +63,15 @@ def _auto_shard() -> tuple[int, int]:
     if keras.backend.backend() == "jax":
         import jax
 
-        return int(jax.process_count()), int(jax.process_index())
+        if jax.process_count() > 1:
+            # Without a distribution Keras trains each process's model on its own
+            # batches: a slice would be trained alone, not as part of the planned batch.
+            raise ValueError(
+                f"num_shards='auto' found {jax.process_count()} JAX processes but no Keras "
+                "distribution: call keras.distribution.set_distribution(...) before "
+                "building the dataset, or pass num_shards and shard_index yourself if "
+                "your own loop assembles the global batch."
+            )
     return 1, 0
 
 
@@ -154,7 +162,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         If the weights have the wrong shape or values, ``steps_per_epoch`` is out of
         range, a composition log is combined with multiprocessing, or the batches cannot
         be split exactly over ``num_shards`` (``batch_size`` not a multiple of it, or a
-        partial last batch).
+        partial last batch), or ``num_shards="auto"`` finds several JAX processes but
+        no Keras distribution.
     RuntimeError
         When a second pass is asked for without :class:`~fairtrain.data.EpochSync`.
 
@@ -241,6 +250,11 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._fairtrain_feed = FeedInfo("This SampledPyDataset", int(steps_per_epoch), False)
         self._lock = threading.Lock()
         self._served: set[int] = set()
+        # Composition-log keys logged before EpochSync set the epoch and not confirmed
+        # by a whole pass (Keras' peek, under TF outside a pass, under JAX in a pass
+        # of its own), and keys logged for good.
+        self._peeked: set[tuple[int, int]] = set()
+        self._logged: set[tuple[int, int]] = set()
         self._in_pass = False
         self._pool: cf.Executor | None = None
         self._futures: dict[tuple[int, int], cf.Future] = {}
@@ -278,6 +292,9 @@ class SampledPyDataset(keras.utils.PyDataset):
         The same on every process that plans the same batches, whatever its shard:
         compare it across processes (e.g. with
         ``jax.experimental.multihost_utils.assert_equal``) to check that they agree.
+        It covers one epoch: an :class:`~fairtrain.sampling.Adaptive` sampler's later
+        plans follow its learned shares, so compare each epoch's at its start (and
+        planning an epoch ahead fixes that sampler's shares up to it).
 
         Returns
         -------
@@ -374,7 +391,13 @@ class SampledPyDataset(keras.utils.PyDataset):
         if self.composition_log is not None:
             # Keyed, so the batches Keras builds to peek at the model's input before
             # training, and serves again in the first epoch, are counted once.
-            self.composition_log.record(idx, key=(epoch, index))
+            key = (epoch, index)
+            self.composition_log.record(idx, key=key)
+            if self.epoch is not None:
+                self._logged.add(key)
+                self._peeked.discard(key)
+            elif key not in self._logged:  # a peek, a pass without EpochSync, by hand
+                self._peeked.add(key)
         self._served.add(index)
         return out
 
@@ -385,7 +408,15 @@ class SampledPyDataset(keras.utils.PyDataset):
         Raises the RuntimeError of a refused second pass here, in Keras' own thread,
         before any batch is built.
         """
-        self._current_epoch()
+        epoch = self._current_epoch()
+        # Batches built before the pass for another epoch (Keras' peek before a fit
+        # resumed with initial_epoch, when EpochSync had not set the epoch yet) are
+        # never trained on: drop them from the composition log.
+        if self.epoch is not None:
+            for key in [k for k in self._peeked if k[0] != epoch]:
+                self._peeked.discard(key)
+                if self.composition_log is not None:
+                    self.composition_log.discard(key)
         self._in_pass = True
         self._served = set()
 
@@ -398,6 +429,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         """
         if self._in_pass and len(self._served) == len(self):
             self._fairtrain_feed.clock.finish_pass()
+            self._logged |= self._peeked  # a whole pass: its batches were trained on
+            self._peeked = set()
         self._in_pass = False
         self._served = set()
 

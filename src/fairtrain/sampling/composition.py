@@ -128,6 +128,24 @@ class CompositionLog:
         diff = np.abs(counts - np.broadcast_to(np.asarray(targets, float), counts.shape))
         return float(diff.sum(axis=1).mean() / 2)
 
+    def discard(self, key: Any) -> bool:
+        """Forget the batch recorded under ``key`` (a batch built but never trained on).
+
+        Returns
+        -------
+        bool
+            Whether a batch was recorded under ``key``.
+        """
+        with self._lock:
+            row = self._keys.pop(key, None)
+            if row is None:
+                return False
+            del self._rows[row]
+            for k, j in self._keys.items():
+                if j > row:
+                    self._keys[k] = j - 1
+        return True
+
     def clear(self) -> None:
         """Forget every recorded batch."""
         with self._lock:
