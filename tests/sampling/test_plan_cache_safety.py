@@ -75,3 +75,13 @@ def test_threads_planning_one_sampler_get_the_plans_of_a_fresh_sampler():
         assert not errors
         for epoch, plan in got:
             np.testing.assert_array_equal(plan, expected[epoch])
+
+
+def test_the_vectorized_scheduler_gives_up_when_short_of_ready_subtasks_for_long():
+    # Nothing is ready for ten slots: it must answer None (the loop then decides),
+    # not run past the last subtask of a task (an IndexError before rev-plan).
+    from fairtrain.sampling import quotas
+
+    release = np.array([5, 6, 7], dtype=np.int64)
+    key = np.array([0, 4, 8], dtype=np.int64)
+    assert quotas._pd2_vectorized(release, key, np.array([0], dtype=np.int64), 1, 10) is None

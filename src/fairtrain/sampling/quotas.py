@@ -186,14 +186,14 @@ def _pd2_vectorized(
     chosen = np.empty((steps, r), dtype=np.int64)
     for t in range(steps):
         sel = np.argpartition(np.where(nrel <= t, nkey, unready), r - 1)[:r]
+        if nrel[sel].max() > t:  # fewer than r ready: stop before running off a task
+            return None
         p = pos[sel]
         chosen[t] = p
         p += 1
         pos[sel] = p
         nrel[sel] = release[p]
         nkey[sel] = key[p]
-    if np.any(release[chosen] > np.arange(steps, dtype=np.int64)[:, None]):
-        return None
     # The subtask's task is its key modulo the power of two above the task count.
     span = 1 << max(1, (start.size - 1).bit_length())
     return key[chosen] & (span - 1)
