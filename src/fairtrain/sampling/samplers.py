@@ -31,13 +31,16 @@ _SCRATCH = threading.local()
 
 
 def _generator_at(state: dict[str, Any]) -> np.random.Generator:
-    """The calling thread's scratch PCG64 generator, set to ``state`` (no seeding cost).
+    """The calling thread's scratch generator, set to ``state`` (no seeding cost).
 
-    Per thread, so that concurrent plans never share a generator's position.
+    Per thread, so that concurrent plans never share a generator's position; of the
+    bit generator ``state`` names (``default_rng``'s, PCG64 today).
     """
-    rng = getattr(_SCRATCH, "rng", None)
+    scratch: dict[str, np.random.Generator] = _SCRATCH.__dict__.setdefault("rngs", {})
+    kind = state["bit_generator"]
+    rng = scratch.get(kind)
     if rng is None:
-        rng = _SCRATCH.rng = np.random.Generator(np.random.PCG64(0))
+        rng = scratch[kind] = np.random.Generator(getattr(np.random, kind)(0))
     rng.bit_generator.state = state
     return rng
 
