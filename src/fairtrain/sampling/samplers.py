@@ -327,7 +327,8 @@ class GroupBatchSampler:
         in another thread or a shallow copy of the sampler, continued it meanwhile.
         """
         cached = self._blocks.get(g)
-        if cached is not None and cached[0] == block:
+        # (a 2-tuple is a whole block cached by an earlier fairtrain, e.g. unpickled)
+        if cached is not None and len(cached) == 4 and cached[0] == block:
             _, row0, rows, state = cached
             end = row0 + rows.shape[0]  # the stored state stands at row `end`
             if row0 <= lo and hi < end:
