@@ -12,6 +12,8 @@ import pickle
 import threading
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fairtrain as ft
 
@@ -92,3 +94,25 @@ def test_a_whole_block_cached_by_an_earlier_version_is_redrawn_not_unpacked():
     sampler, fresh = _sampler(), _sampler()
     sampler._blocks = {g: (0, np.zeros((3, 40 + 20 * g), dtype=np.int64)) for g in (0, 1)}
     np.testing.assert_array_equal(sampler.plan(0), fresh.plan(0))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(2, 70),
+    st.lists(st.tuples(st.integers(0, 80), st.integers(0, 6)), min_size=1, max_size=8),
+    st.integers(0, 2**32 - 1),
+)
+def test_lazily_drawn_rows_equal_the_whole_block_for_any_sequence_of_requests(n, asks, seed):
+    # Row i of a block is argsort of the block's i-th n uniforms, whatever rows were
+    # asked for before (forwards, backwards, overlapping, past the cached ones).
+    codes = np.repeat([0, 1], [n, 3])
+    sampler = ft.sampling.Homogeneous(ft.Groups.from_codes(codes), batch_size=2, seed=seed)
+    per_block = 4096 // n
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0, 1]))
+    whole = np.argsort(rng.random((per_block, n)), axis=1, kind="stable")
+    for lo, extra in asks:
+        lo = min(lo, per_block - 1)
+        hi = min(lo + extra, per_block - 1)
+        got = sampler._block_rows(0, 1, n, lo, hi)
+        np.testing.assert_array_equal(got, whole[lo : hi + 1])
+        assert not got.flags.writeable  # shared with the cache
