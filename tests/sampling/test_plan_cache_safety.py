@@ -116,3 +116,20 @@ def test_lazily_drawn_rows_equal_the_whole_block_for_any_sequence_of_requests(n,
         got = sampler._block_rows(0, 1, n, lo, hi)
         np.testing.assert_array_equal(got, whole[lo : hi + 1])
         assert not got.flags.writeable  # shared with the cache
+
+
+def test_pd2_with_products_beyond_int64_matches_the_python_loop():
+    # steps * fracs[g] wraps in int64 (2**14 * 2**50 = 2**64): the subtask counts
+    # must come from exact integers, else the NumPy pass runs off its subtasks.
+    from unittest import mock
+
+    from fairtrain.sampling import quotas
+
+    q = 2**51 + 1
+    fracs = [2**50 + (1 if i < 15 else 0) for i in range(30)]  # sum = 15 q
+    steps = 2**14
+    got = quotas._pfair_extras(fracs, q, steps)
+    with mock.patch.object(quotas, "_VECTORIZE_FROM", 10**9):
+        expected = quotas._pfair_extras(fracs, q, steps)
+    np.testing.assert_array_equal(got, expected)
+    assert np.all(got.sum(axis=1) == 15)

@@ -109,11 +109,12 @@ def _subtask_keys(
     is unique. Returns ``(release, key, start)``, or None when the keys do not fit in
     int64 (then the loop over Python integers runs instead).
     """
+    # (steps * f in Python integers: in int64 it can wrap and give wrong counts)
+    if q * (steps * max(fracs) // q + 3) > 2**62:
+        return None
     f = np.asarray(fracs, dtype=np.int64)
     m = f.size
     n = (steps * f) // q + 3
-    if q * int(n.max()) > 2**62:
-        return None
     start = np.zeros(m, dtype=np.int64)
     np.cumsum(n[:-1], out=start[1:])
     total = int(start[-1] + n[-1])
