@@ -26,15 +26,31 @@ def _sampler(seed: int = 1) -> ft.sampling.Homogeneous:
     return ft.sampling.Homogeneous(ft.Groups.from_codes(codes), batch_size=8, seed=seed)
 
 
-def test_a_cache_entry_read_before_another_plan_continued_it_gives_the_same_rows():
+def test_a_plan_that_runs_while_another_is_drawing_gets_its_own_rows():
+    # A deterministic interleaving of two threads: while plan(1) of the sampler is
+    # between its draw and its argsort, a plan of epoch 2 runs on a shallow copy (the
+    # same block cache). Neither may continue a generator the other has moved.
+    from unittest import mock
+
     sampler, fresh = _sampler(), _sampler()
     sampler.plan(0)
-    seen = dict(sampler._blocks)  # what a plan in another thread has just read
-    sampler.plan(1)  # continues every block from the cached position
-    sampler._blocks = seen
-    sampler._plan_cache = None
-    np.testing.assert_array_equal(sampler.plan(1), fresh.plan(1))
-    np.testing.assert_array_equal(sampler.plan(2), fresh.plan(2))
+    twin = copy.copy(sampler)
+    real_argsort = np.argsort
+    inside: list[np.ndarray] = []
+    started: list[bool] = []
+
+    def argsort(*args, **kwargs):
+        if not started:
+            started.append(True)
+            inside.append(twin.plan(2).copy())  # the other thread, mid-draw
+        return real_argsort(*args, **kwargs)
+
+    with mock.patch.object(np, "argsort", argsort):
+        got = sampler.plan(1).copy()
+    np.testing.assert_array_equal(inside[0], fresh.plan(2))
+    np.testing.assert_array_equal(got, fresh.plan(1))
+    sampler._plan_cache = twin._plan_cache = None
+    np.testing.assert_array_equal(sampler.plan(3), fresh.plan(3))
 
 
 def test_copies_and_pickles_of_a_planning_sampler_plan_alike():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, Literal
@@ -25,24 +24,6 @@ _BLOCK = 1 << 12
 _SHARE_TOLERANCE = 1e-6
 #: Least slots+draws of a chunk of groups whose plan positions are built together.
 _CHUNK_SLOTS = 1 << 16
-
-
-_SCRATCH = threading.local()
-
-
-def _generator_at(state: dict[str, Any]) -> np.random.Generator:
-    """The calling thread's scratch generator, set to ``state`` (no seeding cost).
-
-    Per thread, so that concurrent plans never share a generator's position; of the
-    bit generator ``state`` names (``default_rng``'s, PCG64 today).
-    """
-    scratch: dict[str, np.random.Generator] = _SCRATCH.__dict__.setdefault("rngs", {})
-    kind = state["bit_generator"]
-    rng = scratch.get(kind)
-    if rng is None:
-        rng = scratch[kind] = np.random.Generator(getattr(np.random, kind)(0))
-    rng.bit_generator.state = state
-    return rng
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -319,33 +300,33 @@ class GroupBatchSampler:
         Row ``i`` of a block is ``argsort`` of the ``i``-th ``n`` uniforms of the block's
         PCG64 stream, so only the rows a plan needs are drawn: the stream is advanced
         past the rows before ``lo`` (one 64-bit output per uniform), and the rows
-        drawn last are cached with the generator's state after them, so that the
+        drawn last are cached with the generator positioned after them, so that the
         next epoch continues where this one stopped.
 
-        The cache entry is never mutated (a per-thread generator resumes from the stored
-        state): a plan that read the entry gets the same rows even if another plan,
-        in another thread or a shallow copy of the sampler, continued it meanwhile.
+        A call takes the group's entry out of the cache while it uses it, so no other
+        plan (another thread, a shallow copy of the sampler) can move its generator
+        meanwhile: that plan misses the cache and draws from a fresh generator.
         """
-        cached = self._blocks.get(g)
+        cached = self._blocks.pop(g, None)  # atomic: this call owns the entry
         # (a 2-tuple is a whole block cached by an earlier fairtrain, e.g. unpickled)
         if cached is not None and len(cached) == 4 and cached[0] == block:
-            _, row0, rows, state = cached
-            end = row0 + rows.shape[0]  # the stored state stands at row `end`
+            _, row0, rows, rng = cached
+            end = row0 + rows.shape[0]  # the generator stands at row `end`
             if row0 <= lo and hi < end:
+                self._blocks.setdefault(g, cached)  # back, unless a newer one came
                 return rows[lo - row0 : hi - row0 + 1]
             if row0 <= lo <= end:
-                rng = _generator_at(state)
                 more = np.argsort(rng.random((hi + 1 - end, n)), axis=1, kind="stable")
                 rows = np.concatenate([rows[lo - row0 :], more]) if lo < end else more
                 rows.setflags(write=False)
-                self._blocks[g] = (block, lo, rows, rng.bit_generator.state)
+                self._blocks[g] = (block, lo, rows, rng)
                 return rows
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
         if lo:
             rng.bit_generator.advance(lo * n)
         rows = np.argsort(rng.random((hi + 1 - lo, n)), axis=1, kind="stable")
         rows.setflags(write=False)
-        self._blocks[g] = (block, lo, rows, rng.bit_generator.state)
+        self._blocks[g] = (block, lo, rows, rng)
         return rows
 
     def plan(self, epoch: int) -> np.ndarray:
