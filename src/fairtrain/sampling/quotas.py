@@ -109,11 +109,12 @@ def _subtask_keys(
     is unique. Returns ``(release, key, start)``, or None when the keys do not fit in
     int64 (then the loop over Python integers runs instead).
     """
+    # (steps * f in Python integers: in int64 it can wrap and give wrong counts)
+    if q * (steps * max(fracs) // q + 3) > 2**62:
+        return None
     f = np.asarray(fracs, dtype=np.int64)
     m = f.size
     n = (steps * f) // q + 3
-    if q * int(n.max()) > 2**62:
-        return None
     start = np.zeros(m, dtype=np.int64)
     np.cumsum(n[:-1], out=start[1:])
     total = int(start[-1] + n[-1])
@@ -186,14 +187,14 @@ def _pd2_vectorized(
     chosen = np.empty((steps, r), dtype=np.int64)
     for t in range(steps):
         sel = np.argpartition(np.where(nrel <= t, nkey, unready), r - 1)[:r]
+        if nrel[sel].max() > t:  # fewer than r ready: stop before running off a task
+            return None
         p = pos[sel]
         chosen[t] = p
         p += 1
         pos[sel] = p
         nrel[sel] = release[p]
         nkey[sel] = key[p]
-    if np.any(release[chosen] > np.arange(steps, dtype=np.int64)[:, None]):
-        return None
     # The subtask's task is its key modulo the power of two above the task count.
     span = 1 << max(1, (start.size - 1).bit_length())
     return key[chosen] & (span - 1)

@@ -302,22 +302,30 @@ class GroupBatchSampler:
         past the rows before ``lo`` (one 64-bit output per uniform), and the rows
         drawn last are cached with the generator positioned after them, so that the
         next epoch continues where this one stopped.
+
+        A call takes the group's entry out of the cache while it uses it, so no other
+        plan (another thread, a shallow copy of the sampler) can move its generator
+        meanwhile: that plan misses the cache and draws from a fresh generator.
         """
-        cached = self._blocks.get(g)
-        if cached is not None and cached[0] == block:
+        cached = self._blocks.pop(g, None)  # atomic: this call owns the entry
+        # (a 2-tuple is a whole block cached by an earlier fairtrain, e.g. unpickled)
+        if cached is not None and len(cached) == 4 and cached[0] == block:
             _, row0, rows, rng = cached
             end = row0 + rows.shape[0]  # the generator stands at row `end`
             if row0 <= lo and hi < end:
+                self._blocks.setdefault(g, cached)  # back, unless a newer one came
                 return rows[lo - row0 : hi - row0 + 1]
             if row0 <= lo <= end:
                 more = np.argsort(rng.random((hi + 1 - end, n)), axis=1, kind="stable")
                 rows = np.concatenate([rows[lo - row0 :], more]) if lo < end else more
+                rows.setflags(write=False)
                 self._blocks[g] = (block, lo, rows, rng)
                 return rows
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, g, block]))
         if lo:
             rng.bit_generator.advance(lo * n)
         rows = np.argsort(rng.random((hi + 1 - lo, n)), axis=1, kind="stable")
+        rows.setflags(write=False)
         self._blocks[g] = (block, lo, rows, rng)
         return rows
 
