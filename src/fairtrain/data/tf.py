@@ -41,7 +41,8 @@ _log = logging.getLogger("fairtrain.data")
 #: moving data (gathers, slices, reshapes, casts), comparisons, and elementwise
 #: arithmetic that IEEE rounds exactly (+, -, *, /, min, max, floor, ...). Nothing
 #: stateful, random, control flow, reduction or transcendental (their batched kernels
-#: may round differently).
+#: may round differently). _batched also refuses casts from floats to integers and
+#: complex tensors.
 _EXACT_OPS = frozenset({
     "Placeholder", "Const", "Identity", "IdentityN", "NoOp", "StopGradient",
     "GatherV2", "Gather", "GatherNd", "Cast", "Bitcast", "Reshape", "ExpandDims",
@@ -55,6 +56,10 @@ _EXACT_OPS = frozenset({
 })
 
 _hinted = False
+
+
+def _inexact(dtype: tf.DType) -> bool:
+    return bool(dtype.is_floating or dtype.is_complex)
 
 
 def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str]:
@@ -75,6 +80,18 @@ def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str
         return None, (f"it uses {', '.join(unsafe)}, which batched could give other "
                       "values or run another number of times")
     for op in one.graph.get_operations():
+        if op.type == "Cast" and _inexact(op.inputs[0].dtype) and not _inexact(
+                op.outputs[0].dtype) and op.outputs[0].dtype != tf.bool:
+            # A float out of the integer type's range (NaN, inf, 300 for uint8) is
+            # undefined behaviour in C++: the scalar and SIMD kernels disagree.
+            return None, (f"it casts {op.inputs[0].dtype.name} to "
+                          f"{op.outputs[0].dtype.name} ({op.name}), which batched can "
+                          "give other values for floats out of range")
+        for t in list(op.inputs) + list(op.outputs):
+            if t.dtype.is_complex:
+                # Complex products and quotients round differently in SIMD kernels.
+                return None, (f"{t.name} is {t.dtype.name}, whose arithmetic batched may "
+                              "round differently")
         for t in op.outputs:
             if t.dtype != tf.resource and not t.shape.is_fully_defined():
                 return None, f"the shape of {t.name} depends on the index"
