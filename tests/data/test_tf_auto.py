@@ -178,3 +178,18 @@ def test_auto_still_batches_integer_and_float_widening_casts():
                 tf.cast(tf.gather(FEATURES, i), tf.float64))
 
     assert tfmod._batched(load)[0] is not None
+
+
+@pytest.mark.parametrize("batch_size", [2, 16])
+def test_auto_with_a_list_output_gives_the_per_example_batches(batch_size, caplog):
+    # tf.data stacks a returned list into one tensor: (B, 2) one example at a time, but
+    # (2, B) from a list of batched tensors; B = 2 even keeps the shape.
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=batch_size, seed=0)
+
+    def load(i):
+        return [i * 2, i + 1], {"g": [tf.gather(CODES_T, i)]}
+
+    with caplog.at_level(logging.WARNING, logger="fairtrain.data"):
+        auto = two_epochs(to_tf_dataset(sampler, load, vectorized="auto"))
+    assert_same_batches(auto, two_epochs(to_tf_dataset(sampler, load, vectorized=False)))
+    assert any("list" in r.getMessage() for r in caplog.records)

@@ -58,6 +58,16 @@ _EXACT_OPS = frozenset({
 _hinted = False
 
 
+def _has_list(structure: Any) -> bool:
+    if isinstance(structure, list):
+        return True
+    if isinstance(structure, Mapping):
+        return any(_has_list(v) for v in structure.values())
+    if isinstance(structure, tuple):
+        return any(_has_list(v) for v in structure)
+    return False
+
+
 def _inexact(dtype: tf.DType) -> bool:
     return bool(dtype.is_floating or dtype.is_complex)
 
@@ -72,6 +82,13 @@ def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str
     the same structure, dtypes and per-example shapes.
     """
     one = tf.function(load_one).get_concrete_function(tf.TensorSpec([], tf.int64))
+    if _has_list(one.structured_outputs):
+        # tf.data stacks a returned list into one tensor: (B, k) from examples, but
+        # (k, B) from a list of batched tensors.
+        return None, ("it returns a list, which tf.data stacks into one tensor in "
+                      "another order batched (return a tuple or a dict)")
+    if not all(isinstance(t, tf.Tensor) for t in tf.nest.flatten(one.structured_outputs)):
+        return None, "it returns a sparse, ragged or other composite tensor"
     kinds = {op.type for op in one.graph.get_operations()}
     for fn in one.graph.as_graph_def().library.function:
         kinds |= {node.op for node in fn.node_def}
