@@ -325,8 +325,11 @@ def to_tf_dataset(
     num_parallel_calls : int or None, default AUTOTUNE
         Parallel calls of ``load``.
     deterministic : bool, default True
-        Keep the planned order of the batches. With False, batches may come out of
-        order (each still exactly its planned batch: parallelism is across batches).
+        Keep the planned order of the batches. With False, the batches of an epoch may
+        come out of order (each still exactly its planned batch: parallelism is across
+        batches), never into another epoch (``repeat=True``). Ignored when one input
+        pipeline feeds several replicas: they take consecutive batches, which must be
+        the slices of one planned batch.
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     composition_log : CompositionLog, optional
@@ -369,8 +372,8 @@ def to_tf_dataset(
     the indices of plan row ``t`` (an unsampled pipeline's cost); with a partial last
     batch each epoch is mapped and batched by itself, so that its last batch stays
     apart. With ``deterministic=False`` each row is loaded example by example and
-    batched by itself, rows in parallel (``interleave`` over ``max(8, os.cpu_count())``
-    rows). With ``vectorized=True`` the plan rows (sliced from one array per epoch) are
+    batched by itself, rows of one epoch in parallel (``interleave`` over
+    ``max(8, os.cpu_count())`` rows). With ``vectorized=True`` the plan rows (sliced from one array per epoch) are
     the elements and ``load`` maps whole rows: several times faster
     than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
     where tf.data's per-element cost (tens of microseconds) dominates.
@@ -466,20 +469,27 @@ def to_tf_dataset(
         ).batch(per_replica)
 
     epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
-    if load_rows is not None:
-        # Parallel across batches; with deterministic=False they may leave out of order.
+    # A pipeline feeding several replicas hands them consecutive batches, which must be
+    # the slices of one planned batch: keep the order there.
+    in_order = bool(deterministic) or len(local) > 1
+    if load_rows is not None and in_order:
         ds = epochs_ds.flat_map(epoch_rows_ds).map(
+            with_index(load_rows), num_parallel_calls=num_parallel_calls, deterministic=True)
+    elif load_rows is not None:
+        # Parallel across the batches of one epoch, which may leave out of order; an
+        # epoch's batches all leave before the next epoch's (repeat=True).
+        ds = epochs_ds.flat_map(lambda e: epoch_rows_ds(e).map(
             with_index(load_rows), num_parallel_calls=num_parallel_calls,
-            deterministic=deterministic,
-        )
-    elif not deterministic:
-        # Batches may leave out of order: parallel across batches, sequential within
-        # each, so no example can change batch (one hand-over per batch, not per
-        # example: faster than a parallel map for a cheap load, slower for a decode).
-        ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
+            deterministic=False))
+    elif not in_order:
+        # Batches of one epoch may leave out of order: parallel across batches,
+        # sequential within each, so no example can change batch (one hand-over per
+        # batch, not per example: faster than a parallel map for a cheap load, slower
+        # for a decode); epoch by epoch, so that no batch changes epoch.
+        ds = epochs_ds.flat_map(lambda e: epoch_rows_ds(e).interleave(
             load_row, cycle_length=max(8, os.cpu_count() or 1), block_length=1,
             num_parallel_calls=num_parallel_calls, deterministic=False,
-        )
+        ))
     elif not partial:
         # Every epoch is whole batches, so one parallel map over the stream of all
         # epochs, in order, then batching, gives exactly the plan rows, without a
