@@ -373,8 +373,8 @@ def to_tf_dataset(
     batch each epoch is mapped and batched by itself, so that its last batch stays
     apart. With ``deterministic=False`` each row is loaded example by example and
     batched by itself, rows of one epoch in parallel (``interleave`` over
-    ``max(8, os.cpu_count())`` rows). With ``vectorized=True`` the plan rows (sliced from one array per epoch) are
-    the elements and ``load`` maps whole rows: several times faster
+    ``max(8, os.cpu_count())`` rows). With ``vectorized=True`` the plan rows (sliced
+    from one array per epoch) are the elements and ``load`` maps whole rows: several times faster
     than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
     where tf.data's per-element cost (tens of microseconds) dominates.
 
