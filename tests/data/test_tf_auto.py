@@ -136,3 +136,60 @@ def test_vectorized_must_be_a_known_value(value):
     with pytest.raises(ValueError, match='True, False, "auto" or None'):
         to_tf_dataset(ft.sampling.Homogeneous(GROUPS, batch_size=8), index_and_group,
                       vectorized=value)
+
+
+# Floats out of an integer type's range (NaN, inf, 300 for uint8...): C++ leaves the
+# conversion undefined, and the scalar and SIMD kernels differ (300 -> 44 one example at
+# a time, 255 batched), so "auto" must not batch a float-to-integer cast.
+EDGE = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 300.0, -1.0, 1e10, 2.5, -2.5, 7e4,
+                 -3e9, 5e9, 1e-40, 1e38, -1e38], np.float32)
+INT_TYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(st.sampled_from(EDGE.tolist()) | st.floats(width=32), min_size=6,
+                       max_size=6),
+       dtype=st.sampled_from(INT_TYPES), seed=st.integers(0, 100))
+def test_auto_float_to_integer_casts_give_the_per_example_values(values, dtype, seed):
+    table = tf.constant(np.tile(np.asarray(values, np.float32), (CODES.size, 1)))
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=16, seed=seed)
+
+    def load(i):
+        return tf.cast(tf.gather(table, i), dtype), tf.gather(CODES_T, i)
+
+    auto = two_epochs(to_tf_dataset(sampler, load, vectorized="auto"))
+    assert_same_batches(auto, two_epochs(to_tf_dataset(sampler, load, vectorized=False)))
+
+
+@pytest.mark.parametrize("load, why", [
+    (lambda i: tf.cast(tf.gather(FEATURES, i), tf.uint8), "float32 to uint8"),
+    (lambda i: tf.cast(tf.gather(FEATURES, i), tf.int32), "float32 to int32"),
+    (lambda i: tf.cast(tf.cast(i, tf.float64) * 0.5, tf.int64), "float64 to int64"),
+    (lambda i: tf.gather(tf.cast(FEATURES, tf.complex64), i) * (3.0 + 1.0j), "complex64"),
+], ids=["f32-u8", "f32-i32", "f64-i64", "complex"])
+def test_auto_refuses_casts_of_floats_to_integers_and_complex_arithmetic(load, why):
+    rows, reason = tfmod._batched(load)
+    assert rows is None and why in reason
+
+
+def test_auto_still_batches_integer_and_float_widening_casts():
+    def load(i):
+        return (tf.cast(tf.gather(CODES_T, i), tf.uint8), tf.cast(i, tf.float32),
+                tf.cast(tf.gather(FEATURES, i), tf.float64))
+
+    assert tfmod._batched(load)[0] is not None
+
+
+@pytest.mark.parametrize("batch_size", [2, 16])
+def test_auto_with_a_list_output_gives_the_per_example_batches(batch_size, caplog):
+    # tf.data stacks a returned list into one tensor: (B, 2) one example at a time, but
+    # (2, B) from a list of batched tensors; B = 2 even keeps the shape.
+    sampler = ft.sampling.Proportional(GROUPS, batch_size=batch_size, seed=0)
+
+    def load(i):
+        return [i * 2, i + 1], {"g": [tf.gather(CODES_T, i)]}
+
+    with caplog.at_level(logging.WARNING, logger="fairtrain.data"):
+        auto = two_epochs(to_tf_dataset(sampler, load, vectorized="auto"))
+    assert_same_batches(auto, two_epochs(to_tf_dataset(sampler, load, vectorized=False)))
+    assert any("list" in r.getMessage() for r in caplog.records)

@@ -41,7 +41,8 @@ _log = logging.getLogger("fairtrain.data")
 #: moving data (gathers, slices, reshapes, casts), comparisons, and elementwise
 #: arithmetic that IEEE rounds exactly (+, -, *, /, min, max, floor, ...). Nothing
 #: stateful, random, control flow, reduction or transcendental (their batched kernels
-#: may round differently).
+#: may round differently). _batched also refuses casts from floats to integers and
+#: complex tensors.
 _EXACT_OPS = frozenset({
     "Placeholder", "Const", "Identity", "IdentityN", "NoOp", "StopGradient",
     "GatherV2", "Gather", "GatherNd", "Cast", "Bitcast", "Reshape", "ExpandDims",
@@ -57,6 +58,20 @@ _EXACT_OPS = frozenset({
 _hinted = False
 
 
+def _has_list(structure: Any) -> bool:
+    if isinstance(structure, list):
+        return True
+    if isinstance(structure, Mapping):
+        return any(_has_list(v) for v in structure.values())
+    if isinstance(structure, tuple):
+        return any(_has_list(v) for v in structure)
+    return False
+
+
+def _inexact(dtype: tf.DType) -> bool:
+    return bool(dtype.is_floating or dtype.is_complex)
+
+
 def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str]:
     """``(load on a batch of indices, "")`` if batching keeps its values, else ``(None, why)``.
 
@@ -67,6 +82,13 @@ def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str
     the same structure, dtypes and per-example shapes.
     """
     one = tf.function(load_one).get_concrete_function(tf.TensorSpec([], tf.int64))
+    if _has_list(one.structured_outputs):
+        # tf.data stacks a returned list into one tensor: (B, k) from examples, but
+        # (k, B) from a list of batched tensors.
+        return None, ("it returns a list, which tf.data stacks into one tensor in "
+                      "another order batched (return a tuple or a dict)")
+    if not all(isinstance(t, tf.Tensor) for t in tf.nest.flatten(one.structured_outputs)):
+        return None, "it returns a sparse, ragged or other composite tensor"
     kinds = {op.type for op in one.graph.get_operations()}
     for fn in one.graph.as_graph_def().library.function:
         kinds |= {node.op for node in fn.node_def}
@@ -75,6 +97,18 @@ def _batched(load_one: Callable[[tf.Tensor], Any]) -> tuple[Callable | None, str
         return None, (f"it uses {', '.join(unsafe)}, which batched could give other "
                       "values or run another number of times")
     for op in one.graph.get_operations():
+        if op.type == "Cast" and _inexact(op.inputs[0].dtype) and not _inexact(
+                op.outputs[0].dtype) and op.outputs[0].dtype != tf.bool:
+            # A float out of the integer type's range (NaN, inf, 300 for uint8) is
+            # undefined behaviour in C++: the scalar and SIMD kernels disagree.
+            return None, (f"it casts {op.inputs[0].dtype.name} to "
+                          f"{op.outputs[0].dtype.name} ({op.name}), which batched can "
+                          "give other values for floats out of range")
+        for t in list(op.inputs) + list(op.outputs):
+            if t.dtype.is_complex:
+                # Complex products and quotients round differently in SIMD kernels.
+                return None, (f"{t.name} is {t.dtype.name}, whose arithmetic batched may "
+                              "round differently")
         for t in op.outputs:
             if t.dtype != tf.resource and not t.shape.is_fully_defined():
                 return None, f"the shape of {t.name} depends on the index"
@@ -291,8 +325,11 @@ def to_tf_dataset(
     num_parallel_calls : int or None, default AUTOTUNE
         Parallel calls of ``load``.
     deterministic : bool, default True
-        Keep the planned order of the batches. With False, batches may come out of
-        order (each still exactly its planned batch: parallelism is across batches).
+        Keep the planned order of the batches. With False, the batches of an epoch may
+        come out of order (each still exactly its planned batch: parallelism is across
+        batches), never into another epoch (``repeat=True``). Ignored when one input
+        pipeline feeds several replicas: they take consecutive batches, which must be
+        the slices of one planned batch.
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     composition_log : CompositionLog, optional
@@ -335,9 +372,9 @@ def to_tf_dataset(
     the indices of plan row ``t`` (an unsampled pipeline's cost); with a partial last
     batch each epoch is mapped and batched by itself, so that its last batch stays
     apart. With ``deterministic=False`` each row is loaded example by example and
-    batched by itself, rows in parallel (``interleave`` over ``max(8, os.cpu_count())``
-    rows). With ``vectorized=True`` the plan rows (sliced from one array per epoch) are
-    the elements and ``load`` maps whole rows: several times faster
+    batched by itself, rows of one epoch in parallel (``interleave`` over
+    ``max(8, os.cpu_count())`` rows). With ``vectorized=True`` the plan rows (sliced
+    from one array per epoch) are the elements and ``load`` maps whole rows: several times faster
     than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
     where tf.data's per-element cost (tens of microseconds) dominates.
 
@@ -432,20 +469,27 @@ def to_tf_dataset(
         ).batch(per_replica)
 
     epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
-    if load_rows is not None:
-        # Parallel across batches; with deterministic=False they may leave out of order.
+    # A pipeline feeding several replicas hands them consecutive batches, which must be
+    # the slices of one planned batch: keep the order there.
+    in_order = bool(deterministic) or len(local) > 1
+    if load_rows is not None and in_order:
         ds = epochs_ds.flat_map(epoch_rows_ds).map(
+            with_index(load_rows), num_parallel_calls=num_parallel_calls, deterministic=True)
+    elif load_rows is not None:
+        # Parallel across the batches of one epoch, which may leave out of order; an
+        # epoch's batches all leave before the next epoch's (repeat=True).
+        ds = epochs_ds.flat_map(lambda e: epoch_rows_ds(e).map(
             with_index(load_rows), num_parallel_calls=num_parallel_calls,
-            deterministic=deterministic,
-        )
-    elif not deterministic:
-        # Batches may leave out of order: parallel across batches, sequential within
-        # each, so no example can change batch (one hand-over per batch, not per
-        # example: faster than a parallel map for a cheap load, slower for a decode).
-        ds = epochs_ds.flat_map(epoch_rows_ds).interleave(
+            deterministic=False))
+    elif not in_order:
+        # Batches of one epoch may leave out of order: parallel across batches,
+        # sequential within each, so no example can change batch (one hand-over per
+        # batch, not per example: faster than a parallel map for a cheap load, slower
+        # for a decode); epoch by epoch, so that no batch changes epoch.
+        ds = epochs_ds.flat_map(lambda e: epoch_rows_ds(e).interleave(
             load_row, cycle_length=max(8, os.cpu_count() or 1), block_length=1,
             num_parallel_calls=num_parallel_calls, deterministic=False,
-        )
+        ))
     elif not partial:
         # Every epoch is whole batches, so one parallel map over the stream of all
         # epochs, in order, then batching, gives exactly the plan rows, without a
