@@ -206,6 +206,22 @@ def test_probe_errors():
         GroupLossProbe(x, y, other, consumers=[sampler])
 
 
+class EpochRecorder:
+    """A consumer that records the epoch of every update."""
+
+    def __init__(self):
+        self.calls = []
+
+    def update(self, group_losses, *, epoch=None):
+        self.calls.append(epoch)
+
+
+def _probe_data():
+    """32 examples of 2 features, a binary target, two groups of 16."""
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    return x, (x[:, 0] > 0).astype("float32"), np.repeat([0, 1], 16)
+
+
 @pytest.mark.keras_backend
 def test_probe_every_n_steps_updates_with_the_current_epoch():
     keras = pytest.importorskip("keras")
@@ -245,21 +261,12 @@ def test_probe_every_n_steps_counts_global_steps_so_resume_keeps_the_cadence():
     keras = pytest.importorskip("keras")
     from fairtrain.probe import GroupLossProbe
 
-    class Recorder:
-        def __init__(self):
-            self.calls = []
-
-        def update(self, group_losses, *, epoch=None):
-            self.calls.append(epoch)
-
-    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
-    y = (x[:, 0] > 0).astype("float32")
-    codes = np.repeat([0, 1], 16)
+    x, y, codes = _probe_data()
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
 
     def run(initial_epoch):
-        rec = Recorder()
+        rec = EpochRecorder()
         probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every_n_steps=3,
                                loss="mse")
         model.fit(x, y, batch_size=8, epochs=3, initial_epoch=initial_epoch,
@@ -452,19 +459,10 @@ def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
     keras = pytest.importorskip("keras")
     from fairtrain.probe import GroupLossProbe
 
-    class Recorder:
-        def __init__(self):
-            self.calls = []
-
-        def update(self, group_losses, *, epoch=None):
-            self.calls.append(epoch)
-
-    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
-    y = (x[:, 0] > 0).astype("float32")
-    codes = np.repeat([0, 1], 16)
+    x, y, codes = _probe_data()
     calls = {}
     for spe in (1, 2):
-        rec = Recorder()
+        rec = EpochRecorder()
         probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every_n_steps=2,
                                loss="mse")
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])

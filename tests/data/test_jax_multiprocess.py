@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -121,43 +117,17 @@ WORKER = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run_processes(tmp_path, mode: str = "train", timeout: float = 480.0) -> list[dict]:
+def run_processes(tmp_path, procs, mode: str = "train", timeout: float = 480.0) -> list[dict]:
     """Start two JAX processes, wait at most ``timeout`` seconds, end both; their results."""
     script = tmp_path / "process.py"
     script.write_text(WORKER)
-    port = _free_port()
+    (port,) = procs.free_ports(1)
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
            "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("XLA_FLAGS", None)  # one CPU device per process
-    procs = []
-    try:
-        for index in range(2):
-            procs.append(subprocess.Popen(
-                [sys.executable, str(script), str(index), str(port),
-                 str(tmp_path / f"process{index}.json"), mode],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            ))
-        deadline = time.monotonic() + timeout
-        outputs = []
-        for proc in procs:
-            try:
-                out, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"a JAX process ran past {timeout:.0f} s (mode {mode!r})")
-            outputs.append(out)
-        for proc, out in zip(procs, outputs):
-            assert proc.returncode == 0, out[-4000:]
-    finally:
-        for proc in procs:  # both processes end with the test, whatever happened
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
+    argvs = [[str(script), str(i), str(port), str(tmp_path / f"process{i}.json"), mode]
+             for i in range(2)]
+    procs.run_all(argvs, [env, env], what=f"a JAX process (mode {mode!r})", timeout=timeout)
     return [json.loads((tmp_path / f"process{i}.json").read_text()) for i in range(2)]
 
 
@@ -171,8 +141,8 @@ def _sampler():
 
 
 @pytest.mark.slow
-def test_two_jax_processes_share_every_global_batch_exactly(tmp_path):
-    results = run_processes(tmp_path)
+def test_two_jax_processes_share_every_global_batch_exactly(tmp_path, local_processes):
+    results = run_processes(tmp_path, local_processes)
     assert [r["process"] for r in results] == [0, 1]
     assert all(r["processes"] == 2 and r["devices"] == 2 for r in results)
     assert [r["shards"] for r in results] == [[2, 0], [2, 1]]  # from the distribution
@@ -215,7 +185,9 @@ def test_two_jax_processes_share_every_global_batch_exactly(tmp_path):
 
 
 @pytest.mark.slow
-def test_processes_that_plan_different_batches_are_stopped_before_training(tmp_path):
-    results = run_processes(tmp_path, "mismatch")
+def test_processes_that_plan_different_batches_are_stopped_before_training(
+    tmp_path, local_processes
+):
+    results = run_processes(tmp_path, local_processes, "mismatch")
     for r in results:  # every process raised at the check, before fit
         assert "the processes plan different batches" in r["caught"]

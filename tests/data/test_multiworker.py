@@ -6,7 +6,7 @@ custom training loop on ``to_tf_dataset(..., input_context=ctx)`` through
 received per step, and the test checks that, step by step, the two workers' indices
 together are exactly the planned global batch: its quotas, no index twice.
 Keras 3 ``fit`` under this strategy is not used (keras-team/keras#20585): checked with
-Keras 3.15.1 and TensorFlow 2.21.0 (``run_workers(tmp, "fit")`` and ``"fit_plain"``),
+Keras 3.15.1 and TensorFlow 2.21.0 (``run_workers(tmp, procs, "fit")`` and ``"fit_plain"``),
 ``fit`` still fails on both workers with "ValueError: Attempt to convert a value
 (PerReplica:{...}) with an unsupported type (...PerReplica) to a Tensor", whether it is
 given the dataset from ``distribute_datasets_from_function`` or a plain dataset that
@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -103,50 +99,20 @@ WORKER = textwrap.dedent(
 )
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def run_workers(tmp_path, mode: str, timeout: float = 480.0) -> list[dict]:
+def run_workers(tmp_path, procs, mode: str, timeout: float = 480.0) -> list[dict]:
     """Start two workers, wait at most ``timeout`` seconds, end both; their JSON results."""
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    cluster = [f"127.0.0.1:{p}" for p in _free_ports(2)]
-    procs = []
-    try:
-        for index in range(2):
-            tf_config = {"cluster": {"worker": cluster},
-                         "task": {"type": "worker", "index": index}}
-            env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "CUDA_VISIBLE_DEVICES": "",
-                   "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
-            procs.append(subprocess.Popen(
-                [sys.executable, str(script), mode, str(tmp_path / f"worker{index}.json")],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            ))
-        deadline = time.monotonic() + timeout
-        outputs = []
-        for proc in procs:
-            try:
-                out, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"a worker ran past {timeout:.0f} s (mode {mode!r})")
-            outputs.append(out)
-        for proc, out in zip(procs, outputs):
-            assert proc.returncode == 0, out[-4000:]
-    finally:
-        for proc in procs:  # both processes end with the test, whatever happened
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
+    cluster = [f"127.0.0.1:{p}" for p in procs.free_ports(2)]
+    envs = [
+        {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2",
+         "KERAS_BACKEND": "tensorflow",
+         "TF_CONFIG": json.dumps({"cluster": {"worker": cluster},
+                                  "task": {"type": "worker", "index": i}})}
+        for i in range(2)
+    ]
+    argvs = [[str(script), mode, str(tmp_path / f"worker{i}.json")] for i in range(2)]
+    procs.run_all(argvs, envs, what=f"a worker (mode {mode!r})", timeout=timeout)
     return [json.loads((tmp_path / f"worker{i}.json").read_text()) for i in range(2)]
 
 
@@ -160,8 +126,8 @@ def _sampler():
 
 
 @pytest.mark.slow
-def test_two_workers_share_every_global_batch_exactly(tmp_path):
-    results = run_workers(tmp_path, "ctl")
+def test_two_workers_share_every_global_batch_exactly(tmp_path, local_processes):
+    results = run_workers(tmp_path, local_processes, "ctl")
     assert [r["task"] for r in results] == [0, 1]
     assert all(r["replicas"] == 2 for r in results)
     sampler = _sampler()
