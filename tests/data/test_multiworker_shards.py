@@ -178,6 +178,8 @@ def test_auto_reads_the_shards_from_the_keras_distribution(monkeypatch, dist, ex
 
 def test_keras_distributions_have_the_properties_auto_reads():
     """Fails loudly if Keras renames the public properties 'auto' relies on."""
+    if keras.backend.backend() == "torch":
+        pytest.skip("Keras' distribution API has no torch implementation")
     dist = keras.distribution.DataParallel(devices=keras.distribution.list_devices()[:1])
     assert (dist.num_processes, dist.num_model_replicas, dist.data_shard_id) == (1, 1, 0)
 
