@@ -104,3 +104,18 @@ def stride_split(rows: np.ndarray, parts: int, which: Sequence[int]) -> np.ndarr
         are disjoint and together are the batch.
     """
     return np.stack([rows[:, p::parts] for p in which], axis=1)
+
+
+def local_indices(rows: np.ndarray, parts: int = 1, which: Sequence[int] = (0,)) -> np.ndarray:
+    """The indices one consumer serves from planned ``rows``, flat and without padding.
+
+    With ``parts > 1`` the slices ``which`` of every row (:func:`stride_split`; rows
+    have no padding then, :func:`check_split` refused partial batches), in row order;
+    else the rows with ``PAD`` removed. Never a view of ``rows`` (a sampler's cached
+    plan).
+    """
+    if parts > 1:
+        return stride_split(rows, parts, which).reshape(-1)
+    if rows.size and rows[-1, -1] == PAD:
+        return rows[rows != PAD]
+    return rows.reshape(-1).copy()

@@ -18,11 +18,11 @@ from fairtrain.data._common import (
     check_sample_weight,
     check_sampler,
     check_split,
+    local_indices,
     split_loaded,
-    stride_split,
 )
 from fairtrain.sampling.composition import CompositionLog
-from fairtrain.sampling.samplers import PAD, GroupBatchSampler
+from fairtrain.sampling.samplers import GroupBatchSampler
 
 __all__ = ["SampledPyDataset"]
 
@@ -315,9 +315,7 @@ class SampledPyDataset(keras.utils.PyDataset):
     def _planned(self, epoch: int, index: int) -> np.ndarray:
         with self._lock:  # the sampler caches one plan; workers share it
             row = self.sampler.plan(epoch)[index]
-        if self.num_shards > 1:  # no padding: check_split refused partial batches
-            return stride_split(row[None, :], self.num_shards, [self.shard_index])[0, 0]
-        return row[row != PAD] if row.size and row[-1] == PAD else row.copy()
+        return local_indices(row[None, :], self.num_shards, [self.shard_index])
 
     # ------------------------------------------------------------------ batches
     def _build(self, epoch: int, index: int) -> Any:

@@ -15,11 +15,11 @@ from fairtrain.data._common import (
     check_sampler,
     check_split,
     has_partial_batch,
+    local_indices,
     split_loaded,
-    stride_split,
 )
 from fairtrain.sampling.composition import CompositionLog
-from fairtrain.sampling.samplers import PAD, GroupBatchSampler
+from fairtrain.sampling.samplers import GroupBatchSampler
 
 try:
     import tensorflow as tf
@@ -173,13 +173,8 @@ def _local_indices(
 
     In yield order, without padding.
     """
-    plan = sampler.plan(epoch)[:steps]
-    if n_replicas > 1:
-        # Replica r takes columns r, r + R, ... (floor or ceil of every quota / R).
-        return stride_split(plan, n_replicas, local).reshape(-1)
-    if plan.size and plan[-1, -1] == PAD:
-        return plan[plan != PAD]
-    return plan.reshape(-1)
+    # Replica r takes columns r, r + R, ... (floor or ceil of every quota / R).
+    return local_indices(sampler.plan(epoch)[:steps], n_replicas, local)
 
 
 def _weight_fn(sample_weight: Any) -> Callable[[tf.Tensor], Any] | None:
@@ -407,7 +402,8 @@ def to_tf_dataset(
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
 
     def epoch_indices(epoch: np.int64) -> np.ndarray:
-        return _local_indices(sampler, int(epoch), steps, n_replicas, local).astype(np.int64)
+        idx = _local_indices(sampler, int(epoch), steps, n_replicas, local)
+        return idx.astype(np.int64, copy=False)  # already a fresh array
 
     def load_one(i: tf.Tensor) -> Any:
         return _assemble(load(i), i, weight_of)
