@@ -136,6 +136,18 @@ def test_stratified_probe_indices():
     assert stratified_indices(codes, 10_000).size == 123
 
 
+def _major_minor():
+    """120 examples, 90 of group "major" then 30 of "minor", 3 features, binary labels.
+
+    The minority's label follows other features: a linear model fits it worse.
+    """
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1], [90, 30])
+    x = rng.normal(size=(120, 3)).astype("float32")
+    y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
+    return Groups.from_codes(codes, ["major", "minor"]), x, y
+
+
 @pytest.mark.keras_backend
 @pytest.mark.parametrize("workers", [1, 2])
 def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
@@ -144,12 +156,7 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     from fairtrain.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive, CompositionLog
 
-    rng = np.random.default_rng(0)
-    codes = np.repeat([0, 1], [90, 30])
-    groups = Groups.from_codes(codes, ["major", "minor"])
-    x = rng.normal(size=(120, 3)).astype("float32")
-    # The minority's label follows another feature: a linear model fits it worse.
-    y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
+    groups, x, y = _major_minor()
     sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
     dro = GroupDRO(groups, step_size=1.0, batch_shares="batch")  # the shares move
     log = CompositionLog(groups)
@@ -234,9 +241,7 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
         def update(self, group_losses, *, epoch=None):
             self.calls.append((epoch, np.asarray(group_losses).shape))
 
-    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
-    y = (x[:, 0] > 0).astype("float32")
-    codes = np.repeat([0, 1], 16)
+    x, y, codes = _probe_data()
     recorder = Recorder()
     probe = GroupLossProbe(x, y, codes, consumers=[recorder], size=8, every_n_steps=2,
                            loss="mse")
@@ -360,11 +365,7 @@ def test_probe_with_to_tf_dataset_plans_each_epoch_after_the_last_update(repeat)
     from fairtrain.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive, CompositionLog
 
-    rng = np.random.default_rng(0)
-    codes = np.repeat([0, 1], [90, 30])
-    groups = Groups.from_codes(codes, ["major", "minor"])
-    x = rng.normal(size=(120, 3)).astype("float32")
-    y = np.where(codes == 0, x[:, 0] > 0, x[:, 1] * x[:, 2] > 0).astype("float32")
+    groups, x, y = _major_minor()
     sampler = Adaptive(groups, batch_size=12, step_size=1.0, seed=0)
     log = CompositionLog(groups)
     xt, yt = tf.constant(x), tf.constant(y)
