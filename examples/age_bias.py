@@ -28,8 +28,8 @@ import numpy as np
 import fairtrain as ft
 from fairtrain import datasets, experiments
 from fairtrain.experiments import OutputDir, OutputError
+from fairtrain.experiments.models import build_model
 from fairtrain.metrics import leaderboard_rank
-from fairtrain.models import build_model
 from fairtrain.schedules import one_stage, three_stage, two_stage
 
 AGE_EDGES = [0, 20, 40, 60, 117]

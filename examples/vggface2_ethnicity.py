@@ -27,8 +27,8 @@ import numpy as np
 import fairtrain as ft
 from fairtrain import datasets, experiments
 from fairtrain.experiments import OutputDir, OutputError
+from fairtrain.experiments.models import build_model
 from fairtrain.metrics import plots
-from fairtrain.models import build_model
 
 STRATEGIES = {"proportional": ft.sampling.Proportional, "homogeneous": ft.sampling.Homogeneous}
 

@@ -44,8 +44,8 @@ REPRODUCTIONS = ["vggface2_ethnicity", "utkface_race", "age_bias", "celeba_gende
 EXTRA_PUBLIC_MODULES = [
     "fairtrain.metrics.plots",
     "fairtrain.experiments",
-    "fairtrain.models",
-    "fairtrain.demo",
+    "fairtrain.experiments.models",
+    "fairtrain.experiments.demo",
 ]
 
 

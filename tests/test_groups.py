@@ -344,7 +344,7 @@ def test_other_label_is_kept_by_take():
 
 def test_a_bare_pandas_categorical_keeps_its_category_order_like_a_series():
     pd = pytest.importorskip("pandas")
-    from fairtrain._validation import as_groups
+    from fairtrain.groups import as_groups
 
     cat = pd.Categorical(["lo", "hi", "mid", "lo"], categories=["lo", "mid", "hi"])
     expected = ("lo", "mid", "hi")

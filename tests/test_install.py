@@ -17,7 +17,7 @@ UV = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 SCRIPT = """
 import fairtrain as ft
 g = ft.Groups.from_columns({"g": ["a", "b", "a"]})   # NumPy-only parts work
-print(ft.weights.sample_weights(g).round(3).tolist())
+print(ft.weighting.sample_weights(g).round(3).tolist())
 for name in ("StepDecay", "BiasMonitor"):
     try:
         getattr(ft, name)
@@ -86,6 +86,7 @@ def test_named_backend_is_named(bare_python):
         ("from fairtrain.schedules import StepDecay", "fairtrain.schedules"),
         ("from fairtrain.data import SampledPyDataset", "fairtrain.data.SampledPyDataset"),
         ("from fairtrain.data import EpochSync", "fairtrain.data.EpochSync"),
+        ("from fairtrain.callbacks import EpochSync", "fairtrain.callbacks"),
     ],
 )
 def test_direct_imports_name_the_extra_too(bare_python, statement, what):

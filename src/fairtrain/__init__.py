@@ -17,24 +17,25 @@ __version__ = "0.1.0"
 
 # Submodules imported on first attribute access.
 _SUBMODULES = frozenset(
-    {"sampling", "data", "weights", "schedules", "metrics", "callbacks", "datasets", "testing"}
+    {"sampling", "data", "weighting", "schedules", "metrics", "callbacks", "datasets", "testing"}
 )
 # Public names re-exported lazily: name -> module that defines it.
 _LAZY = {
     "CompositionLog": "fairtrain.sampling",
-    "group_weights": "fairtrain.weights",
-    "sample_weights": "fairtrain.weights",
-    "class_weight": "fairtrain.weights",
+    "group_weights": "fairtrain.weighting",
+    "sample_weights": "fairtrain.weighting",
+    "class_weight": "fairtrain.weighting",
+    "GroupDRO": "fairtrain.weighting",
     "StepDecay": "fairtrain.schedules",
-    "StepDecayCallback": "fairtrain.schedules",
     "Stage": "fairtrain.schedules",
     "StagedTraining": "fairtrain.schedules",
     "fit_staged": "fairtrain.schedules",
     "bias_report": "fairtrain.metrics",
     "BiasReport": "fairtrain.metrics",
     "BiasMonitor": "fairtrain.callbacks",
-    "GroupDRO": "fairtrain.dro",
-    "GroupLossProbe": "fairtrain.probe",
+    "EpochSync": "fairtrain.callbacks",
+    "GroupLossProbe": "fairtrain.callbacks",
+    "StepDecayCallback": "fairtrain.callbacks",
 }
 
 __all__ = [

@@ -1,30 +1,26 @@
 """The input checks every public function shares: groups, integers, positive numbers, weights.
 
-One definition each, so that the same mistake gets the same message everywhere. The
-rule on groups: wherever fairtrain takes ``groups``, it takes a :class:`~fairtrain.Groups`
-or anything :meth:`Groups.from_columns <fairtrain.Groups.from_columns>` takes (a mapping
-of attribute columns, a pandas DataFrame, one column, a :func:`~fairtrain.bins` result),
-and turns the latter into a ``Groups`` with :func:`as_groups`.
+One definition each, so that the same mistake gets the same message everywhere. A leaf:
+it imports nothing of fairtrain. (The rule on groups arguments,
+:func:`fairtrain.groups.as_groups`, lives beside :class:`~fairtrain.Groups`.)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from fairtrain.groups import Groups
-
 __all__ = [
-    "as_groups",
     "as_sample_weight",
     "check_finite",
     "check_int",
     "check_lengths",
     "check_positive",
+    "check_shares",
+    "check_step_decay",
     "is_missing",
 ]
 
@@ -182,48 +178,6 @@ def check_lengths(**arrays: Any) -> int:
     return n
 
 
-def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
-    """A :class:`~fairtrain.Groups` from a Groups or raw attribute columns.
-
-    ``sensitive_features`` is fairlearn's name for the same argument; exactly one of the
-    two must be given.
-    """
-    from fairtrain.groups import Binned, Groups
-
-    if groups is None and sensitive_features is None:
-        raise TypeError("Pass the groups (`groups=` or fairlearn's `sensitive_features=`).")
-    if groups is not None and sensitive_features is not None:
-        raise TypeError(
-            "Pass either `groups` or `sensitive_features` (fairlearn's name for it), "
-            "not both."
-        )
-    name = "groups" if groups is not None else "sensitive_features"
-    value = groups if groups is not None else sensitive_features
-    if isinstance(value, Groups):
-        return value
-    if isinstance(value, Binned):
-        return Groups.from_columns({"group": value})
-    if isinstance(value, Mapping) or hasattr(value, "columns"):
-        return Groups.from_columns(value)
-    arr = np.asarray(value)
-    if arr.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be a fairtrain.Groups, a mapping of attribute columns, a "
-            f"DataFrame, or one column of group labels; got an array of shape {arr.shape}."
-        )
-    # a pandas categorical (Series, Categorical, CategoricalIndex) keeps its order
-    ordered = hasattr(value, "cat") or hasattr(value, "categories")
-    return Groups.from_columns({"group": value if ordered else arr})
-
-
-def as_sampler_groups(groups: Any) -> Groups:
-    """:func:`as_groups`, refusing groups with no included example (nothing to sample)."""
-    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
-    if int(groups.counts.sum()) == 0:
-        raise ValueError("`groups` has no included example; there is nothing to sample.")
-    return groups
-
-
 def share_spec_config(spec: Any) -> Any:
     """A share specification as plain JSON values, for ``get_config``.
 
@@ -235,3 +189,61 @@ def share_spec_config(spec: Any) -> Any:
     if isinstance(spec, str):
         return spec
     return [float(x) for x in spec]
+
+
+#: how far from 1 given shares may sum (they are normalised afterwards)
+SHARE_TOLERANCE = 1e-6
+
+
+def check_shares(shares: Any, names: Sequence[str]) -> np.ndarray:
+    """Target shares of the groups ``names`` as a normalised array, shape (len(names),).
+
+    ``shares`` is a mapping ``{name: share}`` (absent groups get 0) or one share per
+    group in the order of ``names``; the shares must be finite, non-negative and sum to
+    1 within :data:`SHARE_TOLERANCE`.
+    """
+    if isinstance(shares, Mapping):
+        unknown = [name for name in shares if name not in names]
+        if unknown:
+            raise ValueError(
+                f"`shares` names unknown group(s) {unknown}; the groups are {list(names)}."
+            )
+        values = np.array([float(shares.get(name, 0.0)) for name in names])
+    else:
+        values = np.asarray(shares, dtype=float)
+        if values.ndim != 1 or values.size != len(names):
+            raise ValueError(
+                f"`shares` must hold one share per group ({len(names)}); got "
+                f"shape {values.shape}. Pass a mapping {{name: share}} to leave "
+                "groups out."
+            )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"`shares` must be finite; got {values.tolist()}.")
+    if np.any(values < 0):
+        raise ValueError(f"`shares` must be non-negative; got {values.tolist()}.")
+    total = values.sum()
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(
+            f"`shares` must sum to 1 (within {SHARE_TOLERANCE:g}); they sum to "
+            f"{total:.9g}. Divide them by their sum if they are relative weights."
+        )
+    return values / total
+
+
+def check_step_decay(initial: Any, factor: Any, every: Any) -> None:
+    """Refuse a step decay whose rate, factor or period is out of range."""
+    if isinstance(initial, bool) or not isinstance(initial, (int, float, np.number)):
+        raise TypeError(f"`initial` must be a positive number; got initial={initial!r}.")
+    if not math.isfinite(initial) or initial <= 0:
+        raise ValueError(
+            f"`initial` must be a positive finite learning rate; got initial={initial!r}."
+        )
+    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)):
+        raise TypeError(f"`factor` must be a number in (0, 1]; got factor={factor!r}.")
+    if not 0 < factor <= 1:
+        raise ValueError(
+            f"`factor` must lie in (0, 1]; got factor={factor!r}. Use 0.5 to halve the "
+            "learning rate at every step."
+        )
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"`every` must be a positive integer (epochs); got every={every!r}.")

@@ -125,8 +125,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from fairtrain.demo import DemoOptionError, run_demo  # light: numpy only
     from fairtrain.experiments import OutputError
+    from fairtrain.experiments.demo import DemoOptionError, run_demo  # light: numpy only
 
     try:
         run_demo(
@@ -146,7 +146,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: Any) -> None:
-    from fairtrain.demo import DEFAULTS
+    from fairtrain.experiments.demo import DEFAULTS
 
     d = sub.add_parser(
         "demo",

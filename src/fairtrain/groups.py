@@ -12,7 +12,15 @@ import numpy as np
 
 from fairtrain._validation import check_int, is_missing
 
-__all__ = ["Binned", "GroupPolicyWarning", "Groups", "PolicyAction", "bins"]
+__all__ = [
+    "Binned",
+    "GroupPolicyWarning",
+    "Groups",
+    "PolicyAction",
+    "as_groups",
+    "as_sampler_groups",
+    "bins",
+]
 
 Policy = Literal["merge", "drop", "error"]
 OTHER = "other"
@@ -988,3 +996,49 @@ class Groups:
         if excluded:
             lines.append(f"  ({excluded} examples excluded by the drop policy)")
         return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ groups arguments
+# The rule: wherever fairtrain takes ``groups``, it takes a :class:`Groups` or anything
+# :meth:`Groups.from_columns` takes (a mapping of attribute columns, a pandas DataFrame,
+# one column, a :func:`bins` result), and turns the latter into a ``Groups`` here.
+
+
+def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
+    """A :class:`~fairtrain.Groups` from a Groups or raw attribute columns.
+
+    ``sensitive_features`` is fairlearn's name for the same argument; exactly one of the
+    two must be given.
+    """
+    if groups is None and sensitive_features is None:
+        raise TypeError("Pass the groups (`groups=` or fairlearn's `sensitive_features=`).")
+    if groups is not None and sensitive_features is not None:
+        raise TypeError(
+            "Pass either `groups` or `sensitive_features` (fairlearn's name for it), "
+            "not both."
+        )
+    name = "groups" if groups is not None else "sensitive_features"
+    value = groups if groups is not None else sensitive_features
+    if isinstance(value, Groups):
+        return value
+    if isinstance(value, Binned):
+        return Groups.from_columns({"group": value})
+    if isinstance(value, Mapping) or hasattr(value, "columns"):
+        return Groups.from_columns(value)
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be a fairtrain.Groups, a mapping of attribute columns, a "
+            f"DataFrame, or one column of group labels; got an array of shape {arr.shape}."
+        )
+    # a pandas categorical (Series, Categorical, CategoricalIndex) keeps its order
+    ordered = hasattr(value, "cat") or hasattr(value, "categories")
+    return Groups.from_columns({"group": value if ordered else arr})
+
+
+def as_sampler_groups(groups: Any) -> Groups:
+    """:func:`as_groups`, refusing groups with no included example (nothing to sample)."""
+    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
+    if int(groups.counts.sum()) == 0:
+        raise ValueError("`groups` has no included example; there is nothing to sample.")
+    return groups

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import fairtrain as ft
 from fairtrain import registry
-from fairtrain.schedules import StepDecay, StepDecayCallback
+from fairtrain.callbacks import StepDecayCallback
+from fairtrain.schedules import StepDecay
 
 pytestmark = pytest.mark.keras_backend
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from fairtrain.schedules.freezing import _sublayers, _tree
+from fairtrain.schedules.freezing import _sublayers, layer_tree
 
 pytestmark = pytest.mark.keras_backend
 
@@ -33,4 +33,4 @@ def test_layer_underscore_layers_lists_direct_sub_layers():
         return [layer.name for layer in layers if not isinstance(layer, keras.layers.InputLayer)]
 
     assert named(_sublayers(model)) == ["block", "out"]
-    assert named(layer for layer, _ in _tree(model)) == ["block", "first", "second", "out"]
+    assert named(layer for layer, _ in layer_tree(model)) == ["block", "first", "second", "out"]

@@ -13,10 +13,10 @@ import pytest
 
 import fairtrain as ft
 from fairtrain import registry
+from fairtrain.callbacks import StepDecayCallback
 from fairtrain.schedules import (
     Stage,
     StagedTraining,
-    StepDecayCallback,
     fit_staged,
     one_stage,
     three_stage,

@@ -2,8 +2,11 @@
 
 Importing this package imports neither TensorFlow nor Keras: :func:`to_tf_dataset` and
 :func:`from_group_datasets` (TensorFlow) and :class:`SampledPyDataset` (Keras, any
-backend) are loaded on first use, as is :class:`EpochSync`, the Keras callback that tells
-every feed the global epoch (epoch ``e`` of ``fit`` serves ``sampler.plan(e)``).
+backend) are loaded on first use. :class:`~fairtrain.callbacks.EpochSync`, the Keras
+callback that tells every feed the global epoch (epoch ``e`` of ``fit`` serves
+``sampler.plan(e)``), lives in :mod:`fairtrain.callbacks` and is named here too, where
+feeds are made. The epoch clock the feeds and the callback share is
+:mod:`fairtrain.data.clock`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ _LAZY = {
     "to_tf_dataset": "fairtrain.data.tf",
     "from_group_datasets": "fairtrain.data.tf",
     "SampledPyDataset": "fairtrain.data.keras",
-    "EpochSync": "fairtrain.data.sync",
+    # the callback lives in fairtrain.callbacks; named here too, where feeds are made
+    "EpochSync": "fairtrain.callbacks.epoch_sync",
 }
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from fairtrain.data._clock import FeedInfo
 from fairtrain.data._common import (
     check_sample_weight,
     check_sampler,
@@ -21,6 +20,7 @@ from fairtrain.data._common import (
     local_indices,
     split_loaded,
 )
+from fairtrain.data.clock import FeedInfo
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import GroupBatchSampler
 
@@ -263,7 +263,7 @@ class SampledPyDataset(keras.utils.PyDataset):
     # ------------------------------------------------------------------ epoch
     @property
     def epoch_clock(self) -> Any:
-        """The :class:`~fairtrain.data._clock.EpochClock` :class:`EpochSync` sets."""
+        """The :class:`~fairtrain.data.clock.EpochClock` :class:`EpochSync` sets."""
         return self._fairtrain_feed.clock
 
     @property

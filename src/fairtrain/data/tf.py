@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.data._clock import FeedInfo
 from fairtrain.data._common import (
     check_sample_weight,
     check_sampler,
@@ -18,6 +17,7 @@ from fairtrain.data._common import (
     local_indices,
     split_loaded,
 )
+from fairtrain.data.clock import FeedInfo
 from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import GroupBatchSampler
 

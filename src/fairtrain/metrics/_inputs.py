@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 from fairtrain._validation import (
-    as_groups,
     as_sample_weight,
     check_finite,
     check_lengths,
     is_missing,
 )
+from fairtrain.groups import as_groups
 
 __all__ = ["as_groups", "as_labels", "as_values", "as_weights", "check_finite", "check_lengths"]
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import as_groups, check_int, check_lengths
-from fairtrain.groups import Groups
+from fairtrain._validation import check_int, check_lengths
+from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.grouped import (
     GroupEvaluator,

@@ -11,12 +11,12 @@ from typing import Any, Literal
 import numpy as np
 
 from fairtrain._validation import (
-    as_sampler_groups,
     check_int,
     check_real,
+    check_shares,
     share_spec_config,
 )
-from fairtrain.groups import Groups
+from fairtrain.groups import Groups, as_sampler_groups
 from fairtrain.sampling.quotas import largest_remainder, quota_table
 from fairtrain.sampling.samplers import GroupBatchSampler
 
@@ -236,9 +236,7 @@ class Adaptive(GroupBatchSampler):
                 f'`initial_shares` must be "proportional", "homogeneous", a sequence or a '
                 f"mapping of shares; got {initial!r}."
             )
-        from fairtrain.sampling.samplers import TargetShares
-
-        shares = TargetShares._check_shares(groups, initial)
+        shares = check_shares(initial, groups.names)
         if np.any((shares > 0) & ~present):
             names = [groups.names[g] for g in np.flatnonzero((shares > 0) & ~present)]
             raise ValueError(

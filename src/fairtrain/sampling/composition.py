@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import as_groups
-from fairtrain.groups import Groups
+from fairtrain.groups import Groups, as_groups
 
 __all__ = ["CompositionLog"]
 

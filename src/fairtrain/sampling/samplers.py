@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import as_groups, as_sampler_groups, check_int
-from fairtrain.groups import Groups
+from fairtrain._validation import check_int, check_shares
+from fairtrain.groups import Groups, as_groups, as_sampler_groups
 from fairtrain.sampling.quotas import as_fractions, largest_remainder, quota_table
 
 __all__ = ["GroupBatchSampler", "Homogeneous", "InverseFrequency", "Proportional", "TargetShares"]
@@ -21,7 +21,6 @@ PAD = -1
 _MAX_PERIOD = 1 << 10
 #: Each group's stream draws permutations in blocks of about this many indices.
 _BLOCK = 1 << 12
-_SHARE_TOLERANCE = 1e-6
 #: Least slots+draws of a chunk of groups whose plan positions are built together.
 _CHUNK_SLOTS = 1 << 16
 
@@ -769,40 +768,10 @@ class TargetShares(GroupBatchSampler):
         steps_per_epoch: int | None = None,
     ) -> None:
         self.shares = shares
-        self._shares = self._check_shares(as_sampler_groups(groups), shares)
+        self._shares = check_shares(shares, as_sampler_groups(groups).names)
         super().__init__(
             groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
         )
-
-    @staticmethod
-    def _check_shares(groups: Groups, shares: Any) -> np.ndarray:
-        if isinstance(shares, Mapping):
-            unknown = [name for name in shares if name not in groups.names]
-            if unknown:
-                raise ValueError(
-                    f"`shares` names unknown group(s) {unknown}; the groups are "
-                    f"{list(groups.names)}."
-                )
-            values = np.array([float(shares.get(name, 0.0)) for name in groups.names])
-        else:
-            values = np.asarray(shares, dtype=float)
-            if values.ndim != 1 or values.size != groups.n_groups:
-                raise ValueError(
-                    f"`shares` must hold one share per group ({groups.n_groups}); got "
-                    f"shape {values.shape}. Pass a mapping {{name: share}} to leave "
-                    "groups out."
-                )
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"`shares` must be finite; got {values.tolist()}.")
-        if np.any(values < 0):
-            raise ValueError(f"`shares` must be non-negative; got {values.tolist()}.")
-        total = values.sum()
-        if abs(total - 1.0) > _SHARE_TOLERANCE:
-            raise ValueError(
-                f"`shares` must sum to 1 (within {_SHARE_TOLERANCE:g}); they sum to "
-                f"{total:.9g}. Divide them by their sum if they are relative weights."
-            )
-        return values / total
 
     def target_shares(self) -> np.ndarray:
         """The given shares, normalised to sum to 1, shape (n_groups,)."""

@@ -15,7 +15,7 @@ from fairtrain._lazy import import_keras
 # a missing Keras backend is named here (which extra, or KERAS_BACKEND), not deep in Keras
 import_keras("fairtrain.schedules")
 
-from fairtrain.schedules.decay import StepDecay, StepDecayCallback  # noqa: E402
+from fairtrain.schedules.decay import StepDecay  # noqa: E402
 from fairtrain.schedules.history import StagedHistory  # noqa: E402
 from fairtrain.schedules.recipes import one_stage, three_stage, two_stage  # noqa: E402
 from fairtrain.schedules.stage import Stage  # noqa: E402
@@ -26,7 +26,6 @@ __all__ = [
     "StagedHistory",
     "StagedTraining",
     "StepDecay",
-    "StepDecayCallback",
     "fit_staged",
     "one_stage",
     "three_stage",

@@ -10,7 +10,7 @@ import keras
 
 from fairtrain.schedules.stage import Stage
 
-__all__: list[str] = []
+__all__ = ["apply_stage", "layer_tree"]
 
 
 def _sublayers(layer: keras.layers.Layer) -> list[Any]:
@@ -30,7 +30,7 @@ def _sublayers(layer: keras.layers.Layer) -> list[Any]:
         ) from exc
 
 
-def _tree(model: keras.layers.Layer) -> list[tuple[keras.layers.Layer, list[Any]]]:
+def layer_tree(model: keras.layers.Layer) -> list[tuple[keras.layers.Layer, list[Any]]]:
     """Every layer below ``model`` in pre-order, each with its direct sub-layers."""
     out: list[tuple[keras.layers.Layer, list[Any]]] = []
     seen: set[int] = set()
@@ -54,7 +54,7 @@ def _descendants(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
 
 def _select(model: keras.Model, spec: Any, what: str) -> set[int]:
     """Ids of the layers ``spec`` selects, sub-layers included."""
-    layers = [layer for layer, _ in _tree(model)]
+    layers = [layer for layer, _ in layer_tree(model)]
     if isinstance(spec, str) and spec == "all":
         return {id(layer) for layer in layers}
     if callable(spec) and not isinstance(spec, str):
@@ -76,14 +76,14 @@ def _select(model: keras.Model, spec: Any, what: str) -> set[int]:
     return {id(d) for layer in chosen for d in _descendants(layer)}
 
 
-def _apply_stage(
+def apply_stage(
     model: keras.Model, stage: Stage, frozen_before: set[int]
 ) -> tuple[set[int], list[str]]:
     """Set ``trainable`` on every layer for ``stage``.
 
     Returns the ids of the layers frozen in this stage and the trainable leaf names.
     """
-    tree = _tree(model)
+    tree = layer_tree(model)
     selected = _select(model, stage.trainable, "trainable")
     if stage.frozen != ():
         selected -= _select(model, stage.frozen, "frozen")

@@ -18,7 +18,7 @@ import keras
 
 from fairtrain.schedules._scoping import _LearningRateLog, _RunScoped
 from fairtrain.schedules.backup import StagedBackup
-from fairtrain.schedules.freezing import _apply_stage
+from fairtrain.schedules.freezing import apply_stage
 from fairtrain.schedules.history import StagedHistory
 from fairtrain.schedules.recipes import one_stage, three_stage, two_stage
 from fairtrain.schedules.stage import Stage
@@ -48,13 +48,13 @@ def _metric_objects(metrics: Any) -> list[keras.metrics.Metric]:
 def _epoch_syncs(data: Any, validation_data: Any,
                  callbacks: Sequence[keras.callbacks.Callback]) -> list[Any]:
     """An EpochSync for each fairtrain feed among the data that no callback covers."""
-    from fairtrain.data._clock import feed_info
+    from fairtrain.data.clock import feed_info
 
     wanted = [(f, v) for f, v in ((data, False), (validation_data, True))
               if f is not None and feed_info(f) is not None]
     if not wanted:
         return []
-    from fairtrain.data.sync import EpochSync
+    from fairtrain.callbacks.epoch_sync import EpochSync
 
     covered = [cb for cb in callbacks if isinstance(cb, EpochSync)]
     return [EpochSync(f, validation=v) for f, v in wanted
@@ -300,7 +300,7 @@ class StagedTraining:
         frozen_before: set[int] = set()
         stopped = False
         for index, stage in enumerate(self.stages):
-            frozen, _ = _apply_stage(model, stage, frozen_before)
+            frozen, _ = apply_stage(model, stage, frozen_before)
             frozen_before |= frozen
             if index < first:
                 continue

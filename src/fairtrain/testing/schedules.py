@@ -156,14 +156,14 @@ def check_recipe(
         if [repr(s) for s in twice] != [repr(s) for s in stages]:
             _fail(fn, f"fn({e}) returns different stages on a second call.")
         if model is not None:
-            from fairtrain.schedules.freezing import _apply_stage, _tree
+            from fairtrain.schedules.freezing import apply_stage, layer_tree
 
-            layers = [model] + [layer for layer, _ in _tree(model)]
+            layers = [model] + [layer for layer, _ in layer_tree(model)]
             flags = [layer.trainable for layer in layers]
             frozen: set[int] = set()
             try:
                 for stage in stages:
-                    frozen |= _apply_stage(model, stage, frozen)[0]
+                    frozen |= apply_stage(model, stage, frozen)[0]
             except ValueError as exc:
                 _fail(fn, f"does not fit model {model.name!r}: {exc}")
             finally:  # leave the model as it was

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from fairtrain.groups import Groups
-from fairtrain.weights import sample_weights
+from fairtrain.weighting import sample_weights
 
 __all__ = ["check_weight_scheme"]
 
@@ -27,8 +27,8 @@ def check_weight_scheme(
     non-negative example counts, 1-D ``(n_groups,)``, or 2-D ``(n_groups, n_labels)``
     when labels are given; the result has the same shape and holds a finite weight
     ``>= 0`` for every non-empty cell (empty cells' weights are ignored). fairtrain calls
-    it once per :func:`~fairtrain.weights.group_weights`,
-    :func:`~fairtrain.weights.sample_weights` or :func:`~fairtrain.weights.class_weight`
+    it once per :func:`~fairtrain.weighting.group_weights`,
+    :func:`~fairtrain.weighting.sample_weights` or :func:`~fairtrain.weighting.class_weight`
     call, and gives example ``i`` the weight of its cell.
 
     Parameters
@@ -54,7 +54,7 @@ def check_weight_scheme(
     non-empty cells; the scheme leaves ``counts`` unchanged and returns the same
     weights on a second call; a cell's weight depends on the counts, not on the cell's
     position (permuting the cells permutes the weights); and
-    :func:`~fairtrain.weights.sample_weights` gives every example its cell's weight.
+    :func:`~fairtrain.weighting.sample_weights` gives every example its cell's weight.
 
     Examples
     --------

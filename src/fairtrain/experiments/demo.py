@@ -131,7 +131,7 @@ def run_demo(
     from fairtrain import datasets
     from fairtrain.datasets import synthetic
     from fairtrain.experiments import classification_summary, fit_sampled, history_to_dict
-    from fairtrain.models import tiny_cnn
+    from fairtrain.experiments.models import tiny_cnn
 
     with tempfile.TemporaryDirectory(prefix="fairtrain-demo-") as tmp:
         _say(quiet, f"Writing the synthetic ethnicity dataset ({identities} identities x "

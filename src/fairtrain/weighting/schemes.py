@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from fairtrain import registry
-from fairtrain._validation import as_groups, check_positive
-from fairtrain.groups import Groups
+from fairtrain._validation import check_positive
+from fairtrain.groups import Groups, as_groups
 
 __all__ = [
     "balanced",
@@ -76,7 +76,7 @@ def balanced(counts: Any) -> np.ndarray:
 
     Examples
     --------
-    >>> from fairtrain.weights import balanced
+    >>> from fairtrain.weighting import balanced
     >>> balanced([6, 2, 0]).tolist()
     [0.6666666666666666, 2.0, 0.0]
     """
@@ -116,7 +116,7 @@ def inverse(counts: Any, *, c: float = 1.0) -> np.ndarray:
 
     Examples
     --------
-    >>> from fairtrain.weights import inverse
+    >>> from fairtrain.weighting import inverse
     >>> inverse([6, 2], c=2).tolist()
     [0.6666666666666666, 2.0]
     """
@@ -157,7 +157,7 @@ def sqrt_inverse(counts: Any, *, c: float = 1.0) -> np.ndarray:
 
     Examples
     --------
-    >>> from fairtrain.weights import sqrt_inverse
+    >>> from fairtrain.weighting import sqrt_inverse
     >>> sqrt_inverse([75, 25]).tolist()
     [1.1547005383792515, 2.0]
     """
@@ -199,7 +199,7 @@ def effective_number(counts: Any, *, beta: float = 0.999) -> np.ndarray:
 
     Examples
     --------
-    >>> from fairtrain.weights import effective_number
+    >>> from fairtrain.weighting import effective_number
     >>> effective_number([1, 3], beta=0.5).tolist()
     [1.2727272727272727, 0.7272727272727272]
     >>> effective_number([1, 3], beta=0.0).tolist()
@@ -255,7 +255,7 @@ def reweighing(counts: Any) -> np.ndarray:
 
     Examples
     --------
-    >>> from fairtrain.weights import reweighing
+    >>> from fairtrain.weighting import reweighing
     >>> reweighing([[3, 1], [1, 3]]).tolist()
     [[0.6666666666666666, 2.0], [2.0, 0.6666666666666666]]
     """

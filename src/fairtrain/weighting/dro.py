@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import as_sampler_groups, check_real, share_spec_config
-from fairtrain.groups import Groups
+from fairtrain._validation import check_real, check_shares, share_spec_config
+from fairtrain.groups import Groups, as_sampler_groups
 from fairtrain.sampling.adaptive import check_group_losses
 
 __all__ = ["GroupDRO"]
@@ -111,9 +111,7 @@ class GroupDRO:
             # "batch": r is read from each batch; the population shares stand in here.
             r = np.asarray(groups.shares, dtype=float)
         else:
-            from fairtrain.sampling.samplers import TargetShares
-
-            r = TargetShares._check_shares(groups, batch_shares)
+            r = check_shares(batch_shares, groups.names)
         missing = present & (r <= 0)
         if missing.any():
             names = [groups.names[g] for g in np.flatnonzero(missing)]

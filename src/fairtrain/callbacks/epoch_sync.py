@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from fairtrain.data._clock import FeedInfo, feed_info
+from fairtrain.data.clock import FeedInfo, feed_info
 
 __all__ = ["EpochSync"]
 

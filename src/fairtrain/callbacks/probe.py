@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from fairtrain._validation import check_int
-from fairtrain.callbacks import _key_part, _n_rows
+from fairtrain.callbacks._common import key_part, n_rows
 from fairtrain.groups import Groups
 
 __all__ = ["GroupLossProbe", "stratified_indices"]
@@ -169,7 +169,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         prefix: str = "",
     ) -> None:
         super().__init__()
-        n = _n_rows(x)
+        n = n_rows(x)
         if isinstance(groups, Groups):
             codes, names = groups.codes, list(groups.names)
         else:
@@ -220,11 +220,11 @@ class GroupLossProbe(keras.callbacks.Callback):
         self.loss = loss
         self.consumers = list(consumers)
         self.names = names
-        self.keys = [_key_part(name) for name in names]
+        self.keys = [key_part(name) for name in names]
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
-        from fairtrain.dro import GroupDRO
         from fairtrain.sampling.adaptive import Adaptive
+        from fairtrain.weighting.dro import GroupDRO
 
         moving = [c for c in self.consumers if isinstance(c, Adaptive)]
         fixed_r = [

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sklearn.utils.class_weight import compute_class_weight
 
 import fairtrain as ft
-from fairtrain import registry, weights
+from fairtrain import registry
+from fairtrain import weighting as weights
 from fairtrain.testing import groups as groups_strategy
 
 SCHEMES = ["balanced", "inverse", "sqrt_inverse", "effective_number", "reweighing"]

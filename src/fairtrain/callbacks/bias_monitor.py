@@ -1,15 +1,16 @@
-"""Keras callbacks: `BiasMonitor` writes per-group metrics and bias into the epoch logs."""
+"""`BiasMonitor`: per-group metrics and bias written into the epoch logs."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from fairtrain._lazy import import_keras
-from fairtrain._validation import as_groups, check_int
+from fairtrain._validation import check_int
+from fairtrain.callbacks._common import batches, is_dataset, key_part, n_rows
+from fairtrain.groups import as_groups
 from fairtrain.metrics.grouped import (
     MetricLike,
     attribute_views,
@@ -21,48 +22,6 @@ from fairtrain.metrics.report import BiasReport, bias_report
 keras = import_keras("fairtrain.callbacks")
 
 __all__ = ["BiasMonitor"]
-
-
-def _key_part(text: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_.=\-]+", "_", text).strip("_") or "_"
-
-
-def _is_dataset(x: Any) -> bool:
-    """Whether ``x`` is a batched dataset (``tf.data.Dataset`` or Keras ``PyDataset``)."""
-    if isinstance(x, keras.utils.PyDataset):
-        return True
-    # tf.data without importing TensorFlow: its datasets live in tensorflow's modules
-    module = type(x).__module__ or ""
-    return module.startswith("tensorflow") and hasattr(x, "as_numpy_iterator")
-
-
-def _batches(data: Any) -> Any:
-    """The batches of one pass over a tf.data.Dataset or a PyDataset."""
-    if isinstance(data, keras.utils.PyDataset):
-        n = data.num_batches
-        if n is None:
-            raise ValueError(
-                "BiasMonitor needs a finite validation PyDataset (num_batches is None)."
-            )
-        for i in range(n):
-            yield data[i]
-    else:
-        # NumPy batches: every backend's predict_on_batch takes them (JAX refuses tf tensors)
-        yield from data.as_numpy_iterator()
-
-
-def _n_rows(x: Any) -> int:
-    if isinstance(x, Mapping):
-        x = next(iter(x.values()))
-    elif isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
-        x = x[0]
-    shape = getattr(x, "shape", None)
-    if shape is None or len(shape) == 0:
-        raise TypeError(
-            "`x_val` must be an array (or a list or dict of arrays) with one row per "
-            f"example; got {type(x).__name__}."
-        )
-    return int(shape[0])
 
 
 class BiasMonitor(keras.callbacks.Callback):
@@ -182,7 +141,7 @@ class BiasMonitor(keras.callbacks.Callback):
         every = check_int("every", every, minimum=1)
         batch_size = check_int("batch_size", batch_size, minimum=1)
         groups = as_groups(groups_val, sensitive_features=sensitive_features)
-        self._dataset = _is_dataset(x_val)
+        self._dataset = is_dataset(x_val)
         if self._dataset:
             if y_val is not None:
                 raise ValueError(
@@ -192,7 +151,7 @@ class BiasMonitor(keras.callbacks.Callback):
             if y_val is None:
                 raise ValueError("`y_val` is required unless `x_val` is a dataset.")
             lengths = {
-                "x_val": _n_rows(x_val), "y_val": len(y_val), "groups_val": len(groups)
+                "x_val": n_rows(x_val), "y_val": len(y_val), "groups_val": len(groups)
             }
             if len(set(lengths.values())) > 1:
                 shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
@@ -215,7 +174,7 @@ class BiasMonitor(keras.callbacks.Callback):
         self.min_count = min_count
         self.verbose = verbose
         self.reports: dict[int, BiasReport] = {}
-        self._stem = f"{prefix}{_key_part(name)}"
+        self._stem = f"{prefix}{key_part(name)}"
         self._views = attribute_views(groups)
         self.keys = self._keys()
         self._last: dict[str, float] | None = None
@@ -234,18 +193,18 @@ class BiasMonitor(keras.callbacks.Callback):
             sources[key] = source
 
         for attribute, view in self._views.items():
-            stem = f"{self._stem}_{_key_part(attribute)}"
+            stem = f"{self._stem}_{key_part(attribute)}"
             for aggregate in ("bias", "gap", "worst"):
                 add(f"{stem}_{aggregate}", f"the {aggregate} of attribute {attribute!r}")
             if self.log_groups:
                 for group in view.names:
-                    add(f"{stem}_{_key_part(group)}",
+                    add(f"{stem}_{key_part(group)}",
                         f"group {group!r} of attribute {attribute!r}")
         return list(sources)
 
     def _predict_dataset(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         y_true, y_pred, weights = [], [], []
-        for batch in _batches(self.x_val):
+        for batch in batches(self.x_val):
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError(
                     "A validation dataset must yield (x, y) or (x, y, sample_weight) "
@@ -301,7 +260,7 @@ class BiasMonitor(keras.callbacks.Callback):
     def _values(self, report: BiasReport) -> dict[str, float]:
         values = {f"{self._stem}_overall": report.overall}
         for attribute, bias in report.attributes.items():
-            stem = f"{self._stem}_{_key_part(attribute)}"
+            stem = f"{self._stem}_{key_part(attribute)}"
             values[f"{stem}_bias"] = bias.pairwise
             values[f"{stem}_gap"] = bias.gap
             values[f"{stem}_worst"] = (
@@ -309,7 +268,7 @@ class BiasMonitor(keras.callbacks.Callback):
             )
             if self.log_groups:
                 for group, value in zip(bias.groups, bias.values):
-                    values[f"{stem}_{_key_part(group)}"] = float(value)
+                    values[f"{stem}_{key_part(group)}"] = float(value)
         return values
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:

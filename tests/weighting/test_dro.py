@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairtrain import Groups
-from fairtrain.dro import GroupDRO
+from fairtrain.weighting.dro import GroupDRO
 
 counts_st = st.lists(st.integers(1, 40), min_size=2, max_size=6)
 loss_st = st.floats(0.0, 10.0, allow_nan=False)
@@ -126,7 +126,7 @@ def test_weighted_loader_and_errors():
 
 
 def test_stratified_probe_indices():
-    from fairtrain.probe import stratified_indices
+    from fairtrain.callbacks.probe import stratified_indices
 
     codes = np.repeat([0, 1, 2, -1], [100, 3, 20, 5])
     idx = stratified_indices(codes, 30, seed=1)
@@ -152,8 +152,8 @@ def _major_minor():
 @pytest.mark.parametrize("workers", [1, 2])
 def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     keras = pytest.importorskip("keras")
+    from fairtrain.callbacks.probe import GroupLossProbe
     from fairtrain.data import EpochSync, SampledPyDataset
-    from fairtrain.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive, CompositionLog
 
     groups, x, y = _major_minor()
@@ -194,7 +194,7 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
 
 def test_probe_errors():
     pytest.importorskip("keras")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive
 
     groups = _groups([4, 4])
@@ -232,7 +232,7 @@ def _probe_data():
 @pytest.mark.keras_backend
 def test_probe_every_n_steps_updates_with_the_current_epoch():
     keras = pytest.importorskip("keras")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
 
     class Recorder:
         def __init__(self):
@@ -264,7 +264,7 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
 @pytest.mark.keras_backend
 def test_probe_every_n_steps_counts_global_steps_so_resume_keeps_the_cadence():
     keras = pytest.importorskip("keras")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
 
     x, y, codes = _probe_data()
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -328,7 +328,7 @@ def test_batch_weights_give_the_dro_objective_under_an_adaptive_sampler(counts, 
 
 def test_probe_warns_when_dro_weights_assume_fixed_shares_beside_an_adaptive_sampler():
     pytest.importorskip("keras")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive
 
     groups = _groups([4, 4])
@@ -361,8 +361,8 @@ def test_probe_with_to_tf_dataset_plans_each_epoch_after_the_last_update(repeat)
         pytest.skip("to_tf_dataset feeds fit under the TensorFlow backend")
     import tensorflow as tf
 
+    from fairtrain.callbacks.probe import GroupLossProbe
     from fairtrain.data import EpochSync, to_tf_dataset
-    from fairtrain.probe import GroupLossProbe
     from fairtrain.sampling import Adaptive, CompositionLog
 
     groups, x, y = _major_minor()
@@ -398,7 +398,7 @@ def test_probe_with_to_tf_dataset_plans_each_epoch_after_the_last_update(repeat)
 @pytest.mark.keras_backend
 def test_probe_measures_dict_inputs_and_refuses_reduced_losses():
     keras = pytest.importorskip("keras")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
 
     rng = np.random.default_rng(0)
     x = {"a": rng.normal(size=(20, 2)).astype("float32"),
@@ -460,7 +460,7 @@ def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
     keras = pytest.importorskip("keras")
     if keras.backend.backend() == "torch":
         pytest.skip("Keras refuses steps_per_execution > 1 under torch")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
 
     x, y, codes = _probe_data()
     calls = {}
@@ -483,7 +483,7 @@ def test_probe_refuses_a_multi_process_distribution_before_training(monkeypatch)
     returns a global array no process can read: the first measurement failed at the
     end of epoch 0. Found with two real JAX processes; refused before training now."""
     keras = pytest.importorskip("keras")
-    from fairtrain.probe import GroupLossProbe
+    from fairtrain.callbacks.probe import GroupLossProbe
 
     class Recorder:
         def update(self, group_losses, *, epoch=None):

@@ -1,0 +1,90 @@
+"""Command-line arguments the example scripts share (`--data-dir`, `--smoke`, `--out`, ...)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+__all__ = ["add_example_arguments", "resolve_example_arguments"]
+
+def add_example_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    backbones: Sequence[str],
+    epochs: int,
+    batch_size: int,
+    image_size: int,
+) -> argparse.ArgumentParser:
+    """The options every script of ``examples/`` shares.
+
+    ``--data-dir`` (the real data) or ``--smoke`` (small synthetic data in the same
+    on-disk format, the tiny CNN, one or two epochs), ``--out`` and ``--force`` (see
+    :class:`OutputDir`), ``--backbone`` (repeat for several; ``tiny`` or any
+    ``keras.applications`` name), ``--weights`` (a local file per backbone, or none:
+    nothing is downloaded), ``--epochs``, ``--batch-size``, ``--image-size``, ``--seed``
+    and ``--quiet`` (no progress bars).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    backbones : sequence of str
+        Default backbones with ``--data-dir``.
+    epochs, batch_size, image_size : int
+        Defaults with ``--data-dir``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``.
+    """
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data-dir", metavar="DIR", help="folder of the real dataset")
+    source.add_argument("--smoke", action="store_true",
+                        help="run on small synthetic data in the same format (seconds; for CI)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="results folder: new, empty, or written by an earlier run")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the files an earlier run wrote in --out (only those)")
+    parser.add_argument("--backbone", action="append", metavar="NAME",
+                        help="'tiny' or a keras.applications name; repeat for several "
+                        f"(default: {' '.join(backbones)}; with --smoke: tiny)")
+    parser.add_argument("--weights", action="append", metavar="FILE|none",
+                        help="local weights file of each --backbone (no top), or none "
+                        "(default: none, random initialisation; never downloaded)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"epochs (default: {epochs}; with --smoke: 1)")
+    parser.add_argument("--batch-size", type=int, default=batch_size,
+                        help="examples per batch (default: %(default)s)")
+    parser.add_argument("--image-size", type=int, default=None,
+                        help=f"input height and width (default: {image_size}; with --smoke: 32)")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(_defaults={"backbones": list(backbones), "epochs": epochs,
+                                   "image_size": image_size})
+    return parser
+
+
+def resolve_example_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the smoke or real-data defaults and pair every backbone with its weights.
+
+    Raises
+    ------
+    ValueError
+        If ``--weights`` is given a different number of times than ``--backbone``.
+    """
+    defaults = args._defaults
+    if args.backbone is None:
+        args.backbone = ["tiny"] if args.smoke else list(defaults["backbones"])
+    if args.epochs is None:
+        args.epochs = 1 if args.smoke else defaults["epochs"]
+    if args.image_size is None:
+        args.image_size = 32 if args.smoke else defaults["image_size"]
+    weights = args.weights or ["none"] * len(args.backbone)
+    if len(weights) != len(args.backbone):
+        raise ValueError(
+            f"Give --weights once per --backbone ({len(args.backbone)}), or not at all; "
+            f"got {len(weights)}."
+        )
+    args.weights = [None if w.lower() == "none" else w for w in weights]
+    args.verbose = 0 if args.quiet else "auto"
+    return args
