@@ -43,13 +43,69 @@ def with_plugins(installed, monkeypatch):
         del sys.modules[mod]
 
 
-def test_builtins_are_declared_as_entry_points():
+def test_builtins_are_registered_in_process():
     table = registry.available("samplers")
     for name in ("proportional", "homogeneous", "balanced", "inverse_frequency", "target"):
         assert table[name] == "fairtrain"
     assert {p.target for p in registry.plugins("metrics") if p.name == "mae"} == {
         "fairtrain.metrics.functions:mae"
     }
+    from fairtrain.sampling import Homogeneous
+
+    assert registry.get("samplers", "homogeneous") is Homogeneous
+
+
+def test_builtins_need_no_installed_metadata(monkeypatch):
+    """A copy of the code that is not installed (no dist-info) still has every built-in."""
+    monkeypatch.setattr(registry.metadata, "distributions", lambda: iter(()))
+    registry.refresh()
+    try:
+        from fairtrain.metrics.functions import mae
+
+        assert registry.get("metrics", "mae") is mae
+        assert "reweighing" in registry.available("weights")
+    finally:
+        monkeypatch.undo()
+        registry.refresh()
+
+
+def _write_distribution(site: Path, name: str, entry_points: str) -> None:
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_a_malformed_distribution_never_breaks_the_builtins(tmp_path, monkeypatch):
+    """Another distribution's unreadable entry_points.txt is skipped with a warning naming it."""
+    _write_distribution(tmp_path, "badly-packaged",
+                        "[fairtrain.metrics]\nthis line has no equals\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.refresh()
+    try:
+        with pytest.warns(RuntimeWarning, match="badly-packaged"):
+            table = registry.available("metrics")
+        assert table["mae"] == "fairtrain"
+        assert registry.get("metrics", "mae")([1.0, 3.0], [1.0, 1.0]) == 1.0
+    finally:
+        monkeypatch.undo()
+        registry.refresh()
+
+
+def test_a_plugin_that_exits_on_import_is_a_plugin_error(tmp_path, monkeypatch):
+    (tmp_path / "exiting_plugin.py").write_text("import sys\nsys.exit(3)\n")
+    _write_distribution(tmp_path, "exiting-plugin",
+                        "[fairtrain.metrics]\nexiting = exiting_plugin:metric\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.refresh()
+    try:
+        with pytest.raises(ft.PluginError, match="exiting.*exiting-plugin.*SystemExit"):
+            registry.get("metrics", "exiting")
+        assert registry.get("metrics", "mse")([2.0], [0.0]) == 4.0
+    finally:
+        monkeypatch.undo()
+        registry.refresh()
+        sys.modules.pop("exiting_plugin", None)
 
 
 def test_third_party_plugin_found_through_its_entry_point(with_plugins):

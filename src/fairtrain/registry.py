@@ -1,11 +1,13 @@
 """The plugin registry: samplers, weight schemes, schedules, recipes and metrics by name.
 
-Plugins come from two places: Python entry points in the groups ``fairtrain.samplers``,
-``fairtrain.weights``, ``fairtrain.schedules``, ``fairtrain.recipes`` and
-``fairtrain.metrics`` (fairtrain's
-own built-ins are declared there too, exactly as a third party's would be), and
-in-process registration with :func:`register`. Discovery is lazy: entry points are
-listed on first use of a kind and a plugin is imported only when :func:`get` asks for it.
+Plugins come from three places: fairtrain's built-ins (declared in :data:`BUILTINS`,
+so they work from any copy of the code, installed or not), third-party Python entry
+points in the groups ``fairtrain.samplers``, ``fairtrain.weights``,
+``fairtrain.schedules``, ``fairtrain.recipes`` and ``fairtrain.metrics``, and in-process
+registration with :func:`register`. Discovery is lazy: entry points are listed on first
+use of a kind and a plugin is imported only when :func:`get` asks for it. A
+distribution whose metadata cannot be read is skipped with a warning naming it; it never
+takes the built-ins or the other plugins down.
 
 Examples
 --------
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -46,6 +49,34 @@ Kind = Literal["samplers", "weights", "schedules", "recipes", "metrics"]
 #: stages (contract in :mod:`fairtrain.schedules.recipes`).
 KINDS: tuple[str, ...] = ("samplers", "weights", "schedules", "recipes", "metrics")
 IN_PROCESS = "<in-process>"
+#: The distribution name the built-ins are listed under.
+BUILTIN = "fairtrain"
+#: fairtrain's own plugins, ``kind -> name -> "module:attribute"``; imported on first use.
+BUILTINS: dict[str, dict[str, str]] = {
+    "samplers": {
+        "proportional": "fairtrain.sampling.samplers:Proportional",
+        "homogeneous": "fairtrain.sampling.samplers:Homogeneous",
+        "balanced": "fairtrain.sampling.samplers:Homogeneous",
+        "inverse_frequency": "fairtrain.sampling.samplers:InverseFrequency",
+        "target": "fairtrain.sampling.samplers:TargetShares",
+        "adaptive": "fairtrain.sampling.adaptive:Adaptive",
+        "fairbatch": "fairtrain.sampling.adaptive:Adaptive",
+    },
+    "weights": {
+        name: f"fairtrain.weighting.schemes:{name}"
+        for name in ("balanced", "inverse", "sqrt_inverse", "effective_number", "reweighing")
+    },
+    "schedules": {"step_decay": "fairtrain.schedules.decay:StepDecay"},
+    "recipes": {
+        name: f"fairtrain.schedules.recipes:{name}"
+        for name in ("one_stage", "two_stage", "three_stage")
+    },
+    "metrics": {
+        name: f"fairtrain.metrics.functions:{name}"
+        for name in ("mae", "mse", "accuracy", "error_rate", "recall", "precision",
+                     "selection_rate", "true_positive_rate", "false_positive_rate")
+    },
+}
 T = TypeVar("T")
 
 
@@ -83,13 +114,16 @@ class Plugin:
         Raises
         ------
         PluginError
-            If importing it fails; the error names the plugin, its distribution and
-            the cause.
+            If importing it fails (or it exits the interpreter while importing); the
+            error names the plugin, its distribution and the cause.
         """
         if not self._loaded:
             try:
-                self._object = self._entry_point.load()
-            except Exception as exc:
+                self._object = (
+                    _import_target(self.target) if self._entry_point is None
+                    else self._entry_point.load()
+                )
+            except (Exception, SystemExit) as exc:
                 raise PluginError(
                     f"The {self.kind[:-1]} plugin {self.name!r} ({self.target}) from "
                     f"distribution {self.distribution!r} failed to load: "
@@ -98,6 +132,14 @@ class Plugin:
                 ) from exc
             self._loaded = True
         return self._object
+
+
+def _import_target(target: str) -> Any:
+    module, _, attribute = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attribute.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 _entry_points: dict[str, dict[str, list[Plugin]]] = {}
@@ -109,19 +151,54 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"Unknown plugin kind {kind!r}; the kinds are {list(KINDS)}.")
 
 
+def _distribution_entry_points(dist: Any, group: str) -> list[Any]:
+    """The entry points of ``dist`` in ``group``; [] with a warning if its metadata is bad."""
+    try:
+        return [ep for ep in dist.entry_points if ep.group == group]
+    except Exception as exc:  # a malformed entry_points.txt of any distribution
+        name = _dist_name(dist)
+        warnings.warn(
+            f"fairtrain skipped the entry points of distribution {name!r}: its metadata "
+            f"cannot be read ({type(exc).__name__}: {exc}). Reinstall or uninstall {name!r}; "
+            "fairtrain's built-ins and the other plugins are unaffected.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return []
+
+
+def _dist_name(dist: Any) -> str:
+    try:
+        return str(dist.metadata["Name"] or "<unknown>")
+    except Exception:
+        return "<unknown>"
+
+
+def _builtins(kind: str) -> dict[str, list[Plugin]]:
+    return {name: [Plugin(kind, name, target, BUILTIN)]
+            for name, target in BUILTINS[kind].items()}
+
+
 def _discover(kind: str) -> dict[str, list[Plugin]]:
     if kind not in _entry_points:
-        found: dict[str, list[Plugin]] = {}
+        found = _builtins(kind)
         seen: set[tuple[str, str, str]] = set()
-        for ep in metadata.entry_points(group=f"fairtrain.{kind}"):
-            dist = ep.dist.name if getattr(ep, "dist", None) is not None else "<unknown>"
-            key = (ep.name, ep.value, dist)
-            if key in seen:  # the same distribution seen twice on sys.path
+        group = f"fairtrain.{kind}"
+        for dist in metadata.distributions():
+            entry_points = _distribution_entry_points(dist, group)
+            if not entry_points:
                 continue
-            seen.add(key)
-            found.setdefault(ep.name, []).append(
-                Plugin(kind, ep.name, ep.value, dist, _entry_point=ep)
-            )
+            name = _dist_name(dist)
+            if name == BUILTIN:  # fairtrain's own are the BUILTINS table, whatever is installed
+                continue
+            for ep in entry_points:
+                key = (ep.name, ep.value, name)
+                if key in seen:  # the same distribution seen twice on sys.path
+                    continue
+                seen.add(key)
+                found.setdefault(ep.name, []).append(
+                    Plugin(kind, ep.name, ep.value, name, _entry_point=ep)
+                )
         _entry_points[kind] = found
     return _entry_points[kind]
 
