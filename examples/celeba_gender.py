@@ -8,7 +8,7 @@ with the bias next to the overall value.
 
     python examples/celeba_gender.py --smoke --out results/celeba
     python examples/celeba_gender.py --data-dir /data/celeba --out results/celeba \\
-        --backbone VGG16 --weights vgg16_notop.h5
+        --backbone VGG16 --weights imagenet
 """
 
 from __future__ import annotations

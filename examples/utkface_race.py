@@ -9,7 +9,7 @@ t-SNE picture of the test embeddings, plus per-group recall by race and by gende
 
     python examples/utkface_race.py --smoke --out results/utkface
     python examples/utkface_race.py --data-dir /data/UTKFace --out results/utkface \\
-        --backbone ResNet50 --weights resnet50_notop.h5
+        --backbone ResNet50 --weights imagenet
 """
 
 from __future__ import annotations

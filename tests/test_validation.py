@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 import fairtrain as ft
 from fairtrain._validation import (
-    as_groups,
     as_sample_weight,
     check_int,
     check_lengths,
     check_positive,
     is_missing,
 )
+from fairtrain.groups import as_groups
 
 
 @pytest.mark.parametrize("value", [True, 2.0, "3", None])

@@ -131,8 +131,15 @@ def test_examples_refuse_a_folder_they_did_not_write(tmp_path):
     assert (tmp_path / "data.csv").read_text() == "keep"
 
 
-def test_examples_refuse_imagenet_weights(tmp_path):
-    with pytest.raises(ValueError, match="never downloads"):
+def test_examples_pass_imagenet_weights_to_keras(tmp_path, monkeypatch):
+    import keras
+
+    def offline(**kwargs):
+        assert kwargs["weights"] == "imagenet"
+        raise Exception("URL fetch failure on https://example.invalid/w.h5: None -- offline")
+
+    monkeypatch.setattr(keras.applications, "MobileNet", offline)
+    with pytest.raises(OSError, match="ImageNet weights of MobileNet"):
         run_example("celeba_gender", tmp_path / "x", "--backbone", "MobileNet",
                     "--weights", "imagenet")
 

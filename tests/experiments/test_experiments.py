@@ -147,8 +147,8 @@ def test_models_names_and_errors():
 
     assert {"tiny", "MobileNet", "VGG16", "ResNet50", "NASNetMobile"} <= set(
         available_backbones())
-    with pytest.raises(ValueError, match="never downloads"):
-        build_model("MobileNet", weights="imagenet")
+    with pytest.raises(ValueError, match="tiny backbone has no pretrained weights"):
+        build_model("tiny", weights="imagenet")
     with pytest.raises(ValueError, match="does not exist"):
         build_model("MobileNet", weights="/nonexistent/w.h5")
     with pytest.raises(ValueError, match="did you mean"):
@@ -242,3 +242,39 @@ def test_output_dir_force_never_follows_a_folder_link_outside(tmp_path):
     with pytest.raises(OutputError, match="outside"):
         fresh.path("plots/b.png")
     assert not (elsewhere / "b.png").exists()
+
+
+def test_imagenet_weights_are_asked_of_keras(monkeypatch):
+    """weights="imagenet" reaches keras.applications (which downloads); nothing is fetched here."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from fairtrain.experiments.models import build_model
+
+    seen = {}
+    real = keras.applications.MobileNet
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        return real(**{**kwargs, "weights": None})
+
+    monkeypatch.setattr(keras.applications, "MobileNet", spy)
+    model = build_model("MobileNet", (32, 32, 3), 2, weights="imagenet")
+    assert seen["weights"] == "imagenet" and seen["include_top"] is False
+    assert model.output_shape == (None, 2)
+
+
+def test_offline_imagenet_download_says_what_to_pass(monkeypatch):
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from fairtrain.experiments.models import build_model
+
+    def offline(**kwargs):  # what keras.utils.get_file raises without a network
+        raise Exception("URL fetch failure on https://example.invalid/w.h5: None -- "
+                        "[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.applications, "MobileNet", offline)
+    with pytest.raises(OSError, match=r"ImageNet weights of MobileNet.*weights=<path>.*"
+                                      r"weights=None"):
+        build_model("MobileNet", (32, 32, 3), 2, weights="imagenet")

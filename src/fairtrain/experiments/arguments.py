@@ -20,8 +20,8 @@ def add_example_arguments(
     ``--data-dir`` (the real data) or ``--smoke`` (small synthetic data in the same
     on-disk format, the tiny CNN, one or two epochs), ``--out`` and ``--force`` (see
     :class:`OutputDir`), ``--backbone`` (repeat for several; ``tiny`` or any
-    ``keras.applications`` name), ``--weights`` (a local file per backbone, or none:
-    nothing is downloaded), ``--epochs``, ``--batch-size``, ``--image-size``, ``--seed``
+    ``keras.applications`` name), ``--weights`` (per backbone: ``imagenet``, which Keras
+    downloads and caches, a local no-top file, or ``none``, the default), ``--epochs``, ``--batch-size``, ``--image-size``, ``--seed``
     and ``--quiet`` (no progress bars).
 
     Parameters
@@ -48,9 +48,10 @@ def add_example_arguments(
     parser.add_argument("--backbone", action="append", metavar="NAME",
                         help="'tiny' or a keras.applications name; repeat for several "
                         f"(default: {' '.join(backbones)}; with --smoke: tiny)")
-    parser.add_argument("--weights", action="append", metavar="FILE|none",
-                        help="local weights file of each --backbone (no top), or none "
-                        "(default: none, random initialisation; never downloaded)")
+    parser.add_argument("--weights", action="append", metavar="imagenet|FILE|none",
+                        help="weights of each --backbone: imagenet (Keras downloads and "
+                             "caches them), a local no-top weights file, or none "
+                             "(default: none, random initialisation)")
     parser.add_argument("--epochs", type=int, default=None,
                         help=f"epochs (default: {epochs}; with --smoke: 1)")
     parser.add_argument("--batch-size", type=int, default=batch_size,
