@@ -20,7 +20,9 @@ from fairtrain.datasets._core import (
     tf_image_loader,
 )
 from fairtrain.datasets._tabular import TabularDataset
+from fairtrain.datasets.adult import load_adult
 from fairtrain.datasets.celeba import PARTITIONS, load_celeba
+from fairtrain.datasets.compas import load_compas
 from fairtrain.datasets.tfrecords import read_tfrecords, write_tfrecords
 from fairtrain.datasets.utkface import RACES, load_utkface, parse_utkface_name
 from fairtrain.datasets.vggface2 import ETHNICITIES, load_vggface2
@@ -32,7 +34,9 @@ __all__ = [
     "RACES",
     "Rejected",
     "TabularDataset",
+    "load_adult",
     "load_celeba",
+    "load_compas",
     "load_images",
     "load_utkface",
     "load_vggface2",
