@@ -6,11 +6,14 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from fairtrain.groups import Groups
+
+if TYPE_CHECKING:
+    from fairtrain.datasets._tabular import TabularDataset
 
 #: Image file suffixes the loaders accept (compared lower-case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -21,12 +24,13 @@ MARKER = ".fairtrain-synthetic.json"
 
 @dataclass(frozen=True)
 class Rejected:
-    """One file a loader refused, and why.
+    """One file or table row a loader refused, and why.
 
     Parameters
     ----------
     path : str
-        The file (absolute path), or the line of a metadata file (``"file:line"``).
+        The file (absolute path), or the line of a metadata or table file
+        (``"/abs/path/file:line"``, lines counted from 1).
     reason : str
         Why it was refused, in words a user can act on.
     """
@@ -151,16 +155,29 @@ class FaceDataset:
         KeyError
             If an attribute is not a column.
         """
-        if not attributes:
-            raise ValueError(f"Name at least one column; the columns are {list(self.columns)}.")
-        missing = [a for a in attributes if a not in self.columns]
-        if missing:
-            raise KeyError(f"No column {missing}; the columns are {list(self.columns)}.")
-        levels = {a: self.levels[a] for a in attributes if a in self.levels}
-        levels.update(kwargs.pop("levels", None) or {})
-        return Groups.from_columns(
-            {a: self.columns[a] for a in attributes}, levels=levels or None, **kwargs
-        )
+        return column_groups(self.columns, self.levels, attributes, kwargs)
+
+
+def column_groups(
+    columns: dict[str, np.ndarray],
+    levels: dict[str, list],
+    attributes: Sequence[str],
+    kwargs: dict[str, Any],
+) -> Groups:
+    """The groups of named columns, with their levels (the datasets' ``groups`` methods)."""
+    if not attributes:
+        raise ValueError(f"Name at least one column; the columns are {list(columns)}.")
+    missing = [a for a in attributes if a not in columns]
+    if missing:
+        raise KeyError(f"No column {missing}; the columns are {list(columns)}.")
+    chosen = {a: levels[a] for a in attributes if a in levels}
+    chosen.update(kwargs.pop("levels", None) or {})
+    return Groups.from_columns(
+        {a: columns[a] for a in attributes}, levels=chosen or None, **kwargs
+    )
+
+
+_D = TypeVar("_D", "FaceDataset", "TabularDataset")
 
 
 def _fraction(name: str, value: float) -> float:
@@ -170,19 +187,20 @@ def _fraction(name: str, value: float) -> float:
 
 
 def split(
-    dataset: FaceDataset,
+    dataset: _D,
     *,
     test_size: float = 0.2,
     val_size: float = 0.1,
     by: str | None = None,
     stratify: str | None = None,
     seed: int = 0,
-) -> tuple[FaceDataset, FaceDataset, FaceDataset]:
+) -> tuple[_D, _D, _D]:
     """Split into train, validation and test, optionally by a unit column and stratified.
 
     Parameters
     ----------
-    dataset : FaceDataset
+    dataset : FaceDataset or TabularDataset
+        Split by its ``columns``; each side is ``dataset.take(rows)``, of the same type.
     test_size, val_size : float, default 0.2 and 0.1
         Fractions of the units (rows, or the distinct values of ``by``) that go to test
         and validation; the rest is train.
@@ -197,7 +215,7 @@ def split(
 
     Returns
     -------
-    train, val, test : FaceDataset
+    train, val, test : FaceDataset or TabularDataset
         Rows in their original order. ``rejected`` is kept on each.
 
     Raises
