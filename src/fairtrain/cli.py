@@ -74,6 +74,7 @@ def _report(args: argparse.Namespace) -> int:
 
     from fairtrain import registry
     from fairtrain.metrics import bias_report, confusion_by_group
+    from fairtrain.metrics.fairness import measure_of
 
     y_pred_cols = [c.strip() for c in args.y_pred.split(",") if c.strip()]
     names = [args.y_true, *y_pred_cols, *args.group]
@@ -85,7 +86,16 @@ def _report(args: argparse.Namespace) -> int:
         metric_kwargs: dict[str, Any] = {}
         if args.pos_label is not None:
             pos = _typed([args.pos_label])[0]
-            metric_kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
+            pos = pos.item() if hasattr(pos, "item") else pos
+            if measure_of(registry.get("metrics", args.metric)) is None:
+                metric_kwargs["pos_label"] = pos
+            elif y_pred.ndim == 1:  # fairlearn's measures take 1 as the positive class
+                y_true, y_pred = (y_true == pos).astype(int), (y_pred == pos).astype(int)
+            else:
+                raise ValueError(
+                    f"--pos-label with the fairness measure {args.metric!r} needs one "
+                    "--y-pred column of predicted labels, not class scores."
+                )
         if args.average is not None:
             metric_kwargs["average"] = args.average
         report = bias_report(
@@ -221,8 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a group attribute column (repeat for several; their intersection is added)",
     )
     r.add_argument("--metric", default="mae",
-                   help="a registered metric name (default: mae; see 'fairtrain plugins')")
-    r.add_argument("--pos-label", default=None, help="positive class of binary rate metrics")
+                   help="a registered metric name (default: mae; see 'fairtrain plugins'), "
+                   "or a fairness measure such as equalized_odds_difference")
+    r.add_argument("--pos-label", default=None,
+                   help="positive class of binary rate metrics (with a fairness measure: "
+                   "the label read as 1, every other label as 0)")
     r.add_argument("--average", choices=["macro", "binary"], default=None,
                    help="averaging of recall and precision")
     r.add_argument("--min-count", type=int, default=30,

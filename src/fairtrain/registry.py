@@ -72,9 +72,12 @@ BUILTINS: dict[str, dict[str, str]] = {
         for name in ("one_stage", "two_stage", "three_stage")
     },
     "metrics": {
-        name: f"fairtrain.metrics.functions:{name}"
-        for name in ("mae", "mse", "accuracy", "error_rate", "recall", "precision",
-                     "selection_rate", "true_positive_rate", "false_positive_rate")
+        **{name: f"fairtrain.metrics.functions:{name}"
+           for name in ("mae", "mse", "accuracy", "error_rate", "recall", "precision",
+                        "selection_rate", "true_positive_rate", "false_positive_rate")},
+        **{f"{measure}_{kind}": f"fairtrain.metrics.fairness:{measure}_{kind}"
+           for measure in ("demographic_parity", "equalized_odds", "equal_opportunity")
+           for kind in ("difference", "ratio")},
     },
 }
 T = TypeVar("T")

@@ -11,6 +11,7 @@ from fairtrain._lazy import import_keras
 from fairtrain._validation import check_int
 from fairtrain.callbacks._common import batches, is_dataset, key_part, n_rows
 from fairtrain.groups import as_groups
+from fairtrain.metrics.fairness import measure_of
 from fairtrain.metrics.grouped import (
     MetricLike,
     attribute_views,
@@ -48,7 +49,8 @@ class BiasMonitor(keras.callbacks.Callback):
     groups_val : Groups, mapping of str to array-like, or array-like of shape (n,)
         The groups of the validation examples (e.g. ``groups.take(val_idx)``).
     metric : str or callable, default "mae"
-        A registered metric name (``"mae"``, ``"recall"``, a plugin's) or a callable
+        A registered metric name (``"mae"``, ``"recall"``, a plugin's, a fairness
+        measure such as ``"equalized_odds_difference"``) or a callable
         ``metric(y_true, y_pred) -> float``.
     every : int, default 1
         Evaluate on epochs ``0, every, 2 * every, ...`` and on the last epoch; the
@@ -95,7 +97,10 @@ class BiasMonitor(keras.callbacks.Callback):
     cells of several attributes), the keys are ``{prefix}{m}_overall``,
     ``{prefix}{m}_{a}_bias`` (pairwise bias: ``sum_{i<j} |v_i - v_j| / (k (k-1) / 2)``),
     ``{prefix}{m}_{a}_gap`` (``max v - min v``), ``{prefix}{m}_{a}_worst`` (the worst
-    group's value) and, with ``log_groups``, ``{prefix}{m}_{a}_{group}``. Characters
+    group's value) and, with ``log_groups``, ``{prefix}{m}_{a}_{group}``. A fairness
+    measure (``metric="equalized_odds_difference"``...) is one number per attribute:
+    its keys are ``{prefix}{m}_{a}`` and, with ``log_groups``,
+    ``{prefix}{m}_{a}_{rate}_{group}`` for every rate it compares. Characters
     other than letters, digits and ``_.=-`` become ``_``. Logs hold numbers only, so
     TensorBoard can plot them; the worst group's *name* is in :attr:`reports`.
     ``EarlyStopping(mode="auto")`` guesses the direction from the key name; pass
@@ -160,6 +165,7 @@ class BiasMonitor(keras.callbacks.Callback):
                 )
         func, name = resolve_metric(metric)
         greater_is_better_of(func, name, greater_is_better)
+        self._measure = measure_of(func)  # a fairness measure: one value per attribute
         self.x_val = x_val
         self.y_val = None if y_val is None else np.asarray(y_val)
         self.groups_val = groups
@@ -181,7 +187,9 @@ class BiasMonitor(keras.callbacks.Callback):
 
     def _keys(self) -> list[str]:
         # every key with what it stands for, so that a clash names both sources
-        sources: dict[str, str] = {f"{self._stem}_overall": "the overall value"}
+        sources: dict[str, str] = {}
+        if self._measure is None:
+            sources[f"{self._stem}_overall"] = "the overall value"
 
         def add(key: str, source: str) -> None:
             if key in sources:
@@ -194,6 +202,13 @@ class BiasMonitor(keras.callbacks.Callback):
 
         for attribute, view in self._views.items():
             stem = f"{self._stem}_{key_part(attribute)}"
+            if self._measure is not None:
+                add(stem, f"the measure of attribute {attribute!r}")
+                for rate in self._measure.rates if self.log_groups else ():
+                    for group in view.names:
+                        add(f"{stem}_{rate}_{key_part(group)}",
+                            f"the {rate} of group {group!r} of attribute {attribute!r}")
+                continue
             for aggregate in ("bias", "gap", "worst"):
                 add(f"{stem}_{aggregate}", f"the {aggregate} of attribute {attribute!r}")
             if self.log_groups:
@@ -258,6 +273,8 @@ class BiasMonitor(keras.callbacks.Callback):
         )
 
     def _values(self, report: BiasReport) -> dict[str, float]:
+        if self._measure is not None:
+            return self._measure_values(report)
         values = {f"{self._stem}_overall": report.overall}
         for attribute, bias in report.attributes.items():
             stem = f"{self._stem}_{key_part(attribute)}"
@@ -269,6 +286,16 @@ class BiasMonitor(keras.callbacks.Callback):
             if self.log_groups:
                 for group, value in zip(bias.groups, bias.values):
                     values[f"{stem}_{key_part(group)}"] = float(value)
+        return values
+
+    def _measure_values(self, report: BiasReport) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for attribute, bias in report.attributes.items():
+            stem = f"{self._stem}_{key_part(attribute)}"
+            values[stem] = float(bias.measure)  # type: ignore[arg-type]
+            for rate, per_group in (bias.rates or {}).items() if self.log_groups else ():
+                for group, value in zip(bias.groups, per_group):
+                    values[f"{stem}_{rate}_{key_part(group)}"] = float(value)
         return values
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -284,7 +311,8 @@ class BiasMonitor(keras.callbacks.Callback):
             self._last = self._values(report)
             if self.verbose:
                 parts = [
-                    f"{a} bias {b.pairwise:.4g} (worst {b.worst})"
+                    f"{a} bias {b.pairwise:.4g} (worst {b.worst})" if b.measure is None
+                    else f"{a} {b.measure:.4g}"
                     for a, b in report.attributes.items()
                 ]
                 print(

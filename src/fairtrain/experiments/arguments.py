@@ -21,8 +21,8 @@ def add_example_arguments(
     on-disk format, the tiny CNN, one or two epochs), ``--out`` and ``--force`` (see
     :class:`OutputDir`), ``--backbone`` (repeat for several; ``tiny`` or any
     ``keras.applications`` name), ``--weights`` (per backbone: ``imagenet``, which Keras
-    downloads and caches, a local no-top file, or ``none``, the default), ``--epochs``, ``--batch-size``, ``--image-size``, ``--seed``
-    and ``--quiet`` (no progress bars).
+    downloads and caches, a local no-top file, or ``none``, the default), ``--epochs``,
+    ``--batch-size``, ``--image-size``, ``--seed`` and ``--quiet`` (no progress bars).
 
     Parameters
     ----------

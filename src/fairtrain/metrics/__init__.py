@@ -1,4 +1,4 @@
-"""Bias metrics: per-group values, bias aggregators, reports, confusion matrices, ranks.
+"""Bias metrics: per-group values, fairness measures, reports, confusion matrices, ranks.
 
 NumPy only: pandas, fairlearn and matplotlib are imported where used
 (:meth:`BiasReport.to_frame`, :func:`to_metricframe`, :mod:`fairtrain.metrics.plots`).
@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.confusion import GroupConfusion, confusion_by_group, normalize_confusion
+from fairtrain.metrics.fairness import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+)
 from fairtrain.metrics.functions import (
     accuracy,
     error_rate,
@@ -32,6 +40,12 @@ __all__ = [
     "bias_report",
     "by_group",
     "confusion_by_group",
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
     "error_rate",
     "false_positive_rate",
     "leaderboard_rank",

@@ -10,6 +10,7 @@ import numpy as np
 from fairtrain import registry
 from fairtrain.groups import Groups
 from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
+from fairtrain.metrics.fairness import measure_of
 
 __all__ = ["by_group"]
 
@@ -26,6 +27,18 @@ def resolve_metric(metric: MetricLike) -> tuple[Callable[..., Any], str]:
         f"`metric` must be a metric name (see fairtrain.registry.available('metrics')) or "
         f"a callable metric(y_true, y_pred); got {type(metric).__name__}."
     )
+
+
+def check_per_group(func: Callable[..., Any], name: str) -> None:
+    """Refuse a fairness measure where a per-group metric is needed."""
+    measure = measure_of(func)
+    if measure is not None:
+        raise ValueError(
+            f"{name!r} is a fairness measure over all the groups at once, not a metric of "
+            f"one group. Call it with sensitive_features=..., pass it to "
+            f"bias_report(metric={name!r}), or use the per-group rates it compares "
+            f"({', '.join(measure.rates)}) here."
+        )
 
 
 def greater_is_better_of(func: Callable[..., Any], name: str, given: bool | None) -> bool:
@@ -73,6 +86,7 @@ class GroupEvaluator:
         metric_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.func, self.name = resolve_metric(metric)
+        check_per_group(self.func, self.name)
         self.kwargs = dict(metric_kwargs or {})
         self.weights = as_weights(sample_weight, n)
         terms = getattr(self.func, "_fairtrain_contribution", None)
@@ -190,7 +204,8 @@ def by_group(
     ------
     ValueError
         If the lengths differ, the metric name is unknown (the message lists close
-        matches), or an input holds NaN.
+        matches), an input holds NaN, or the metric is a fairness measure (one number
+        over all groups, such as ``"equalized_odds_difference"``).
     TypeError
         If the metric is neither a name nor a callable, or returns something that is not
         one number.

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
-from fairtrain.metrics.grouped import MetricLike, resolve_metric
+from fairtrain.metrics.grouped import MetricLike, check_per_group, resolve_metric
 
 __all__ = ["to_metricframe"]
 
@@ -53,6 +53,9 @@ def to_metricframe(
     ------
     ImportError
         If fairlearn (or pandas) is not installed.
+    ValueError
+        If ``metric`` is a fairness measure (one number over all groups, such as
+        ``"equalized_odds_difference"``), not a per-group metric.
 
     Notes
     -----
@@ -68,6 +71,7 @@ def to_metricframe(
             'to_metricframe needs fairlearn: pip install "fairtrain[fairlearn]".'
         ) from exc
     func, name = resolve_metric(metric)
+    check_per_group(func, name)
     if metric_kwargs:
         func = functools.partial(func, **metric_kwargs)
     g = as_groups(groups, sensitive_features=sensitive_features)
