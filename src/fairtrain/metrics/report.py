@@ -190,6 +190,10 @@ class BiasReport:
         Confidence level of the intervals.
     n_excluded : int
         Examples outside every group (code ``-1``): left out of every value.
+    interval : str or None
+        How the intervals were made: ``"bootstrap"`` (:func:`bias_report`), the analytic
+        method of a :class:`~fairtrain.metrics.GroupAccumulator` (``"wilson"``,
+        ``"normal ..."``), or None without intervals.
     """
 
     def __init__(
@@ -206,6 +210,7 @@ class BiasReport:
         overall_ci: tuple[float, float] | None = None,
         n_excluded: int = 0,
         inputs: tuple[Any, ...] | None = None,
+        interval: str | None = None,
     ) -> None:
         self.metric = metric
         self.greater_is_better = greater_is_better
@@ -217,6 +222,7 @@ class BiasReport:
         self.confidence = confidence
         self.overall_ci = overall_ci
         self.n_excluded = n_excluded
+        self.interval = interval if interval is not None or not n_bootstrap else "bootstrap"
         self._inputs = inputs
 
     def __getitem__(self, attribute: str) -> AttributeBias:
@@ -305,6 +311,7 @@ class BiasReport:
             "min_count": self.min_count,
             "n_bootstrap": self.n_bootstrap,
             "confidence": self.confidence,
+            "interval": self.interval,
             "attributes": {k: v.to_dict() for k, v in self.attributes.items()},
         }
 
