@@ -221,8 +221,17 @@ def evaluate(
         units = spec.codes_to_units(full).astype(np.int32)
     acc: GroupAccumulator | None = None
     offset = 0
+    weighted: bool | None = None
     for i, element in enumerate(batches(dataset, steps)):
         x, y, codes, w = _unpack(element, carries, i)
+        if weighted is None:
+            weighted = w is not None
+        elif weighted != (w is not None):
+            raise ValueError(
+                f"In the dataset, some batches carry sample weights and others do not "
+                f"(batch {i} {'does not' if weighted else 'does'}); yield weights from every "
+                "batch or from none."
+            )
         y_pred = _predict(model, x, transform, i)
         if acc is None:
             acc = GroupAccumulator(
@@ -238,7 +247,7 @@ def evaluate(
         else:
             b = len(y)
             if offset + b > len(units):
-                raise ValueError(_order_message(f"more than {offset + b - 1}", len(units)))
+                raise ValueError(_order_message(f"at least {offset + b}", len(units)))
             acc._add_units(y, y_pred, units[offset:offset + b], w)
             offset += b
     if acc is None:

@@ -80,6 +80,14 @@ def _resolve(metric: Any) -> str:
     )
 
 
+def streamable(metric: Any) -> str | None:
+    """The metric's name if a :class:`GroupAccumulator` can take it, else None."""
+    try:
+        return _resolve(metric)
+    except (TypeError, ValueError, registry.PluginError):
+        return None
+
+
 def _check_kwargs(name: str, kwargs: Mapping[str, Any], n_classes: int | None) -> dict:
     """Validated options of a metric (as its function would check them)."""
     allowed = {
