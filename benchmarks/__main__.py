@@ -18,6 +18,7 @@ NEEDS = {
     "samplers": [("tensorflow", "TensorFlow: pip install 'fairtrain[tensorflow]'")],
     "metrics": [("fairlearn", "fairlearn"), ("pandas", "pandas")],
     "training": [("PIL", "Pillow")],
+    "streaming": [("fairlearn", "fairlearn"), ("pandas", "pandas")],
 }
 
 
@@ -26,8 +27,8 @@ def _missing(suite: str) -> str | None:
         if importlib.util.find_spec(module) is None:
             return what
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    if suite == "training" and backend == "tensorflow" and not importlib.util.find_spec(
-            "tensorflow"):
+    if suite in ("training", "streaming") and backend == "tensorflow" and not (
+            importlib.util.find_spec("tensorflow")):
         return "a Keras backend: set KERAS_BACKEND=jax or torch, or install TensorFlow"
     return None
 

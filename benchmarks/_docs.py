@@ -44,6 +44,7 @@ TITLES = {
     "metrics": "Metrics and building the groups",
     "scaling": "Scaling of planning",
     "training": "Training throughput",
+    "streaming": "Evaluating a dataset that does not fit in memory",
 }
 
 

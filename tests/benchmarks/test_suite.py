@@ -81,6 +81,13 @@ def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_p
         inputs = {r["input"] for r in doc["groups"]}
         assert {"NumPy str arrays", "pandas object columns",
                 "pandas category columns"} < inputs and len(inputs) == 4
+    if suite == "streaming":  # the three methods agree, and streaming holds one batch
+        assert {r["method"] for r in doc["results"]} == {
+            "evaluate (streamed)", "predict + bias_report", "predict + MetricFrame"}
+        assert all(r["max_abs_diff"] <= 1e-9 for r in doc["results"])
+        peak = {(r["rows"], r["method"]): r["peak_traced_bytes"] for r in doc["results"]}
+        rows = sorted({n for n, _ in peak})
+        assert peak[rows[-1], "evaluate (streamed)"] < peak[rows[-1], "predict + bias_report"]
 
 
 def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from fairtrain._lazy import import_keras
 from fairtrain._validation import check_int
 from fairtrain.callbacks._common import batches, is_dataset, key_part, n_rows
 from fairtrain.groups import as_groups
+from fairtrain.metrics.evaluation import evaluate as _stream
 from fairtrain.metrics.fairness import measure_of
 from fairtrain.metrics.grouped import (
     MetricLike,
@@ -19,6 +20,8 @@ from fairtrain.metrics.grouped import (
     resolve_metric,
 )
 from fairtrain.metrics.report import BiasReport, bias_report
+from fairtrain.metrics.spec import GroupSpec
+from fairtrain.metrics.streaming import streamable
 
 keras = import_keras("fairtrain.callbacks")
 
@@ -38,16 +41,16 @@ class BiasMonitor(keras.callbacks.Callback):
     Parameters
     ----------
     x_val : array-like, shape (n, ...), list or dict of such arrays, tf.data.Dataset, or PyDataset
-        Validation inputs, as ``model.predict`` takes them; or, as Keras'
-        ``validation_data`` takes them, a finite dataset of ``(x, y)`` or
-        ``(x, y, sample_weight)`` batches (then ``y_val`` is None). A dataset is read
-        once per evaluation, in order, and its examples are matched to ``groups_val``
-        by position: it must be deterministic and unshuffled, and hold exactly
-        ``len(groups_val)`` examples (checked at every evaluation).
+        Validation inputs, as ``model.predict`` takes them; or a finite dataset (then
+        ``y_val`` is None) whose batches ``carries`` describes. A dataset is read once
+        per evaluation; with a streamable metric (see
+        :class:`~fairtrain.metrics.GroupAccumulator`) it is streamed through
+        :func:`~fairtrain.metrics.evaluate`, one batch in memory at a time.
     y_val : array-like, shape (n,) or (n, n_classes), or None
         Validation targets; None when ``x_val`` is a dataset.
-    groups_val : Groups, mapping of str to array-like, or array-like of shape (n,)
-        The groups of the validation examples (e.g. ``groups.take(val_idx)``).
+    groups_val : Groups, mapping of str to array-like, array-like of shape (n,), or GroupSpec
+        The groups of the validation examples (e.g. ``groups.take(val_idx)``); with
+        ``carries="codes"``, only their structure (a ``GroupSpec`` or ``Groups``).
     metric : str or callable, default "mae"
         A registered metric name (``"mae"``, ``"recall"``, a plugin's, a fairness
         measure such as ``"equalized_odds_difference"``) or a callable
@@ -66,13 +69,22 @@ class BiasMonitor(keras.callbacks.Callback):
         The metric's direction; default: the metric's own ``greater_is_better``.
     transform : callable, optional
         Applied to the predictions before scoring, e.g. ``lambda p: p * 100`` for an
-        age predicted on a [0, 1] scale. Not part of :meth:`get_config`.
+        age predicted on a [0, 1] scale (to each batch's when streamed). Not part of
+        :meth:`get_config`.
     log_groups : bool, default True
         Also log the value of every group (disable for many intersectional cells).
     min_count : int, default 30
         Passed to :func:`~fairtrain.metrics.bias_report` (flags small groups).
     verbose : int, default 0
         1 prints the bias of every attribute after each evaluation.
+    carries : {"order", "codes", "index"}, default "order"
+        For a dataset: ``"order"``, batches ``(x, y)`` or ``(x, y, sample_weight)``, as
+        Keras' ``validation_data``, matched to ``groups_val`` by position (so
+        deterministic, unshuffled, exactly ``len(groups_val)`` examples, checked at
+        every evaluation); ``"codes"``, batches ``(x, y, group_codes[, sample_weight])``;
+        ``"index"``, batches ``(x, y, index[, sample_weight])`` with positions in
+        ``groups_val``. See :func:`~fairtrain.metrics.evaluate`. ``"codes"`` and
+        ``"index"`` need a streamable metric.
 
     Attributes
     ----------
@@ -141,12 +153,26 @@ class BiasMonitor(keras.callbacks.Callback):
         min_count: int = 30,
         verbose: int = 0,
         sensitive_features: Any = None,
+        carries: Literal["order", "codes", "index"] = "order",
     ) -> None:
         super().__init__()
         every = check_int("every", every, minimum=1)
         batch_size = check_int("batch_size", batch_size, minimum=1)
-        groups = as_groups(groups_val, sensitive_features=sensitive_features)
         self._dataset = is_dataset(x_val)
+        self._stream = self._dataset and streamable(metric) is not None
+        if carries not in ("order", "codes", "index"):
+            raise ValueError(f"`carries` must be 'order', 'codes' or 'index'; got {carries!r}.")
+        if carries != "order" and not self._stream:
+            raise ValueError(
+                f"carries={carries!r} needs a dataset as x_val and a streamable metric "
+                f"(see fairtrain.metrics.GroupAccumulator); got metric={metric!r}."
+            )
+        if carries == "codes" and isinstance(groups_val, GroupSpec):
+            groups: Any = groups_val
+            self._views = groups_val.views
+        else:
+            groups = as_groups(groups_val, sensitive_features=sensitive_features)
+            self._views = {name: v.names for name, v in attribute_views(groups).items()}
         if self._dataset:
             if y_val is not None:
                 raise ValueError(
@@ -179,9 +205,9 @@ class BiasMonitor(keras.callbacks.Callback):
         self.log_groups = log_groups
         self.min_count = min_count
         self.verbose = verbose
+        self.carries = carries
         self.reports: dict[int, BiasReport] = {}
         self._stem = f"{prefix}{key_part(name)}"
-        self._views = attribute_views(groups)
         self.keys = self._keys()
         self._last: dict[str, float] | None = None
 
@@ -200,19 +226,19 @@ class BiasMonitor(keras.callbacks.Callback):
                 )
             sources[key] = source
 
-        for attribute, view in self._views.items():
+        for attribute, names in self._views.items():
             stem = f"{self._stem}_{key_part(attribute)}"
             if self._measure is not None:
                 add(stem, f"the measure of attribute {attribute!r}")
                 for rate in self._measure.rates if self.log_groups else ():
-                    for group in view.names:
+                    for group in names:
                         add(f"{stem}_{rate}_{key_part(group)}",
                             f"the {rate} of group {group!r} of attribute {attribute!r}")
                 continue
             for aggregate in ("bias", "gap", "worst"):
                 add(f"{stem}_{aggregate}", f"the {aggregate} of attribute {attribute!r}")
             if self.log_groups:
-                for group in view.names:
+                for group in names:
                     add(f"{stem}_{key_part(group)}",
                         f"group {group!r} of attribute {attribute!r}")
         return list(sources)
@@ -248,9 +274,19 @@ class BiasMonitor(keras.callbacks.Callback):
     def evaluate(self) -> BiasReport:
         """Predict the validation set with the current model and build its report.
 
-        The report keeps the data it was built from (so ``to_metricframe`` works);
-        :attr:`reports` keeps only summaries.
+        The report keeps the data it was built from (so ``to_metricframe`` works),
+        except a streamed one; :attr:`reports` keeps only summaries.
         """
+        if self._stream:
+            name = streamable(self.metric)
+            accumulator = _stream(
+                self.model, self.x_val, groups=self.groups_val, metrics=[self.metric],
+                carries=self.carries, transform=self.transform,
+                metric_kwargs={name: self.metric_kwargs} if self.metric_kwargs else None,
+            )
+            return accumulator.result(
+                greater_is_better=self.greater_is_better, min_count=self.min_count
+            )
         weights = None
         if self._dataset:
             y_true, y_pred, weights = self._predict_dataset()
@@ -338,6 +374,7 @@ class BiasMonitor(keras.callbacks.Callback):
             "log_groups": self.log_groups,
             "min_count": self.min_count,
             "verbose": self.verbose,
+            "carries": self.carries,
         }
 
     @classmethod

@@ -1,5 +1,9 @@
 """Bias metrics: per-group values, fairness measures, reports, confusion matrices, ranks.
 
+Streaming: :class:`GroupAccumulator` keeps per-group sums batch by batch and
+:func:`evaluate` runs a model over a dataset into one, in memory that does not grow with
+the data.
+
 NumPy only: pandas, fairlearn and matplotlib are imported where used
 (:meth:`BiasReport.to_frame`, :func:`to_metricframe`, :mod:`fairtrain.metrics.plots`).
 """
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.confusion import GroupConfusion, confusion_by_group, normalize_confusion
+from fairtrain.metrics.evaluation import evaluate
 from fairtrain.metrics.fairness import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -31,11 +36,15 @@ from fairtrain.metrics.grouped import by_group
 from fairtrain.metrics.interop import to_metricframe
 from fairtrain.metrics.leaderboard import leaderboard_rank
 from fairtrain.metrics.report import AttributeBias, BiasReport, bias_report
+from fairtrain.metrics.spec import GroupSpec
+from fairtrain.metrics.streaming import GroupAccumulator
 
 __all__ = [
     "AttributeBias",
     "BiasReport",
+    "GroupAccumulator",
     "GroupConfusion",
+    "GroupSpec",
     "accuracy",
     "bias_report",
     "by_group",
@@ -47,6 +56,7 @@ __all__ = [
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "error_rate",
+    "evaluate",
     "false_positive_rate",
     "leaderboard_rank",
     "mae",

@@ -210,6 +210,10 @@ class BiasReport:
         examples (``overall`` is the first of them). None otherwise.
     options : dict of str to str, or None
         With a fairness measure: its ``method`` (and ``agg``). None otherwise.
+    interval : str or None
+        How the intervals were made: ``"bootstrap"`` (:func:`bias_report`), the analytic
+        method of a :class:`~fairtrain.metrics.GroupAccumulator` (``"wilson"``,
+        ``"normal ..."``), or None without intervals.
     """
 
     def __init__(
@@ -228,6 +232,7 @@ class BiasReport:
         inputs: tuple[Any, ...] | None = None,
         overall_rates: Mapping[str, float] | None = None,
         options: Mapping[str, str] | None = None,
+        interval: str | None = None,
     ) -> None:
         self.metric = metric
         self.greater_is_better = greater_is_better
@@ -239,6 +244,7 @@ class BiasReport:
         self.confidence = confidence
         self.overall_ci = overall_ci
         self.n_excluded = n_excluded
+        self.interval = interval if interval is not None or not n_bootstrap else "bootstrap"
         self._inputs = inputs
         self.overall_rates = None if overall_rates is None else dict(overall_rates)
         self.options = None if options is None else dict(options)
@@ -360,6 +366,7 @@ class BiasReport:
             "min_count": self.min_count,
             "n_bootstrap": self.n_bootstrap,
             "confidence": self.confidence,
+            "interval": self.interval,
             "attributes": {k: v.to_dict() for k, v in self.attributes.items()},
         }
         if self.overall_rates is not None:
