@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import as_groups, check_int
+from fairtrain._validation import check_int
+from fairtrain.groups import as_groups
 from fairtrain.metrics.spec import GroupSpec
 from fairtrain.metrics.streaming import STREAMABLE, GroupAccumulator, _resolve
 
