@@ -335,7 +335,7 @@ def test_relative_refuses_any_negative_loss(losses):
 def test_planning_a_late_epoch_does_not_rebuild_every_earlier_table(monkeypatch):
     """Past 64 share changes the table cache was cleared and every plan rebuilt the
     quota tables of all earlier segments: ~5 s per epoch at epoch 90 with 200 groups."""
-    import fairtrain.sampling.adaptive as mod
+    import fairtrain.sampling._moving as mod  # where the quota tables are built
 
     rng = np.random.default_rng(0)
     s = Adaptive(_groups([5] * 6), batch_size=6, step_size=0.5)
