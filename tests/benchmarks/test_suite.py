@@ -63,6 +63,7 @@ def test_table_markdown_has_header_alignment_and_rows():
                                          "", "n"]
 
 
+@pytest.mark.slow  # a subprocess per suite, each importing TensorFlow
 @pytest.mark.parametrize("suite", SUITES)
 def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_path):
     stdout, doc = run_suite(suite, tmp_path)
@@ -90,6 +91,7 @@ def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_p
         assert peak[rows[-1], "evaluate (streamed)"] < peak[rows[-1], "predict + bias_report"]
 
 
+@pytest.mark.slow
 def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):
     pytest.importorskip("jax")
     _, doc = run_suite("training", tmp_path, env={"KERAS_BACKEND": "jax"})
