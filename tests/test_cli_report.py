@@ -93,3 +93,74 @@ def test_errors_are_reported_without_a_traceback(tmp_path, capsys, csv_text, arg
 def test_plugins_subcommand_still_lists_the_metrics(capsys):
     assert main(["plugins", "--kind", "metrics"]) == 0
     assert "fairtrain.metrics.functions:mae" in capsys.readouterr().out
+
+
+# --- --out follows the OutputDir rules (issue 19 §2): the user's files are never touched
+
+
+def _report_args(path, out, *extra):
+    return ["report", str(path), "--y-true", "age", "--y-pred", "pred", "--group", "eth",
+            "--out", out, *extra]
+
+
+def test_out_never_overwrites_the_users_files(predictions, tmp_path, capsys):
+    path, _ = predictions
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "report.json").write_text("the user's report")
+    (out / "by_group_eth.png").write_text("the user's plot")
+    for extra in ([], ["--force"]):
+        assert main(_report_args(path, str(out), *extra)) == 2
+        assert "did not write" in capsys.readouterr().err
+    assert (out / "report.json").read_text() == "the user's report"
+    assert (out / "by_group_eth.png").read_text() == "the user's plot"
+
+
+def test_out_never_writes_through_a_link(predictions, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, _ = predictions
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "report.json").symlink_to("../outside.txt")
+    assert main(_report_args(path, str(out))) == 2
+    assert outside.read_text() == "precious"
+    # a folder of an earlier report whose report.json became a link: --force removes the
+    # link itself, never the file it points to, and writes a new file in its place
+    (out / "report.json").unlink()
+    out.rmdir()
+    assert main(_report_args(path, str(out))) == 0
+    (out / "report.json").unlink()
+    (out / "report.json").symlink_to("../outside.txt")
+    assert main(_report_args(path, str(out))) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(_report_args(path, str(out), "--force")) == 0
+    assert outside.read_text() == "precious"
+    assert not (out / "report.json").is_symlink()
+    assert json.loads((out / "report.json").read_text())["metric"] == "mae"
+
+
+def test_empty_out_is_refused_and_the_current_folder_is_left_alone(
+    predictions, tmp_path, monkeypatch, capsys
+):
+    path, _ = predictions
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "report.json").write_text("the user's report")
+    monkeypatch.chdir(cwd)
+    assert main(_report_args(path, "")) == 2
+    assert "--out" in capsys.readouterr().err
+    assert (cwd / "report.json").read_text() == "the user's report"
+    assert sorted(p.name for p in cwd.iterdir()) == ["report.json"]
+
+
+def test_force_replaces_only_the_files_of_the_earlier_report(predictions, tmp_path):
+    pytest.importorskip("matplotlib")
+    path, _ = predictions
+    out = tmp_path / "d"
+    assert main(_report_args(path, str(out))) == 0
+    (out / "notes.txt").write_text("user notes")
+    assert main(_report_args(path, str(out), "--force")) == 0
+    assert (out / "notes.txt").read_text() == "user notes"
+    assert json.loads((out / "report.json").read_text())["metric"] == "mae"

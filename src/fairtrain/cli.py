@@ -7,7 +7,6 @@ import csv
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -96,30 +95,34 @@ def _report(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"fairtrain report: error: {exc}", file=sys.stderr)
         return 2
-    print(report)
     if args.out is None:
+        print(report)
         return 0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(report.to_json() + "\n", encoding="utf-8")
-    written = [out / "report.json"]
+    from fairtrain.experiments import OutputDir, OutputError
+
+    try:  # before printing, so a refused folder is the last thing said
+        out = OutputDir(args.out, force=args.force, tool="fairtrain report")
+    except OutputError as exc:
+        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        return 2
+    print(report)
+    written = [out.write_text("report.json", report.to_json() + "\n")]
     try:
         from fairtrain.metrics import plots
 
         for attribute in report.attributes:
             ax = plots.plot_by_group(report, attribute)
-            path = out / f"by_group_{_filename(attribute)}.png"
-            ax.figure.savefig(path, dpi=110)
-            written.append(path)
+            written.append(out.save_figure(f"by_group_{_filename(attribute)}.png", ax))
         if getattr(registry.get("metrics", args.metric), "kind", None) == "classification":
             cm = confusion_by_group(y_true, y_pred, {g: np.array(columns[g]) for g in args.group})
-            path = out / "confusion.png"
-            plots.plot_confusion_pair(cm, title="all examples").savefig(path, dpi=110)
-            written.append(path)
+            figure = plots.plot_confusion_pair(cm, title="all examples")
+            written.append(out.save_figure("confusion.png", figure))
     except ImportError as exc:
-        print(f"fairtrain report: wrote {out / 'report.json'} but no plots: {exc}",
-              file=sys.stderr)
+        print(f"fairtrain report: wrote {written[0]} but no plots: {exc}", file=sys.stderr)
         return 1
+    except OutputError as exc:
+        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        return 2
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -231,7 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap resamples for confidence intervals (default: 0)")
     r.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     r.add_argument("--out", default=None, metavar="DIR",
-                   help="write report.json and the plots (PNG) into DIR")
+                   help="write report.json and the plots (PNG) into DIR: a new or empty "
+                   "folder, or one an earlier report wrote (with --force)")
+    r.add_argument("--force", action="store_true",
+                   help="replace the files an earlier report wrote in --out (only those)")
     r.set_defaults(func=_report)
     _add_demo(sub)
     return parser

@@ -42,7 +42,8 @@ class OutputDir:
     Raises
     ------
     OutputError
-        If ``path`` is a file, is a non-empty folder fairtrain did not write (no
+        If ``path`` is empty (``""``; write ``"."`` for the current folder), is a file,
+        is a non-empty folder fairtrain did not write (no
         manifest), or holds an earlier run and ``force`` is False.
 
     Examples
@@ -63,6 +64,11 @@ class OutputDir:
     def __init__(
         self, path: str | os.PathLike[str], *, force: bool = False, tool: str = "fairtrain"
     ) -> None:
+        if os.fspath(path) == "":
+            # Path("") is the current folder: almost always an unset variable, never a choice
+            raise OutputError(
+                "--out is an empty string; name a folder (use '.' for the current one)."
+            )
         self.root = Path(path)
         self.tool = tool
         self.files: list[str] = []
