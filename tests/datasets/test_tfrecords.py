@@ -121,3 +121,28 @@ def test_a_foreign_file_beside_is_refused_clearly(tmp_path, text):
         write_tfrecords(ds, tmp_path / "t.tfrecord", overwrite=True)
     assert (tmp_path / "t.tfrecord.json").read_text() == text
     assert not (tmp_path / "t.tfrecord").exists()
+
+
+def test_overwrite_never_replaces_a_user_file_beside_a_fairtrain_description(tmp_path):
+    # issue 19 §2: only the description was checked, so a file the user put at `path`
+    # (beside an earlier description) was replaced by overwrite=True
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    path = tmp_path / "t.tfrecord"
+    write_tfrecords(ds, path)
+    path.write_bytes(b"the user's own file")
+    with pytest.raises(FileExistsError, match="not the file write_tfrecords wrote"):
+        write_tfrecords(ds, path, overwrite=True)
+    assert path.read_bytes() == b"the user's own file"
+    # the same through a link at `path` to a file of the user's
+    path.unlink()
+    mine = tmp_path / "mine.bin"
+    mine.write_bytes(b"keep")
+    path.symlink_to(mine)
+    with pytest.raises(FileExistsError):
+        write_tfrecords(ds, path, overwrite=True)
+    assert mine.read_bytes() == b"keep"
+    # the file it wrote is still replaced on request (the description alone too)
+    path.unlink()
+    write_tfrecords(ds, path, overwrite=True)
+    write_tfrecords(ds.take([0]), path, overwrite=True)
+    assert len(read_tfrecords(path)[1]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,54 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _is_ours(sidecar: Path) -> bool:
     """Whether ``sidecar`` is a description written by :func:`write_tfrecords`."""
+    return _description(sidecar) is not None
+
+
+def _description(sidecar: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("format") == _FORMAT
+        return None
+    return meta if isinstance(meta, dict) and meta.get("format") == _FORMAT else None
+
+
+def _check_target(given: Path, path: Path, sidecar: Path, overwrite: bool) -> None:
+    """Refuse to write unless both files are new or both are the ones written before."""
+    if given.is_symlink():
+        raise FileExistsError(
+            f"{given} is a link; write_tfrecords never writes through one. Choose another path."
+        )
+    if not (path.exists() or sidecar.exists()):
+        return
+    meta = _description(sidecar) if sidecar.is_file() else None
+    if meta is None:
+        raise FileExistsError(
+            f"{path} or {sidecar.name} beside it exists and was not written by fairtrain; "
+            "choose another path."
+        )
+    # The description alone proves nothing about the file beside it: the records must
+    # still be the bytes written with it (a user's file put there is never replaced).
+    if path.exists() and (not path.is_file() or meta.get("sha256") != _sha256(path)):
+        raise FileExistsError(
+            f"{path} is not the file write_tfrecords wrote (its SHA-256 differs from the "
+            f"one recorded in {sidecar.name}); fairtrain never replaces other files. Move "
+            "it or choose another path."
+        )
+    if not overwrite:
+        raise FileExistsError(
+            f"{path} exists; pass overwrite=True to replace a file write_tfrecords wrote "
+            "(fairtrain never replaces other files)."
+        )
 
 
 def _kind(name: str, column: np.ndarray) -> str:
@@ -63,7 +105,8 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
         The TFRecord file; the description goes to ``<path>.json``.
     overwrite : bool, default False
         Replace a file this function wrote before. A file it did not write (no
-        description beside it) is never replaced.
+        description beside it, or bytes other than the SHA-256 its description records)
+        is never replaced, and nothing is written through a link.
 
     Returns
     -------
@@ -73,7 +116,8 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     Raises
     ------
     FileExistsError
-        If ``path`` exists and ``overwrite`` is False or the file is not fairtrain's.
+        If ``path`` is a link, or exists and ``overwrite`` is False or the file is not
+        the one fairtrain wrote.
     FileNotFoundError
         If an image file is missing; the partial file (and, when replacing, the earlier
         description) is removed.
@@ -87,21 +131,15 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     -----
     Each example is a ``tf.train.Example`` with ``"image"`` (the file's bytes),
     ``"path"`` and one ``"column/<name>"`` feature per attribute column. The JSON holds
-    the column types, :attr:`FaceDataset.levels`, the name, the number of examples and
-    the rejected files, so :func:`read_tfrecords` restores the dataset exactly.
+    the column types, :attr:`FaceDataset.levels`, the name, the number of examples, the
+    SHA-256 of the record file and the rejected files, so :func:`read_tfrecords`
+    restores the dataset exactly.
     """
     tf = _tf()
-    path = Path(path).expanduser().resolve()
+    given = Path(path).expanduser()
+    path = given.resolve()
     sidecar = _sidecar(path)
-    if path.exists() or sidecar.exists():
-        ours = sidecar.is_file() and _is_ours(sidecar)
-        if not (overwrite and ours):
-            raise FileExistsError(
-                f"{path} exists; pass overwrite=True to replace a file write_tfrecords "
-                "wrote (fairtrain never replaces other files)."
-                if ours else f"{path} or {sidecar.name} beside it exists and was not written by "
-                "fairtrain; choose another path."
-            )
+    _check_target(given, path, sidecar, overwrite)
     kinds = {name: _kind(name, column) for name, column in dataset.columns.items()}
     for name in ("image", "path"):
         if name in kinds:
@@ -139,6 +177,7 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
         raise
     sidecar.write_text(json.dumps({
         "format": _FORMAT,
+        "sha256": _sha256(path),
         "n": len(dataset),
         "name": dataset.name,
         "columns": kinds,
