@@ -94,21 +94,27 @@ class OutputDir:
         self._save_manifest()
 
     def _remove_previous(self, manifest: Path) -> None:
+        # Every entry is checked before the first removal: a malformed manifest (a string
+        # for a list, a name outside) must not delete some files and then stop.
         try:
             previous = json.loads(manifest.read_text(encoding="utf-8"))
-            files, dirs = list(previous["files"]), list(previous.get("dirs", []))
+            files, dirs = previous["files"], previous.get("dirs", [])
+            for key, names in (("files", files), ("dirs", dirs)):
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise TypeError(f"its {key!r} is not a list of names: {names!r}")
+            targets = [self._resolve(name) for name in files]
+            folders = [self._resolve(name) for name in dirs]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise OutputError(
                 f"{manifest} is unreadable ({exc}); fairtrain cannot tell which files are "
-                "its own. Remove the folder yourself or choose another one."
+                "its own and removed nothing. Remove the folder yourself or choose another "
+                "one."
             ) from exc
-        for name in files:
-            target = self._resolve(name)
+        for target in targets:
             if target.is_file() or target.is_symlink():
                 target.unlink()
         # Deepest first; only folders fairtrain created and that are now empty.
-        for name in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
-            target = self._resolve(name)
+        for target in sorted(folders, key=lambda d: len(d.parts), reverse=True):
             if target.is_dir() and not any(target.iterdir()):
                 target.rmdir()
 
