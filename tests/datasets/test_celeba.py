@@ -93,3 +93,14 @@ def test_synthetic_celeba_round_trip(tmp_path):
     assert ds.columns["partition"].tolist() == ["train"] * 24 + ["valid"] * 3 + ["test"] * 3
     assert (ds.columns["gender"] == "male").tolist() == ds.columns["Male"].tolist()
     assert set(ds.columns["gender"]) == {"male", "female"}
+
+
+def test_a_linked_image_outside_is_rejected_once(root, tmp_path_factory):
+    # issue 19 §3: an image linked to a file outside the data folder was kept
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "private.jpg"
+    elsewhere.write_bytes(b"private")
+    (root / "img_align_celeba" / "000006.jpg").symlink_to(elsewhere)
+    ds = load_celeba(root)
+    assert "000006.jpg" not in {Path(p).name for p in ds.paths}
+    assert [r.reason for r in ds.rejected if Path(r.path).name == "000006.jpg"] == [
+        f"symlink outside the data folder (to {elsewhere})"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -374,9 +375,42 @@ def tf_image_loader(
     return load
 
 
-def files_under(root: Path) -> list[Path]:
-    """Every regular file below ``root``, sorted (internal helper for the loaders)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != MARKER)
+def files_under(root: Path) -> tuple[list[Path], list[Rejected]]:
+    """Every regular file below ``root`` (sorted), and every entry refused, with the reason.
+
+    Internal helper for the loaders; ``root`` is resolved (:func:`check_dir`). Links are
+    never followed, and never skipped without a word: a link out of ``root`` is refused
+    as a "symlink outside the data folder" (its bytes would otherwise be loaded and
+    copied by :func:`~fairtrain.datasets.write_tfrecords`; a linked folder's files are
+    not even listed), and a link inside ``root`` points at files the walk reads under
+    their own paths, so following it would only load them twice. Broken links and
+    entries that are neither files nor folders are refused too.
+    """
+    files: list[Path] = []
+    rejected: list[Rejected] = []
+    for folder, dirs, names in os.walk(root):  # followlinks=False: links come as names
+        base = Path(folder)
+        for name in sorted(dirs + names):
+            path = base / name
+            if path.is_symlink():
+                rejected.append(Rejected(str(path), _link_reason(path, root)))
+            elif name in names and name != MARKER:
+                if path.is_file():
+                    files.append(path)
+                else:
+                    rejected.append(Rejected(str(path), "not a regular file"))
+    return sorted(files), rejected
+
+
+def _link_reason(link: Path, root: Path) -> str:
+    target = link.resolve()
+    if not target.exists():
+        return f"a broken link (to {target})"
+    if not target.is_relative_to(root):
+        return f"symlink outside the data folder (to {target})" + (
+            "; its files are not read" if target.is_dir() else ""
+        )
+    return f"a link to {target}, inside the data folder: its files are read there, once"
 
 
 def check_dir(root: Any, what: str) -> Path:

@@ -105,8 +105,10 @@ def load_celeba(
         Columns ``"gender"`` (``"male"`` where ``Male`` is 1, ``"female"`` where it is
         -1), ``"partition"`` and every attribute of the header as a bool column under
         its own name (``"Male"``, ``"Young"``, ...). Rejected: images not listed in either
-        file or with a malformed row there, files that are not images, and rows whose
-        image file is missing. Images of other partitions are left out, not rejected.
+        file or with a malformed row there, files that are not images, rows whose
+        image file is missing, and links (see
+        :func:`~fairtrain.datasets.load_utkface`). Images of other partitions are left
+        out, not rejected.
 
     Raises
     ------
@@ -123,9 +125,11 @@ def load_celeba(
     image_dir = check_dir(root / _IMAGE_DIR, "CelebA image folder")
     header, attributes = _read_attributes(root / _ATTR_FILE)
     partitions = _read_partitions(root / _PARTITION_FILE)
-    paths, rows, parts, rejected = [], [], [], []
-    seen = set()
-    for path in files_under(image_dir):
+    paths, rows, parts = [], [], []
+    files, rejected = files_under(image_dir)
+    # A refused link is reported once, with its own reason, not also as a missing file.
+    seen = {Path(r.path).relative_to(image_dir).as_posix() for r in rejected}
+    for path in files:
         name = path.relative_to(image_dir).as_posix()
         seen.add(name)
         if path.suffix.lower() not in IMAGE_SUFFIXES:

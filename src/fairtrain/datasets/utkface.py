@@ -106,7 +106,11 @@ def load_utkface(root: Any) -> FaceDataset:
         with the reason: a missing or extra field, a code out of range, a field that is
         not a number, a name that is not a UTKFace image name, or a second copy of one
         photo (the same ``age_gender_race_datetime``, e.g. its ``.jpg.chip.jpg`` crop
-        and its in-the-wild ``.jpg``: the first in sorted path order is kept).
+        and its in-the-wild ``.jpg``: the first in sorted path order is kept). Links
+        are never followed: one whose target is outside ``root`` is rejected as a
+        "symlink outside the data folder" (a linked folder with all its files), one
+        inside as a second path to files read under their own path, a broken link as
+        broken.
 
     Raises
     ------
@@ -114,9 +118,10 @@ def load_utkface(root: Any) -> FaceDataset:
         If ``root`` is not a folder.
     """
     root = check_dir(root, "UTKFace root")
-    paths, ages, genders, races, rejected = [], [], [], [], []
+    paths, ages, genders, races = [], [], [], []
     first_of_photo: dict[str, str] = {}
-    for path in files_under(root):
+    files, rejected = files_under(root)
+    for path in files:
         parsed, reason = parse_utkface_name(path.name)
         if parsed is None:
             rejected.append(Rejected(str(path), reason))

@@ -120,7 +120,8 @@ def load_vggface2(
         ``identity_meta``, ``"gender"`` (``"male"``/``"female"``);
         ``levels={"ethnicity": list(levels)}``. Rejected: files not directly inside an
         identity folder, files that are not images (by suffix), identities missing from
-        a CSV, and identities whose gender is not ``m`` or ``f``. Identities listed in a
+        a CSV, identities whose gender is not ``m`` or ``f``, and links (a linked file
+        or identity folder; see :func:`~fairtrain.datasets.load_utkface`). Identities listed in a
         CSV without a folder under ``root`` (e.g. the test identities while loading
         ``train/``) are not an error.
 
@@ -137,8 +138,9 @@ def load_vggface2(
     ethnicity_csv = Path(ethnicity_csv)
     ethnicity = _read_ethnicity(ethnicity_csv, levels)
     meta = None if identity_meta is None else _read_identity_meta(Path(identity_meta))
-    paths, identities, ethnicities, genders, rejected = [], [], [], [], []
-    for path in files_under(root):
+    paths, identities, ethnicities, genders = [], [], [], []
+    files, rejected = files_under(root)
+    for path in files:
         rel = path.relative_to(root)
         if len(rel.parts) != 2:
             rejected.append(Rejected(str(path), (
