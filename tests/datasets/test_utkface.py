@@ -134,3 +134,10 @@ def test_a_linked_folder_is_never_skipped_without_a_reason(tmp_path):
             f"a link to {root / 'part1' / '25_1_3_20170119171621021.jpg'}, inside the data "
             "folder: its files are read there, once",
     }
+
+
+@pytest.mark.parametrize("content", [[], ["notes.txt"]], ids=["empty", "no-image"])
+def test_a_folder_without_a_utkface_image_is_an_error(tmp_path, content):
+    _utk(tmp_path / "utk", *content)
+    with pytest.raises(ValueError, match=r"utk.*no UTKFace image.*\[age\]_\[gender\]"):
+        load_utkface(tmp_path / "utk")

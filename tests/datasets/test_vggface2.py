@@ -118,3 +118,9 @@ def test_a_linked_identity_folder_outside_is_rejected_not_skipped(tree, tmp_path
         f"symlink outside the data folder (to {elsewhere / 'n000001'}); its files are not read")
     assert reasons[str(root / "n000003" / "0009_01.jpg")] == (
         f"symlink outside the data folder (to {elsewhere / 'private.jpg'})")
+
+
+def test_a_folder_without_a_loadable_image_is_an_error(tree):
+    (tree / "empty").mkdir()
+    with pytest.raises(ValueError, match="no VGGFace2 image"):
+        load_vggface2(tree / "empty", tree / "eth.csv")

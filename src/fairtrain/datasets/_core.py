@@ -402,6 +402,15 @@ def files_under(root: Path) -> tuple[list[Path], list[Rejected]]:
     return sorted(files), rejected
 
 
+def nothing_loaded(root: Path, what: str, rejected: Sequence[Rejected]) -> ValueError:
+    """The error of a loader that found no image to keep in ``root`` (internal helper)."""
+    found = (
+        f"{len(rejected)} file(s) were refused, e.g. {rejected[0].path}: {rejected[0].reason}"
+        if rejected else "the folder holds no file"
+    )
+    return ValueError(f"{root} holds no {what}; {found}. Check the path.")
+
+
 def _link_reason(link: Path, root: Path) -> str:
     target = link.resolve()
     if not target.exists():

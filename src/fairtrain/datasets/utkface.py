@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.datasets._core import FaceDataset, Rejected, check_dir, files_under
+from fairtrain.datasets._core import (
+    FaceDataset,
+    Rejected,
+    check_dir,
+    files_under,
+    nothing_loaded,
+)
 
 __all__ = ["GENDERS", "MAX_AGE", "RACES", "load_utkface", "parse_utkface_name"]
 
@@ -116,6 +122,9 @@ def load_utkface(root: Any) -> FaceDataset:
     ------
     FileNotFoundError
         If ``root`` is not a folder.
+    ValueError
+        If no image is kept (an empty folder, or only refused files): the message names
+        the folder, the expected names and a refused file.
     """
     root = check_dir(root, "UTKFace root")
     paths, ages, genders, races = [], [], [], []
@@ -140,6 +149,9 @@ def load_utkface(root: Any) -> FaceDataset:
         ages.append(parsed[0])
         genders.append(parsed[1])
         races.append(parsed[2])
+    if not paths:
+        raise nothing_loaded(root, "UTKFace image (names [age]_[gender]_[race]_[datetime].jpg "
+                             "or .jpg.chip.jpg)", rejected)
     return FaceDataset(
         paths=np.asarray(paths, dtype=str),
         columns={

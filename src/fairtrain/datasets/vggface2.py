@@ -15,6 +15,7 @@ from fairtrain.datasets._core import (
     Rejected,
     check_dir,
     files_under,
+    nothing_loaded,
 )
 
 __all__ = ["ETHNICITIES", "load_vggface2"]
@@ -132,6 +133,7 @@ def load_vggface2(
     ValueError
         If a CSV lacks a needed column, has a row of the wrong length, uses an ethnicity
         not in ``levels``, or gives one identity two ethnicities (or two genders).
+        Also if no image is kept (an empty folder, or only refused files).
     """
     root = check_dir(root, "VGGFace2 root")
     levels = [str(level) for level in levels]
@@ -175,6 +177,9 @@ def load_vggface2(
         paths.append(str(path))
         identities.append(identity)
         ethnicities.append(ethnicity[identity])
+    if not paths:
+        raise nothing_loaded(root, "VGGFace2 image (root/<identity>/<image>.jpg, the "
+                             f"identity listed in {ethnicity_csv})", rejected)
     columns = {
         "identity": np.asarray(identities, dtype=str),
         "ethnicity": np.asarray(ethnicities, dtype=str),
