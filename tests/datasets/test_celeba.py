@@ -70,7 +70,11 @@ def test_partition_filter(root):
     (HEADER + "\n" + _row("000001.jpg", 1), "number of images on line 1"),
     ("1\nSmiling Young\n000001.jpg 1 1", "no 'Male'"),
     ("2\n" + HEADER + "\n" + _row("000001.jpg", 1) + "\n" + _row("000001.jpg", 1), "twice"),
-])
+    # issue 19 §3: a repeated attribute gave two disagreeing columns ("Male" read the
+    # first, the "Male" column the last)
+    ("1\n" + HEADER.replace("Bald", "Male") + "\n" + _row("000001.jpg", 1),
+     "names 'Male' twice"),
+], ids=["count", "no-count", "no-male", "row-twice", "attribute-twice"])
 def test_bad_attribute_file_is_an_error(root, text, match):
     (root / "list_attr_celeba.txt").write_text(text)
     with pytest.raises(ValueError, match=match):

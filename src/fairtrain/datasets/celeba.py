@@ -41,6 +41,12 @@ def _read_attributes(path: Path) -> tuple[list[str], dict[str, Any]]:
         )
     declared = int(lines[0][1][0])
     header = lines[1][1]
+    repeated = sorted({a for a in header if header.count(a) > 1})
+    if repeated:
+        raise ValueError(
+            f"{path}: the header (line 2) names {repeated[0]!r} twice (repeated: "
+            f"{repeated}); each attribute must be named once. Fix the header."
+        )
     if "Male" not in header:
         raise ValueError(f"{path}: the header (line 2) has no 'Male' attribute: {header}.")
     rows = lines[2:]
@@ -117,7 +123,7 @@ def load_celeba(
     ValueError
         If ``partition`` is unknown, the attribute file's first two lines are not the
         count and the header, the count differs from the rows, the header has no
-        ``Male``, or a file is listed twice.
+        ``Male`` or names an attribute twice, or a file is listed twice.
     """
     if partition is not None and partition not in PARTITIONS:
         raise ValueError(f"`partition` must be one of {PARTITIONS} or None; got {partition!r}.")
