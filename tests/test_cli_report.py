@@ -164,3 +164,41 @@ def test_force_replaces_only_the_files_of_the_earlier_report(predictions, tmp_pa
     assert main(_report_args(path, str(out), "--force")) == 0
     assert (out / "notes.txt").read_text() == "user notes"
     assert json.loads((out / "report.json").read_text())["metric"] == "mae"
+
+
+# --- silently wrong (issue 19 §3)
+
+
+def _cls_csv(tmp_path, header="y,p,g"):
+    rng = np.random.default_rng(3)
+    y = rng.choice([3, 7], 60)
+    p = np.where(rng.random(60) < 0.7, y, 10 - y)
+    g = rng.choice(["a", "b"], 60)
+    path = tmp_path / "cls.csv"
+    path.write_text(header + "\n" + "\n".join(f"{a},{b},{c}" for a, b, c in zip(y, p, g)))
+    return path, y, p, g
+
+
+def test_pos_label_gives_the_recall_of_that_class(tmp_path):
+    # --pos-label 7 was ignored: the macro recall was printed
+    from sklearn.metrics import recall_score
+
+    path, y, p, g = _cls_csv(tmp_path)
+    out = tmp_path / "o"
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "recall", "--pos-label", "7", "--min-count", "1",
+                 "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["overall"] == pytest.approx(recall_score(y, p, pos_label=7))
+    for name in ("a", "b"):
+        assert report["attributes"]["g"]["groups"][name]["value"] == pytest.approx(
+            recall_score(y[g == name], p[g == name], pos_label=7))
+
+
+def test_pos_label_with_a_macro_average_is_refused(tmp_path, capsys):
+    path, *_ = _cls_csv(tmp_path)
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "recall", "--pos-label", "7", "--average", "macro"])
+    assert code == 2
+    assert "--pos-label" in capsys.readouterr().err

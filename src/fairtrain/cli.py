@@ -68,6 +68,32 @@ def _filename(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_.=-]+", "_", text).strip("_") or "_"
 
 
+def _metric_kwargs(args: argparse.Namespace, metric: Any) -> dict[str, Any]:
+    """``pos_label`` and ``average`` for the metric; --pos-label means the binary score."""
+    import inspect
+
+    kwargs: dict[str, Any] = {}
+    if args.pos_label is not None:
+        pos = _typed([args.pos_label])[0]
+        kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
+        try:
+            takes_average = "average" in inspect.signature(metric).parameters
+        except (TypeError, ValueError):  # no signature to read: pass what was asked
+            takes_average = False
+        # recall and precision average over the classes by default, where pos_label is
+        # ignored: asking for a positive class asks for that class's score
+        if args.average is None and takes_average:
+            kwargs["average"] = "binary"
+        elif args.average not in (None, "binary"):
+            raise ValueError(
+                f"--pos-label {args.pos_label} gives the score of one class, which "
+                f"--average {args.average} ignores; drop one of them."
+            )
+    if args.average is not None:
+        kwargs["average"] = args.average
+    return kwargs
+
+
 def _report(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -81,12 +107,7 @@ def _report(args: argparse.Namespace) -> int:
         y_true = _typed(columns[args.y_true])
         preds = [_typed(columns[c]) for c in y_pred_cols]
         y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
-        metric_kwargs: dict[str, Any] = {}
-        if args.pos_label is not None:
-            pos = _typed([args.pos_label])[0]
-            metric_kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
-        if args.average is not None:
-            metric_kwargs["average"] = args.average
+        metric_kwargs = _metric_kwargs(args, registry.get("metrics", args.metric))
         report = bias_report(
             y_true, y_pred, {g: np.array(columns[g]) for g in args.group},
             metric=args.metric, metric_kwargs=metric_kwargs or None,
@@ -225,9 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--metric", default="mae",
                    help="a registered metric name (default: mae; see 'fairtrain plugins')")
-    r.add_argument("--pos-label", default=None, help="positive class of binary rate metrics")
+    r.add_argument("--pos-label", default=None,
+                   help="positive class of the rate metrics; recall and precision then "
+                   "score that class (--average binary)")
     r.add_argument("--average", choices=["macro", "binary"], default=None,
-                   help="averaging of recall and precision")
+                   help="averaging of recall and precision (default: binary with "
+                   "--pos-label, else macro)")
     r.add_argument("--min-count", type=int, default=30,
                    help="flag groups with fewer examples (default: 30)")
     r.add_argument("--bootstrap", type=int, default=0, metavar="N",
