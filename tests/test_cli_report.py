@@ -202,3 +202,13 @@ def test_pos_label_with_a_macro_average_is_refused(tmp_path, capsys):
                  "--metric", "recall", "--pos-label", "7", "--average", "macro"])
     assert code == 2
     assert "--pos-label" in capsys.readouterr().err
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path, capsys):
+    # csv.DictReader kept the last of two same-named columns without a word
+    path = tmp_path / "dup.csv"
+    path.write_text("y,p,g,p\n1,1,a,9\n2,2,b,9\n")
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--min-count", "1"])
+    assert code == 2
+    assert "'p'" in capsys.readouterr().err

@@ -37,6 +37,14 @@ def _read_columns(path: str, names: Sequence[str]) -> dict[str, list[str]]:
         missing = [n for n in names if n not in header]
         if missing:
             raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
+        # DictReader keeps the last of two same-named columns without a word
+        twice = [n for n in names if header.count(n) > 1]
+        if twice:
+            where = [i + 1 for i, h in enumerate(header) if h == twice[0]]
+            raise ValueError(
+                f"{path} names column {twice[0]!r} {len(where)} times (columns {where}); "
+                "rename all but one in the header."
+            )
         columns: dict[str, list[str]] = {n: [] for n in names}
         for line, row in enumerate(reader, start=2):
             for n in names:
