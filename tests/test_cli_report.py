@@ -212,3 +212,20 @@ def test_a_column_named_twice_in_the_header_is_refused(tmp_path, capsys):
                  "--min-count", "1"])
     assert code == 2
     assert "'p'" in capsys.readouterr().err
+
+
+def test_groups_whose_names_map_to_one_file_name_get_one_plot_each(tmp_path):
+    # "a b" and "a_b" both became by_group_a_b.png: the second plot replaced the first
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "two.csv"
+    rows = [f"{i % 50},{i % 50 + 1},{'xy'[i % 2]},{'uv'[i % 3 % 2]}" for i in range(40)]
+    path.write_text("y,p,a b,a_b\n" + "\n".join(rows))
+    out = tmp_path / "o"
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "a b",
+                 "--group", "a_b", "--min-count", "1", "--out", str(out)])
+    assert code == 0
+    manifest = json.loads((out / ".fairtrain-manifest.json").read_text())
+    plots = [f for f in manifest["files"] if f.startswith("by_group_")]
+    attributes = json.loads((out / "report.json").read_text())["attributes"]
+    assert len(plots) == len(set(plots)) == len(attributes)
+    assert all((out / f).read_bytes()[:4] == b"\x89PNG" for f in plots)

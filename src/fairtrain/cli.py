@@ -76,6 +76,19 @@ def _filename(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_.=-]+", "_", text).strip("_") or "_"
 
 
+def _plot_names(attributes: Sequence[str]) -> list[str]:
+    """One distinct ``by_group_<attribute>.png`` per attribute ("a b" and "a_b" differ)."""
+    names: list[str] = []
+    for attribute in attributes:
+        stem, n = f"by_group_{_filename(attribute)}", 1
+        name = f"{stem}.png"
+        while name in names:
+            n += 1
+            name = f"{stem}-{n}.png"
+        names.append(name)
+    return names
+
+
 def _metric_kwargs(args: argparse.Namespace, metric: Any) -> dict[str, Any]:
     """``pos_label`` and ``average`` for the metric; --pos-label means the binary score."""
     import inspect
@@ -139,9 +152,9 @@ def _report(args: argparse.Namespace) -> int:
     try:
         from fairtrain.metrics import plots
 
-        for attribute in report.attributes:
+        for attribute, name in zip(report.attributes, _plot_names(report.attributes)):
             ax = plots.plot_by_group(report, attribute)
-            written.append(out.save_figure(f"by_group_{_filename(attribute)}.png", ax))
+            written.append(out.save_figure(name, ax))
         if getattr(registry.get("metrics", args.metric), "kind", None) == "classification":
             cm = confusion_by_group(y_true, y_pred, {g: np.array(columns[g]) for g in args.group})
             figure = plots.plot_confusion_pair(cm, title="all examples")
