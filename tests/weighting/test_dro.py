@@ -535,3 +535,15 @@ def test_a_group_outweighed_by_a_huge_loss_recovers():
     resumed = GroupDRO(_groups([3, 1]), step_size=1.0)
     resumed.set_state(json.loads(json.dumps(twin.get_state())))
     np.testing.assert_allclose(resumed.update([0.0, 1e4]), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("indices", [[0.7, 3.2], np.array([0.0, 3.0])],
+                         ids=["fractions", "whole-floats"])
+def test_sample_weight_refuses_float_indices(indices):
+    # issue 19 §3: float indices were truncated to other examples without a word
+    dro = GroupDRO(_groups([3, 1]), step_size=1.0)
+    with pytest.raises(TypeError, match="integers"):
+        dro.sample_weight(indices)
+    assert dro.sample_weight([]).shape == (0,)
+    np.testing.assert_allclose(dro.sample_weight(np.array([0, 3], np.int32)),
+                               [0.5 / 0.75, 0.5 / 0.25])

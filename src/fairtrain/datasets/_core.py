@@ -119,9 +119,22 @@ class FaceDataset:
         Returns
         -------
         FaceDataset
+
+        Raises
+        ------
+        TypeError
+            If ``index`` holds anything but integers or bools (floats are not truncated).
         """
         if not isinstance(index, slice):
             index = np.asarray(index)
+            if index.size == 0 and index.dtype != bool:
+                index = index.astype(np.intp)  # [] is float64 to NumPy
+            elif index.dtype != bool and index.dtype.kind not in "iu":
+                # astype(intp) would truncate 0.7 to row 0 without a word
+                raise TypeError(
+                    f"`index` must be integers, a boolean mask or a slice; got dtype "
+                    f"{index.dtype} ({index.reshape(-1)[:3].tolist()}...)."
+                )
             if index.dtype != bool:
                 index = index.astype(np.intp).reshape(-1)
         return dataclasses.replace(

@@ -202,10 +202,20 @@ class GroupDRO:
 
         Raises
         ------
+        TypeError
+            If ``indices`` are not integers (floats are not truncated).
         ValueError
             If an index is out of range or names an excluded example (code ``-1``).
         """
-        idx = np.asarray(indices, dtype=np.int64)
+        idx = np.asarray(indices)
+        if idx.size == 0:
+            idx = idx.astype(np.int64)  # [] is float64 to NumPy
+        elif idx.dtype.kind not in "iu":  # a cast would truncate 0.7 to example 0
+            raise TypeError(
+                f"`indices` must be integers; got dtype {idx.dtype} "
+                f"({idx.reshape(-1)[:3].tolist()}...)."
+            )
+        idx = idx.astype(np.int64)
         n = len(self.groups)
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"`indices` must be in [0, {n}); got values outside it.")
