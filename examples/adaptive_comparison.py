@@ -23,6 +23,7 @@ import numpy as np
 
 import fairtrain as ft
 from fairtrain.datasets import load_images, load_vggface2, split, synthetic
+from fairtrain.experiments import positive_int
 
 STRATEGIES = ("proportional", "homogeneous", "adaptive", "group_dro")
 
@@ -86,11 +87,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
-    parser.add_argument("--identities", type=int, default=200)
-    parser.add_argument("--images-per-identity", type=int, default=10)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--identities", type=positive_int, default=200)
+    parser.add_argument("--images-per-identity", type=positive_int, default=10)
+    parser.add_argument("--size", type=positive_int, default=32)
+    parser.add_argument("--epochs", type=positive_int, default=8)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--step-size", type=float, default=0.5)
     parser.add_argument("--momentum", type=float, default=0.5)

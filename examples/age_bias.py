@@ -30,7 +30,6 @@ from fairtrain import datasets, experiments
 from fairtrain.experiments import OutputDir, OutputError
 from fairtrain.experiments.models import build_model
 from fairtrain.metrics import leaderboard_rank
-from fairtrain.schedules import one_stage, three_stage, two_stage
 
 AGE_EDGES = [0, 20, 40, 60, 117]
 AGE_SCALE = 116.0
@@ -46,6 +45,10 @@ def parse(argv=None):
 
 def recipes(epochs):
     """The three recipes, ``epochs`` in all shared by the stages (at least 1 each)."""
+    # imported here, not at the top: schedules imports Keras (and TensorFlow), which a
+    # mistyped option must not wait for
+    from fairtrain.schedules import one_stage, three_stage, two_stage
+
     return {"1-stage": one_stage(epochs), "2-stage": two_stage(max(1, epochs // 2)),
             "3-stage": three_stage(max(1, epochs // 3))}
 

@@ -25,7 +25,6 @@ from fairtrain import datasets, experiments
 from fairtrain.experiments import OutputDir, OutputError
 from fairtrain.experiments.models import build_model, embedding_model
 from fairtrain.metrics import plots
-from fairtrain.schedules import two_stage
 
 
 def parse(argv=None):
@@ -102,7 +101,8 @@ def run(args, out, data):
     for backbone, weights in zip(args.backbone, args.weights):
         model = build_model(backbone, (*size, 3), len(races), weights=weights, seed=args.seed)
         sampler = ft.sampling.Proportional(groups, batch_size=args.batch_size, seed=args.seed)
-        stages = two_stage(max(1, args.epochs // 2), learning_rates=args.learning_rates)
+        stages = ft.schedules.two_stage(max(1, args.epochs // 2),
+                                        learning_rates=args.learning_rates)
         print(f"== {backbone}: frozen, then unfrozen")
         history = experiments.fit_staged_sampled(
             model, stages, sampler, load, loss="sparse_categorical_crossentropy",

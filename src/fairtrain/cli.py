@@ -7,7 +7,6 @@ import csv
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -38,6 +37,14 @@ def _read_columns(path: str, names: Sequence[str]) -> dict[str, list[str]]:
         missing = [n for n in names if n not in header]
         if missing:
             raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
+        # DictReader keeps the last of two same-named columns without a word
+        twice = [n for n in names if header.count(n) > 1]
+        if twice:
+            where = [i + 1 for i, h in enumerate(header) if h == twice[0]]
+            raise ValueError(
+                f"{path} names column {twice[0]!r} {len(where)} times (columns {where}); "
+                "rename all but one in the header."
+            )
         columns: dict[str, list[str]] = {n: [] for n in names}
         for line, row in enumerate(reader, start=2):
             for n in names:
@@ -69,6 +76,57 @@ def _filename(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_.=-]+", "_", text).strip("_") or "_"
 
 
+def _plot_names(attributes: Sequence[str]) -> list[str]:
+    """One distinct ``by_group_<attribute>.png`` per attribute ("a b" and "a_b" differ)."""
+    names: list[str] = []
+    for attribute in attributes:
+        stem, n = f"by_group_{_filename(attribute)}", 1
+        name = f"{stem}.png"
+        while name in names:
+            n += 1
+            name = f"{stem}-{n}.png"
+        names.append(name)
+    return names
+
+
+def _metric_kwargs(args: argparse.Namespace, metric: Any) -> dict[str, Any]:
+    """``pos_label`` and ``average`` for the metric; --pos-label means the binary score."""
+    import inspect
+
+    kwargs: dict[str, Any] = {}
+    if args.pos_label is not None:
+        pos = _typed([args.pos_label])[0]
+        kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
+        try:
+            takes_average = "average" in inspect.signature(metric).parameters
+        except (TypeError, ValueError):  # no signature to read: pass what was asked
+            takes_average = False
+        # recall and precision average over the classes by default, where pos_label is
+        # ignored: asking for a positive class asks for that class's score
+        if args.average is None and takes_average:
+            kwargs["average"] = "binary"
+        elif args.average not in (None, "binary"):
+            raise ValueError(
+                f"--pos-label {args.pos_label} gives the score of one class, which "
+                f"--average {args.average} ignores; drop one of them."
+            )
+    if args.average is not None:
+        kwargs["average"] = args.average
+    return kwargs
+
+
+def _binarized(args: argparse.Namespace, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+    """Labels as fairlearn's measures take them: ``--pos-label`` is 1, every other 0."""
+    if y_pred.ndim != 1:
+        raise ValueError(
+            f"--pos-label with the fairness measure {args.metric!r} needs one --y-pred "
+            "column of predicted labels, not class scores."
+        )
+    pos = _typed([args.pos_label])[0]
+    pos = pos.item() if hasattr(pos, "item") else pos
+    return (y_true == pos).astype(int), (y_pred == pos).astype(int)
+
+
 def _report(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -83,21 +141,12 @@ def _report(args: argparse.Namespace) -> int:
         y_true = _typed(columns[args.y_true])
         preds = [_typed(columns[c]) for c in y_pred_cols]
         y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
-        metric_kwargs: dict[str, Any] = {}
-        if args.pos_label is not None:
-            pos = _typed([args.pos_label])[0]
-            pos = pos.item() if hasattr(pos, "item") else pos
-            if measure_of(registry.get("metrics", args.metric)) is None:
-                metric_kwargs["pos_label"] = pos
-            elif y_pred.ndim == 1:  # fairlearn's measures take 1 as the positive class
-                y_true, y_pred = (y_true == pos).astype(int), (y_pred == pos).astype(int)
-            else:
-                raise ValueError(
-                    f"--pos-label with the fairness measure {args.metric!r} needs one "
-                    "--y-pred column of predicted labels, not class scores."
-                )
-        if args.average is not None:
-            metric_kwargs["average"] = args.average
+        metric = registry.get("metrics", args.metric)
+        if args.pos_label is not None and measure_of(metric) is not None:
+            y_true, y_pred = _binarized(args, y_true, y_pred)
+            metric_kwargs: dict[str, Any] = {}
+        else:
+            metric_kwargs = _metric_kwargs(args, metric)
         report = bias_report(
             y_true, y_pred, {g: np.array(columns[g]) for g in args.group},
             metric=args.metric, metric_kwargs=metric_kwargs or None,
@@ -106,30 +155,34 @@ def _report(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"fairtrain report: error: {exc}", file=sys.stderr)
         return 2
-    print(report)
     if args.out is None:
+        print(report)
         return 0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(report.to_json() + "\n", encoding="utf-8")
-    written = [out / "report.json"]
+    from fairtrain.experiments import OutputDir, OutputError
+
+    try:  # before printing, so a refused folder is the last thing said
+        out = OutputDir(args.out, force=args.force, tool="fairtrain report")
+    except OutputError as exc:
+        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        return 2
+    print(report)
+    written = [out.write_text("report.json", report.to_json() + "\n")]
     try:
         from fairtrain.metrics import plots
 
-        for attribute in report.attributes:
+        for attribute, name in zip(report.attributes, _plot_names(report.attributes)):
             ax = plots.plot_by_group(report, attribute)
-            path = out / f"by_group_{_filename(attribute)}.png"
-            ax.figure.savefig(path, dpi=110)
-            written.append(path)
+            written.append(out.save_figure(name, ax))
         if getattr(registry.get("metrics", args.metric), "kind", None) == "classification":
             cm = confusion_by_group(y_true, y_pred, {g: np.array(columns[g]) for g in args.group})
-            path = out / "confusion.png"
-            plots.plot_confusion_pair(cm, title="all examples").savefig(path, dpi=110)
-            written.append(path)
+            figure = plots.plot_confusion_pair(cm, title="all examples")
+            written.append(out.save_figure("confusion.png", figure))
     except ImportError as exc:
-        print(f"fairtrain report: wrote {out / 'report.json'} but no plots: {exc}",
-              file=sys.stderr)
+        print(f"fairtrain report: wrote {written[0]} but no plots: {exc}", file=sys.stderr)
         return 1
+    except OutputError as exc:
+        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        return 2
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -234,17 +287,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a registered metric name (default: mae; see 'fairtrain plugins'), "
                    "or a fairness measure such as equalized_odds_difference")
     r.add_argument("--pos-label", default=None,
-                   help="positive class of binary rate metrics (with a fairness measure: "
-                   "the label read as 1, every other label as 0)")
+                   help="positive class of the rate metrics; recall and precision then "
+                   "score that class (--average binary); with a fairness measure, the "
+                   "label read as 1, every other label as 0")
     r.add_argument("--average", choices=["macro", "binary"], default=None,
-                   help="averaging of recall and precision")
+                   help="averaging of recall and precision (default: binary with "
+                   "--pos-label, else macro)")
     r.add_argument("--min-count", type=int, default=30,
                    help="flag groups with fewer examples (default: 30)")
     r.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="bootstrap resamples for confidence intervals (default: 0)")
     r.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     r.add_argument("--out", default=None, metavar="DIR",
-                   help="write report.json and the plots (PNG) into DIR")
+                   help="write report.json and the plots (PNG) into DIR: a new or empty "
+                   "folder, or one an earlier report wrote (with --force)")
+    r.add_argument("--force", action="store_true",
+                   help="replace the files an earlier report wrote in --out (only those)")
     r.set_defaults(func=_report)
     _add_demo(sub)
     return parser

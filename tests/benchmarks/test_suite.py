@@ -151,3 +151,47 @@ def test_fairlearn_is_timed_interleaved_with_fairtrain_and_warmed_up(monkeypatch
     # fairlearn's timed runs sit between fairtrain's, not all after them.
     last_ft = max(i for i, name in enumerate(full) if name == "fairtrain")
     assert first_fl < last_ft
+
+
+def _committed_results():
+    return {p.name: p.read_bytes() for p in (ROOT / "benchmarks" / "results").iterdir()}
+
+
+def test_default_out_is_a_new_folder_and_never_the_committed_results(tmp_path, monkeypatch):
+    # issue 19 §2: the default --out was benchmarks/results, the committed figures
+    from benchmarks.__main__ import main
+
+    before = _committed_results()
+    monkeypatch.chdir(tmp_path)
+    assert main(["--suite", "scaling", "--tiny"]) == 0
+    assert main(["--suite", "scaling", "--tiny"]) == 0     # twice: a second new folder
+    assert _committed_results() == before
+    runs = sorted((tmp_path / "benchmark-results").iterdir())
+    assert len(runs) == 2
+    for run in runs:
+        assert json.loads((run / "scaling.json").read_text())["suite"] == "scaling"
+    assert [p.name for p in tmp_path.iterdir()] == ["benchmark-results"]
+
+
+def test_out_never_replaces_a_file_the_benchmarks_did_not_write(tmp_path):
+    from benchmarks.__main__ import main
+
+    (tmp_path / "scaling.json").write_text("the user's file")
+    for force in ([], ["--force"]):
+        with pytest.raises(SystemExit):
+            main(["--suite", "scaling", "--tiny", "--out", str(tmp_path), *force])
+    assert (tmp_path / "scaling.json").read_text() == "the user's file"
+
+
+def test_committed_results_are_rewritten_only_when_asked(tmp_path, monkeypatch):
+    import benchmarks.__main__ as entry
+
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    (committed / "metrics.json").write_text("{}")          # another suite's figures stay
+    monkeypatch.setattr(entry, "RESULTS", str(committed))
+    assert entry.main(["--suite", "scaling", "--tiny", "--update-results"]) == 0
+    assert json.loads((committed / "scaling.json").read_text())["suite"] == "scaling"
+    assert (committed / "metrics.json").read_text() == "{}"
+    with pytest.raises(SystemExit):
+        entry.main(["--suite", "scaling", "--tiny", "--update-results", "--out", "x"])

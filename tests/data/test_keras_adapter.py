@@ -196,3 +196,19 @@ def test_a_resumed_fit_logs_only_the_batches_it_trained_on(shards):
     model.fit(ds, epochs=4, initial_epoch=3, shuffle=False, verbose=0,
               callbacks=[EpochSync(ds)])
     np.testing.assert_array_equal(log.counts, expected(0, 3))
+
+
+def test_all_zero_sample_weights_are_refused_before_training():
+    # issue 19 §3: all-zero weights trained on a loss of 0 without a word
+    with pytest.warns(ft.groups.GroupPolicyWarning):  # the last example is excluded
+        groups = ft.Groups.from_columns({"g": np.append(CODES.astype(str), "tiny")},
+                                        min_count=2, policy="drop")
+    assert groups.codes[-1] == -1
+    sampler = ft.sampling.Homogeneous(groups, batch_size=8)
+    only_excluded = np.r_[np.zeros(100), 1.0]   # the one weighted example is never drawn
+    for w in (np.zeros(101), only_excluded, {"a": np.zeros(101), "b": np.zeros(101)}):
+        with pytest.raises(ValueError, match="0 for every example"):
+            SampledPyDataset(sampler, lambda i: (i, i), sample_weight=w)
+    # one output weighted 0 (an output left out of the loss) is a choice, not an error
+    SampledPyDataset(sampler, lambda i: (i, i),
+                     sample_weight={"a": np.ones(101), "b": np.zeros(101)})

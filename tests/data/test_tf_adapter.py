@@ -212,8 +212,12 @@ def test_from_group_datasets_by_name_and_continues_each_stream():
         ({"sample_weight": -np.ones(100)}, "negative"),
         ({"steps_per_epoch": 99}, "steps_per_epoch"),
         ({"steps_per_epoch": 0}, "steps_per_epoch"),
+        # issue 19 §3: all-zero weights trained on a loss of 0 without a word
+        ({"sample_weight": np.zeros(100)}, "0 for every example"),
+        ({"sample_weight": {"a": np.zeros(100), "b": np.zeros(100)}}, "0 for every example"),
     ],
-    ids=["weight-shape", "negative-weight", "steps-too-many", "steps-zero"],
+    ids=["weight-shape", "negative-weight", "steps-too-many", "steps-zero", "all-zero",
+         "all-zero-per-output"],
 )
 def test_bad_arguments_are_rejected(kwargs, message):
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)

@@ -278,3 +278,27 @@ def test_offline_imagenet_download_says_what_to_pass(monkeypatch):
     with pytest.raises(OSError, match=r"ImageNet weights of MobileNet.*weights=<path>.*"
                                       r"weights=None"):
         build_model("MobileNet", (32, 32, 3), 2, weights="imagenet")
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"files": "ab."},                          # a string: its characters are not names
+        {"files": ["a", "../b"]},                  # one bad name after a good one
+        {"files": ["a", "b"], "dirs": "s"},
+        {"files": ["a", 3]},
+        {"files": ["a"], "dirs": ["/abs"]},
+        ["a", "b"],
+    ],
+    ids=["files-string", "name-outside", "dirs-string", "name-not-str", "dir-outside",
+         "not-an-object"],
+)
+def test_output_dir_force_validates_the_whole_manifest_before_deleting(tmp_path, manifest):
+    # issue 19 §2: files were deleted one by one until a bad entry stopped the loop
+    (tmp_path / "a").write_text("user a")
+    (tmp_path / "b").write_text("user b")
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(OutputError, match="manifest"):
+        OutputDir(tmp_path, force=True)
+    assert (tmp_path / "a").read_text() == "user a"
+    assert (tmp_path / "b").read_text() == "user b"

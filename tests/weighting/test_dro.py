@@ -500,3 +500,50 @@ def test_probe_refuses_a_multi_process_distribution_before_training(monkeypatch)
         probe.on_train_begin()
     monkeypatch.setattr(keras.distribution, "distribution", lambda: None)
     probe.on_train_begin()  # one process: fine
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, data=st.data(), step=st.floats(0.01, 3.0), adj=st.floats(0.0, 2.0))
+def test_weights_are_the_softmax_of_the_summed_steps_for_any_loss_scale(counts, data, step,
+                                                                        adj):
+    # issue 19 §3: an MSE in years² (1e4) underflowed a weight to exactly 0, and a 0
+    # stayed 0 for the rest of training. Exponentiated gradient from equal weights is
+    # q = softmax(eta * sum over updates of (l + C / sqrt(n))) (scipy as the oracle).
+    from scipy.special import softmax
+
+    k = len(counts)
+    dro = GroupDRO(_groups(counts), step_size=step, adjustment=adj)
+    total = np.zeros(k)
+    big = st.floats(0.0, 1e6, allow_nan=False)
+    for _ in range(data.draw(st.integers(1, 5))):
+        losses = np.array(data.draw(st.lists(st.one_of(big, st.just(np.nan)),
+                                             min_size=k, max_size=k)))
+        measured = ~np.isnan(losses)
+        total[measured] += step * (losses + adj / np.sqrt(counts))[measured]
+        dro.update(losses)
+        np.testing.assert_allclose(dro.group_weights, softmax(total), rtol=1e-9, atol=1e-300)
+
+
+def test_a_group_outweighed_by_a_huge_loss_recovers():
+    dro = GroupDRO(_groups([3, 1]), step_size=1.0)
+    dro.update([1e4, 0.0])                    # q_1 = exp(-1e4) / (...) underflows to 0.0
+    assert dro.group_weights.tolist() == [1.0, 0.0]
+    dro.update([0.0, 1e4])                    # the opposite step: back to equal weights
+    np.testing.assert_allclose(dro.group_weights, [0.5, 0.5])
+    twin = GroupDRO(_groups([3, 1]), step_size=1.0)   # and a resumed run goes on the same
+    twin.update([1e4, 0.0])
+    resumed = GroupDRO(_groups([3, 1]), step_size=1.0)
+    resumed.set_state(json.loads(json.dumps(twin.get_state())))
+    np.testing.assert_allclose(resumed.update([0.0, 1e4]), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("indices", [[0.7, 3.2], np.array([0.0, 3.0])],
+                         ids=["fractions", "whole-floats"])
+def test_sample_weight_refuses_float_indices(indices):
+    # issue 19 §3: float indices were truncated to other examples without a word
+    dro = GroupDRO(_groups([3, 1]), step_size=1.0)
+    with pytest.raises(TypeError, match="integers"):
+        dro.sample_weight(indices)
+    assert dro.sample_weight([]).shape == (0,)
+    np.testing.assert_allclose(dro.sample_weight(np.array([0, 3], np.int32)),
+                               [0.5 / 0.75, 0.5 / 0.25])

@@ -149,12 +149,17 @@ class GroupLossProbe(keras.callbacks.Callback):
     ValueError
         If lengths differ, a consumer's groups differ from the probe's, or a size or
         period is not positive.
+    FloatingPointError
+        During training, if a measured group's loss is NaN or infinite (see Notes).
 
     Notes
     -----
     ``l_g`` is the mean per-example loss over the probe examples of group ``g`` (NaN
     for a group without probe examples, with a warning at construction: its own step
-    is then 0 and its share or weight moves only through the normalisation).
+    is then 0 and its share or weight moves only through the normalisation). A NaN or
+    infinite ``l_g`` of a group with probe examples means the model diverged: the
+    measurement raises ``FloatingPointError`` and training stops, rather than the
+    consumers taking the group for not measured and freezing its share or weight.
 
     A consumer with a ``loss_target`` attribute other than None (a
     :class:`~fairtrain.sampling.FairBatch` for demographic parity: the positive
@@ -286,6 +291,19 @@ class GroupLossProbe(keras.callbacks.Callback):
         target : scalar, optional
             Score every prediction against this label instead of the true one (the
             loss of predicting ``target``, e.g. FairBatch's demographic-parity loss).
+
+        Returns
+        -------
+        ndarray of float, shape (n_groups,)
+            NaN for a group without probe examples (not measured).
+
+        Raises
+        ------
+        FloatingPointError
+            If a group with probe examples has a NaN or infinite loss (the model
+            diverged); nothing is fed to the consumers.
+        ValueError
+            If no loss is known or the loss is reduced (not per example).
         """
         return self._group_means(self._predict(), target)
 
@@ -315,6 +333,16 @@ class GroupLossProbe(keras.callbacks.Callback):
         counts = np.bincount(self._codes, minlength=self._k)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        # NaN means "not measured" to the consumers: a measured group's NaN (or inf) must
+        # not pass for that, or their shares and weights would freeze without a word.
+        diverged = [self.names[g] for g in np.flatnonzero((counts > 0) & ~np.isfinite(out))]
+        if diverged:
+            raise FloatingPointError(
+                f"GroupLossProbe: the loss on the probe set is NaN or infinite for group(s) "
+                f"{diverged}: the model diverged (its outputs or loss are not finite). "
+                "Lower the learning rate, clip gradients or check the inputs; "
+                "keras.callbacks.TerminateOnNaN stops such a run at the first NaN batch."
+            )
         return out
 
     def _measure_and_update(self, epoch: int) -> None:

@@ -23,8 +23,15 @@ def check_sampler(sampler: Any) -> GroupBatchSampler:
     return sampler
 
 
-def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | dict[str, np.ndarray] | None:
-    """Validate per-example weights: an array (n,) or a mapping {output: array (n,)}."""
+def check_sample_weight(
+    sample_weight: Any, n: int, *, codes: np.ndarray | None = None
+) -> np.ndarray | dict[str, np.ndarray] | None:
+    """Validate per-example weights: an array (n,) or a mapping {output: array (n,)}.
+
+    With ``codes`` (the sampler's group codes), weights that are 0 for every example the
+    sampler can draw (code >= 0), in every output, are refused: each batch's weighted
+    loss would be 0 and training would learn nothing without a word.
+    """
     if sample_weight is None:
         return None
 
@@ -34,8 +41,20 @@ def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | dict[str, np
     if isinstance(sample_weight, Mapping):
         if not sample_weight:
             raise ValueError("`sample_weight` is an empty mapping; pass None for no weights.")
-        return {str(k): one(f"sample_weight[{k!r}]", v) for k, v in sample_weight.items()}
-    return one("sample_weight", sample_weight)
+        weights: Any = {str(k): one(f"sample_weight[{k!r}]", v) for k, v in sample_weight.items()}
+        arrays = list(weights.values())
+    else:
+        weights = one("sample_weight", sample_weight)
+        arrays = [weights]
+    drawn = slice(None) if codes is None else np.asarray(codes) >= 0
+    if not any(np.any(w[drawn] > 0) for w in arrays):
+        raise ValueError(
+            "`sample_weight` is 0 for every example the sampler draws"
+            + ("" if len(arrays) == 1 else ", in every output")
+            + ": every batch's weighted loss would be 0 and nothing would be learned. "
+            "Give the examples positive weights, or pass sample_weight=None."
+        )
+    return weights
 
 
 def split_loaded(out: Any, where: str) -> tuple[Any, Any, Any, int]:

@@ -121,6 +121,8 @@ class SampledPyDataset(keras.utils.PyDataset):
     sample_weight : ndarray of shape (n,) or dict of str to ndarray (n,), optional
         Per-example weights gathered at the planned indices; batches are then
         ``(x, y, w)`` (a dict: one weight array per named output).
+        Weights that are 0 for every example the sampler draws (in every output) are
+        refused: the loss would be 0.
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``. Use it with ``fit(steps_per_epoch=...)``
@@ -220,7 +222,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         if not callable(load_batch):
             raise TypeError(f"`load_batch` must be callable; got {type(load_batch).__name__}.")
         self.load_batch = load_batch
-        self._weights = check_sample_weight(sample_weight, len(sampler.groups))
+        self._weights = check_sample_weight(sample_weight, len(sampler.groups),
+                                        codes=sampler.groups.codes)
         full = sampler.steps_per_epoch
         if steps_per_epoch is None:
             steps_per_epoch = full

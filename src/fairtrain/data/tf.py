@@ -355,6 +355,8 @@ def to_tf_dataset(
         Per-example weights (``n = len(sampler.groups)``), gathered at the planned
         indices: the dataset then yields ``(x, y, w)``, and a dict gives one weight per
         named output of a multi-output model. ``load`` must then return ``(x, y)``.
+        Weights that are 0 for every example the sampler draws (in every output) are
+        refused: the loss would be 0.
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``.
@@ -449,7 +451,8 @@ def to_tf_dataset(
             f'`vectorized` must be True, False, "auto" or None; got {vectorized!r}.')
     if not callable(load):
         raise TypeError(f"`load` must be callable; got {type(load).__name__}.")
-    weights = check_sample_weight(sample_weight, len(sampler.groups))
+    weights = check_sample_weight(sample_weight, len(sampler.groups),
+                                  codes=sampler.groups.codes)
     steps = _check_steps(sampler, steps_per_epoch)
     n_replicas, local = _replicas(sampler, input_context)
     per_replica = sampler.batch_size // n_replicas

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +123,22 @@ class FaceDataset:
         Returns
         -------
         FaceDataset
+
+        Raises
+        ------
+        TypeError
+            If ``index`` holds anything but integers or bools (floats are not truncated).
         """
         if not isinstance(index, slice):
             index = np.asarray(index)
+            if index.size == 0 and index.dtype != bool:
+                index = index.astype(np.intp)  # [] is float64 to NumPy
+            elif index.dtype != bool and index.dtype.kind not in "iu":
+                # astype(intp) would truncate 0.7 to row 0 without a word
+                raise TypeError(
+                    f"`index` must be integers, a boolean mask or a slice; got dtype "
+                    f"{index.dtype} ({index.reshape(-1)[:3].tolist()}...)."
+                )
             if index.dtype != bool:
                 index = index.astype(np.intp).reshape(-1)
         return dataclasses.replace(
@@ -392,9 +406,51 @@ def tf_image_loader(
     return load
 
 
-def files_under(root: Path) -> list[Path]:
-    """Every regular file below ``root``, sorted (internal helper for the loaders)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != MARKER)
+def files_under(root: Path) -> tuple[list[Path], list[Rejected]]:
+    """Every regular file below ``root`` (sorted), and every entry refused, with the reason.
+
+    Internal helper for the loaders; ``root`` is resolved (:func:`check_dir`). Links are
+    never followed, and never skipped without a word: a link out of ``root`` is refused
+    as a "symlink outside the data folder" (its bytes would otherwise be loaded and
+    copied by :func:`~fairtrain.datasets.write_tfrecords`; a linked folder's files are
+    not even listed), and a link inside ``root`` points at files the walk reads under
+    their own paths, so following it would only load them twice. Broken links and
+    entries that are neither files nor folders are refused too.
+    """
+    files: list[Path] = []
+    rejected: list[Rejected] = []
+    for folder, dirs, names in os.walk(root):  # followlinks=False: links come as names
+        base = Path(folder)
+        for name in sorted(dirs + names):
+            path = base / name
+            if path.is_symlink():
+                rejected.append(Rejected(str(path), _link_reason(path, root)))
+            elif name in names and name != MARKER:
+                if path.is_file():
+                    files.append(path)
+                else:
+                    rejected.append(Rejected(str(path), "not a regular file"))
+    return sorted(files), rejected
+
+
+def nothing_loaded(root: Path, what: str, rejected: Sequence[Rejected]) -> ValueError:
+    """The error of a loader that found no image to keep in ``root`` (internal helper)."""
+    found = (
+        f"{len(rejected)} file(s) were refused, e.g. {rejected[0].path}: {rejected[0].reason}"
+        if rejected else "the folder holds no file"
+    )
+    return ValueError(f"{root} holds no {what}; {found}. Check the path.")
+
+
+def _link_reason(link: Path, root: Path) -> str:
+    target = link.resolve()
+    if not target.exists():
+        return f"a broken link (to {target})"
+    if not target.is_relative_to(root):
+        return f"symlink outside the data folder (to {target})" + (
+            "; its files are not read" if target.is_dir() else ""
+        )
+    return f"a link to {target}, inside the data folder: its files are read there, once"
 
 
 def check_dir(root: Any, what: str) -> Path:

@@ -41,6 +41,12 @@ def _read_attributes(path: Path) -> tuple[list[str], dict[str, Any]]:
         )
     declared = int(lines[0][1][0])
     header = lines[1][1]
+    repeated = sorted({a for a in header if header.count(a) > 1})
+    if repeated:
+        raise ValueError(
+            f"{path}: the header (line 2) names {repeated[0]!r} twice (repeated: "
+            f"{repeated}); each attribute must be named once. Fix the header."
+        )
     if "Male" not in header:
         raise ValueError(f"{path}: the header (line 2) has no 'Male' attribute: {header}.")
     rows = lines[2:]
@@ -105,8 +111,10 @@ def load_celeba(
         Columns ``"gender"`` (``"male"`` where ``Male`` is 1, ``"female"`` where it is
         -1), ``"partition"`` and every attribute of the header as a bool column under
         its own name (``"Male"``, ``"Young"``, ...). Rejected: images not listed in either
-        file or with a malformed row there, files that are not images, and rows whose
-        image file is missing. Images of other partitions are left out, not rejected.
+        file or with a malformed row there, files that are not images, rows whose
+        image file is missing, and links (see
+        :func:`~fairtrain.datasets.load_utkface`). Images of other partitions are left
+        out, not rejected.
 
     Raises
     ------
@@ -115,7 +123,7 @@ def load_celeba(
     ValueError
         If ``partition`` is unknown, the attribute file's first two lines are not the
         count and the header, the count differs from the rows, the header has no
-        ``Male``, or a file is listed twice.
+        ``Male`` or names an attribute twice, or a file is listed twice.
     """
     if partition is not None and partition not in PARTITIONS:
         raise ValueError(f"`partition` must be one of {PARTITIONS} or None; got {partition!r}.")
@@ -123,9 +131,11 @@ def load_celeba(
     image_dir = check_dir(root / _IMAGE_DIR, "CelebA image folder")
     header, attributes = _read_attributes(root / _ATTR_FILE)
     partitions = _read_partitions(root / _PARTITION_FILE)
-    paths, rows, parts, rejected = [], [], [], []
-    seen = set()
-    for path in files_under(image_dir):
+    paths, rows, parts = [], [], []
+    files, rejected = files_under(image_dir)
+    # A refused link is reported once, with its own reason, not also as a missing file.
+    seen = {Path(r.path).relative_to(image_dir).as_posix() for r in rejected}
+    for path in files:
         name = path.relative_to(image_dir).as_posix()
         seen.add(name)
         if path.suffix.lower() not in IMAGE_SUFFIXES:

@@ -15,6 +15,7 @@ from fairtrain.datasets._core import (
     Rejected,
     check_dir,
     files_under,
+    nothing_loaded,
 )
 
 __all__ = ["ETHNICITIES", "load_vggface2"]
@@ -120,7 +121,8 @@ def load_vggface2(
         ``identity_meta``, ``"gender"`` (``"male"``/``"female"``);
         ``levels={"ethnicity": list(levels)}``. Rejected: files not directly inside an
         identity folder, files that are not images (by suffix), identities missing from
-        a CSV, and identities whose gender is not ``m`` or ``f``. Identities listed in a
+        a CSV, identities whose gender is not ``m`` or ``f``, and links (a linked file
+        or identity folder; see :func:`~fairtrain.datasets.load_utkface`). Identities listed in a
         CSV without a folder under ``root`` (e.g. the test identities while loading
         ``train/``) are not an error.
 
@@ -131,14 +133,16 @@ def load_vggface2(
     ValueError
         If a CSV lacks a needed column, has a row of the wrong length, uses an ethnicity
         not in ``levels``, or gives one identity two ethnicities (or two genders).
+        Also if no image is kept (an empty folder, or only refused files).
     """
     root = check_dir(root, "VGGFace2 root")
     levels = [str(level) for level in levels]
     ethnicity_csv = Path(ethnicity_csv)
     ethnicity = _read_ethnicity(ethnicity_csv, levels)
     meta = None if identity_meta is None else _read_identity_meta(Path(identity_meta))
-    paths, identities, ethnicities, genders, rejected = [], [], [], [], []
-    for path in files_under(root):
+    paths, identities, ethnicities, genders = [], [], [], []
+    files, rejected = files_under(root)
+    for path in files:
         rel = path.relative_to(root)
         if len(rel.parts) != 2:
             rejected.append(Rejected(str(path), (
@@ -173,6 +177,9 @@ def load_vggface2(
         paths.append(str(path))
         identities.append(identity)
         ethnicities.append(ethnicity[identity])
+    if not paths:
+        raise nothing_loaded(root, "VGGFace2 image (root/<identity>/<image>.jpg, the "
+                             f"identity listed in {ethnicity_csv})", rejected)
     columns = {
         "identity": np.asarray(identities, dtype=str),
         "ethnicity": np.asarray(ethnicities, dtype=str),

@@ -11,7 +11,11 @@ that need them. Its errors speak the library's terms; the command line
 
 from __future__ import annotations
 
-from fairtrain.experiments.arguments import add_example_arguments, resolve_example_arguments
+from fairtrain.experiments.arguments import (
+    add_example_arguments,
+    positive_int,
+    resolve_example_arguments,
+)
 from fairtrain.experiments.output import MANIFEST, OutputDir, OutputError, to_jsonable
 from fairtrain.experiments.summaries import classification_summary, html_report, markdown_table
 from fairtrain.experiments.training import (
@@ -34,6 +38,7 @@ __all__ = [
     "html_report",
     "lowest_val_loss_epoch",
     "markdown_table",
+    "positive_int",
     "predict",
     "resolve_example_arguments",
     "to_jsonable",

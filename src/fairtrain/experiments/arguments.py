@@ -5,7 +5,43 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-__all__ = ["add_example_arguments", "resolve_example_arguments"]
+__all__ = ["add_example_arguments", "positive_int", "resolve_example_arguments"]
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a whole number of at least 1 (epochs, batch size, ...).
+
+    Parameters
+    ----------
+    text : str
+        The option's value as typed.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` is not a whole number or is below 1; ``argparse`` prints it beside
+        the option's name and exits with status 2, before anything is trained.
+
+    Examples
+    --------
+    >>> positive_int("3")
+    3
+    >>> positive_int("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a positive integer; got 0
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {value}")
+    return value
 
 def add_example_arguments(
     parser: argparse.ArgumentParser,
@@ -22,7 +58,8 @@ def add_example_arguments(
     :class:`OutputDir`), ``--backbone`` (repeat for several; ``tiny`` or any
     ``keras.applications`` name), ``--weights`` (per backbone: ``imagenet``, which Keras
     downloads and caches, a local no-top file, or ``none``, the default), ``--epochs``,
-    ``--batch-size``, ``--image-size``, ``--seed`` and ``--quiet`` (no progress bars).
+    ``--batch-size``, ``--image-size`` (each a :func:`positive_int`: 0 is refused while
+    parsing, before anything is trained), ``--seed`` and ``--quiet`` (no progress bars).
 
     Parameters
     ----------
@@ -52,11 +89,11 @@ def add_example_arguments(
                         help="weights of each --backbone: imagenet (Keras downloads and "
                              "caches them), a local no-top weights file, or none "
                              "(default: none, random initialisation)")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"epochs (default: {epochs}; with --smoke: 1)")
-    parser.add_argument("--batch-size", type=int, default=batch_size,
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                         help="examples per batch (default: %(default)s)")
-    parser.add_argument("--image-size", type=int, default=None,
+    parser.add_argument("--image-size", type=positive_int, default=None,
                         help=f"input height and width (default: {image_size}; with --smoke: 32)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -42,7 +42,8 @@ class OutputDir:
     Raises
     ------
     OutputError
-        If ``path`` is a file, is a non-empty folder fairtrain did not write (no
+        If ``path`` is empty (``""``; write ``"."`` for the current folder), is a file,
+        is a non-empty folder fairtrain did not write (no
         manifest), or holds an earlier run and ``force`` is False.
 
     Examples
@@ -63,6 +64,11 @@ class OutputDir:
     def __init__(
         self, path: str | os.PathLike[str], *, force: bool = False, tool: str = "fairtrain"
     ) -> None:
+        if os.fspath(path) == "":
+            # Path("") is the current folder: almost always an unset variable, never a choice
+            raise OutputError(
+                "--out is an empty string; name a folder (use '.' for the current one)."
+            )
         self.root = Path(path)
         self.tool = tool
         self.files: list[str] = []
@@ -88,21 +94,27 @@ class OutputDir:
         self._save_manifest()
 
     def _remove_previous(self, manifest: Path) -> None:
+        # Every entry is checked before the first removal: a malformed manifest (a string
+        # for a list, a name outside) must not delete some files and then stop.
         try:
             previous = json.loads(manifest.read_text(encoding="utf-8"))
-            files, dirs = list(previous["files"]), list(previous.get("dirs", []))
+            files, dirs = previous["files"], previous.get("dirs", [])
+            for key, names in (("files", files), ("dirs", dirs)):
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise TypeError(f"its {key!r} is not a list of names: {names!r}")
+            targets = [self._resolve(name) for name in files]
+            folders = [self._resolve(name) for name in dirs]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise OutputError(
                 f"{manifest} is unreadable ({exc}); fairtrain cannot tell which files are "
-                "its own. Remove the folder yourself or choose another one."
+                "its own and removed nothing. Remove the folder yourself or choose another "
+                "one."
             ) from exc
-        for name in files:
-            target = self._resolve(name)
+        for target in targets:
             if target.is_file() or target.is_symlink():
                 target.unlink()
         # Deepest first; only folders fairtrain created and that are now empty.
-        for name in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
-            target = self._resolve(name)
+        for target in sorted(folders, key=lambda d: len(d.parts), reverse=True):
             if target.is_dir() and not any(target.iterdir()):
                 target.rmdir()
 

@@ -70,8 +70,17 @@ class StagedBackup:
             )
         return state
 
-    def load(self, stage_names: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
-        """The saved state and variables, or None if there is no backup yet."""
+    def load(
+        self, stage_names: list[str], stage_epochs: list[int] | None = None
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """The saved state and variables, or None if there is no backup yet.
+
+        Raises
+        ------
+        ValueError
+            If the backup belongs to other stages, or its position (stage, stage start,
+            epoch) is impossible for ``stage_epochs`` (a corrupt backup, which is kept).
+        """
         state = self._read_state()
         if state is None:
             return None
@@ -81,9 +90,31 @@ class StagedBackup:
                 f"{state.get('stages')}; got stages {stage_names}. Use another backup_dir, "
                 f"or delete {STATE} and {VARIABLES} there to start afresh."
             )
+        self._check_position(state, stage_epochs or [])
         with np.load(self.vars_path) as data:
             arrays = {k: data[k] for k in data.files}
         return state, arrays
+
+    def _check_position(self, state: dict[str, Any], stage_epochs: list[int]) -> None:
+        # An impossible position would skip every stage, report the run complete and
+        # delete the backup: refuse it and keep the files.
+        position = {k: state.get(k) for k in ("stage", "stage_start", "epoch")}
+        ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                 for v in position.values())
+        if ok:
+            stage, start, epoch = position["stage"], position["stage_start"], position["epoch"]
+            n = len(state["stages"])
+            ok = stage <= n and start <= epoch and (
+                not stage_epochs or stage == n or epoch <= start + stage_epochs[stage]
+            )
+        if not ok:
+            raise ValueError(
+                f"The backup state {self.state_path!r} is corrupt: {position} is not a "
+                f"position in {len(state['stages'])} stage(s) of {stage_epochs or '?'} "
+                "epochs (stage in [0, number of stages], 0 <= stage_start <= epoch <= "
+                "stage_start + the stage's epochs). It is left as it is; delete "
+                f"{STATE} and {VARIABLES} there to start afresh."
+            )
 
     def save(self, model: keras.Model, state: dict[str, Any], *,
              with_optimizer: bool = True) -> None:

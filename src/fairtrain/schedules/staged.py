@@ -283,7 +283,8 @@ class StagedTraining:
         history = StagedHistory()
         first, epoch, start = 0, 0, 0
         store = self._backup()
-        backup = None if store is None else store.load([s.name for s in self.stages])
+        backup = None if store is None else store.load(
+            [s.name for s in self.stages], [s.epochs for s in self.stages])
         if backup is not None:
             state, arrays = backup
             history = StagedHistory.from_dict(state["history"])
