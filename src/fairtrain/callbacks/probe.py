@@ -126,7 +126,9 @@ class GroupLossProbe(keras.callbacks.Callback):
     object with ``update(group_losses, *, epoch)``. The probe set is a stratified
     subsample of at most ``size`` examples (:func:`stratified_indices`: small groups
     whole, large groups cut to the same count), predicted with ``model.predict``,
-    so it works under every Keras backend.
+    so it works under every Keras backend. Under a Keras distribution across several
+    (JAX) processes, each process measures its share of the probe set and one
+    all-reduce gives every process the same losses (see :meth:`on_train_begin`).
 
     Logs (epoch logs, so ``History``, ``CSVLogger`` and ``EarlyStopping`` see them):
     ``group_loss_<group>`` the measured losses (NaN before the first measurement),
