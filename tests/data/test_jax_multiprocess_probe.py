@@ -7,7 +7,9 @@ sampler's global batches, with a ``GroupLossProbe`` feeding the sampler and a
 weights; one all-reduce sums the per-group loss sums and counts. After every update,
 both processes must hold the same (bit for bit) losses, shares and weights, and they
 must equal those of a one-process run on the same data (a third process, no
-distribution), to float32 training round-off.
+distribution), to float32 training round-off. The same processes then stream half
+of the examples each through ``evaluate(..., reduce="auto")`` (a NumPy model, and the
+trained Keras model) and must all get the one-process report.
 """
 
 from __future__ import annotations
@@ -65,9 +67,25 @@ WORKER = textwrap.dedent(
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
     model.fit(ds, epochs={EPOCHS}, verbose=0, shuffle=False,
               callbacks=[ft.data.EpochSync(ds), probe, Record()])
+
+    # evaluate(reduce="auto"): each process streams its half of the examples.
+    class Linear:  # a NumPy model: its outputs are this process's
+        def predict_on_batch(self, x):
+            return x @ np.array([1.0, -1.0, 0.5]) + 0.5
+
+    rank, count = (0, 1) if single else (jax.process_index(), jax.process_count())
+    mine = np.arange(codes.size)[rank::count]
+    batches = [(features[i], labels[i, 0], codes[i]) for i in np.array_split(mine, 3)]
+    acc = ft.metrics.evaluate(Linear(), batches, groups=groups, metrics="mae",
+                              reduce="auto")
+    report = acc.result(min_count=1)
+    # the trained Keras model itself (predict_on_batch on this process's rows)
+    on_keras = ft.metrics.evaluate(model, batches, groups=groups, metrics="mae",
+                                   reduce="auto").result(min_count=1)
     with open(out_path, "w") as f:
         json.dump({{"processes": jax.process_count(), "probe": list(probe._processes),
-                    "seen": seen}}, f)
+                    "seen": seen, "n": acc.n, "values": report["group"].values.tolist(),
+                    "keras_values": on_keras["group"].values.tolist()}}, f)
     """
 )
 
@@ -91,5 +109,11 @@ def test_two_processes_feed_identical_losses_equal_to_one_process(tmp_path, loca
     for two, single in zip(p0["seen"], one["seen"]):
         for key in ("losses", "shares", "weights"):
             np.testing.assert_allclose(two[key], single[key], rtol=1e-4, err_msg=key)
+    # evaluate(reduce="auto"): each process streamed half, each got the whole
+    assert p0["n"] == p1["n"] == one["n"] == 110
+    assert p0["values"] == p1["values"]
+    np.testing.assert_allclose(p0["values"], one["values"], rtol=1e-12)
+    assert p0["keras_values"] == p1["keras_values"]  # the Keras model under DataParallel
+    np.testing.assert_allclose(p0["keras_values"], one["keras_values"], rtol=1e-4)
     # the shares moved: the updates were real
     assert not np.allclose(p0["seen"][-1]["shares"], p0["seen"][0]["shares"])
