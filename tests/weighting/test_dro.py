@@ -478,28 +478,44 @@ def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
 
 
 @pytest.mark.keras_backend
-def test_probe_refuses_a_multi_process_distribution_before_training(monkeypatch):
-    """Under the Keras distribution API across processes (JAX), ``model.predict``
-    returns a global array no process can read: the first measurement failed at the
-    end of epoch 0. Found with two real JAX processes; refused before training now."""
+def test_probe_shards_across_processes_sum_to_the_whole_probe(monkeypatch):
+    """Under the Keras distribution API across processes, ``model.predict`` returns a
+    global array no process can read (found with two real JAX processes). Each process
+    now measures its shard with its local weights and one all-reduce sums the per-group
+    sums and counts. Here, one process plays both ranks; the collective is a stand-in
+    that adds the other rank's vector. The oracle is the one-process measurement.
+    Two real JAX processes: tests/data/test_jax_multiprocess_probe.py."""
     keras = pytest.importorskip("keras")
-    from fairtrain.callbacks.probe import GroupLossProbe
+    from fairtrain.callbacks import probe as probe_module
 
     class Recorder:
         def update(self, group_losses, *, epoch=None):
             pass
 
-    class TwoProcesses:
-        num_processes = 2
-
-    x = np.zeros((8, 2), "float32")
-    probe = GroupLossProbe(x, np.zeros(8), np.repeat([0, 1], 4), consumers=[Recorder()],
-                           loss="mse")
-    monkeypatch.setattr(keras.distribution, "distribution", lambda: TwoProcesses())
-    with pytest.raises(ValueError, match="single-process only.*2 processes"):
-        probe.on_train_begin()
-    monkeypatch.setattr(keras.distribution, "distribution", lambda: None)
-    probe.on_train_begin()  # one process: fine
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(21, 2)).astype("float32")
+    y = rng.normal(size=21).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    codes = np.repeat([0, 1, 2], 7)
+    probe = probe_module.GroupLossProbe(x, y, codes, consumers=[Recorder()], loss="mse")
+    probe.set_model(model)
+    probe.on_train_begin()
+    whole = probe.measure()  # one process
+    vectors = {}
+    for rank in (0, 1):  # each rank's own vector (sums, counts)
+        probe._processes = (2, rank)
+        monkeypatch.setattr(probe_module, "sum_across_processes",
+                            lambda v, r=rank: vectors.setdefault(r, np.array(v)))
+        probe.measure()
+    # the shards split the probe set: 11 and 10 examples, every group in both
+    assert vectors[0][3:].sum() == 11 and vectors[1][3:].sum() == 10
+    for rank in (0, 1):
+        probe._processes = (2, rank)
+        monkeypatch.setattr(probe_module, "sum_across_processes",
+                            lambda v: vectors[0] + vectors[1])
+        np.testing.assert_allclose(probe.measure(), whole, rtol=1e-6)
 
 
 @settings(max_examples=60, deadline=None)

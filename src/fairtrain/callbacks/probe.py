@@ -12,6 +12,7 @@ import numpy as np
 from fairtrain._validation import check_int
 from fairtrain.callbacks._common import key_part, n_rows
 from fairtrain.groups import Groups
+from fairtrain.metrics.streaming import sum_across_processes
 
 __all__ = ["GroupLossProbe", "stratified_indices"]
 
@@ -80,6 +81,31 @@ def _take(x: Any, idx: np.ndarray) -> Any:
     return np.asarray(x)[idx]
 
 
+def _local_predict(model: Any, x: Any, batch_size: int) -> np.ndarray:
+    """Predict ``x`` with this process's copy of the replicated weights (JAX, no jit).
+
+    Under a multi-process distribution, ``model.predict`` works on global arrays; a
+    process reads its own replica of every variable instead and calls the model
+    statelessly on its local examples.
+    """
+
+    def local(variable: Any) -> Any:
+        value = variable.value
+        if getattr(value, "is_fully_addressable", True):
+            return value
+        return np.asarray(value.addressable_data(0))
+
+    trainable = [local(v) for v in model.trainable_variables]
+    others = [local(v) for v in model.non_trainable_variables]
+    n = n_rows(x)
+    out = []
+    for start in range(0, n, batch_size):
+        batch = _take(x, np.arange(start, min(n, start + batch_size)))
+        y, _ = model.stateless_call(trainable, others, batch, training=False)
+        out.append(np.asarray(y))
+    return np.concatenate(out) if out else np.empty((0,))
+
+
 def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     """A function ``(y_true, y_pred) -> per-example losses`` for a Keras loss spec."""
     if isinstance(loss, keras.losses.Loss):
@@ -100,7 +126,9 @@ class GroupLossProbe(keras.callbacks.Callback):
     object with ``update(group_losses, *, epoch)``. The probe set is a stratified
     subsample of at most ``size`` examples (:func:`stratified_indices`: small groups
     whole, large groups cut to the same count), predicted with ``model.predict``,
-    so it works under every Keras backend.
+    so it works under every Keras backend. Under a Keras distribution across several
+    (JAX) processes, each process measures its share of the probe set and one
+    all-reduce gives every process the same losses (see :meth:`on_train_begin`).
 
     Logs (epoch logs, so ``History``, ``CSVLogger`` and ``EarlyStopping`` see them):
     ``group_loss_<group>`` the measured losses (NaN before the first measurement),
@@ -279,6 +307,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         self._codes = codes[self.indices]
         self._k = k
         self.group_losses: np.ndarray | None = None
+        self._processes = (1, 0)  # (count, this process's index), set at train begin
         self._epoch = 0
         self._steps = 0
         self._epoch_start = 0
@@ -307,7 +336,15 @@ class GroupLossProbe(keras.callbacks.Callback):
         """
         return self._group_means(self._predict(), target)
 
+    def _shard(self) -> np.ndarray:
+        """The probe examples this process measures: all of them, or every P-th."""
+        processes, rank = self._processes
+        return np.arange(self._codes.size)[rank::processes]
+
     def _predict(self) -> Any:
+        """This process's predictions of its shard of the probe set."""
+        if self._processes[0] > 1:
+            return _local_predict(self.model, _take(self._x, self._shard()), self.batch_size)
         return self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
 
     def _group_means(self, y_pred: Any, target: Any = None) -> np.ndarray:
@@ -317,20 +354,29 @@ class GroupLossProbe(keras.callbacks.Callback):
                 "GroupLossProbe needs `loss=` when the model is not compiled with a loss."
             )
         fn = _per_example(loss)
-        y_true = self._y if target is None else np.full(self._y.shape, target, self._y.dtype)
+        processes = self._processes[0]
+        y_true, codes = self._y, self._codes
+        if processes > 1:  # this process's shard of the probe set
+            part = self._shard()
+            y_true, codes = y_true[part], codes[part]
+        if target is not None:
+            y_true = np.full(y_true.shape, target, y_true.dtype)
         if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
             y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
         values = keras.ops.convert_to_numpy(
             fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)
-        if values.ndim == 0 or values.shape[0] != self._codes.size:
+        if values.ndim == 0 or values.shape[0] != codes.size:
             raise ValueError(
-                f"The loss returned values of shape {values.shape} for {self._codes.size} "
+                f"The loss returned values of shape {values.shape} for {codes.size} "
                 "probe examples; pass a per-example loss (no reduction)."
             )
         values = values.reshape(values.shape[0], -1).mean(axis=1)
-        sums = np.bincount(self._codes, weights=values, minlength=self._k)
-        counts = np.bincount(self._codes, minlength=self._k)
+        sums = np.bincount(codes, weights=values, minlength=self._k)
+        counts = np.bincount(codes, minlength=self._k).astype(float)
+        if processes > 1:  # one all-reduce: the same sums and counts on every process
+            total = sum_across_processes(np.concatenate([sums, counts]))
+            sums, counts = total[:self._k], total[self._k:]
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         # NaN means "not measured" to the consumers: a measured group's NaN (or inf) must
@@ -360,22 +406,22 @@ class GroupLossProbe(keras.callbacks.Callback):
             c.update(by_target[key], epoch=epoch)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Refuse, before training, a Keras distribution across several processes.
+        """Find the processes of a Keras distribution: each measures its shard.
 
-        Raises
-        ------
-        ValueError
-            Under the Keras distribution API with several processes: ``model.predict``
-            then returns global arrays that no single process can read.
+        Under the Keras distribution API with several (JAX) processes, process ``r`` of
+        ``P`` predicts the probe examples ``r, r + P, ...`` with its local copy of the
+        (replicated) weights, and one all-reduce
+        (:func:`~fairtrain.metrics.sum_across_processes`) sums the per-group loss sums
+        and counts, so every process feeds the same losses to its consumers.
         """
         dist = keras.distribution.distribution()
         processes = int(getattr(dist, "num_processes", 1)) if dist is not None else 1
         if processes > 1:
-            raise ValueError(
-                f"GroupLossProbe runs single-process only; the Keras distribution spans "
-                f"{processes} processes, where model.predict returns arrays no process "
-                "can read. Train the adaptive sampler or GroupDRO on one process."
-            )
+            import jax
+
+            self._processes = (processes, int(jax.process_index()))
+        else:
+            self._processes = (1, 0)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Remember the epoch; with ``every_n_steps``, count from the global step."""

@@ -37,7 +37,7 @@ from fairtrain.metrics.interop import to_metricframe
 from fairtrain.metrics.leaderboard import leaderboard_rank
 from fairtrain.metrics.report import AttributeBias, BiasReport, bias_report
 from fairtrain.metrics.spec import GroupSpec
-from fairtrain.metrics.streaming import GroupAccumulator
+from fairtrain.metrics.streaming import GroupAccumulator, sum_across_processes
 
 __all__ = [
     "AttributeBias",
@@ -68,6 +68,7 @@ __all__ = [
     "ratio",
     "recall",
     "selection_rate",
+    "sum_across_processes",
     "to_metricframe",
     "true_positive_rate",
     "worst_group",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -11,7 +12,12 @@ import numpy as np
 from fairtrain._validation import check_int
 from fairtrain.groups import as_groups
 from fairtrain.metrics.spec import GroupSpec
-from fairtrain.metrics.streaming import STREAMABLE, GroupAccumulator, _resolve
+from fairtrain.metrics.streaming import (
+    STREAMABLE,
+    GroupAccumulator,
+    _resolve,
+    sum_across_processes,
+)
 
 __all__ = ["evaluate"]
 
@@ -114,6 +120,7 @@ def evaluate(
     metric_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
     steps: int | None = None,
     transform: Callable[[Any], Any] | None = None,
+    reduce: bool | str | Callable[[np.ndarray], Any] = False,
 ) -> GroupAccumulator:
     """Per-group metrics of a model over a dataset, one batch in memory at a time.
 
@@ -158,6 +165,15 @@ def evaluate(
     transform : callable, optional
         Applied to every batch's predictions before scoring (e.g. pick one output, or
         rescale), one batch at a time.
+    reduce : bool, "auto" or callable, default False
+        Sum the accumulators of every process (one collective of
+        :meth:`GroupAccumulator.to_array`), so that each process, having evaluated its
+        shard of the dataset, returns the accumulator of the whole: ``True`` with
+        :func:`sum_across_processes` (JAX processes), ``"auto"`` the same when
+        ``jax.process_count() > 1`` (else nothing), a callable ``sum(vector) ->
+        vector`` for another runtime. Every process must then call ``evaluate``, give
+        only its shard, and pass ``n_classes`` for a classification metric (each
+        process would otherwise infer it from its own predictions).
 
     Returns
     -------
@@ -209,6 +225,11 @@ def evaluate(
         )
     if steps is not None:
         steps = check_int("steps", steps, minimum=1)
+    if not (reduce is True or reduce is False or reduce == "auto" or callable(reduce)):
+        raise ValueError(
+            f"`reduce` must be True, False, 'auto' or a callable sum(vector) -> vector; "
+            f"got {reduce!r}."
+        )
     names = [metrics] if isinstance(metrics, str) or callable(metrics) else list(metrics)
     classify = any(STREAMABLE[_resolve(m)] == "classification" for m in names)
     units = None
@@ -251,11 +272,26 @@ def evaluate(
                 raise ValueError(_order_message(f"at least {offset + b}", len(units)))
             acc._add_units(y, y_pred, units[offset:offset + b], w)
             offset += b
+    if acc is None and reduce is not False and (n_classes or not classify):
+        # an empty shard still takes part in the sum (the other processes wait for it)
+        acc = GroupAccumulator(spec, metrics=names, metric_kwargs=metric_kwargs,
+                               n_classes=n_classes if classify else None)
     if acc is None:
         raise ValueError("The dataset yielded no batch: there is nothing to evaluate.")
     if units is not None and carries == "order" and offset != len(units):
         raise ValueError(_order_message(str(offset), len(units)))
-    return acc
+    return _reduce(acc, reduce)
+
+
+def _reduce(acc: GroupAccumulator, reduce: Any) -> GroupAccumulator:
+    if reduce is False:
+        return acc
+    if callable(reduce):
+        return acc.allreduce(reduce)
+    if reduce is True:
+        return acc.allreduce(sum_across_processes)
+    jax = sys.modules.get("jax")  # reduce == "auto", checked by evaluate
+    return acc if jax is None or jax.process_count() == 1 else acc.allreduce()
 
 
 def _check_index(index: Any, n: int, i: int) -> np.ndarray:

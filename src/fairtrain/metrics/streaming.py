@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from statistics import NormalDist
 from typing import Any
 
@@ -18,7 +19,7 @@ from fairtrain.metrics._inputs import as_labels, as_values, as_weights
 from fairtrain.metrics.report import AttributeBias, BiasReport, _bias
 from fairtrain.metrics.spec import GroupSpec
 
-__all__ = ["GroupAccumulator"]
+__all__ = ["GroupAccumulator", "sum_across_processes"]
 
 #: The metrics an accumulator computes from sums, and the statistics each needs.
 STREAMABLE = {
@@ -311,6 +312,126 @@ class GroupAccumulator:
             out._class[s] = self._class[s] + other._class[s]
         out._labels_seen = self._labels_seen + other._labels_seen
         return out
+
+    def to_array(self) -> np.ndarray:
+        """The statistics as one flat float64 vector, to sum across processes.
+
+        Returns
+        -------
+        ndarray of float64, shape (m,)
+            ``[n, unit statistics, class statistics, labels seen]``; ``m`` depends on
+            the groups and ``n_classes`` only, so every process's vector has the same
+            layout. Counts are exact as float64 up to ``2**53``.
+
+        Notes
+        -----
+        Every statistic is a sum over examples, so the element-wise sum of the vectors
+        of the shards is the vector of their union:
+        ``a.from_array(a.to_array() + b.to_array())`` equals ``a.merge(b)``.
+
+        Examples
+        --------
+        >>> from fairtrain.metrics import GroupAccumulator, GroupSpec
+        >>> acc = GroupAccumulator(GroupSpec.from_levels({"sex": ["f", "m"]}), metrics="mae")
+        >>> acc = acc.update([1.0, 2.0], [1.5, 2.0], [0, 1])
+        >>> acc.to_array()[:3].tolist()  # n, then the count of each group
+        [2.0, 1.0, 1.0]
+        """
+        parts = [np.array([self.n], dtype=np.float64)]
+        parts += [self._unit[s].ravel() for s in _UNIT_STATS]
+        parts += [self._class[s].ravel() for s in _CLASS_STATS]
+        parts.append(self._labels_seen)
+        return np.concatenate([p.astype(np.float64) for p in parts])
+
+    def from_array(self, array: Any) -> GroupAccumulator:
+        """A new accumulator of this kind holding the statistics ``array``.
+
+        Parameters
+        ----------
+        array : array-like of float, shape (m,)
+            A vector laid out as :meth:`to_array`'s, typically the sum over processes
+            of theirs.
+
+        Returns
+        -------
+        GroupAccumulator
+            Same groups, metrics and options as this one (which is not changed).
+
+        Raises
+        ------
+        ValueError
+            If ``array`` is not one-dimensional of :meth:`to_array`'s length, holds a
+            non-finite value, or a count that is negative or not an integer.
+        """
+        a = np.asarray(array, dtype=np.float64)
+        m = self.to_array().size
+        if a.shape != (m,):
+            raise ValueError(
+                f"`array` must be a vector of {m} statistics (the layout of to_array() "
+                f"for these groups and classes); got shape {a.shape}."
+            )
+        if not np.all(np.isfinite(a)):
+            raise ValueError("`array` holds a NaN or infinite statistic; sum finite vectors.")
+        out = self._empty_like()
+        pos = 0
+
+        def take(like: np.ndarray, name: str) -> np.ndarray:
+            nonlocal pos
+            part = a[pos:pos + like.size].reshape(like.shape)
+            pos += like.size
+            if like.dtype.kind == "i":
+                if np.any(part < 0) or np.any(part != np.round(part)):
+                    raise ValueError(
+                        f"The counts {name!r} in `array` must be non-negative integers; "
+                        "pass sums of to_array() vectors, unscaled."
+                    )
+                return part.astype(np.int64)
+            return part.copy()
+
+        out.n = int(take(np.zeros(1, dtype=np.int64), "n")[0])
+        for s in _UNIT_STATS:
+            out._unit[s] = take(self._unit[s], s)
+        for s in _CLASS_STATS:
+            out._class[s] = take(self._class[s], s)
+        out._labels_seen = take(self._labels_seen, "labels_seen")
+        return out
+
+    def allreduce(self, reduce_sum: Callable[[np.ndarray], Any] | None = None) -> GroupAccumulator:
+        """The accumulator of every process's examples: one sum of :meth:`to_array`.
+
+        Parameters
+        ----------
+        reduce_sum : callable, optional
+            ``reduce_sum(vector) -> vector``, the element-wise sum of every process's
+            ``vector`` (float64, shape (m,)), returned on every process. Default:
+            :func:`~fairtrain.metrics.sum_across_processes` (JAX processes).
+
+        Returns
+        -------
+        GroupAccumulator
+            The same on every process: the statistics of the union of the shards.
+
+        Notes
+        -----
+        Any collective that sums a float64 vector works: the default one gathers over
+        JAX processes; under another runtime (``tf.distribute`` workers, MPI, torch
+        distributed) pass its sum. The counts must arrive exact (no float32 on the way).
+
+        Examples
+        --------
+        Two shards summed by a stand-in for the collective:
+
+        >>> from fairtrain.metrics import GroupAccumulator, GroupSpec
+        >>> spec = GroupSpec.from_levels({"sex": ["f", "m"]})
+        >>> a = GroupAccumulator(spec, metrics="mae").update([1.0, 2.0], [1.5, 2.0], [0, 1])
+        >>> b = GroupAccumulator(spec, metrics="mae").update([3.0], [1.0], [0])
+        >>> both = a.allreduce(lambda v: v + b.to_array())
+        >>> both.n, both.result(min_count=1)["sex"].values.tolist()
+        (3, [1.25, 0.0])
+        """
+        if reduce_sum is None:
+            reduce_sum = sum_across_processes
+        return self.from_array(reduce_sum(self.to_array()))
 
     def __add__(self, other: GroupAccumulator) -> GroupAccumulator:
         if not isinstance(other, GroupAccumulator):
@@ -694,3 +815,39 @@ def _attribute(
         undefined=tuple(nm for nm, x in zip(names, values) if not math.isfinite(x)),
         pairwise=pair, gap=gap, ratio=rat, worst=worst, ci=ci, pairwise_ci=None,
     )
+
+
+def sum_across_processes(vector: Any) -> np.ndarray:
+    """The element-wise sum of a float64 vector over every JAX process, on every process.
+
+    Parameters
+    ----------
+    vector : array-like of float, shape (m,)
+        This process's vector (the same ``m`` on every process), e.g.
+        :meth:`GroupAccumulator.to_array`.
+
+    Returns
+    -------
+    ndarray of float64, shape (m,)
+        ``sum_p vector_p``, summed in float64 in process order, so the same bits on
+        every process. With one process (or without JAX initialized for several), the
+        vector itself.
+
+    Notes
+    -----
+    The vectors travel as bytes (``multihost_utils.process_allgather`` of their
+    ``uint8`` view), so float64 survives JAX's default 32-bit mode; the sum is done
+    after the gather, in NumPy. One collective per call; every process must call it.
+    """
+    v = np.ascontiguousarray(np.asarray(vector, dtype=np.float64).reshape(-1))
+    jax = sys.modules.get("jax")
+    if jax is None or jax.process_count() == 1:
+        return v.copy()
+    from jax.experimental import multihost_utils
+
+    raw = np.asarray(multihost_utils.process_allgather(v.view(np.uint8)))
+    gathered = raw.reshape(jax.process_count(), -1).view(np.float64)
+    total = np.zeros_like(v)
+    for row in gathered:  # fixed order: identical result everywhere
+        total = total + row
+    return total
