@@ -342,7 +342,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         return np.arange(self._codes.size)[rank::processes]
 
     def _predict(self) -> Any:
-        """This process's predictions of its shard of the probe set."""
+        """Predictions of the probe examples this process measures (its shard)."""
         if self._processes[0] > 1:
             return _local_predict(self.model, _take(self._x, self._shard()), self.batch_size)
         return self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
