@@ -47,6 +47,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 import fairtrain as ft
+from fairtrain.experiments import positive_int
 
 #: (epochs, published accuracy, published disparity), Table of the paper's synthetic data.
 PUBLISHED = {
@@ -220,12 +221,12 @@ def main(argv: list[str] | None = None) -> dict:
                         help="data draws; every seed runs on every draw")
     parser.add_argument("--objectives", nargs="+", default=list(PUBLISHED),
                         choices=list(PUBLISHED))
-    parser.add_argument("--epochs", type=int, help="override the paper's epochs")
+    parser.add_argument("--epochs", type=positive_int, help="override the paper's epochs")
     parser.add_argument("--alpha", type=float, default=0.005)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=positive_int, default=100)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--keras", action="store_true", help="train with Keras (slow)")
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=positive_int, default=1)
     parser.add_argument("--smoke", action="store_true", help="2 seeds, 5 epochs")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--out", help="write the results as JSON here (a new file)")
