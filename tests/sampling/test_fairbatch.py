@@ -438,3 +438,15 @@ def test_probe_feeds_the_positive_label_loss_for_dp_and_logs_the_step():
     key = "fairbatch_loss_label=1_sex=b"
     assert key in logs and logs["group_loss_label=1_sex=b"] == pytest.approx(true[3], 1e-5)
     assert logs["share_label=1_sex=b"] == pytest.approx(float(eo.shares[3]))
+
+
+@pytest.mark.parametrize("epoch", [-1, 1.5, "2"])
+def test_an_update_with_a_bad_epoch_raises_and_changes_nothing(epoch):
+    fb = _fb("equal_opportunity")
+    before = fb.get_state()
+    with pytest.raises((ValueError, TypeError), match="epoch"):
+        fb.update([0.3, 0.5, 0.2, 0.9], epoch=epoch)
+    assert fb.get_state() == before
+    # the next good update moves from the original lambdas: one step of alpha, not two
+    fb.update([0.3, 0.5, 0.2, 0.9])
+    np.testing.assert_allclose(fb.lambdas[1], [20 / 60 - 0.1, 40 / 60 + 0.1])

@@ -273,6 +273,7 @@ class Adaptive(MovingShares):
             On a wrong number of losses, an unknown name, an infinite loss, or (with
             ``relative=True``) a negative measured loss.
         """
+        self._check_epoch(epoch)  # before any state changes: a refused update leaves none
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
         d = np.zeros_like(losses)

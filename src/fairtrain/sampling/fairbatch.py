@@ -337,8 +337,10 @@ class FairBatch(MovingShares):
         Raises
         ------
         ValueError
-            On a wrong number of losses, an unknown name or an infinite loss.
+            On a wrong number of losses, an unknown name, an infinite loss or a negative
+            ``epoch``.
         """
+        self._check_epoch(epoch)  # before any state changes: a refused update leaves none
         losses = check_group_losses(self.groups, group_losses)
         values = self._compared(losses)
         lambdas = self._lambdas.copy()
