@@ -89,6 +89,18 @@ def _report(args: argparse.Namespace) -> int:
             pos = pos.item() if hasattr(pos, "item") else pos
             if measure_of(registry.get("metrics", args.metric)) is None:
                 metric_kwargs["pos_label"] = pos
+            elif y_pred.ndim == 1 and y_pred.dtype.kind == "f":
+                # scores (probabilities of class 1), read as the measure reads them
+                # without --pos-label: thresholded at 0.5, so only class 1 is positive
+                if pos != 1:
+                    raise ValueError(
+                        f"--pos-label {args.pos_label} with the fairness measure "
+                        f"{args.metric!r}: column {y_pred_cols[0]!r} holds scores (e.g. "
+                        f"{float(y_pred[0])}), read as probabilities of class 1. Write the "
+                        "predicted labels (threshold the scores first), or pass "
+                        "--pos-label 1."
+                    )
+                y_true = (y_true == pos).astype(int)
             elif y_pred.ndim == 1:  # fairlearn's measures take 1 as the positive class
                 y_true, y_pred = (y_true == pos).astype(int), (y_pred == pos).astype(int)
             else:
