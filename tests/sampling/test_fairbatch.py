@@ -440,6 +440,24 @@ def test_probe_feeds_the_positive_label_loss_for_dp_and_logs_the_step():
     assert logs["share_label=1_sex=b"] == pytest.approx(float(eo.shares[3]))
 
 
+def test_probe_refuses_one_hot_targets_for_the_positive_label_loss():
+    # np.full((n, 2), 1) would score every prediction against [1, 1], not the positive
+    # class: categorical cross-entropy -log p0 - log p1, silently not FairBatch's DP loss
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import GroupLossProbe
+
+    groups = _groups([[6, 4], [5, 5]])
+    label = groups.attribute("label").codes
+    one_hot = np.eye(2, dtype="float32")[label]
+    x = np.zeros((len(label), 3), "float32")
+    dp = FairBatch(groups, batch_size=4, objective="demographic_parity", positive=1)
+    with pytest.raises(ValueError, match="one column per class"):
+        GroupLossProbe(x, one_hot, groups, consumers=[dp], size=len(label))
+    # the true-label objectives take one-hot targets as they are
+    eo = FairBatch(groups, batch_size=4, objective="equal_opportunity", positive=1)
+    GroupLossProbe(x, one_hot, groups, consumers=[eo], size=len(label))
+
+
 @pytest.mark.parametrize("epoch", [-1, 1.5, "2"])
 def test_an_update_with_a_bad_epoch_raises_and_changes_nothing(epoch):
     fb = _fb("equal_opportunity")

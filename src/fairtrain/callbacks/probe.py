@@ -92,6 +92,19 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     return fn
 
 
+def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
+    """Refuse one-hot ``y`` for a consumer scored against one label (``loss_target``)."""
+    target = getattr(consumer, "loss_target", None)
+    if target is not None and y.ndim > 1 and y.shape[-1] > 1:
+        raise ValueError(
+            f"{type(consumer).__name__} scores every prediction against the label "
+            f"{target!r} (loss_target), but `y` has one column per class (shape "
+            f"{y.shape}), where that label is no target. Give the probe and the model "
+            "integer labels, shape (n,) (e.g. y.argmax(axis=1), with "
+            "sparse_categorical_crossentropy or one sigmoid output)."
+        )
+
+
 class GroupLossProbe(keras.callbacks.Callback):
     """Measure per-group losses on a probe set and feed them to adaptive consumers.
 
@@ -147,8 +160,9 @@ class GroupLossProbe(keras.callbacks.Callback):
     TypeError
         If a consumer has no ``update`` method or ``groups`` is not groups or codes.
     ValueError
-        If lengths differ, a consumer's groups differ from the probe's, or a size or
-        period is not positive.
+        If lengths differ, a consumer's groups differ from the probe's, a size or
+        period is not positive, or a consumer with a ``loss_target`` gets ``y`` with
+        one column per class (one-hot).
 
     Notes
     -----
@@ -203,6 +217,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         for c in consumers:
             if not callable(getattr(c, "update", None)):
                 raise TypeError(f"Consumer {c!r} has no update(group_losses, *, epoch) method.")
+            _check_loss_target(c, y_arr)
             cg = getattr(c, "groups", None)
             if isinstance(cg, Groups):
                 if k is not None and cg.n_groups != k:
