@@ -425,3 +425,19 @@ def test_bias_monitor_logs_a_measure_per_attribute(binary):
             y, p, sensitive_features=features, agg="mean")
         logged = history.history[f"val_equalized_odds_difference_{attribute}"][-1]
         assert logged == pytest.approx(expected)
+
+
+def test_bias_monitor_checks_a_measure_options_before_training(binary):
+    # a wrong option must fail at construction, not after the first epoch of training
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import BiasMonitor
+
+    _, _, columns, _ = binary
+    n = len(columns["sex"])
+    x, y = np.zeros((n, 2), "float32"), np.zeros(n, "float32")
+    with pytest.raises(TypeError, match=r"\['method'\]"):
+        BiasMonitor(x, y, columns, metric="demographic_parity_difference",
+                    metric_kwargs={"agg": "mean"})
+    with pytest.raises(ValueError, match="method='overall'"):
+        BiasMonitor(x, y, columns, metric="equalized_odds_ratio",
+                    metric_kwargs={"method": "overall"})
