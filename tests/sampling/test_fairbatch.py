@@ -458,6 +458,21 @@ def test_probe_refuses_one_hot_targets_for_the_positive_label_loss():
     GroupLossProbe(x, one_hot, groups, consumers=[eo], size=len(label))
 
 
+def test_probe_refuses_a_loss_target_that_is_not_a_value_of_y():
+    # labels "no"/"yes" in the groups but 0/1 in y: the target "yes" is no value of y,
+    # which would fail only at the end of the first epoch, inside model.fit
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import GroupLossProbe
+
+    label = np.array([0] * 10 + [1] * 10)
+    groups = Groups.from_columns({"label": np.array(["no", "yes"])[label],
+                                  "sex": ["a", "b"] * 10})
+    dp = FairBatch(groups, batch_size=4, objective="demographic_parity", positive="yes")
+    x = np.zeros((20, 3), "float32")
+    with pytest.raises(ValueError, match="'yes'.*positive="):
+        GroupLossProbe(x, label.astype("float32"), groups, consumers=[dp], size=20)
+
+
 @pytest.mark.parametrize("epoch", [-1, 1.5, "2"])
 def test_an_update_with_a_bad_epoch_raises_and_changes_nothing(epoch):
     fb = _fb("equal_opportunity")

@@ -93,7 +93,7 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
 
 
 def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
-    """Refuse one-hot ``y`` for a consumer scored against one label (``loss_target``)."""
+    """Refuse a ``loss_target`` that ``y`` cannot hold, or one-hot ``y`` for it."""
     target = getattr(consumer, "loss_target", None)
     if target is not None and y.ndim > 1 and y.shape[-1] > 1:
         raise ValueError(
@@ -103,6 +103,16 @@ def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
             "integer labels, shape (n,) (e.g. y.argmax(axis=1), with "
             "sparse_categorical_crossentropy or one sigmoid output)."
         )
+    if target is not None:
+        try:
+            np.full(1, target, dtype=y.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(consumer).__name__} scores every prediction against the label "
+                f"{target!r} (loss_target, its positive=), which is not a value of `y` "
+                f"(dtype {y.dtype}). Build the groups' label attribute from y itself "
+                "(Groups.from_columns({'label': y, ...})) and pass positive= as y holds it."
+            ) from None
 
 
 class GroupLossProbe(keras.callbacks.Callback):
@@ -162,7 +172,7 @@ class GroupLossProbe(keras.callbacks.Callback):
     ValueError
         If lengths differ, a consumer's groups differ from the probe's, a size or
         period is not positive, or a consumer with a ``loss_target`` gets ``y`` with
-        one column per class (one-hot).
+        one column per class (one-hot) or of a dtype that cannot hold that target.
 
     Notes
     -----
