@@ -473,6 +473,18 @@ def test_probe_refuses_a_loss_target_that_is_not_a_value_of_y():
         GroupLossProbe(x, label.astype("float32"), groups, consumers=[dp], size=20)
 
 
+def test_a_state_whose_lambdas_disagree_with_its_shares_is_refused():
+    # lambdas are the shares divided by P(y); a state holding others would sample with
+    # one split and step from another (the next update's shares jump)
+    fb = _fb("equalized_odds")
+    fb.update([0.2, 0.9, 0.5, 0.6], epoch=0)
+    state = fb.get_state()
+    other = [[0.5, 0.5], [0.5, 0.5]]  # a valid split, not the one the shares hold
+    with pytest.raises(ValueError, match="lambdas"):
+        fb.set_state({**state, "lambdas": other})
+    assert fb.get_state() == state
+
+
 @pytest.mark.parametrize("epoch", [-1, 1.5, "2"])
 def test_an_update_with_a_bad_epoch_raises_and_changes_nothing(epoch):
     fb = _fb("equal_opportunity")

@@ -405,6 +405,13 @@ class FairBatch(MovingShares):
                 "empty cells, each label's row summing to 1; got "
                 f"{np.asarray(state['lambdas']).tolist()}."
             )
+        last = np.asarray(state["history"][-1][1], dtype=float)
+        if np.any(np.abs(self._shares_of(lambdas) - last) > 1e-9):
+            raise ValueError(
+                f"The state's lambdas {lambdas.tolist()} do not give its last shares "
+                f"{last.tolist()} (share = P(label) * lambda); restore a state saved by "
+                "get_state, unedited."
+            )
         return lambdas
 
     def _apply_extra_state(self, parsed: np.ndarray) -> None:
