@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -471,6 +472,19 @@ def test_probe_refuses_a_loss_target_that_is_not_a_value_of_y():
     x = np.zeros((20, 3), "float32")
     with pytest.raises(ValueError, match="'yes'.*positive="):
         GroupLossProbe(x, label.astype("float32"), groups, consumers=[dp], size=20)
+
+
+def test_a_late_update_made_an_error_by_the_warnings_filter_changes_nothing():
+    # epochs 0-2 are planned, so shares measured after epoch 0 would apply from 3 with a
+    # RuntimeWarning; where warnings are errors (as here), the update must leave no trace
+    fb = _fb("equal_opportunity")
+    fb.plan(2)
+    before = fb.get_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="apply from epoch 3"):
+            fb.update([0.3, 0.5, 0.2, 0.9], epoch=0)
+    assert fb.get_state() == before
 
 
 def test_a_state_whose_lambdas_disagree_with_its_shares_is_refused():

@@ -364,11 +364,11 @@ class FairBatch(MovingShares):
         out = np.full(self.groups.n_groups, np.nan)
         present = self._cell >= 0
         out[self._cell[present]] = values[present]
+        new = self._shares_of(lambdas)
+        self._set_from(new, epoch)  # first: its warning may be an error, leaving no trace
         self._lambdas = lambdas
         self._last_values = out
         self._last_step = step
-        new = self._shares_of(lambdas)
-        self._set_from(new, epoch)
         return new.copy()
 
     # ------------------------------------------------------------------ state and config
