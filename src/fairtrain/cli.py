@@ -115,8 +115,13 @@ def _metric_kwargs(args: argparse.Namespace, metric: Any) -> dict[str, Any]:
     return kwargs
 
 
-def _binarized(args: argparse.Namespace, y_true: Any, y_pred: Any) -> tuple[Any, Any]:
-    """Labels as fairlearn's measures take them: ``--pos-label`` is 1, every other 0."""
+def _binarized(args: argparse.Namespace, y_true: Any, y_pred: Any,
+               column: str) -> tuple[Any, Any]:
+    """Labels as fairlearn's measures take them: ``--pos-label`` is 1, every other 0.
+
+    A column of scores is read as the measures read it without ``--pos-label``
+    (probabilities of class 1, thresholded at 0.5), so it takes only ``--pos-label 1``.
+    """
     if y_pred.ndim != 1:
         raise ValueError(
             f"--pos-label with the fairness measure {args.metric!r} needs one --y-pred "
@@ -124,6 +129,15 @@ def _binarized(args: argparse.Namespace, y_true: Any, y_pred: Any) -> tuple[Any,
         )
     pos = _typed([args.pos_label])[0]
     pos = pos.item() if hasattr(pos, "item") else pos
+    if y_pred.dtype.kind == "f":
+        if pos != 1:
+            raise ValueError(
+                f"--pos-label {args.pos_label} with the fairness measure {args.metric!r}: "
+                f"column {column!r} holds scores (e.g. {float(y_pred[0])}), read as "
+                "probabilities of class 1. Write the predicted labels (threshold the "
+                "scores first), or pass --pos-label 1."
+            )
+        return (y_true == pos).astype(int), y_pred
     return (y_true == pos).astype(int), (y_pred == pos).astype(int)
 
 
@@ -143,7 +157,7 @@ def _report(args: argparse.Namespace) -> int:
         y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
         metric = registry.get("metrics", args.metric)
         if args.pos_label is not None and measure_of(metric) is not None:
-            y_true, y_pred = _binarized(args, y_true, y_pred)
+            y_true, y_pred = _binarized(args, y_true, y_pred, y_pred_cols[0])
             metric_kwargs: dict[str, Any] = {}
         else:
             metric_kwargs = _metric_kwargs(args, metric)

@@ -84,6 +84,17 @@ def test_unshuffled_dataset_in_order_with_weights(data):
     assert_close(acc.result(min_count=1), expected(data, "accuracy", sample_weight=w))
 
 
+@pytest.mark.parametrize("carries", ["order", "index", "codes"])
+def test_column_weights_as_keras_takes_them_equal_flat_weights(data, carries):
+    # Keras' fit and BiasMonitor's in-memory path take sample weights of shape (b, 1)
+    x, y, groups, model = data
+    w = np.linspace(0.5, 2, N)
+    third = {"order": (), "index": (np.arange(N),), "codes": (groups.attribute_codes,)}
+    acc = evaluate(model, Batches(x, y, *third[carries], w[:, None], batch_size=7),
+                   groups=groups, metrics="accuracy", carries=carries)
+    assert_close(acc.result(min_count=1), expected(data, "accuracy", sample_weight=w))
+
+
 def test_plain_list_of_batches_and_a_spec_and_steps(data):
     x, y, groups, model = data
     batches = [(x[i:i + 30], y[i:i + 30], groups.codes[i:i + 30]) for i in range(0, N, 30)]

@@ -367,6 +367,31 @@ def test_cli_report_accepts_a_measure(name, csv_file, binary, capsys, tmp_path):
     assert capsys.readouterr().out.strip() == str(expected)
 
 
+def test_cli_pos_label_of_a_measure_reads_a_probability_column_as_without_it(
+        tmp_path, capsys):
+    # --pos-label 1 on a column of probabilities of class 1: fairlearn on the labels
+    # thresholded at 0.5 is the oracle (as the measure reads them without --pos-label)
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 2, 80)
+    prob = np.round(rng.uniform(0.01, 0.99, 80), 3)
+    sex = rng.choice(["f", "m"], 80)
+    path = tmp_path / "prob.csv"
+    pd.DataFrame({"y": y, "prob": prob, "sex": sex}).to_csv(path, index=False)
+    args = ["report", str(path), "--y-true", "y", "--y-pred", "prob", "--group", "sex",
+            "--metric", "demographic_parity_difference", "--min-count", "1",
+            "--out", str(tmp_path / "o")]
+    assert main([*args, "--pos-label", "1"]) in (0, 1)
+    saved = json.loads((tmp_path / "o" / "report.json").read_text())
+    expected = fl.demographic_parity_difference(y, (prob > 0.5).astype(int),
+                                                sensitive_features=sex)
+    assert saved["attributes"]["sex"]["measure"] == pytest.approx(expected)
+    # another positive class cannot be read off P(class 1): refused, naming the fix
+    capsys.readouterr()
+    assert main([*args, "--pos-label", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "'prob'" in err and "threshold" in err
+
+
 def test_cli_report_of_a_measure_explains_string_labels(csv_file, capsys):
     code = main(["report", str(csv_file), "--y-true", "y_word", "--y-pred", "p_word",
                  "--group", "sex", "--metric", "equal_opportunity_difference"])
@@ -400,3 +425,19 @@ def test_bias_monitor_logs_a_measure_per_attribute(binary):
             y, p, sensitive_features=features, agg="mean")
         logged = history.history[f"val_equalized_odds_difference_{attribute}"][-1]
         assert logged == pytest.approx(expected)
+
+
+def test_bias_monitor_checks_a_measure_options_before_training(binary):
+    # a wrong option must fail at construction, not after the first epoch of training
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import BiasMonitor
+
+    _, _, columns, _ = binary
+    n = len(columns["sex"])
+    x, y = np.zeros((n, 2), "float32"), np.zeros(n, "float32")
+    with pytest.raises(TypeError, match=r"\['method'\]"):
+        BiasMonitor(x, y, columns, metric="demographic_parity_difference",
+                    metric_kwargs={"agg": "mean"})
+    with pytest.raises(ValueError, match="method='overall'"):
+        BiasMonitor(x, y, columns, metric="equalized_odds_ratio",
+                    metric_kwargs={"method": "overall"})

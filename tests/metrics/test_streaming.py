@@ -424,3 +424,20 @@ def test_macro_recall_interval_covers_the_true_value_about_as_often_as_stated():
         ci = acc.update(y_true, y_pred, groups.codes).result(intervals=True)["g"].ci[0]
         covered += ci[0] <= truth.mean() <= ci[1]
     assert 0.91 <= covered / 300 <= 0.99
+
+
+def test_accumulators_with_the_same_options_in_another_order_merge():
+    # two workers built from the same options, written in another key order: the same
+    # accumulator, so they merge, and the merge equals bias_report on all the examples
+    groups = ft.Groups.from_columns({"sex": ["f", "m", "f", "m", "f", "m"]})
+    y_true, y_pred = np.array([1, 0, 1, 1, 0, 1]), np.array([1, 1, 0, 1, 0, 1])
+    a = GroupAccumulator(groups, metrics="recall", n_classes=2,
+                         metric_kwargs={"recall": {"average": "binary", "pos_label": 1}})
+    b = GroupAccumulator(groups, metrics="recall", n_classes=2,
+                         metric_kwargs={"recall": {"pos_label": 1, "average": "binary"}})
+    a.update(y_true[:3], y_pred[:3], groups.codes[:3])
+    b.update(y_true[3:], y_pred[3:], groups.codes[3:])
+    merged = (a + b).result(min_count=1)
+    expected = bias_report(y_true, y_pred, groups, metric="recall", min_count=1,
+                           metric_kwargs={"average": "binary", "pos_label": 1})
+    np.testing.assert_allclose(merged["sex"].values, expected["sex"].values)

@@ -351,3 +351,23 @@ def test_planning_a_late_epoch_does_not_rebuild_every_earlier_table(monkeypatch)
     twin.set_state(s.get_state())
     monkeypatch.setattr(mod, "largest_remainder", real)
     np.testing.assert_array_equal(twin.plan(80), s.plan(80))
+
+
+def test_an_update_with_a_bad_epoch_raises_and_changes_nothing():
+    sampler = Adaptive(_groups([10, 10, 10]), batch_size=6, step_size=1.0, momentum=0.5)
+    with pytest.raises(ValueError, match="epoch"):
+        sampler.update([0.1, 0.5, 0.9], epoch=-1)
+    fresh = Adaptive(_groups([10, 10, 10]), batch_size=6, step_size=1.0, momentum=0.5)
+    # no momentum left behind by the refused update: the next one moves as a first one
+    np.testing.assert_array_equal(sampler.update([0.1, 0.5, 0.9]), fresh.update([0.1, 0.5, 0.9]))
+
+
+def test_a_late_update_made_an_error_by_the_warnings_filter_changes_nothing():
+    sampler = Adaptive(_groups([10, 10, 10]), batch_size=6, step_size=1.0, momentum=0.5)
+    sampler.plan(2)
+    before = sampler.get_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="apply from epoch 3"):
+            sampler.update([0.1, 0.5, 0.9], epoch=0)
+    assert sampler.get_state() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -438,3 +439,73 @@ def test_probe_feeds_the_positive_label_loss_for_dp_and_logs_the_step():
     key = "fairbatch_loss_label=1_sex=b"
     assert key in logs and logs["group_loss_label=1_sex=b"] == pytest.approx(true[3], 1e-5)
     assert logs["share_label=1_sex=b"] == pytest.approx(float(eo.shares[3]))
+
+
+def test_probe_refuses_one_hot_targets_for_the_positive_label_loss():
+    # np.full((n, 2), 1) would score every prediction against [1, 1], not the positive
+    # class: categorical cross-entropy -log p0 - log p1, silently not FairBatch's DP loss
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import GroupLossProbe
+
+    groups = _groups([[6, 4], [5, 5]])
+    label = groups.attribute("label").codes
+    one_hot = np.eye(2, dtype="float32")[label]
+    x = np.zeros((len(label), 3), "float32")
+    dp = FairBatch(groups, batch_size=4, objective="demographic_parity", positive=1)
+    with pytest.raises(ValueError, match="one column per class"):
+        GroupLossProbe(x, one_hot, groups, consumers=[dp], size=len(label))
+    # the true-label objectives take one-hot targets as they are
+    eo = FairBatch(groups, batch_size=4, objective="equal_opportunity", positive=1)
+    GroupLossProbe(x, one_hot, groups, consumers=[eo], size=len(label))
+
+
+def test_probe_refuses_a_loss_target_that_is_not_a_value_of_y():
+    # labels "no"/"yes" in the groups but 0/1 in y: the target "yes" is no value of y,
+    # which would fail only at the end of the first epoch, inside model.fit
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import GroupLossProbe
+
+    label = np.array([0] * 10 + [1] * 10)
+    groups = Groups.from_columns({"label": np.array(["no", "yes"])[label],
+                                  "sex": ["a", "b"] * 10})
+    dp = FairBatch(groups, batch_size=4, objective="demographic_parity", positive="yes")
+    x = np.zeros((20, 3), "float32")
+    with pytest.raises(ValueError, match="'yes'.*positive="):
+        GroupLossProbe(x, label.astype("float32"), groups, consumers=[dp], size=20)
+
+
+def test_a_late_update_made_an_error_by_the_warnings_filter_changes_nothing():
+    # epochs 0-2 are planned, so shares measured after epoch 0 would apply from 3 with a
+    # RuntimeWarning; where warnings are errors (as here), the update must leave no trace
+    fb = _fb("equal_opportunity")
+    fb.plan(2)
+    before = fb.get_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="apply from epoch 3"):
+            fb.update([0.3, 0.5, 0.2, 0.9], epoch=0)
+    assert fb.get_state() == before
+
+
+def test_a_state_whose_lambdas_disagree_with_its_shares_is_refused():
+    # lambdas are the shares divided by P(y); a state holding others would sample with
+    # one split and step from another (the next update's shares jump)
+    fb = _fb("equalized_odds")
+    fb.update([0.2, 0.9, 0.5, 0.6], epoch=0)
+    state = fb.get_state()
+    other = [[0.5, 0.5], [0.5, 0.5]]  # a valid split, not the one the shares hold
+    with pytest.raises(ValueError, match="lambdas"):
+        fb.set_state({**state, "lambdas": other})
+    assert fb.get_state() == state
+
+
+@pytest.mark.parametrize("epoch", [-1, 1.5, "2"])
+def test_an_update_with_a_bad_epoch_raises_and_changes_nothing(epoch):
+    fb = _fb("equal_opportunity")
+    before = fb.get_state()
+    with pytest.raises((ValueError, TypeError), match="epoch"):
+        fb.update([0.3, 0.5, 0.2, 0.9], epoch=epoch)
+    assert fb.get_state() == before
+    # the next good update moves from the original lambdas: one step of alpha, not two
+    fb.update([0.3, 0.5, 0.2, 0.9])
+    np.testing.assert_allclose(fb.lambdas[1], [20 / 60 - 0.1, 40 / 60 + 0.1])

@@ -97,11 +97,14 @@ class BiasMonitor(keras.callbacks.Callback):
 
     Raises
     ------
+    TypeError
+        If a fairness measure gets a ``metric_kwargs`` key other than its options.
     ValueError
         If the lengths of ``x_val``, ``y_val`` and ``groups_val`` differ, ``every`` is
-        not a positive integer, the metric is unknown or has no direction, or two log
-        keys would be the same (a group named ``bias``, ``gap`` or ``worst`` would
-        overwrite its attribute's aggregate: rename the group).
+        not a positive integer, the metric is unknown or has no direction, a fairness
+        measure's ``method`` or ``agg`` is unknown, or two log keys would be the same
+        (a group named ``bias``, ``gap`` or ``worst`` would overwrite its attribute's
+        aggregate: rename the group).
 
     Notes
     -----
@@ -192,6 +195,8 @@ class BiasMonitor(keras.callbacks.Callback):
         func, name = resolve_metric(metric)
         greater_is_better_of(func, name, greater_is_better)
         self._measure = measure_of(func)  # a fairness measure: one value per attribute
+        if self._measure is not None:  # its options fail here, not after an epoch
+            self._measure.options(name, metric_kwargs)
         self.x_val = x_val
         self.y_val = None if y_val is None else np.asarray(y_val)
         self.groups_val = groups

@@ -118,6 +118,29 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     return fn
 
 
+def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
+    """Refuse a ``loss_target`` that ``y`` cannot hold, or one-hot ``y`` for it."""
+    target = getattr(consumer, "loss_target", None)
+    if target is not None and y.ndim > 1 and y.shape[-1] > 1:
+        raise ValueError(
+            f"{type(consumer).__name__} scores every prediction against the label "
+            f"{target!r} (loss_target), but `y` has one column per class (shape "
+            f"{y.shape}), where that label is no target. Give the probe and the model "
+            "integer labels, shape (n,) (e.g. y.argmax(axis=1), with "
+            "sparse_categorical_crossentropy or one sigmoid output)."
+        )
+    if target is not None:
+        try:
+            np.full(1, target, dtype=y.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(consumer).__name__} scores every prediction against the label "
+                f"{target!r} (loss_target, its positive=), which is not a value of `y` "
+                f"(dtype {y.dtype}). Build the groups' label attribute from y itself "
+                "(Groups.from_columns({'label': y, ...})) and pass positive= as y holds it."
+            ) from None
+
+
 class GroupLossProbe(keras.callbacks.Callback):
     """Measure per-group losses on a probe set and feed them to adaptive consumers.
 
@@ -175,8 +198,9 @@ class GroupLossProbe(keras.callbacks.Callback):
     TypeError
         If a consumer has no ``update`` method or ``groups`` is not groups or codes.
     ValueError
-        If lengths differ, a consumer's groups differ from the probe's, or a size or
-        period is not positive.
+        If lengths differ, a consumer's groups differ from the probe's, a size or
+        period is not positive, or a consumer with a ``loss_target`` gets ``y`` with
+        one column per class (one-hot) or of a dtype that cannot hold that target.
     FloatingPointError
         During training, if a measured group's loss is NaN or infinite (see Notes).
 
@@ -236,6 +260,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         for c in consumers:
             if not callable(getattr(c, "update", None)):
                 raise TypeError(f"Consumer {c!r} has no update(group_losses, *, epoch) method.")
+            _check_loss_target(c, y_arr)
             cg = getattr(c, "groups", None)
             if isinstance(cg, Groups):
                 if k is not None and cg.n_groups != k:

@@ -155,6 +155,8 @@ def evaluate(
         * ``"order"``: batches are ``(x, y)`` or ``(x, y, sample_weight)``, as Keras'
           ``validation_data``; the dataset yields the examples of ``groups`` in order
           (unshuffled, deterministic) and exactly ``len(groups)`` of them.
+
+        ``sample_weight`` has shape (b,) or (b, 1).
     n_classes : int, optional
         For classification metrics; default: the number of columns of the model's
         output, or 2 for a single output (a probability of class 1).
@@ -246,6 +248,8 @@ def evaluate(
     weighted: bool | None = None
     for i, element in enumerate(batches(dataset, steps)):
         x, y, codes, w = _unpack(element, carries, i)
+        if w is not None and np.ndim(w) == 2 and np.shape(w)[1] == 1:
+            w = np.asarray(w)[:, 0]  # (b, 1), as Keras and the in-memory path take them
         if weighted is None:
             weighted = w is not None
         elif weighted != (w is not None):

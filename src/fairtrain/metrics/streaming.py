@@ -297,7 +297,8 @@ class GroupAccumulator:
             diff = f"their metrics differ: {list(self.metrics)} and {list(other.metrics)}"
         if diff is None and self.n_classes != other.n_classes:
             diff = f"their n_classes differ: {self.n_classes} and {other.n_classes}"
-        if diff is None and repr(self.metric_kwargs) != repr(other.metric_kwargs):
+        if diff is None and _options_key(self.metric_kwargs) != _options_key(
+                other.metric_kwargs):
             diff = f"their metric_kwargs differ: {self.metric_kwargs} and {other.metric_kwargs}"
         if diff is not None:
             raise ValueError(
@@ -687,6 +688,11 @@ class GroupAccumulator:
                 f"`pos_label`={pos} occurs in neither y_true nor y_pred (labels seen "
                 f"include {seen}); pass pos_label=<the positive class>."
             )
+
+
+def _options_key(metric_kwargs: Mapping[str, Mapping[str, Any]]) -> str:
+    """The options as text whatever their key order (``repr``: ``nan`` equals ``nan``)."""
+    return repr(sorted((m, sorted(o.items())) for m, o in metric_kwargs.items()))
 
 
 def _check_batch(y_true: Any, y_pred: Any, group_codes: Any, sample_weight: Any) -> int:

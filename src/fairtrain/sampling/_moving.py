@@ -82,6 +82,12 @@ class MovingShares(GroupBatchSampler):
         """The current shares (see :attr:`shares`), shape (n_groups,)."""
         return self.shares
 
+    @staticmethod
+    def _check_epoch(epoch: Any) -> None:
+        """Raise on an ``epoch`` that :meth:`_set_from` would refuse (None passes)."""
+        if epoch is not None:
+            check_int("epoch", epoch, minimum=0)
+
     def _set_from(self, shares: np.ndarray, epoch: int | None) -> None:
         """Use ``shares`` from epoch ``epoch + 1`` (None: the first epoch not planned)."""
         last_first = self._segments[-1][0]

@@ -273,6 +273,7 @@ class Adaptive(MovingShares):
             On a wrong number of losses, an unknown name, an infinite loss, or (with
             ``relative=True``) a negative measured loss.
         """
+        self._check_epoch(epoch)  # before any state changes: a refused update leaves none
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
         d = np.zeros_like(losses)
@@ -289,14 +290,15 @@ class Adaptive(MovingShares):
                     d[measured] = losses[measured] / mean - 1.0
             else:
                 d[measured] = losses[measured] - mean
-        self._velocity = self.momentum * self._velocity + d
+        velocity = self.momentum * self._velocity + d
         current = self._segments[-1][1]
         with np.errstate(divide="ignore"):  # min_share=0: a share of 0 stays 0
             logw = np.log(np.where(self._present, current, 1.0))
-        logw = logw + self.step_size * self._velocity
+        logw = logw + self.step_size * velocity
         logw = np.where(self._present, logw - logw[self._present].max(), -np.inf)
         new = _floor_projection(np.exp(logw), self._present, self._floor)
-        self._set_from(new, epoch)
+        self._set_from(new, epoch)  # first: its warning may be an error, leaving no trace
+        self._velocity = velocity
         return new.copy()
 
     # ------------------------------------------------------------------ state and config

@@ -337,8 +337,10 @@ class FairBatch(MovingShares):
         Raises
         ------
         ValueError
-            On a wrong number of losses, an unknown name or an infinite loss.
+            On a wrong number of losses, an unknown name, an infinite loss or a negative
+            ``epoch``.
         """
+        self._check_epoch(epoch)  # before any state changes: a refused update leaves none
         losses = check_group_losses(self.groups, group_losses)
         values = self._compared(losses)
         lambdas = self._lambdas.copy()
@@ -362,11 +364,11 @@ class FairBatch(MovingShares):
         out = np.full(self.groups.n_groups, np.nan)
         present = self._cell >= 0
         out[self._cell[present]] = values[present]
+        new = self._shares_of(lambdas)
+        self._set_from(new, epoch)  # first: its warning may be an error, leaving no trace
         self._lambdas = lambdas
         self._last_values = out
         self._last_step = step
-        new = self._shares_of(lambdas)
-        self._set_from(new, epoch)
         return new.copy()
 
     # ------------------------------------------------------------------ state and config
@@ -402,6 +404,13 @@ class FairBatch(MovingShares):
                 f"The state's lambdas must be {self._cell.shape} non-negative values, 0 on "
                 "empty cells, each label's row summing to 1; got "
                 f"{np.asarray(state['lambdas']).tolist()}."
+            )
+        last = np.asarray(state["history"][-1][1], dtype=float)
+        if np.any(np.abs(self._shares_of(lambdas) - last) > 1e-9):
+            raise ValueError(
+                f"The state's lambdas {lambdas.tolist()} do not give its last shares "
+                f"{last.tolist()} (share = P(label) * lambda); restore a state saved by "
+                "get_state, unedited."
             )
         return lambdas
 
