@@ -2,7 +2,8 @@
 input, the problem and the fix (issue 19 §4).
 
 Every case is a call, the exception type it must raise and a regular expression the
-message must match (case-insensitive, across lines). The expressions ask for the input's
+message must match (case-insensitive, across lines; a tuple of expressions must all
+match, in any order). The expressions ask for the input's
 name (an argument, a path, an option) *and* a fix or the constraint to meet, so a bare
 "expected non-negative integer" or a PIL message without the file fails.
 
@@ -50,7 +51,7 @@ class Case:
     id: str
     call: Callable[[Path], Any]
     raises: type[BaseException] | tuple[type[BaseException], ...]
-    match: str
+    match: str | tuple[str, ...]  # a tuple: every expression must match, in any order
     owner: str | None = None  # the branch whose work fixes it, when not this one
     needs: tuple[str, ...] = ()  # optional modules the case imports
 
@@ -58,7 +59,7 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(id: str, raises: Any, match: str, *, owner: str | None = None,
+def case(id: str, raises: Any, match: str | tuple[str, ...], *, owner: str | None = None,
          needs: tuple[str, ...] = ()) -> Callable[[Callable[[Path], Any]], Callable]:
     def add(call: Callable[[Path], Any]) -> Callable[[Path], Any]:
         CASES.append(Case(id, call, raises, match, owner, needs))
@@ -297,7 +298,7 @@ def _(tmp):
 
 
 @case("sampler-target-shares-a-string", (TypeError, ValueError),
-      r"`shares`.*'uniform'.*(mapping|sequence)")
+      ("`shares`.*'uniform'", "mapping|sequence|one share per group"))
 def _(tmp):
     ft.sampling.TargetShares(groups4(), shares="uniform", batch_size=8)
 
@@ -1018,7 +1019,8 @@ def verdict(c: Case, tmp: Path) -> tuple[str, str]:
         text = f"{type(exc).__name__}: {exc}"
         if c.raises is not None and isinstance(exc, c.raises):
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            ok = re.search(c.match, str(message), re.IGNORECASE | re.DOTALL)
+            patterns = (c.match,) if isinstance(c.match, str) else c.match
+            ok = all(re.search(p, str(message), re.IGNORECASE | re.DOTALL) for p in patterns)
             return ("clear" if ok else "unclear"), text
         if isinstance(exc, (ValueError, TypeError, OSError, CLIError, ft.PluginError)):
             return "unclear", text
