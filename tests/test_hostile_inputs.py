@@ -449,9 +449,12 @@ def _(tmp):
     ft.bias_report([1, 0], [1, 0], ["a", "b"], greater_is_better="yes")
 
 
-@case("recall-pos-label-absent", ValueError, r"`pos_label`.*5.*classes.*\[0, 1\]")
+# (recall() itself gives NaN there: on one group's examples the class may be absent)
+@case("report-pos-label-absent", ValueError,
+      r"`pos_label`.*5.*(classes|labels).*\[0, 1\].*pass pos_label")
 def _(tmp):
-    ft.metrics.recall([0, 1, 1], [0, 1, 0], average="binary", pos_label=5)
+    ft.bias_report([0, 1, 1], [0, 1, 0], ["a", "a", "b"], metric="recall",
+                   metric_kwargs={"average": "binary", "pos_label": 5})
 
 
 @case("recall-average-unknown", ValueError, r"`average`.*'binary'.*'macro'.*'mean'")
@@ -485,7 +488,7 @@ def _(tmp):
     ft.metrics.leaderboard_rank([[0.1, 0.2], [0.2, 0.3]], lower_is_better=[True] * 3)
 
 
-@case("leaderboard-columns-differ", ValueError, r"(mae|bias).*(length|entries).*2.*3")
+@case("leaderboard-columns-differ", ValueError, ("'mae': 2", "'bias': 3", "one value per entry"))
 def _(tmp):
     ft.metrics.leaderboard_rank({"mae": [1.0, 2.0], "bias": [1.0, 2.0, 3.0]})
 
@@ -802,7 +805,7 @@ def _(tmp):
         "--group", "eth", "--metric", "accuracy", "--average", "macro")
 
 
-@case("cli-report-missing-file", CLIError, r"(does not exist|no such file).*nothere\.csv")
+@case("cli-report-missing-file", CLIError, (r"nothere\.csv", "does not exist|no such file"))
 def _(tmp):
     cli("report", str(tmp / "nothere.csv"), "--y-true", "y", "--y-pred", "p", "--group", "g")
 

@@ -43,7 +43,8 @@ class OutputDir:
     ------
     OutputError
         If ``path`` is a file, is a non-empty folder fairtrain did not write (no
-        manifest), or holds an earlier run and ``force`` is False.
+        manifest), holds an earlier run and ``force`` is False, or cannot be created
+        or written (a read-only place, a file on its way).
 
     Examples
     --------
@@ -84,8 +85,11 @@ class OutputDir:
                     "choose another folder."
                 )
             self._remove_previous(manifest)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._save_manifest()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._save_manifest()
+        except OSError as exc:
+            raise OutputError(_unwritable(self.root, exc)) from exc
 
     def _remove_previous(self, manifest: Path) -> None:
         try:
@@ -174,6 +178,21 @@ class OutputDir:
         target = self.path(name)
         figure.savefig(target, dpi=dpi)
         return target
+
+
+def _unwritable(root: Path, exc: OSError) -> str:
+    """Why the folder ``root`` cannot be created or written, and what to do."""
+    blocking = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        cause = f"{str(blocking)!r} on its way is a file, not a folder"
+    elif isinstance(exc, PermissionError):
+        cause = "permission denied (a read-only place)"
+    else:
+        cause = exc.strerror or str(exc)
+    return (
+        f"--out {str(root)!r} cannot be created or written: {cause}. Choose another "
+        "folder, one you can write to."
+    )
 
 
 def to_jsonable(obj: Any) -> Any:
