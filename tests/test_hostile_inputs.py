@@ -729,7 +729,7 @@ def _(tmp):
 
 
 @case("facedataset-take-float", (TypeError, IndexError, ValueError),
-      r"`index`.*integers.*1\.5", owner="dataloss")
+      r"`index`.*integers.*1\.5")
 def _(tmp):
     FaceDataset(paths=["/a", "/b"], columns={"g": ["x", "y"]}).take([1.5])
 
