@@ -92,6 +92,25 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     return fn
 
 
+def _check_class_indices(y_true: np.ndarray, pred_shape: tuple[int, ...]) -> None:
+    """Refuse integer class labels that the model's outputs have no column for.
+
+    A sparse loss would fail inside the backend with a message that names neither the
+    probe nor its targets.
+    """
+    if y_true.dtype.kind not in "iu" or len(pred_shape) != y_true.ndim + 1 or not y_true.size:
+        return
+    n_classes = int(pred_shape[-1])
+    bad = y_true[(y_true < 0) | (y_true >= n_classes)]
+    if bad.size:
+        raise ValueError(
+            f"GroupLossProbe: `y` holds label {int(bad[0])}, outside the range [0, "
+            f"{n_classes}) of the model's {n_classes} output classes ({bad.size} such "
+            "label(s)). Give class indices that match the model's last layer (check the "
+            "label encoding, or the number of output units)."
+        )
+
+
 class GroupLossProbe(keras.callbacks.Callback):
     """Measure per-group losses on a probe set and feed them to adaptive consumers.
 
@@ -267,7 +286,14 @@ class GroupLossProbe(keras.callbacks.Callback):
         self._epoch_start = 0
 
     def measure(self) -> np.ndarray:
-        """Per-group mean loss of the current model on the probe set, shape (n_groups,)."""
+        """Per-group mean loss of the current model on the probe set, shape (n_groups,).
+
+        Raises
+        ------
+        ValueError
+            If the model has no loss to use, the loss is not per example, or integer
+            targets lie outside the model's output classes.
+        """
         loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)
         if loss is None:
             raise ValueError(
@@ -278,6 +304,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         y_true = self._y
         if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
             y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
+        _check_class_indices(y_true, np.shape(y_pred))
         values = keras.ops.convert_to_numpy(
             fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)

@@ -294,8 +294,7 @@ class StagedTraining:
                     f"{os.fspath(self.backup_dir)!r}; build it first (an Input layer, or "
                     "model.build(input_shape))."
                 )
-            n_saved = sum(k.startswith("model_") for k in arrays)
-            model.set_weights([arrays[f"model_{i}"] for i in range(n_saved)])
+            model.set_weights(store.check_model(model, arrays))
         scoped = [_RunScoped(cb) for cb in self.callbacks]
         frozen_before: set[int] = set()
         stopped = False
