@@ -498,6 +498,11 @@ def _(tmp):
     ft.metrics.leaderboard_rank([["a", "b"], ["c", "d"]])
 
 
+@case("pairwise-bias-strings", TypeError, ("`values`", "number", "'a'"))
+def _(tmp):
+    ft.metrics.pairwise_bias(["a", "b"])
+
+
 @case("confusion-unknown-label", ValueError, r"`labels`.*'c'|'c'.*not (among|in) .*labels")
 def _(tmp):
     ft.metrics.confusion_by_group(["a", "c"], ["a", "a"], ["g", "g"], labels=["a", "b"])
@@ -562,6 +567,12 @@ _image_case("image-decompression-bomb", lambda: png_bytes(20000, 20000), ".png",
 @case("image-missing", FileNotFoundError, r"nothere\.jpg")
 def _(tmp):
     ft.datasets.load_images([tmp / "nothere.jpg"])
+
+
+@case("image-a-folder", ValueError, r"sub.*is a folder, not an image")
+def _(tmp):
+    (tmp / "sub").mkdir()
+    ft.datasets.load_images([tmp / "sub"])
 
 
 @case("image-size-zero", ValueError, r"`size`.*positive.*\(0, 32\)")
@@ -696,6 +707,16 @@ def _(tmp):
     ft.datasets.load_utkface(tmp / "f.txt")
 
 
+@case("utkface-root-none", TypeError, r"UTKFace root.*path.*None")
+def _(tmp):
+    ft.datasets.load_utkface(None)
+
+
+@case("utkface-parse-not-a-string", TypeError, r"`filename`.*str.*5.*(basename|\.name)")
+def _(tmp):
+    ft.datasets.parse_utkface_name(5)
+
+
 @case("celeba-attributes-not-utf8", ValueError,
       r"list_attr_celeba\.txt.*(UTF-8|encoding).*(save|convert|re-?encode)")
 def _(tmp):
@@ -739,6 +760,11 @@ def _(tmp):
     FaceDataset(paths=["/a", "/b"], columns={"g": ["x", "y"]}).groups("race")
 
 
+@case("facedataset-levels-a-string", TypeError, r"levels of 'g'.*list.*'Asian'")
+def _(tmp):
+    FaceDataset(paths=["/a"], columns={"g": ["Asian"]}, levels={"g": "Asian"})
+
+
 # ---- experiments: OutputDir
 
 
@@ -775,6 +801,24 @@ def _(tmp):
 
     OutputDir(tmp / "o").write_text("a.txt", "x")
     OutputDir(tmp / "o")
+
+
+@case("outputdir-none", ValueError, r"--out.*folder path.*None")
+def _(tmp):
+    from fairtrain.experiments import OutputDir
+
+    OutputDir(None)
+
+
+@case("outputdir-json-not-serialisable", TypeError, r"a\.json.*not JSON serializable.*convert")
+def _(tmp):
+    from fairtrain.experiments import OutputDir
+
+    out = OutputDir(tmp / "o")
+    try:
+        out.write_json("a.json", {"x": object()})
+    finally:
+        assert not (tmp / "o" / "a.json").exists()
 
 
 # ---- the command line

@@ -85,6 +85,12 @@ class FaceDataset:
                     f"Column {key!r} has shape {column.shape}; every column must have one "
                     f"value per path ({paths.size})."
                 )
+        for key, lev in dict(self.levels).items():
+            if isinstance(lev, (str, bytes)):
+                raise TypeError(
+                    f"The levels of {key!r} must be a list of its values in order; got "
+                    f"the string {lev!r}. Give a list, e.g. levels={{{key!r}: [{lev!r}, ...]}}."
+                )
         levels = {str(k): list(v) for k, v in dict(self.levels).items()}
         for key, lev in levels.items():
             if key not in columns:
@@ -355,6 +361,10 @@ def load_images(paths: Sequence[str] | np.ndarray, size: Sequence[int] = (32, 32
                 out[i] = np.asarray(image, dtype=np.float32) / 255.0
         except FileNotFoundError:
             raise
+        except IsADirectoryError:
+            raise ValueError(
+                f"{path} is a folder, not an image file; pass the image files' paths."
+            ) from None
         except image_module.DecompressionBombError as exc:
             raise ValueError(
                 f"{path} is too large to decode safely ({exc}); resize it, remove it, or "
@@ -461,6 +471,8 @@ def files_under(root: Path) -> list[Path]:
 
 def check_dir(root: Any, what: str) -> Path:
     """``root`` as an absolute Path, or a clear error when it is not a directory."""
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a path (str or os.PathLike); got {root!r}.")
     path = Path(root).expanduser().resolve()
     if not path.is_dir():
         raise FileNotFoundError(f"{what} {str(root)!r} is not a directory.")

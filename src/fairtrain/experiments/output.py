@@ -64,6 +64,8 @@ class OutputDir:
     def __init__(
         self, path: str | os.PathLike[str], *, force: bool = False, tool: str = "fairtrain"
     ) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise OutputError(f"--out must be a folder path; got {path!r}.")
         self.root = Path(path)
         self.tool = tool
         self.files: list[str] = []
@@ -167,10 +169,22 @@ class OutputDir:
         return target
 
     def write_json(self, name: str, data: Any) -> Path:
-        """Write ``data`` as JSON (NumPy values converted, NaN written as null)."""
-        return self.write_text(
-            name, json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
-        )
+        """Write ``data`` as JSON (NumPy values converted, NaN written as null).
+
+        Raises
+        ------
+        TypeError
+            If ``data`` holds a value JSON cannot represent (checked before the file
+            is created).
+        """
+        try:
+            text = json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
+        except TypeError as exc:
+            raise TypeError(
+                f"{name}: {exc}; convert that value to a number, string, list or dict "
+                "before writing it."
+            ) from None
+        return self.write_text(name, text)
 
     def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path:
         """Save a matplotlib figure (or the figure of an Axes) as PNG."""
