@@ -960,6 +960,16 @@ def _(tmp):
     ft.StepDecay(0.01, factor=2.0, every=3)
 
 
+@case("stage-optimizer-unknown", ValueError, ("`optimizer`='adamm'", "'adam'"), needs=("keras",))
+def _(tmp):
+    ft.Stage("head", epochs=1, learning_rate=1e-3, optimizer="adamm")
+
+
+@case("staged-loss-unknown", ValueError, ("`loss`='msee'", "'mse'"), needs=("keras",))
+def _(tmp):
+    ft.StagedTraining([ft.Stage("all", epochs=1, learning_rate=1e-3)], loss="msee")
+
+
 class _Stop(Exception):
     """Raised by a callback to leave a backup behind, as a killed run would."""
 
@@ -1051,6 +1061,13 @@ def _(tmp):
       needs=("keras",))
 def _(tmp):
     ft.BiasMonitor(np.zeros((10, 2)), np.zeros(9), np.zeros(10, int))
+
+
+@case("bias-monitor-kwargs-the-metric-does-not-take", TypeError,
+      ("'accuracy'", "`average`", "remove"), needs=("keras",))
+def _(tmp):
+    ft.BiasMonitor(np.zeros((4, 2)), np.zeros(4), ["a", "a", "b", "b"], metric="accuracy",
+                   metric_kwargs={"average": "macro"})
 
 
 # --------------------------------------------------------------------------- running them

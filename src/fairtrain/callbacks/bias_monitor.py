@@ -14,6 +14,7 @@ from fairtrain.groups import as_groups
 from fairtrain.metrics.grouped import (
     MetricLike,
     attribute_views,
+    check_metric_kwargs,
     greater_is_better_of,
     resolve_metric,
 )
@@ -160,6 +161,7 @@ class BiasMonitor(keras.callbacks.Callback):
                 )
         func, name = resolve_metric(metric)
         greater_is_better_of(func, name, greater_is_better)
+        check_metric_kwargs(func, name, metric_kwargs)  # now, not after the first epoch
         self.x_val = x_val
         self.y_val = None if y_val is None else np.asarray(y_val)
         self.groups_val = groups
