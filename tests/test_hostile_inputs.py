@@ -799,7 +799,9 @@ def _(tmp):
 def _(tmp):
     from fairtrain.experiments import OutputDir
 
-    OutputDir(tmp / "o").write_text("a.txt", "x")
+    out = OutputDir(tmp / "o")
+    out.write_text("a.txt", "x")
+    out.finish()
     OutputDir(tmp / "o")
 
 

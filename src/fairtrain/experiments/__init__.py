@@ -11,7 +11,12 @@ that need them. Its errors speak the library's terms; the command line
 
 from __future__ import annotations
 
-from fairtrain.experiments.arguments import add_example_arguments, resolve_example_arguments
+from fairtrain.experiments.arguments import (
+    add_example_arguments,
+    check_installed,
+    example_settings,
+    resolve_example_arguments,
+)
 from fairtrain.experiments.output import MANIFEST, OutputDir, OutputError, to_jsonable
 from fairtrain.experiments.summaries import classification_summary, html_report, markdown_table
 from fairtrain.experiments.training import (
@@ -27,7 +32,9 @@ __all__ = [
     "OutputDir",
     "OutputError",
     "add_example_arguments",
+    "check_installed",
     "classification_summary",
+    "example_settings",
     "fit_sampled",
     "fit_staged_sampled",
     "history_to_dict",
