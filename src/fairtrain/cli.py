@@ -226,7 +226,7 @@ def _add_demo(sub: Any) -> None:
         description="Write a synthetic face dataset (VGGFace2 layout, ethnicity shares "
         "6/8/80/6 %) to a temporary folder, train the same small CNN twice from the same "
         "initial weights - batches keeping the population shares (proportional), then "
-        "batches with 25 % of each group (homogeneous) - and compare the recall of every "
+        "batches with equal shares of the groups (homogeneous) - and compare the recall of every "
         "group and the bias on the test identities. Prints both tables side by side and "
         "writes report.json, report.md, report.html (self-contained) and PNG plots to "
         "--out. About a minute on a 2-core CPU.",
@@ -255,8 +255,9 @@ def _add_demo(sub: Any) -> None:
                    help="synthetic images per identity (default: %(default)s)")
     d.add_argument("--bootstrap", type=_int_at_least(0), default=DEFAULTS["bootstrap"],
                    metavar="N",
-                   help="bootstrap resamples for the recall intervals, 0 for none "
-                   "(default: %(default)s)")
+                   help="resamples of the test identities for the interval of the "
+                   "pairwise bias, 0 for none (the per-group intervals are Wilson "
+                   "intervals; default: %(default)s)")
     d.add_argument("--quiet", action="store_true",
                    help="no progress bars and no tables; only errors")
     d.set_defaults(func=_demo)

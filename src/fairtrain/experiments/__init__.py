@@ -18,7 +18,13 @@ from fairtrain.experiments.arguments import (
     resolve_example_arguments,
 )
 from fairtrain.experiments.output import MANIFEST, OutputDir, OutputError, to_jsonable
-from fairtrain.experiments.summaries import classification_summary, html_report, markdown_table
+from fairtrain.experiments.summaries import (
+    classification_summary,
+    clustered_wilson_interval,
+    html_report,
+    markdown_table,
+    wilson_interval,
+)
 from fairtrain.experiments.training import (
     fit_sampled,
     fit_staged_sampled,
@@ -34,6 +40,7 @@ __all__ = [
     "add_example_arguments",
     "check_installed",
     "classification_summary",
+    "clustered_wilson_interval",
     "example_settings",
     "fit_sampled",
     "fit_staged_sampled",
@@ -44,4 +51,5 @@ __all__ = [
     "predict",
     "resolve_example_arguments",
     "to_jsonable",
+    "wilson_interval",
 ]
