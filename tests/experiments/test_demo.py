@@ -173,7 +173,7 @@ def test_intro_says_what_the_homogeneous_batches_held():
     from fairtrain.experiments.demo import _intro
 
     even = _intro({"epochs": 12, "batch_size": 64}, dict(zip("ABCD", [16] * 4)))
-    assert "25 % of each group (16 of 64)" in even and "12 epochs" in even
+    assert "25 % of each group, 16 of 64" in even and "12 epochs" in even
     uneven = _intro({"epochs": 1, "batch_size": 30}, dict(zip("ABCD", [8, 8, 7, 7])))
     assert "25 %" not in uneven and "7 or 8 of 30" in uneven and "1 epoch twice" in uneven
 

@@ -421,10 +421,10 @@ def _intro(settings: dict[str, Any], homogeneous_first: dict[str, int]) -> str:
     counts = sorted(set(homogeneous_first.values()))
     batch = settings["batch_size"]
     if len(counts) == 1:
-        equal = f"{100 / len(homogeneous_first):g} % of each group ({counts[0]} of {batch})"
+        equal = f"{100 / len(homogeneous_first):g} % of each group, {counts[0]} of {batch}"
     else:
-        equal = (f"equal shares of the groups ({counts[0]} or {counts[-1]} of {batch}: "
-                 f"{batch} does not divide by {len(homogeneous_first)})")
+        equal = (f"equal shares of the groups, {counts[0]} or {counts[-1]} of {batch} as "
+                 f"{batch} does not divide by {len(homogeneous_first)}")
     return (
         f"The same tiny CNN, from the same initial weights, trained "
         f"{_plural(settings['epochs'], 'epoch')} twice on synthetic faces whose groups make "
