@@ -533,6 +533,16 @@ def _(tmp):
     registry.unregister("metrics", "five")  # accepted: leave the registry as it was
 
 
+@case("testing-check-sampler-not-a-sampler", TypeError, r"`sampler`.*class or instance.*5")
+def _(tmp):
+    ft.testing.check_sampler(5)
+
+
+@case("testing-check-metric-seed-negative", ValueError, r"`seed`.*at least 0.*-1")
+def _(tmp):
+    ft.testing.check_metric("mae", seed=-1)
+
+
 @case("registry-metric-plugin-not-callable", (TypeError, ft.PluginError),
       r"'half'.*not callable.*(function|class)")
 def _(tmp):
@@ -738,6 +748,17 @@ def _(tmp):
     ft.datasets.split(ds, test_size=1.5)
 
 
+@case("split-seed-negative", ValueError, r"`seed`.*at least 0.*-1")
+def _(tmp):
+    ds = FaceDataset(paths=["/a", "/b"], columns={"g": ["x", "y"]})
+    ft.datasets.split(ds, seed=-1)
+
+
+@case("synthetic-seed-negative", ValueError, r"`seed`.*at least 0.*-1", needs=("PIL",))
+def _(tmp):
+    ft.datasets.synthetic.write_utkface(tmp / "u", n=10, seed=-1)
+
+
 @case("facedataset-take-empty", None, "")  # an empty selection is a valid (empty) dataset
 def _(tmp):
     ds = FaceDataset(paths=["/a", "/b"], columns={"g": ["x", "y"]})
@@ -866,6 +887,12 @@ def _(tmp):
 def _(tmp):
     write_csv(tmp / "p.csv", "y,pred,eth\n")
     cli("report", str(tmp / "p.csv"), "--y-true", "y", "--y-pred", "pred", "--group", "eth")
+
+
+@case("cli-report-y-pred-empty", CLIError, r"--y-pred.*names no column")
+def _(tmp):
+    cli("report", str(predictions_csv(tmp)), "--y-true", "y", "--y-pred", ",",
+        "--group", "eth")
 
 
 @case("cli-report-min-count-zero", CLIError, r"--min-count.*(at least 1|>= 1|positive).*0")

@@ -148,6 +148,11 @@ def _report(args: argparse.Namespace) -> int:
     y_pred_cols = [c.strip() for c in args.y_pred.split(",") if c.strip()]
     names = [args.y_true, *y_pred_cols, *args.group]
     try:
+        if not y_pred_cols:
+            raise ValueError(
+                f"--y-pred {args.y_pred!r} names no column; give the predictions' column "
+                "(several, comma-separated, for class scores)."
+            )
         _check_average(args.metric, args.average)
         columns = _read_columns(args.csv, list(dict.fromkeys(names)))
         y_true = _typed(columns[args.y_true])

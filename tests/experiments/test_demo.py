@@ -208,3 +208,13 @@ def test_quiet_prints_nothing(tmp_path):
         capture_output=True, text=True, env={**env, "PYTHONPATH": str(src)}, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
+
+
+def test_without_bootstrap_nothing_is_called_a_bootstrap():
+    # with --bootstrap 0 the titles still said "bootstrap intervals"
+    from fairtrain.experiments.demo import INTERVALS, _notes
+
+    assert "bootstrap" not in INTERVALS and "Wilson" in INTERVALS
+    notes = _notes({"bootstrap": 0}, (), 30)
+    assert "resampl" not in notes and "--bootstrap 0" in notes
+    assert "resamples the test identities" in _notes({"bootstrap": 50}, (), 30)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import check_int
 from fairtrain.groups import Groups
 
 #: Image file suffixes the loaders accept (compared lower-case).
@@ -256,6 +257,7 @@ def split(
     """
     test_size = _fraction("test_size", test_size)
     val_size = _fraction("val_size", val_size)
+    seed = check_int("seed", seed, minimum=0)
     if test_size + val_size >= 1:
         raise ValueError(
             f"test_size + val_size must be below 1; got {test_size} + {val_size}."
