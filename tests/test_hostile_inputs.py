@@ -351,6 +351,19 @@ def _(tmp):
     ft.data.to_tf_dataset(ft.sampling.Homogeneous(groups4(), batch_size=8), None)
 
 
+@case("tf-dataset-load-returns-none", TypeError, r"`load` returned None.*\(x, y\)",
+      needs=("tensorflow",))
+def _(tmp):
+    ft.data.to_tf_dataset(ft.sampling.Homogeneous(groups4(), batch_size=8), lambda i: None)
+
+
+@case("pydataset-load-returns-none", TypeError, r"`load_batch` returned None.*\(x, y\)",
+      needs=("keras",))
+def _(tmp):
+    ft.data.SampledPyDataset(ft.sampling.Homogeneous(groups4(), batch_size=8),
+                             lambda i: None)[0]
+
+
 # ---- weights and GroupDRO
 
 
