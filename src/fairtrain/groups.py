@@ -462,6 +462,23 @@ def _encode(
     return unique_codes[inverse], labels
 
 
+def _check_levels(levels: Any, columns: Mapping[str, Any]) -> dict[str, Any]:
+    """``levels`` as a dict naming only attributes of ``columns``, or an error saying why."""
+    if levels is not None and not isinstance(levels, Mapping):
+        raise TypeError(
+            "`levels` must be a mapping {attribute: [values in order]}, e.g. "
+            f"levels={{{next(iter(columns))!r}: [...]}}; got {levels!r}."
+        )
+    levels = dict(levels or {})
+    unknown = set(levels) - set(columns)
+    if unknown:
+        raise ValueError(
+            f"`levels` names unknown attributes {sorted(unknown)}; the columns are "
+            f"{[str(c) for c in columns]}."
+        )
+    return levels
+
+
 class Groups:
     """Per-example group membership: codes, names, counts and shares.
 
@@ -715,18 +732,7 @@ class Groups:
             columns = {"group": columns}
         if not columns:
             raise ValueError("`columns` is empty: give at least one attribute column.")
-        if levels is not None and not isinstance(levels, Mapping):
-            raise TypeError(
-                "`levels` must be a mapping {attribute: [values in order]}, e.g. "
-                f"levels={{{next(iter(columns))!r}: [...]}}; got {levels!r}."
-            )
-        levels = dict(levels or {})
-        unknown = set(levels) - set(columns)
-        if unknown:
-            raise ValueError(
-                f"`levels` names unknown attributes {sorted(unknown)}; the columns are "
-                f"{[str(c) for c in columns]}."
-            )
+        levels = _check_levels(levels, columns)
         attributes = tuple(str(a) for a in columns)
         encoded = [_encode(a, columns[a], levels.get(a)) for a in attributes]
         lengths = {a: len(c) for a, (c, _) in zip(attributes, encoded)}

@@ -243,10 +243,8 @@ def read_tfrecords(path: Any, *, decode: bool = True) -> tuple[Any, FaceDataset]
     try:
         rows = list(columns_only.as_numpy_iterator())
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as exc:
-        raise ValueError(
-            f"{path} is truncated or corrupt, or does not match {sidecar.name} "
-            f"({_tf_reason(exc)}); write it again with write_tfrecords."
-        ) from None
+        raise ValueError(f"{path} is truncated or corrupt, or does not match {sidecar.name} "
+                         f"({_tf_reason(exc)}); write it again with write_tfrecords.") from None
     if len(rows) != meta["n"]:
         raise ValueError(f"{path} holds {len(rows)} examples; its description says {meta['n']}.")
     columns = {}
