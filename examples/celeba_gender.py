@@ -45,6 +45,8 @@ def main(argv=None):
         out = OutputDir(args.out, force=args.force, tool="examples/celeba_gender.py")
     except OutputError as exc:
         sys.exit(f"error: {exc}")
+    if out.replaced_unfinished:
+        print(f"Replacing the files of an unfinished earlier run in {out.root}")
     size = (args.image_size, args.image_size)
     with tempfile.TemporaryDirectory() as tmp:
         root = datasets.synthetic.write_celeba(tmp, n=200, seed=args.seed) if args.smoke \
@@ -113,10 +115,11 @@ def main(argv=None):
                      acc["gender"]["groups"]["female"]["value"],
                      acc["gender"]["groups"]["male"]["value"],
                      acc["gender"]["bias"]["pairwise"], acc["age"]["bias"]["pairwise"]])
-    out.write_json("summary.json", {"settings": vars(args) | {"_defaults": None},
+    out.write_json("summary.json", {"settings": experiments.example_settings(args),
                                     "runs": runs})
     out.write_text("summary.md", "# CelebA gender: frozen backbones\n\n"
                    + experiments.markdown_table(header, rows) + "\n")
+    out.finish()
     print(experiments.markdown_table(header, rows))
 
 

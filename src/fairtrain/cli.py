@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -31,29 +33,43 @@ def _plugins(args: argparse.Namespace) -> int:
 
 
 def _read_columns(path: str, names: Sequence[str]) -> dict[str, list[str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [n for n in names if n not in header]
-        if missing:
-            raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
-        # DictReader keeps the last of two same-named columns without a word
-        twice = [n for n in names if header.count(n) > 1]
-        if twice:
-            where = [i + 1 for i, h in enumerate(header) if h == twice[0]]
-            raise ValueError(
-                f"{path} names column {twice[0]!r} {len(where)} times (columns {where}); "
-                "rename all but one in the header."
-            )
-        columns: dict[str, list[str]] = {n: [] for n in names}
-        for line, row in enumerate(reader, start=2):
-            for n in names:
-                value = (row.get(n) or "").strip()
-                if value == "":
-                    raise ValueError(
-                        f"{path}, line {line}: column {n!r} is empty; fill or drop that row."
-                    )
-                columns[n].append(value)
+    if not os.path.isfile(path):
+        what = "is a folder" if os.path.isdir(path) else "does not exist"
+        raise ValueError(f"{path} {what}; give the CSV file of predictions.")
+    try:
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first name
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return _parse_columns(path, fh, names)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); save or convert it as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+        ) from None
+
+
+def _parse_columns(path: str, fh: Any, names: Sequence[str]) -> dict[str, list[str]]:
+    """The named columns of an open CSV file (a header row, then one row per example)."""
+    reader = csv.DictReader(fh)
+    header = reader.fieldnames or []
+    twice = sorted({h for h in names if header.count(h) > 1})
+    if twice:
+        # DictReader keeps the last of two equal names: the other would vanish
+        raise ValueError(
+            f"{path} names column(s) {twice} twice in its header; rename one of them "
+            "so that every column has its own name."
+        )
+    missing = [n for n in names if n not in header]
+    if missing:
+        raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
+    columns: dict[str, list[str]] = {n: [] for n in names}
+    for line, row in enumerate(reader, start=2):
+        for n in names:
+            value = (row.get(n) or "").strip()
+            if value == "":
+                raise ValueError(
+                    f"{path}, line {line}: column {n!r} is empty; fill or drop that row."
+                )
+            columns[n].append(value)
     if not columns or not next(iter(columns.values())):
         raise ValueError(f"{path} holds no rows.")
     return columns
@@ -70,6 +86,52 @@ def _typed(values: list[str]) -> Any:
     if not np.isfinite(arr).all():
         raise ValueError("NaN or infinite values in a prediction or target column.")
     return arr.astype(np.int64) if np.all(arr == np.round(arr)) else arr
+
+
+def _int_at_least(low: int) -> Any:
+    """An argparse ``type``: an integer >= ``low`` (argparse names the option)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    """An argparse ``type``: a positive finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text!r}")
+    return value
+
+
+def _check_average(metric: str, average: str | None) -> None:
+    """Refuse ``--average`` for a metric that does not average over classes."""
+    if average is None:
+        return
+    import inspect
+
+    from fairtrain import registry
+
+    try:
+        takes = "average" in inspect.signature(registry.get("metrics", metric)).parameters
+    except (TypeError, ValueError):  # an unknown metric: the report says so
+        return
+    if not takes:
+        raise ValueError(
+            f"--average applies to metrics that average over classes (recall, precision); "
+            f"--metric {metric} has no average. Drop --average, or choose --metric recall "
+            "or precision."
+        )
 
 
 def _filename(text: str) -> str:
@@ -151,6 +213,12 @@ def _report(args: argparse.Namespace) -> int:
     y_pred_cols = [c.strip() for c in args.y_pred.split(",") if c.strip()]
     names = [args.y_true, *y_pred_cols, *args.group]
     try:
+        if not y_pred_cols:
+            raise ValueError(
+                f"--y-pred {args.y_pred!r} names no column; give the predictions' column "
+                "(several, comma-separated, for class scores)."
+            )
+        _check_average(args.metric, args.average)
         columns = _read_columns(args.csv, list(dict.fromkeys(names)))
         y_true = _typed(columns[args.y_true])
         preds = [_typed(columns[c]) for c in y_pred_cols]
@@ -232,7 +300,7 @@ def _add_demo(sub: Any) -> None:
         description="Write a synthetic face dataset (VGGFace2 layout, ethnicity shares "
         "6/8/80/6 %) to a temporary folder, train the same small CNN twice from the same "
         "initial weights - batches keeping the population shares (proportional), then "
-        "batches with 25 % of each group (homogeneous) - and compare the recall of every "
+        "batches with equal shares of the groups (homogeneous) - and compare the recall of every "
         "group and the bias on the test identities. Prints both tables side by side and "
         "writes report.json, report.md, report.html (self-contained) and PNG plots to "
         "--out. About a minute on a 2-core CPU.",
@@ -244,24 +312,26 @@ def _add_demo(sub: Any) -> None:
                    help="results folder (default: ./%(default)s)")
     d.add_argument("--force", action="store_true",
                    help="replace the files an earlier demo wrote in --out")
-    d.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+    d.add_argument("--seed", type=_int_at_least(0), default=DEFAULTS["seed"],
                    help="seed of the data, the split, the initial weights and the batches "
                    "(default: %(default)s)")
-    d.add_argument("--epochs", type=int, default=DEFAULTS["epochs"],
+    d.add_argument("--epochs", type=_int_at_least(1), default=DEFAULTS["epochs"],
                    help="epochs per training run (default: %(default)s)")
-    d.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"],
+    d.add_argument("--batch-size", type=_int_at_least(4), default=DEFAULTS["batch_size"],
                    help="examples per batch (default: %(default)s)")
-    d.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"],
+    d.add_argument("--learning-rate", type=_positive_float, default=DEFAULTS["learning_rate"],
                    help="initial Adam learning rate, halved every 6 epochs "
                    "(default: %(default)s)")
-    d.add_argument("--identities", type=int, default=DEFAULTS["identities"],
+    d.add_argument("--identities", type=_int_at_least(20), default=DEFAULTS["identities"],
                    help="synthetic identities (default: %(default)s)")
-    d.add_argument("--images-per-identity", type=int,
+    d.add_argument("--images-per-identity", type=_int_at_least(1),
                    default=DEFAULTS["images_per_identity"],
                    help="synthetic images per identity (default: %(default)s)")
-    d.add_argument("--bootstrap", type=int, default=DEFAULTS["bootstrap"], metavar="N",
-                   help="bootstrap resamples for the recall intervals, 0 for none "
-                   "(default: %(default)s)")
+    d.add_argument("--bootstrap", type=_int_at_least(0), default=DEFAULTS["bootstrap"],
+                   metavar="N",
+                   help="resamples of the test identities for the interval of the "
+                   "pairwise bias, 0 for none (the per-group intervals are Wilson "
+                   "intervals; default: %(default)s)")
     d.add_argument("--quiet", action="store_true",
                    help="no progress bars and no tables; only errors")
     d.set_defaults(func=_demo)
@@ -307,11 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--average", choices=["macro", "binary"], default=None,
                    help="averaging of recall and precision (default: binary with "
                    "--pos-label, else macro)")
-    r.add_argument("--min-count", type=int, default=30,
+    r.add_argument("--min-count", type=_int_at_least(1), default=30,
                    help="flag groups with fewer examples (default: 30)")
-    r.add_argument("--bootstrap", type=int, default=0, metavar="N",
+    r.add_argument("--bootstrap", type=_int_at_least(0), default=0, metavar="N",
                    help="bootstrap resamples for confidence intervals (default: 0)")
-    r.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    r.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="bootstrap seed (default: 0)")
     r.add_argument("--out", default=None, metavar="DIR",
                    help="write report.json and the plots (PNG) into DIR: a new or empty "
                    "folder, or one an earlier report wrote (with --force)")

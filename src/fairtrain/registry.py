@@ -117,7 +117,8 @@ class Plugin:
         Raises
         ------
         PluginError
-            If importing it fails (or it exits the interpreter while importing); the
+            If importing it fails (or it exits the interpreter while importing), or the
+            object is not callable (every kind is a function or a class); the
             error names the plugin, its distribution and the cause.
         """
         if not self._loaded:
@@ -134,6 +135,14 @@ class Plugin:
                     f"{self.distribution!r}; the other plugins are unaffected."
                 ) from exc
             self._loaded = True
+        if not callable(self._object):
+            # every kind is a class or a function; anything else fails far from here
+            raise PluginError(
+                f"The {self.kind[:-1]} plugin {self.name!r} ({self.target}) from "
+                f"distribution {self.distribution!r} is not callable (it is of type "
+                f"{type(self._object).__name__}), where a function or class is needed. "
+                f"Fix its entry point, or uninstall {self.distribution!r}."
+            )
         return self._object
 
 
@@ -249,10 +258,18 @@ def get(kind: Kind, name: str) -> Any:
     ------
     ValueError
         If the kind or the name is unknown; the message lists the close matches.
+    TypeError
+        If ``name`` is not a string.
     PluginError
-        If the plugin fails to import, or two distributions claim ``name``.
+        If the plugin fails to import or is not callable, or two distributions claim
+        ``name``.
     """
     _check_kind(kind)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`name` must be a string, the {kind[:-1]}'s registered name; got {name!r}. "
+            f"See fairtrain.registry.available({kind!r})."
+        )
     found = _candidates(kind, name)
     if not found:
         known = sorted(available(kind))
@@ -283,10 +300,18 @@ def register(kind: Kind, name: str | None = None, *, override: bool = False) -> 
     ------
     PluginError
         If ``name`` is already taken by another object and ``override`` is False.
+    TypeError
+        If the object is not callable (a function or a class).
     """
     _check_kind(kind)
 
     def decorator(obj: T) -> T:
+        if not callable(obj):
+            raise TypeError(
+                f"Only a function or class can be registered; {name or obj!r} (of type "
+                f"{type(obj).__name__}) is not callable. Register the {kind[:-1]} "
+                "function or class itself."
+            )
         key = name or getattr(obj, "__name__", None)
         if not key:
             raise ValueError("`name` is required for objects without a __name__.")

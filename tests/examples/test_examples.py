@@ -25,6 +25,8 @@ def run_example(name, out, *extra):
     module.main(["--smoke", "--quiet", "--out", str(out), *extra])
     summary = json.loads((out / "summary.json").read_text())
     manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["finished"] is True
+    assert "_defaults" not in summary["settings"] and "verbose" not in summary["settings"]
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
                      if p.is_file() and p.name != MANIFEST)
     assert sorted(manifest["files"]) == written
@@ -64,8 +66,10 @@ def test_vggface2_ethnicity(out_dir):
         groups = run["recall"]["attributes"]["ethnicity"]["groups"]
         np.testing.assert_allclose([groups[g]["value"] for g in labels], np.diag(norm))
         check_bias_report(run["recall"])
-        assert run["epoch"] == int(np.argmin(run["history"]["val_loss"])) or (
-            run["evaluated"] == "last" and run["epoch"] == len(run["history"]["loss"]) - 1)
+        # numbered from 1, as in summary.md
+        assert run["epoch"] == 1 + int(np.argmin(run["history"]["val_loss"])) or (
+            run["evaluated"] == "last" and run["epoch"] == len(run["history"]["loss"]))
+        assert f"| {run['epoch']} |" in (out_dir / "vgg" / "summary.md").read_text()
         assert run["history"]["learning_rate"][0] == pytest.approx(0.005)
 
 
@@ -81,6 +85,7 @@ def test_utkface_race(out_dir):
     (run,) = summary["runs"]
     history = json.loads((out / "histories" / "tiny.json").read_text())
     assert history["stage"] == ["head", "all"]
+    assert history["epoch"] == [1, 2]  # numbered from 1
     assert len(history["history"]["val_accuracy"]) == 2
     norm = np.asarray(run["confusion_normalized"])
     np.testing.assert_allclose(norm.sum(axis=1), 1.0)
@@ -144,15 +149,12 @@ def test_examples_pass_imagenet_weights_to_keras(tmp_path, monkeypatch):
                     "--weights", "imagenet")
 
 
-def test_adaptive_comparison_never_replaces_an_existing_file(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        "example_adaptive_comparison", EXAMPLES / "adaptive_comparison.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    mine = tmp_path / "results.json"
-    mine.write_text("user data")
-    # refused before any data is written or any model trained
-    with pytest.raises(SystemExit):
-        module.main(["--out", str(mine), "--seeds", "0"])
-    assert "exists" in capsys.readouterr().err
-    assert mine.read_text() == "user data"
+def test_adaptive_comparison(out_dir):
+    summary = run_example("adaptive_comparison", out_dir / "adaptive")
+    assert summary["groups"] == ["African", "Asian", "Latin/Caucasian", "Indian"]
+    assert set(summary["runs"]) == {"proportional", "homogeneous", "adaptive", "group_dro"}
+    for runs in summary["runs"].values():
+        (run,) = runs.values()  # --smoke: one seed
+        assert run["worst"] == min(run["recall"])
+        assert run["gap"] == pytest.approx(max(run["recall"]) - min(run["recall"]))
+    assert any(k.startswith("share_") for k in summary["runs"]["adaptive"]["0"]["logs"])

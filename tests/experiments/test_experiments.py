@@ -45,6 +45,7 @@ def test_output_dir_rerun_needs_force_and_replaces_only_its_files(tmp_path):
     out = OutputDir(tmp_path)
     out.write_text("report.md", "old")
     out.write_text("old/only.md", "old")
+    out.finish()
     (tmp_path / "notes.txt").write_text("user notes")
     with pytest.raises(OutputError, match="--force"):
         OutputDir(tmp_path)
@@ -58,6 +59,31 @@ def test_output_dir_rerun_needs_force_and_replaces_only_its_files(tmp_path):
         again.write_text("notes.txt", "x")
     assert (tmp_path / "notes.txt").read_text() == "user notes"
     assert json.loads((tmp_path / MANIFEST).read_text())["files"] == ["report.md"]
+
+
+def test_output_dir_retry_after_a_failed_run_needs_no_force(tmp_path):
+    # issue 19 §5: a run that failed half-way left a manifest that blocked the retry
+    out = OutputDir(tmp_path, tool="t")
+    out.write_text("data_analysis.json", "{}")
+    (tmp_path / "notes.txt").write_text("user notes")
+    retry = OutputDir(tmp_path, tool="t")  # the first run never called finish()
+    assert retry.replaced_unfinished
+    assert not (tmp_path / "data_analysis.json").exists()
+    assert (tmp_path / "notes.txt").read_text() == "user notes"
+    retry.write_text("summary.md", "done")
+    retry.finish()
+    assert json.loads((tmp_path / MANIFEST).read_text())["finished"] is True
+    with pytest.raises(OutputError, match="--force"):
+        OutputDir(tmp_path, tool="t")
+    assert not OutputDir(tmp_path, force=True).replaced_unfinished
+
+
+def test_output_dir_manifest_without_the_flag_counts_as_finished(tmp_path):
+    # manifests written before the flag existed still need --force
+    (tmp_path / "a.md").write_text("x")
+    (tmp_path / MANIFEST).write_text(json.dumps({"tool": "t", "files": ["a.md"]}))
+    with pytest.raises(OutputError, match="--force"):
+        OutputDir(tmp_path)
 
 
 def test_output_dir_keeps_a_user_file_inside_a_folder_it_created(tmp_path):

@@ -16,6 +16,7 @@ from fairtrain.metrics.fairness import measure_of
 from fairtrain.metrics.grouped import (
     MetricLike,
     attribute_views,
+    check_metric_kwargs,
     greater_is_better_of,
     resolve_metric,
 )
@@ -197,6 +198,8 @@ class BiasMonitor(keras.callbacks.Callback):
         self._measure = measure_of(func)  # a fairness measure: one value per attribute
         if self._measure is not None:  # its options fail here, not after an epoch
             self._measure.options(name, metric_kwargs)
+        else:
+            check_metric_kwargs(func, name, metric_kwargs)  # now, not after the first epoch
         self.x_val = x_val
         self.y_val = None if y_val is None else np.asarray(y_val)
         self.groups_val = groups

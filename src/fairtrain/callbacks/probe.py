@@ -141,6 +141,25 @@ def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
             ) from None
 
 
+def _check_class_indices(y_true: np.ndarray, pred_shape: tuple[int, ...]) -> None:
+    """Refuse integer class labels that the model's outputs have no column for.
+
+    A sparse loss would fail inside the backend with a message that names neither the
+    probe nor its targets.
+    """
+    if y_true.dtype.kind not in "iu" or len(pred_shape) != y_true.ndim + 1 or not y_true.size:
+        return
+    n_classes = int(pred_shape[-1])
+    bad = y_true[(y_true < 0) | (y_true >= n_classes)]
+    if bad.size:
+        raise ValueError(
+            f"GroupLossProbe: `y` holds label {int(bad[0])}, outside the range [0, "
+            f"{n_classes}) of the model's {n_classes} output classes ({bad.size} such "
+            "label(s)). Give class indices that match the model's last layer (check the "
+            "label encoding, or the number of output units)."
+        )
+
+
 class GroupLossProbe(keras.callbacks.Callback):
     """Measure per-group losses on a probe set and feed them to adaptive consumers.
 
@@ -357,7 +376,8 @@ class GroupLossProbe(keras.callbacks.Callback):
             If a group with probe examples has a NaN or infinite loss (the model
             diverged); nothing is fed to the consumers.
         ValueError
-            If no loss is known or the loss is reduced (not per example).
+            If no loss is known, the loss is reduced (not per example), or integer
+            targets lie outside the model's output classes.
         """
         return self._group_means(self._predict(), target)
 
@@ -388,6 +408,7 @@ class GroupLossProbe(keras.callbacks.Callback):
             y_true = np.full(y_true.shape, target, y_true.dtype)
         if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
             y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
+        _check_class_indices(y_true, np.shape(y_pred))
         values = keras.ops.convert_to_numpy(
             fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)

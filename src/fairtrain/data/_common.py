@@ -58,7 +58,20 @@ def check_sample_weight(
 
 
 def split_loaded(out: Any, where: str) -> tuple[Any, Any, Any, int]:
-    """Split what ``load`` returned into (x, y, w, arity)."""
+    """Split what ``load`` returned into (x, y, w, arity).
+
+    Raises
+    ------
+    TypeError
+        If ``load`` returned None (a function that forgot its ``return``).
+    ValueError
+        If it returned a tuple of another length.
+    """
+    if out is None:
+        raise TypeError(
+            f"`{where}` returned None; it must return x, (x, y) or (x, y, sample_weight) "
+            "for the indices it is given (a `return` missing?)."
+        )
     if isinstance(out, tuple):
         if len(out) == 2:
             return out[0], out[1], None, 2

@@ -327,8 +327,8 @@ class SampledPyDataset(keras.utils.PyDataset):
 
     def _load(self, idx: np.ndarray) -> Any:
         out = self.load_batch(idx)
+        x, y, _, arity = split_loaded(out, "load_batch")  # refuses None, before Keras does
         if self._weights is not None:
-            x, y, _, arity = split_loaded(out, "load_batch")
             if arity == 3:
                 raise ValueError(
                     "`load_batch` already returns sample weights; do not pass `sample_weight`."

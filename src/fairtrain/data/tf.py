@@ -238,7 +238,7 @@ def _weight_fn(sample_weight: Any) -> Callable[[tf.Tensor], Any] | None:
 
 
 def _assemble(out: Any, indices: tf.Tensor, weights: Callable | None) -> Any:
-    x, y, w, arity = split_loaded(out, "load")
+    x, y, w, arity = split_loaded(out, "load")  # refuses None, before tf.data does
     if weights is None:
         return out
     if arity == 3:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from fairtrain._validation import check_int
 from fairtrain.groups import Groups
 
 if TYPE_CHECKING:
@@ -89,6 +90,12 @@ class FaceDataset:
                     f"Column {key!r} has shape {column.shape}; every column must have one "
                     f"value per path ({paths.size})."
                 )
+        for key, lev in dict(self.levels).items():
+            if isinstance(lev, (str, bytes)):
+                raise TypeError(
+                    f"The levels of {key!r} must be a list of its values in order; got "
+                    f"the string {lev!r}. Give a list, e.g. levels={{{key!r}: [{lev!r}, ...]}}."
+                )
         levels = {str(k): list(v) for k, v in dict(self.levels).items()}
         for key, lev in levels.items():
             if key not in columns:
@@ -127,20 +134,34 @@ class FaceDataset:
         Raises
         ------
         TypeError
-            If ``index`` holds anything but integers or bools (floats are not truncated).
+            If ``index`` holds numbers that are not integers (floats are not truncated).
+        IndexError
+            If an index is out of range, or a mask has the wrong length.
         """
         if not isinstance(index, slice):
             index = np.asarray(index)
             if index.size == 0 and index.dtype != bool:
-                index = index.astype(np.intp)  # [] is float64 to NumPy
-            elif index.dtype != bool and index.dtype.kind not in "iu":
-                # astype(intp) would truncate 0.7 to row 0 without a word
+                index = index.astype(np.intp)  # [] is float64 to NumPy: an empty selection
+            if index.dtype == bool:
+                if index.shape != self.paths.shape:
+                    raise IndexError(
+                        f"A boolean `index` must have one entry per row ({len(self)}); got "
+                        f"shape {index.shape}."
+                    )
+            elif index.dtype.kind not in "iu":
+                bad = index.reshape(-1)[:3].tolist()
                 raise TypeError(
-                    f"`index` must be integers, a boolean mask or a slice; got dtype "
-                    f"{index.dtype} ({index.reshape(-1)[:3].tolist()}...)."
+                    f"`index` must hold integers (row numbers) or be a boolean mask; got "
+                    f"dtype {index.dtype}, e.g. {bad}. Round or cast the indices yourself."
                 )
-            if index.dtype != bool:
+            else:
                 index = index.astype(np.intp).reshape(-1)
+                if index.size and (index.max() >= len(self) or index.min() < -len(self)):
+                    bad = int(index.max() if index.max() >= len(self) else index.min())
+                    raise IndexError(
+                        f"`index` holds {bad}, outside the dataset's {len(self)} rows "
+                        f"(valid: {-len(self)} to {len(self) - 1})."
+                    )
         return dataclasses.replace(
             self,
             paths=self.paths[index],
@@ -254,6 +275,7 @@ def split(
     """
     test_size = _fraction("test_size", test_size)
     val_size = _fraction("val_size", val_size)
+    seed = check_int("seed", seed, minimum=0)
     if test_size + val_size >= 1:
         raise ValueError(
             f"test_size + val_size must be below 1; got {test_size} + {val_size}."
@@ -298,10 +320,18 @@ def split(
 
 
 def _size(size: Sequence[int]) -> tuple[int, int]:
-    size = tuple(int(s) for s in size)
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"`size` must be (height, width) of positive ints; got {size!r}.")
-    return size  # type: ignore[return-value]
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        raise TypeError(
+            f"`size` must be (height, width); got the single number {size!r}. Write "
+            f"size=({size}, {size}) for a square image."
+        )
+    try:
+        out = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"`size` must be (height, width) of positive ints; got {size!r}.") from None
+    if len(out) != 2 or min(out) < 1:
+        raise ValueError(f"`size` must be (height, width) of positive ints; got {out!r}.")
+    return out  # type: ignore[return-value]
 
 
 def _pil():
@@ -331,7 +361,10 @@ def load_images(paths: Sequence[str] | np.ndarray, size: Sequence[int] = (32, 32
     Raises
     ------
     ValueError
-        If ``size`` is not two positive ints.
+        If ``size`` is not two positive ints, or a file is empty, not an image,
+        truncated or too large to decode safely (the message names the file).
+    TypeError
+        If ``size`` is a single number.
     FileNotFoundError
         If a file does not exist.
     """
@@ -340,12 +373,41 @@ def load_images(paths: Sequence[str] | np.ndarray, size: Sequence[int] = (32, 32
     paths = [str(p) for p in np.asarray(paths, dtype=str).reshape(-1)]
     out = np.empty((len(paths), height, width, 3), dtype=np.float32)
     for i, path in enumerate(paths):
-        with image_module.open(path) as image:
-            image = image.convert("RGB")
-            if image.size != (width, height):
-                image = image.resize((width, height), image_module.Resampling.BILINEAR)
-            out[i] = np.asarray(image, dtype=np.float32) / 255.0
+        try:
+            with image_module.open(path) as image:
+                image = image.convert("RGB")
+                if image.size != (width, height):
+                    image = image.resize((width, height), image_module.Resampling.BILINEAR)
+                out[i] = np.asarray(image, dtype=np.float32) / 255.0
+        except FileNotFoundError:
+            raise
+        except IsADirectoryError:
+            raise ValueError(
+                f"{path} is a folder, not an image file; pass the image files' paths."
+            ) from None
+        except image_module.DecompressionBombError as exc:
+            raise ValueError(
+                f"{path} is too large to decode safely ({exc}); resize it, remove it, or "
+                "raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file."
+            ) from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ValueError(f"{path} {_unreadable(path, exc)}") from exc
     return out
+
+
+def _unreadable(path: str, exc: BaseException) -> str:
+    """Why Pillow could not read ``path``, and the fix (after the path in a message)."""
+    try:
+        empty = os.path.getsize(path) == 0
+    except OSError:
+        empty = False
+    if empty:
+        what = "is empty (0 bytes)"
+    elif "cannot identify image file" in str(exc):
+        what = "is not an image Pillow can read"
+    else:
+        what = f"cannot be decoded (truncated or corrupt: {exc})"
+    return f"{what}; remove or replace the file (re-download it)."
 
 
 def tf_image_loader(
@@ -375,6 +437,9 @@ def tf_image_loader(
     ------
     ValueError
         If ``size`` is not two positive ints, or ``y`` has not one row per path.
+    tf.errors.InvalidArgumentError
+        When ``load`` reads a file that is empty or not a JPEG, PNG, GIF or BMP image;
+        the message names the file.
     """
     height, width = _size(size)
     try:
@@ -395,7 +460,16 @@ def tf_image_loader(
         targets = tf.constant(y)
 
     def load(index):
-        data = tf.io.read_file(tf.gather(path_table, index))
+        path = tf.gather(path_table, index)
+        data = tf.io.read_file(path)
+        # decode_image's own error names no file: check the signature here, with the path
+        known = tf.reduce_any(tf.stack([
+            tf.equal(tf.strings.substr(data, 0, len(magic)), magic) for magic in _MAGIC
+        ]))
+        check = tf.debugging.Assert(known, [path, "is empty or not a JPEG, PNG, GIF or BMP "
+                                            "image; remove or replace the file."])
+        with tf.control_dependencies([check]):
+            data = tf.identity(data)
         image = tf.io.decode_image(data, channels=3, expand_animations=False)
         image = tf.image.resize(tf.cast(image, tf.float32), (height, width), method="bilinear")
         image = tf.ensure_shape(image / 255.0, (height, width, 3))
@@ -453,8 +527,14 @@ def _link_reason(link: Path, root: Path) -> str:
     return f"a link to {target}, inside the data folder: its files are read there, once"
 
 
+#: The first bytes of the formats tf.io.decode_image reads (JPEG, PNG, GIF, BMP).
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+
+
 def check_dir(root: Any, what: str) -> Path:
     """``root`` as an absolute Path, or a clear error when it is not a directory."""
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a path (str or os.PathLike); got {root!r}.")
     path = Path(root).expanduser().resolve()
     if not path.is_dir():
         raise FileNotFoundError(f"{what} {str(root)!r} is not a directory.")

@@ -27,8 +27,15 @@ _IMAGE_DIR = "img_align_celeba"
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
     if not path.is_file():
         raise FileNotFoundError(f"CelebA file {path} does not exist.")
-    with open(path, encoding="utf-8") as f:
-        return [(i, line.split()) for i, line in enumerate(f, start=1) if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [(i, line.split()) for i, line in enumerate(f, start=1) if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); it is not CelebA's list as published. Save or convert it as "
+            "UTF-8, or download it again."
+        ) from None
 
 
 def _read_attributes(path: Path) -> tuple[list[str], dict[str, Any]]:
@@ -121,9 +128,10 @@ def load_celeba(
     FileNotFoundError
         If ``root``, ``img_align_celeba/`` or a list file is missing.
     ValueError
-        If ``partition`` is unknown, the attribute file's first two lines are not the
-        count and the header, the count differs from the rows, the header has no
-        ``Male`` or names an attribute twice, or a file is listed twice.
+        If ``partition`` is unknown, a list file is not UTF-8 text, the attribute
+        file's first two lines are not the count and the header, the count differs from
+        the rows, the header has no ``Male`` or names an attribute twice, or a file is
+        listed twice.
     """
     if partition is not None and partition not in PARTITIONS:
         raise ValueError(f"`partition` must be one of {PARTITIONS} or None; got {partition!r}.")

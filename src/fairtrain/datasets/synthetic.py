@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import check_int
 from fairtrain.datasets._core import MARKER as _MARKER
 from fairtrain.datasets._core import _pil
 from fairtrain.datasets.vggface2 import ETHNICITIES
@@ -278,6 +279,7 @@ def write_vggface2(
     shares = _check_shares(shares, len(ETHNICITIES))
     _check_enough(shares, int(n_identities), "n_identities")
     size = _check_size(size)
+    seed = check_int("seed", seed, minimum=0)
     params = {"n_identities": int(n_identities), "images_per_identity": int(images_per_identity),
               "shares": shares.tolist(), "size": size, "seed": int(seed)}
     root, done = _prepare(root, "vggface2", params)
@@ -377,6 +379,7 @@ def write_utkface(
     shares = _check_shares(UTKFACE_RACE_SHARES if shares is None else shares, 5)
     _check_enough(shares, int(n), "n")
     size = _check_size(size)
+    seed = check_int("seed", seed, minimum=0)
     params = {"n": int(n), "shares": shares.tolist(), "size": size, "seed": int(seed),
               "malformed": bool(malformed)}
     root, done = _prepare(root, "utkface", params)
@@ -433,6 +436,7 @@ def write_celeba(root: Any, *, n: int = 1000, size: int = 32, seed: int = 0) -> 
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` must be a positive int; got n={n!r}.")
     size = _check_size(size)
+    seed = check_int("seed", seed, minimum=0)
     params = {"n": int(n), "size": size, "seed": int(seed)}
     root, done = _prepare(root, "celeba", params)
     if done:

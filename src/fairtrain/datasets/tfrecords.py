@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,42 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     return str(path)
 
 
+#: The stored kinds of a column: a NumPy dtype name, "str", or "object" (all str).
+_KINDS = (*_NUMERIC, "str", "object")
+
+
+def _tf_reason(exc: Any) -> str:
+    """A TensorFlow error's message without the op and function names around it."""
+    return re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*$", "", str(exc.message), flags=re.S).strip()
+
+
+def _read_description(sidecar: Path) -> dict[str, Any]:
+    """The JSON description beside a record file, checked enough to read the records."""
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(
+            f"{sidecar} is not valid JSON ({exc}); it is not a description written by "
+            "write_tfrecords. Write the split again with write_tfrecords."
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        raise ValueError(f"{sidecar} is not a description written by write_tfrecords.")
+    columns = meta.get("columns")
+    missing = [k for k in ("n", "name", "columns", "levels", "rejected") if k not in meta]
+    if missing or not isinstance(columns, dict) or not isinstance(meta["n"], int):
+        raise ValueError(
+            f"{sidecar} lacks or garbles {missing or ['columns', 'n']}; it was edited. Write "
+            "the split again with write_tfrecords."
+        )
+    for name, kind in columns.items():
+        if kind not in _KINDS:
+            raise ValueError(
+                f"{sidecar} gives column {name!r} the unknown kind {kind!r} (the kinds are "
+                f"{list(_KINDS)}); it was edited. Write the split again with write_tfrecords."
+            )
+    return meta
+
+
 def read_tfrecords(path: Any, *, decode: bool = True) -> tuple[Any, FaceDataset]:
     """Read a file written by :func:`write_tfrecords`.
 
@@ -259,16 +296,16 @@ def read_tfrecords(path: Any, *, decode: bool = True) -> tuple[Any, FaceDataset]
     FileNotFoundError
         If the file or its description is missing.
     ValueError
-        If the description is not fairtrain's or the record count differs from it.
+        If the description is not fairtrain's (not JSON, another format, an unknown
+        column kind), the record file is truncated or corrupt, or the record count
+        differs from the description.
     """
     tf = _tf()
     path = Path(path).expanduser().resolve()
     sidecar = _sidecar(path)
     if not path.is_file() or not sidecar.is_file():
         raise FileNotFoundError(f"{path} and its description {sidecar.name} must both exist.")
-    meta = _description(sidecar)
-    if meta is None:
-        raise ValueError(f"{sidecar} is not a description written by write_tfrecords.")
+    meta = _read_description(sidecar)
     spec = {"image": tf.io.FixedLenFeature([], tf.string),
             "path": tf.io.FixedLenFeature([], tf.string)}
     for name, kind in meta["columns"].items():
@@ -289,7 +326,11 @@ def read_tfrecords(path: Any, *, decode: bool = True) -> tuple[Any, FaceDataset]
     columns_only = records.map(lambda r: {
         k: v for k, v in tf.io.parse_single_example(r, spec).items() if k != "image"
     })
-    rows = list(columns_only.as_numpy_iterator())
+    try:
+        rows = list(columns_only.as_numpy_iterator())
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as exc:
+        raise ValueError(f"{path} is truncated or corrupt, or does not match {sidecar.name} "
+                         f"({_tf_reason(exc)}); write it again with write_tfrecords.") from None
     if len(rows) != meta["n"]:
         raise ValueError(f"{path} holds {len(rows)} examples; its description says {meta['n']}.")
     columns = {

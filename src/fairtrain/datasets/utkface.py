@@ -67,6 +67,11 @@ def parse_utkface_name(filename: str) -> tuple[tuple[int, str, str] | None, str]
     >>> parse_utkface_name("117_0_0_20170117120000000.jpg")[1]
     'age 117 is out of range (0 to 116)'
     """
+    if not isinstance(filename, str):
+        raise TypeError(
+            f"`filename` must be a file's base name (a str); got {filename!r}. Pass "
+            "os.path.basename(path) or Path(path).name."
+        )
     lowered = filename.lower()
     for suffix in _SUFFIXES:
         if lowered.endswith(suffix):

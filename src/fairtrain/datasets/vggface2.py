@@ -28,12 +28,18 @@ _IDENTITY_HEADERS = ("class_id", "identity")
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """(header, [(line number, fields)]) of a comma-separated file; spaces after commas ignored."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [
-            (reader_line, [field.strip() for field in row])
-            for reader_line, row in enumerate(csv.reader(f, skipinitialspace=True), start=1)
-            if row and any(field.strip() for field in row)
-        ]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [
+                (reader_line, [field.strip() for field in row])
+                for reader_line, row in enumerate(csv.reader(f, skipinitialspace=True), start=1)
+                if row and any(field.strip() for field in row)
+            ]
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); save or convert it as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+        ) from None
     if not rows:
         raise ValueError(f"{path} is empty; it needs a header row.")
     return rows[0][1], rows[1:]
@@ -42,6 +48,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def _column(header: list[str], names: Sequence[str], path: Path) -> int:
     lowered = [h.lower() for h in header]
     for name in names:
+        if lowered.count(name.lower()) > 1:
+            raise ValueError(
+                f"{path} names the column {name!r} twice in its header {header}; rename or "
+                "remove one, so that it is clear which one holds the values."
+            )
         if name.lower() in lowered:
             return lowered.index(name.lower())
     wanted = " or ".join(map(repr, names))
@@ -131,10 +142,18 @@ def load_vggface2(
     FileNotFoundError
         If ``root`` is not a folder or a CSV does not exist.
     ValueError
-        If a CSV lacks a needed column, has a row of the wrong length, uses an ethnicity
-        not in ``levels``, or gives one identity two ethnicities (or two genders).
-        Also if no image is kept (an empty folder, or only refused files).
+        If a CSV is not UTF-8, lacks a needed column or names it twice, has a row of the
+        wrong length, uses an ethnicity not in ``levels``, or gives one identity two
+        ethnicities (or two genders). Also if no image is kept (an empty folder, or
+        only refused files).
+    TypeError
+        If ``levels`` is a string.
     """
+    if isinstance(levels, (str, bytes)):
+        raise TypeError(
+            f"`levels` must be a list of the ethnicity labels in order; got the string "
+            f"{levels!r}. Give a list, e.g. levels=[{levels!r}, ...]."
+        )
     root = check_dir(root, "VGGFace2 root")
     levels = [str(level) for level in levels]
     ethnicity_csv = Path(ethnicity_csv)

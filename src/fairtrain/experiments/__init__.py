@@ -13,11 +13,19 @@ from __future__ import annotations
 
 from fairtrain.experiments.arguments import (
     add_example_arguments,
+    check_installed,
+    example_settings,
     positive_int,
     resolve_example_arguments,
 )
 from fairtrain.experiments.output import MANIFEST, OutputDir, OutputError, to_jsonable
-from fairtrain.experiments.summaries import classification_summary, html_report, markdown_table
+from fairtrain.experiments.summaries import (
+    classification_summary,
+    clustered_wilson_interval,
+    html_report,
+    markdown_table,
+    wilson_interval,
+)
 from fairtrain.experiments.training import (
     fit_sampled,
     fit_staged_sampled,
@@ -31,7 +39,10 @@ __all__ = [
     "OutputDir",
     "OutputError",
     "add_example_arguments",
+    "check_installed",
     "classification_summary",
+    "clustered_wilson_interval",
+    "example_settings",
     "fit_sampled",
     "fit_staged_sampled",
     "history_to_dict",
@@ -42,4 +53,5 @@ __all__ = [
     "predict",
     "resolve_example_arguments",
     "to_jsonable",
+    "wilson_interval",
 ]

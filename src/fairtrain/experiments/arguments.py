@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["add_example_arguments", "positive_int", "resolve_example_arguments"]
+__all__ = [
+    "add_example_arguments",
+    "check_installed",
+    "example_settings",
+    "positive_int",
+    "resolve_example_arguments",
+]
+
+#: What every example imports, by module, with the distribution that provides it.
+EXAMPLE_MODULES = {"tensorflow": "tensorflow", "PIL": "pillow", "matplotlib": "matplotlib"}
+#: The optional modules an example may need, with their distributions.
+OPTIONAL_MODULES = {"sklearn": "scikit-learn", "tensorflow_datasets": "tensorflow-datasets"}
 
 
 def positive_int(text: str) -> int:
@@ -50,6 +63,7 @@ def add_example_arguments(
     epochs: int,
     batch_size: int,
     image_size: int,
+    needs: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
     """The options every script of ``examples/`` shares.
 
@@ -68,6 +82,10 @@ def add_example_arguments(
         Default backbones with ``--data-dir``.
     epochs, batch_size, image_size : int
         Defaults with ``--data-dir``.
+    needs : sequence of str, default ()
+        Modules the script imports beyond TensorFlow, Pillow and matplotlib (e.g.
+        ``"sklearn"``); :func:`resolve_example_arguments` checks them all before any
+        work.
 
     Returns
     -------
@@ -98,7 +116,7 @@ def add_example_arguments(
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(_defaults={"backbones": list(backbones), "epochs": epochs,
-                                   "image_size": image_size})
+                                   "image_size": image_size, "needs": list(needs)})
     return parser
 
 
@@ -109,8 +127,12 @@ def resolve_example_arguments(args: argparse.Namespace) -> argparse.Namespace:
     ------
     ValueError
         If ``--weights`` is given a different number of times than ``--backbone``.
+    SystemExit
+        If a module the script needs is not installed (checked before any data is
+        written or any model trained); the message names the extra to install.
     """
     defaults = args._defaults
+    check_installed([*EXAMPLE_MODULES, *defaults.get("needs", ())])
     if args.backbone is None:
         args.backbone = ["tiny"] if args.smoke else list(defaults["backbones"])
     if args.epochs is None:
@@ -126,3 +148,47 @@ def resolve_example_arguments(args: argparse.Namespace) -> argparse.Namespace:
     args.weights = [None if w.lower() == "none" else w for w in weights]
     args.verbose = 0 if args.quiet else "auto"
     return args
+
+
+def check_installed(modules: Sequence[str]) -> None:
+    """Exit with one message naming every missing module and the extra that brings it.
+
+    Nothing is imported (``importlib.util.find_spec``), so the check costs milliseconds
+    where the imports would cost seconds: a script calls it before any work, not after
+    training.
+
+    Parameters
+    ----------
+    modules : sequence of str
+        Top-level module names, e.g. ``["tensorflow", "sklearn"]``.
+
+    Raises
+    ------
+    SystemExit
+        If one is not installed; the message names it, its distribution and
+        ``pip install "fairtrain[examples]"``.
+    """
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        names = {**EXAMPLE_MODULES, **OPTIONAL_MODULES}
+        shown = ", ".join(f"{names.get(m, m)} (module {m})" for m in missing)
+        raise SystemExit(
+            f"error: this example needs {shown}, which is not installed. Install the "
+            "examples' dependencies: pip install -e \".[examples]\" in a clone of the "
+            "repository, or pip install \"fairtrain[examples]\"."
+        )
+
+
+def example_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of a run, for its summary: the parsed arguments without internals.
+
+    Leaves out the parser's own bookkeeping (names starting with ``_``) and ``verbose``
+    (derived from ``--quiet``, which is kept).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> example_settings(argparse.Namespace(epochs=1, _defaults={}, verbose=0, quiet=True))
+    {'epochs': 1, 'quiet': True}
+    """
+    return {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "verbose"}

@@ -26,9 +26,12 @@ class OutputDir:
 
     Every file written through it is listed in ``.fairtrain-manifest.json`` in the
     folder, as soon as it is written. A folder is accepted if it does not exist, is
-    empty, or holds a manifest; with a manifest, ``force=True`` is required and the
-    files it lists are removed first (files the manifest does not list are kept, and
-    a new file never replaces one of them).
+    empty, or holds a manifest; with a manifest, the files it lists are removed first
+    (files the manifest does not list are kept, and a new file never replaces one of
+    them). Replacing a finished run (one that called :meth:`finish`) needs
+    ``force=True``; the files of a run that stopped before finishing (an error, an
+    interrupt) are replaced without it, so that a retry just works
+    (:attr:`replaced_unfinished` says so).
 
     Parameters
     ----------
@@ -39,12 +42,20 @@ class OutputDir:
     tool : str, default "fairtrain"
         Recorded in the manifest.
 
+    Attributes
+    ----------
+    files : list of str
+        The files written so far, relative to the folder.
+    replaced_unfinished : bool
+        Whether the folder held an unfinished earlier run whose files were removed.
+
     Raises
     ------
     OutputError
         If ``path`` is empty (``""``; write ``"."`` for the current folder), is a file,
-        is a non-empty folder fairtrain did not write (no
-        manifest), or holds an earlier run and ``force`` is False.
+        is a non-empty folder fairtrain did not write (no manifest), holds a finished
+        earlier run and ``force`` is False, or cannot be created or written (a read-only
+        place, a file on its way).
 
     Examples
     --------
@@ -55,6 +66,9 @@ class OutputDir:
     >>> _ = out.write_text("notes.md", "hello")
     >>> out.files
     ['notes.md']
+    >>> OutputDir(os.path.join(root, "run")).replaced_unfinished  # a retry replaces it
+    True
+    >>> OutputDir(os.path.join(root, "run")).finish()
     >>> OutputDir(os.path.join(root, "run"))  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
@@ -69,10 +83,14 @@ class OutputDir:
             raise OutputError(
                 "--out is an empty string; name a folder (use '.' for the current one)."
             )
+        if not isinstance(path, (str, os.PathLike)):
+            raise OutputError(f"--out must be a folder path; got {path!r}.")
         self.root = Path(path)
         self.tool = tool
         self.files: list[str] = []
         self._dirs: list[str] = []
+        self._finished = False
+        self.replaced_unfinished = False
         if self.root.exists() and not self.root.is_dir():
             raise OutputError(f"--out {str(self.root)!r} is a file, not a folder; choose one.")
         manifest = self.root / MANIFEST
@@ -83,15 +101,20 @@ class OutputDir:
                     "write (it has no " + MANIFEST + "); fairtrain never overwrites files "
                     "it did not write. Choose a new or empty folder."
                 )
-            if not force:
+            finished = _finished(manifest)
+            if not force and finished:
                 raise OutputError(
                     f"--out {str(self.root)!r} holds the results of an earlier fairtrain "
                     "run. Pass --force to replace them (only the files that run wrote), or "
                     "choose another folder."
                 )
+            self.replaced_unfinished = not finished
             self._remove_previous(manifest)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._save_manifest()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._save_manifest()
+        except OSError as exc:
+            raise OutputError(_unwritable(self.root, exc)) from exc
 
     def _remove_previous(self, manifest: Path) -> None:
         # Every entry is checked before the first removal: a malformed manifest (a string
@@ -136,10 +159,16 @@ class OutputDir:
         return target
 
     def _save_manifest(self) -> None:
-        data = {"tool": self.tool, "files": self.files, "dirs": self._dirs}
+        data = {"tool": self.tool, "files": self.files, "dirs": self._dirs,
+                "finished": self._finished}
         tmp = self.root / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         tmp.replace(self.root / MANIFEST)
+
+    def finish(self) -> None:
+        """Mark the run finished: replacing its files later needs ``force=True``."""
+        self._finished = True
+        self._save_manifest()
 
     def path(self, name: str) -> Path:
         """Claim ``name`` (a relative path) for a new file and return its full path.
@@ -175,10 +204,22 @@ class OutputDir:
         return target
 
     def write_json(self, name: str, data: Any) -> Path:
-        """Write ``data`` as JSON (NumPy values converted, NaN written as null)."""
-        return self.write_text(
-            name, json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
-        )
+        """Write ``data`` as JSON (NumPy values converted, NaN written as null).
+
+        Raises
+        ------
+        TypeError
+            If ``data`` holds a value JSON cannot represent (checked before the file
+            is created).
+        """
+        try:
+            text = json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
+        except TypeError as exc:
+            raise TypeError(
+                f"{name}: {exc}; convert that value to a number, string, list or dict "
+                "before writing it."
+            ) from None
+        return self.write_text(name, text)
 
     def save_figure(self, name: str, figure: Any, *, dpi: int = 110) -> Path:
         """Save a matplotlib figure (or the figure of an Axes) as PNG."""
@@ -186,6 +227,29 @@ class OutputDir:
         target = self.path(name)
         figure.savefig(target, dpi=dpi)
         return target
+
+
+def _finished(manifest: Path) -> bool:
+    """Whether the run that wrote ``manifest`` finished (manifests without the flag did)."""
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("finished", True) is not False
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: only --force may touch it (and then says so)
+
+
+def _unwritable(root: Path, exc: OSError) -> str:
+    """Why the folder ``root`` cannot be created or written, and what to do."""
+    blocking = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        cause = f"{str(blocking)!r} on its way is a file, not a folder"
+    elif isinstance(exc, PermissionError):
+        cause = "permission denied (a read-only place)"
+    else:
+        cause = exc.strerror or str(exc)
+    return (
+        f"--out {str(root)!r} cannot be created or written: {cause}. Choose another "
+        "folder, one you can write to."
+    )
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,9 +42,45 @@ def check_per_group(func: Callable[..., Any], name: str) -> None:
         )
 
 
+def check_metric_kwargs(
+    func: Callable[..., Any], name: str, metric_kwargs: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``metric_kwargs`` as a dict, refused up front if ``func`` does not take one of them."""
+    if metric_kwargs is None:
+        return {}
+    if not isinstance(metric_kwargs, Mapping):
+        raise TypeError(
+            f"`metric_kwargs` must be a mapping of keyword arguments, e.g. "
+            f"{{'average': 'macro'}}; got {metric_kwargs!r}."
+        )
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # no signature to read: the call will tell
+        return dict(metric_kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return dict(metric_kwargs)
+    taken = [p for p, v in parameters.items() if v.kind is not inspect.Parameter.VAR_POSITIONAL]
+    unknown = [k for k in metric_kwargs if k not in taken]
+    if unknown:
+        options = taken[2:]
+        hint = (" Only recall and precision (and other metrics over classes) take "
+                "`average`." if "average" in unknown else "")
+        raise TypeError(
+            f"Metric {name!r} does not take {', '.join(f'`{k}`' for k in unknown)} (its "
+            f"keyword arguments: {options}); remove it from the metric's keyword "
+            f"arguments.{hint}"
+        )
+    return dict(metric_kwargs)
+
+
 def greater_is_better_of(func: Callable[..., Any], name: str, given: bool | None) -> bool:
     """The metric's direction: the argument, else the function's attribute, else an error."""
     if given is not None:
+        if not isinstance(given, (bool, np.bool_)):
+            raise TypeError(
+                f"`greater_is_better` must be True, False or None; got {given!r}. Pass True "
+                "for scores (accuracy, recall), False for errors (mae, error_rate)."
+            )
         return bool(given)
     direction = getattr(func, "greater_is_better", None)
     if direction is None:
@@ -87,7 +124,7 @@ class GroupEvaluator:
     ) -> None:
         self.func, self.name = resolve_metric(metric)
         check_per_group(self.func, self.name)
-        self.kwargs = dict(metric_kwargs or {})
+        self.kwargs = check_metric_kwargs(self.func, self.name, metric_kwargs)
         self.weights = as_weights(sample_weight, n)
         terms = getattr(self.func, "_fairtrain_contribution", None)
         self.terms = None

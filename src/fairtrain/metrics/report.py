@@ -628,6 +628,7 @@ def bias_report(
     """
     min_count = check_int("min_count", min_count, minimum=1)
     n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
     if not 0 < confidence < 1:
         raise ValueError(f"`confidence` must lie in (0, 1); got {confidence!r}.")
     g = as_groups(groups, sensitive_features=sensitive_features)

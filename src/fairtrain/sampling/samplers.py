@@ -453,8 +453,15 @@ class GroupBatchSampler:
         Raises
         ------
         ValueError
-            If the epoch is negative or the step is outside ``[0, steps_per_epoch)``.
+            If a key is missing, the epoch is negative or the step is outside
+            ``[0, steps_per_epoch)``.
         """
+        missing = [key for key in ("epoch", "step") if key not in state]
+        if missing:
+            raise ValueError(
+                f"The sampler state lacks {missing}; pass what get_state() returned "
+                f"({{'epoch': ..., 'step': ...}}); got {dict(state)!r}."
+            )
         epoch = _check_int("epoch", state["epoch"], 0)
         step = _check_int("step", state["step"], 0)
         if step >= self.steps_per_epoch:

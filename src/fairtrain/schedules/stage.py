@@ -28,6 +28,20 @@ def _check_selector(name: str, value: Any) -> Any:
     )
 
 
+def check_keras_name(what: str, spec: Any, get: Callable[[Any], Any], examples: str) -> None:
+    """Refuse, before any stage runs, an optimizer or loss name that Keras does not know."""
+    if not isinstance(spec, str):
+        return
+    try:
+        get(spec)
+    except ValueError:
+        module = {"optimizer": "keras.optimizers", "loss": "keras.losses"}.get(what, "keras")
+        raise ValueError(
+            f"`{what}`={spec!r} is not a Keras {what} name; use one such as {examples} "
+            f"(see {module}), or pass an object."
+        ) from None
+
+
 class Stage:
     """One stage of staged training: which layers train, for how long, at which rate.
 
@@ -122,6 +136,7 @@ class Stage:
                 "`optimizer` must be a name, a config dict or a keras Optimizer; got "
                 f"optimizer={optimizer!r}."
             )
+        check_keras_name("optimizer", optimizer, keras.optimizers.get, "'adam', 'sgd'")
         if isinstance(callbacks, keras.callbacks.Callback) or not all(
             isinstance(cb, keras.callbacks.Callback) for cb in callbacks
         ):

@@ -21,7 +21,7 @@ from fairtrain.schedules.backup import StagedBackup
 from fairtrain.schedules.freezing import apply_stage
 from fairtrain.schedules.history import StagedHistory
 from fairtrain.schedules.recipes import one_stage, three_stage, two_stage
-from fairtrain.schedules.stage import Stage
+from fairtrain.schedules.stage import Stage, check_keras_name
 
 __all__ = [
     "Stage",
@@ -118,8 +118,8 @@ class StagedTraining:
     ------
     TypeError, ValueError
         If ``stages`` is empty, holds something else than ``Stage`` s, or repeats a
-        name; or ``callbacks`` holds a ``keras.callbacks.BackupAndRestore`` (use
-        ``backup_dir``).
+        name; ``optimizer`` or ``loss`` is a name Keras does not know; or
+        ``callbacks`` holds a ``keras.callbacks.BackupAndRestore`` (use ``backup_dir``).
 
     Notes
     -----
@@ -175,6 +175,8 @@ class StagedTraining:
                 "`optimizer` must be a name, a config dict or a keras Optimizer; got "
                 f"optimizer={optimizer!r}."
             )
+        check_keras_name("optimizer", optimizer, keras.optimizers.get, "'adam', 'sgd'")
+        check_keras_name("loss", loss, keras.losses.get, "'mse', 'binary_crossentropy'")
         if isinstance(callbacks, keras.callbacks.Callback) or not all(
             isinstance(cb, keras.callbacks.Callback) for cb in callbacks
         ):
@@ -271,8 +273,10 @@ class StagedTraining:
         Raises
         ------
         ValueError
-            If ``fit_kwargs`` sets ``epochs``, ``initial_epoch`` or ``callbacks``, or a
-            stage's layer pattern matches no layer.
+            If ``fit_kwargs`` sets ``epochs``, ``initial_epoch`` or ``callbacks``, a
+            stage's layer pattern matches no layer, or the backup in ``backup_dir``
+            cannot be restored (a file instead of a folder, unreadable variables, or
+            another model's).
         """
         clash = sorted({"epochs", "initial_epoch", "callbacks"} & set(fit_kwargs))
         if clash:
@@ -295,8 +299,7 @@ class StagedTraining:
                     f"{os.fspath(self.backup_dir)!r}; build it first (an Input layer, or "
                     "model.build(input_shape))."
                 )
-            n_saved = sum(k.startswith("model_") for k in arrays)
-            model.set_weights([arrays[f"model_{i}"] for i in range(n_saved)])
+            model.set_weights(store.check_model(model, arrays))
         scoped = [_RunScoped(cb) for cb in self.callbacks]
         frozen_before: set[int] = set()
         stopped = False

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import check_int
 from fairtrain.groups import Groups
 from fairtrain.metrics.grouped import by_group, greater_is_better_of, resolve_metric
 from fairtrain.metrics.report import bias_report
@@ -110,7 +111,7 @@ def check_metric(
             "`kind` attribute)."
         )
     direction = greater_is_better_of(func, name, greater_is_better)
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = np.random.default_rng(np.random.SeedSequence(check_int("seed", seed, minimum=0)))
     y_true, y_pred = _data(kind, n_examples, n_classes, rng)
     codes = np.arange(n_examples) % n_groups
     rng.shuffle(codes)

@@ -189,6 +189,9 @@ def check_sampler(
         Naming the sampler, the violated property and the values.
     ValueError
         If a class could not be built on any of the given groups and batch sizes.
+    TypeError
+        If ``sampler`` is neither a class nor an object with ``plan``, ``groups`` and
+        ``batch_size``.
 
     Notes
     -----
@@ -206,6 +209,13 @@ def check_sampler(
     >>> from fairtrain.testing import check_sampler
     >>> check_sampler(Homogeneous, batch_sizes=[5], seeds=[0], registered_as="homogeneous")
     """
+    lacking = [a for a in ("plan", "groups", "batch_size") if not hasattr(sampler, a)]
+    if not isinstance(sampler, type) and lacking:
+        raise TypeError(
+            f"`sampler` must be a sampler class or instance (a GroupBatchSampler); got "
+            f"{sampler!r}, which has no {lacking}. Pass the class to check it on many "
+            "groups, or one instance."
+        )
     if registered_as is not None:
         from fairtrain import registry
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import check_int
 from fairtrain.groups import Groups
 from fairtrain.weighting import sample_weights
 
@@ -83,7 +84,7 @@ def check_weight_scheme(
     def fail(check: str, detail: str) -> None:
         raise AssertionError(f"check_weight_scheme({name!r}) failed '{check}': {detail}")
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = np.random.default_rng(np.random.SeedSequence(check_int("seed", seed, minimum=0)))
     shape = (5, 3) if needs_labels else (6,)
     counts = rng.integers(1, 50, size=shape)
     counts.flat[0] = 0  # an empty cell: its weight may be anything, it is ignored

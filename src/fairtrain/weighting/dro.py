@@ -261,10 +261,15 @@ class GroupDRO:
         Raises
         ------
         ValueError
-            If the weights are not a distribution over the non-empty groups, the log
-            weights (optional; from earlier versions, ``log q`` is taken) do not give
-            them, or the step size is negative.
+            If ``group_weights`` is missing or not a distribution over the non-empty
+            groups, the log weights (optional; from earlier versions, ``log q`` is
+            taken) do not give them, or the step size is negative.
         """
+        if "group_weights" not in state:
+            raise ValueError(
+                "The GroupDRO state lacks 'group_weights'; pass what get_state() returned "
+                f"(keys group_weights, history, step_size); got keys {sorted(state)}."
+            )
         step_size = check_real("step_size", state.get("step_size", self.step_size), 0.0)
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
