@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
     try:  # checked before training: fairtrain never replaces a file it did not write
         out = OutputDir(args.out, force=args.force, tool="examples/adaptive_comparison.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
     if out.replaced_unfinished:
         print(f"Replacing the files of an unfinished earlier run in {out.root}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -68,7 +68,7 @@ def main(argv=None):
     try:
         out = OutputDir(args.out, force=args.force, tool="examples/age_bias.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
     if out.replaced_unfinished:
         print(f"Replacing the files of an unfinished earlier run in {out.root}")
     import keras

@@ -44,7 +44,7 @@ def main(argv=None):
     try:
         out = OutputDir(args.out, force=args.force, tool="examples/celeba_gender.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
     if out.replaced_unfinished:
         print(f"Replacing the files of an unfinished earlier run in {out.root}")
     size = (args.image_size, args.image_size)

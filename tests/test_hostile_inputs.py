@@ -839,7 +839,7 @@ def _(tmp):
     OutputDir(tmp / "o")
 
 
-@case("outputdir-none", ValueError, r"--out.*folder path.*None")
+@case("outputdir-none", ValueError, r"output folder.*folder path.*None")
 def _(tmp):
     from fairtrain.experiments import OutputDir
 

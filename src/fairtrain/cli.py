@@ -245,7 +245,7 @@ def _report(args: argparse.Namespace) -> int:
     try:  # before printing, so a refused folder is the last thing said
         out = OutputDir(args.out, force=args.force, tool="fairtrain report")
     except OutputError as exc:
-        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        print(f"fairtrain report: error: {exc.for_command_line()}", file=sys.stderr)
         return 2
     print(report)
     written = [out.write_text("report.json", report.to_json() + "\n")]
@@ -263,7 +263,7 @@ def _report(args: argparse.Namespace) -> int:
         print(f"fairtrain report: wrote {written[0]} but no plots: {exc}", file=sys.stderr)
         return 1
     except OutputError as exc:
-        print(f"fairtrain report: error: {exc}", file=sys.stderr)
+        print(f"fairtrain report: error: {exc.for_command_line()}", file=sys.stderr)
         return 2
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
@@ -281,7 +281,7 @@ def _demo(args: argparse.Namespace) -> int:
             force=args.force, quiet=args.quiet,
         )
     except (OutputError, DemoOptionError) as exc:  # a failure inside keeps its traceback
-        print(f"fairtrain demo: error: {exc}", file=sys.stderr)
+        print(f"fairtrain demo: error: {exc.for_command_line()}", file=sys.stderr)
         return 2
     except ImportError as exc:
         print(f"fairtrain demo: error: {exc}. Install the demo's dependencies: "

@@ -47,7 +47,7 @@ def test_output_dir_rerun_needs_force_and_replaces_only_its_files(tmp_path):
     out.write_text("old/only.md", "old")
     out.finish()
     (tmp_path / "notes.txt").write_text("user notes")
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="force=True"):
         OutputDir(tmp_path)
     again = OutputDir(tmp_path, force=True)
     assert not (tmp_path / "report.md").exists()
@@ -73,7 +73,7 @@ def test_output_dir_retry_after_a_failed_run_needs_no_force(tmp_path):
     retry.write_text("summary.md", "done")
     retry.finish()
     assert json.loads((tmp_path / MANIFEST).read_text())["finished"] is True
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="force=True"):
         OutputDir(tmp_path, tool="t")
     assert not OutputDir(tmp_path, force=True).replaced_unfinished
 
@@ -82,7 +82,7 @@ def test_output_dir_manifest_without_the_flag_counts_as_finished(tmp_path):
     # manifests written before the flag existed still need --force
     (tmp_path / "a.md").write_text("x")
     (tmp_path / MANIFEST).write_text(json.dumps({"tool": "t", "files": ["a.md"]}))
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="force=True"):
         OutputDir(tmp_path)
 
 
@@ -328,3 +328,28 @@ def test_output_dir_force_validates_the_whole_manifest_before_deleting(tmp_path,
         OutputDir(tmp_path, force=True)
     assert (tmp_path / "a").read_text() == "user a"
     assert (tmp_path / "b").read_text() == "user b"
+
+
+def test_output_errors_speak_the_library_and_the_command_line_translates(tmp_path):
+    """Issue 17: OutputDir says force=True; the CLI and the examples say --out/--force."""
+    from fairtrain.experiments import OutputDir, OutputError
+
+    OutputDir(tmp_path / "run").finish()
+    with pytest.raises(OutputError) as info:
+        OutputDir(tmp_path / "run")
+    assert "force=True" in str(info.value) and "--" not in str(info.value)
+    cli = info.value.for_command_line()
+    assert "--out" in cli and "--force" in cli and "force=True" not in cli
+    odd = tmp_path / "a{out}b{x}"  # braces in a path are never taken for placeholders
+    odd.write_text("mine")
+    with pytest.raises(OutputError) as info:
+        OutputDir(odd)
+    assert str(odd) in str(info.value)
+
+
+def test_demo_option_error_names_the_argument_or_the_flag():
+    from fairtrain.experiments.demo import DemoOptionError
+
+    exc = DemoOptionError("{identities}10 is too few", )
+    assert str(exc) == "identities=10 is too few"
+    assert exc.for_command_line() == "--identities 10 is too few"

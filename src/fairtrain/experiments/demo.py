@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain.experiments.output import TermsError
+
 __all__ = ["DEFAULTS", "run_demo"]  # DemoOptionError: importable, not yet on the API page
 
 #: The defaults of :func:`run_demo` (and of ``fairtrain demo``'s options).
@@ -34,8 +36,11 @@ DEFAULTS: dict[str, Any] = {
 STRATEGIES = ("proportional", "homogeneous")
 
 
-class DemoOptionError(ValueError):
+class DemoOptionError(TermsError):
     """An option of :func:`run_demo` is out of range (``fairtrain demo`` prints it alone)."""
+
+    LIBRARY = {"identities": "identities="}
+    COMMAND_LINE = {"identities": "--identities "}
 
 
 @contextlib.contextmanager
@@ -201,10 +206,9 @@ def run_demo(
                 # a group absent from test has no recall, and the worst group would be
                 # taken among the others without a word
                 raise DemoOptionError(
-                    f"--identities {identities} leaves {', '.join(absent)} with no {name} "
+                    f"{{identities}}{identities} leaves {', '.join(absent)} with no {name} "
                     "identity, so the report could not compare every group; use more "
-                    "--identities (the default is "
-                    f"{DEFAULTS['identities']})."
+                    f"identities (the default is {{identities}}{DEFAULTS['identities']})."
                 )
         arrays = {}
         for name, part in (("train", train), ("val", val), ("test", test)):

@@ -5,20 +5,58 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MANIFEST", "OutputDir", "OutputError", "to_jsonable"]
+__all__ = ["MANIFEST", "OutputDir", "OutputError", "TermsError", "to_jsonable"]
 
 #: Name of the file, inside an output folder, that lists what fairtrain wrote there.
 MANIFEST = ".fairtrain-manifest.json"
 
 
-class OutputError(ValueError):
+class TermsError(ValueError):
+    """An error whose message names options in the library's terms or a command line's.
+
+    ``str(error)`` speaks the library's terms (``force=True``, the ``path`` argument);
+    :meth:`for_command_line` says the same with the command line's flags, which is what
+    ``fairtrain demo``, ``fairtrain report`` and the example scripts print.
+    """
+
+    #: how each option is named: the library's terms, then the command line's
+    LIBRARY: dict[str, str] = {}
+    COMMAND_LINE: dict[str, str] = {}
+
+    def __init__(self, template: str, **values: Any) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(self._render(self.LIBRARY))
+
+    def _render(self, terms: Mapping[str, str]) -> str:
+        # only the named placeholders are filled: a path with braces stays as it is
+        table = {**terms, **self.values}
+
+        def fill(match: re.Match[str]) -> str:
+            key, as_repr = match.group(1), match.group(2)
+            if key not in table:
+                return match.group(0)
+            return repr(table[key]) if as_repr else str(table[key])
+
+        return re.sub(r"\{(\w+)(!r)?\}", fill, self.template)
+
+    def for_command_line(self) -> str:
+        """The message with the command line's flags (``--out``, ``--force``...)."""
+        return self._render(self.COMMAND_LINE)
+
+
+class OutputError(TermsError):
     """An output folder fairtrain must not write into (or not without ``force``)."""
+
+    LIBRARY = {"out": "output folder", "force": "force=True"}
+    COMMAND_LINE = {"out": "--out", "force": "--force"}
 
 
 class OutputDir:
@@ -81,10 +119,10 @@ class OutputDir:
         if os.fspath(path) == "":
             # Path("") is the current folder: almost always an unset variable, never a choice
             raise OutputError(
-                "--out is an empty string; name a folder (use '.' for the current one)."
+                "The {out} is an empty string; name a folder (use '.' for the current one)."
             )
         if not isinstance(path, (str, os.PathLike)):
-            raise OutputError(f"--out must be a folder path; got {path!r}.")
+            raise OutputError("The {out} must be a folder path; got {path!r}.", path=path)
         self.root = Path(path)
         self.tool = tool
         self.files: list[str] = []
@@ -92,21 +130,24 @@ class OutputDir:
         self._finished = False
         self.replaced_unfinished = False
         if self.root.exists() and not self.root.is_dir():
-            raise OutputError(f"--out {str(self.root)!r} is a file, not a folder; choose one.")
+            raise OutputError("The {out} {root!r} is a file, not a folder; choose one.",
+                              root=str(self.root))
         manifest = self.root / MANIFEST
         if self.root.is_dir() and any(self.root.iterdir()):
             if not manifest.is_file():
                 raise OutputError(
-                    f"--out {str(self.root)!r} is a non-empty folder that fairtrain did not "
-                    "write (it has no " + MANIFEST + "); fairtrain never overwrites files "
-                    "it did not write. Choose a new or empty folder."
+                    "The {out} {root!r} is a non-empty folder that fairtrain did not "
+                    "write (it has no {manifest}); fairtrain never overwrites files "
+                    "it did not write. Choose a new or empty folder.",
+                    root=str(self.root), manifest=MANIFEST,
                 )
             finished = _finished(manifest)
             if not force and finished:
                 raise OutputError(
-                    f"--out {str(self.root)!r} holds the results of an earlier fairtrain "
-                    "run. Pass --force to replace them (only the files that run wrote), or "
-                    "choose another folder."
+                    "The {out} {root!r} holds the results of an earlier fairtrain "
+                    "run. Pass {force} to replace them (only the files that run wrote), or "
+                    "choose another folder.",
+                    root=str(self.root),
                 )
             self.replaced_unfinished = not finished
             self._remove_previous(manifest)
@@ -153,8 +194,8 @@ class OutputDir:
         if not target.parent.resolve().is_relative_to(self.root.resolve()):
             raise OutputError(
                 f"{target} lies outside {self.root} (a folder on its way is a link "
-                "elsewhere); fairtrain only writes and removes files inside --out. Remove "
-                "the link or choose another folder."
+                "elsewhere); fairtrain only writes and removes files inside the {out}. "
+                "Remove the link or choose another folder."
             )
         return target
 
@@ -184,7 +225,7 @@ class OutputDir:
             if target.exists() or target.is_symlink():
                 raise OutputError(
                     f"{target} exists and fairtrain did not write it; it is left alone. "
-                    "Move it, or choose another --out folder."
+                    "Move it, or choose another {out}."
                 )
             parent = target.parent
             missing = []
@@ -247,8 +288,8 @@ def _unwritable(root: Path, exc: OSError) -> str:
     else:
         cause = exc.strerror or str(exc)
     return (
-        f"--out {str(root)!r} cannot be created or written: {cause}. Choose another "
-        "folder, one you can write to."
+        f"The {{out}} {str(root)!r} cannot be created or written: {cause}. Choose "
+        "another folder, one you can write to."
     )
 
 
