@@ -116,13 +116,13 @@ class OutputDir:
     def __init__(
         self, path: str | os.PathLike[str], *, force: bool = False, tool: str = "fairtrain"
     ) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise OutputError("The {out} must be a folder path; got {path!r}.", path=path)
         if os.fspath(path) == "":
             # Path("") is the current folder: almost always an unset variable, never a choice
             raise OutputError(
                 "The {out} is an empty string; name a folder (use '.' for the current one)."
             )
-        if not isinstance(path, (str, os.PathLike)):
-            raise OutputError("The {out} must be a folder path; got {path!r}.", path=path)
         self.root = Path(path)
         self.tool = tool
         self.files: list[str] = []
