@@ -54,22 +54,22 @@ def _destination(args: argparse.Namespace, parser: argparse.ArgumentParser
     """The results folder and a function giving the path of each file written there."""
     if args.update_results:  # the committed figures: replaced file by file, on request only
         os.makedirs(RESULTS, exist_ok=True)
-        return RESULTS, lambda name: os.path.join(RESULTS, name)
+        return RESULTS, lambda name: os.path.join(RESULTS, name), lambda: None
     from fairtrain.experiments import OutputDir, OutputError
 
     folder = args.out if args.out is not None else _new_folder()
     try:
         out = OutputDir(folder, force=args.force, tool="python -m benchmarks")
     except OutputError as exc:
-        parser.error(str(exc))
+        parser.error(exc.for_command_line())
 
     def claim(name: str) -> str:
         try:
             return str(out.path(name))
         except OutputError as exc:
-            parser.error(str(exc))
+            parser.error(exc.for_command_line())
 
-    return folder, claim
+    return folder, claim, out.finish
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite != "all" and missing[args.suite]:
         parser.error(f"suite {args.suite!r} needs {missing[args.suite]}")
     # Every file is claimed before the first suite runs: a refusal costs no benchmark time.
-    folder, claim = _destination(args, parser)
+    folder, claim, finish = _destination(args, parser)
     paths = {name: (claim(f"{name}.json"), claim(f"{name}.md"))
              for name in suites if not missing[name]}
     for name in suites:
@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(paths[name][1], "w") as f:
             f.write(f"{text}\n\n{footer}\n")
         print(f"\n{text}\n\n{footer}\n", flush=True)
+    finish()  # a run that stopped half-way is replaced by the next without --force
     print(f"results in {folder}")
     return 0
 

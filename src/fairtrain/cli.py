@@ -265,6 +265,7 @@ def _report(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"fairtrain report: error: {exc.for_command_line()}", file=sys.stderr)
         return 2
+    out.finish()
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 
