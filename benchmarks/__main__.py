@@ -50,8 +50,8 @@ def _new_folder() -> str:
 
 
 def _destination(args: argparse.Namespace, parser: argparse.ArgumentParser
-                 ) -> tuple[str, Callable[[str], str]]:
-    """The results folder and a function giving the path of each file written there."""
+                 ) -> tuple[str, Callable[[str], str], Callable[[], None]]:
+    """The results folder, the path of each file written there, and a "finished" mark."""
     if args.update_results:  # the committed figures: replaced file by file, on request only
         os.makedirs(RESULTS, exist_ok=True)
         return RESULTS, lambda name: os.path.join(RESULTS, name), lambda: None
