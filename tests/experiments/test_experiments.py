@@ -302,3 +302,23 @@ def test_output_dir_force_validates_the_whole_manifest_before_deleting(tmp_path,
         OutputDir(tmp_path, force=True)
     assert (tmp_path / "a").read_text() == "user a"
     assert (tmp_path / "b").read_text() == "user b"
+
+
+def test_output_dir_force_never_follows_a_folder_link_inside(tmp_path):
+    # "plots" replaced by a link to the user's own folder *inside* --out: the link's
+    # target stays inside the folder, yet --force must not delete the user's file there
+    run = tmp_path / "run"
+    out = OutputDir(run)
+    out.write_text("plots/a.png", "x")
+    (run / "plots" / "a.png").unlink()
+    (run / "plots").rmdir()
+    (run / "mine").mkdir()
+    (run / "mine" / "a.png").write_text("user photo")
+    (run / "plots").symlink_to("mine", target_is_directory=True)
+    with pytest.raises(OutputError, match="link"):
+        OutputDir(run, force=True)
+    assert (run / "mine" / "a.png").read_text() == "user photo"
+    # and no new file is written through such a link either
+    with pytest.raises(OutputError, match="link"):
+        out.path("plots/b.png")
+    assert not (run / "mine" / "b.png").exists()

@@ -126,12 +126,14 @@ class OutputDir:
             )
         target = self.root / rel
         # A sub-folder replaced by a link must not lead a write or a --force removal
-        # to files outside the folder (the target itself, if a link, is only unlinked).
-        if not target.parent.resolve().is_relative_to(self.root.resolve()):
+        # to other files, outside the folder or inside it (a link to the user's own
+        # sub-folder); the target itself, if a link, is only unlinked.
+        if target.parent.resolve() != self.root.resolve().joinpath(*rel.parent.parts):
             raise OutputError(
-                f"{target} lies outside {self.root} (a folder on its way is a link "
-                "elsewhere); fairtrain only writes and removes files inside --out. Remove "
-                "the link or choose another folder."
+                f"{target} is reached through a link: a folder on its way leads to "
+                f"{target.parent.resolve()}. fairtrain never writes or removes a file "
+                "through a link, whether it points inside --out or outside it. Remove the "
+                "link or choose another folder."
             )
         return target
 
