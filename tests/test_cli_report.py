@@ -244,3 +244,12 @@ def test_a_users_file_beside_an_earlier_runs_files_is_an_error_not_a_traceback(
     err = capsys.readouterr().err
     assert "report.json" in err and "did not write" in err
     assert (out / "report.json").read_text() == "the user's report"
+
+
+def test_out_below_a_file_is_an_error_not_a_traceback(predictions, tmp_path, capsys):
+    path, _ = predictions
+    (tmp_path / "notes.txt").write_text("the user's notes")
+    out = tmp_path / "notes.txt" / "run"
+    assert main(_report_args(path, str(out))) == 2
+    assert str(out) in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "the user's notes"

@@ -43,7 +43,8 @@ class OutputDir:
     ------
     OutputError
         If ``path`` is empty (``""``; write ``"."`` for the current folder), is a file,
-        is a non-empty folder fairtrain did not write (no
+        cannot be created or written (e.g. it lies below a file), is a non-empty folder
+        fairtrain did not write (no
         manifest), or holds an earlier run and ``force`` is False.
 
     Examples
@@ -90,8 +91,15 @@ class OutputDir:
                     "choose another folder."
                 )
             self._remove_previous(manifest)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._save_manifest()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._save_manifest()
+        except OSError as exc:  # a file on the way (a/file.txt/run), no permission, ...
+            why = exc.strerror or exc
+            raise OutputError(
+                f"--out {str(self.root)!r} cannot be created or written ({why}); choose a "
+                "folder you can write, not one below a file."
+            ) from exc
 
     def _remove_previous(self, manifest: Path) -> None:
         # Every entry is checked before the first removal: a malformed manifest (a string
