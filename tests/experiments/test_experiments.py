@@ -322,3 +322,17 @@ def test_output_dir_force_never_follows_a_folder_link_inside(tmp_path):
     with pytest.raises(OutputError, match="link"):
         out.path("plots/b.png")
     assert not (run / "mine" / "b.png").exists()
+
+
+def test_output_dir_force_keeps_a_folder_it_made_that_became_a_link(tmp_path):
+    # a listed folder replaced by a link to an empty folder: rmdir of the link failed
+    # (NotADirectoryError) after the other files were already removed
+    run = tmp_path / "run"
+    OutputDir(run).write_text("notes.md", "x")
+    data = json.loads((run / MANIFEST).read_text())
+    (run / MANIFEST).write_text(json.dumps({**data, "dirs": ["plots"]}))
+    (run / "empty").mkdir()
+    (run / "plots").symlink_to("empty", target_is_directory=True)
+    OutputDir(run, force=True)
+    assert (run / "plots").is_symlink() and (run / "empty").is_dir()
+    assert not (run / "notes.md").exists()

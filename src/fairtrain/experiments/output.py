@@ -121,9 +121,10 @@ class OutputDir:
         for target in targets:
             if target.is_file() or target.is_symlink():
                 target.unlink()
-        # Deepest first; only folders fairtrain created and that are now empty.
+        # Deepest first; only folders fairtrain created and that are now empty (a link
+        # put in a folder's place is not that folder: kept).
         for target in sorted(folders, key=lambda d: len(d.parts), reverse=True):
-            if target.is_dir() and not any(target.iterdir()):
+            if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
                 target.rmdir()
 
     def _resolve(self, name: str) -> Path:
