@@ -17,6 +17,9 @@ from benchmarks._common import machine_line, write_results
 #: The committed figures that ``docs/benchmarks.rst`` is rendered from; a run rewrites
 #: them only with ``--update-results``.
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+#: The page ``--docs`` renders: the repository's, whatever the current folder.
+DOCS_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "docs", "benchmarks.rst")
 #: Each run without ``--out`` writes into a new folder under this one.
 DEFAULT_OUT = "benchmark-results"
 
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks._docs import write
 
         source = args.out if args.out is not None else RESULTS
-        target = os.path.join("docs", "benchmarks.rst")
+        target = DOCS_PAGE
         write(source, target)
         print(f"wrote {target} from {source}")
         return 0

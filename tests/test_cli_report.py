@@ -229,3 +229,27 @@ def test_groups_whose_names_map_to_one_file_name_get_one_plot_each(tmp_path):
     attributes = json.loads((out / "report.json").read_text())["attributes"]
     assert len(plots) == len(set(plots)) == len(attributes)
     assert all((out / f).read_bytes()[:4] == b"\x89PNG" for f in plots)
+
+
+def test_a_users_file_beside_an_earlier_runs_files_is_an_error_not_a_traceback(
+    predictions, tmp_path, capsys
+):
+    from fairtrain.experiments import OutputDir
+
+    path, _ = predictions
+    out = tmp_path / "d"
+    OutputDir(out).write_text("notes.md", "an earlier run's file")
+    (out / "report.json").write_text("the user's report")
+    assert main(_report_args(path, str(out), "--force")) == 2
+    err = capsys.readouterr().err
+    assert "report.json" in err and "did not write" in err
+    assert (out / "report.json").read_text() == "the user's report"
+
+
+def test_out_below_a_file_is_an_error_not_a_traceback(predictions, tmp_path, capsys):
+    path, _ = predictions
+    (tmp_path / "notes.txt").write_text("the user's notes")
+    out = tmp_path / "notes.txt" / "run"
+    assert main(_report_args(path, str(out))) == 2
+    assert str(out) in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "the user's notes"

@@ -244,6 +244,7 @@ def _report(args: argparse.Namespace) -> int:
 
     try:  # before printing, so a refused folder is the last thing said
         out = OutputDir(args.out, force=args.force, tool="fairtrain report")
+        out.path("report.json")  # a user's report.json there: refused here, not a traceback
     except OutputError as exc:
         print(f"fairtrain report: error: {exc.for_command_line()}", file=sys.stderr)
         return 2

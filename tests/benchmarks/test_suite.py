@@ -195,3 +195,20 @@ def test_committed_results_are_rewritten_only_when_asked(tmp_path, monkeypatch):
     assert (committed / "metrics.json").read_text() == "{}"
     with pytest.raises(SystemExit):
         entry.main(["--suite", "scaling", "--tiny", "--update-results", "--out", "x"])
+
+
+def test_docs_renders_the_repository_page_whatever_the_current_folder(tmp_path, monkeypatch):
+    # --docs wrote "docs/benchmarks.rst" relative to the current folder: run from a
+    # project of the user's, it replaced that project's own docs/benchmarks.rst
+    import benchmarks._docs
+    from benchmarks.__main__ import main
+
+    mine = tmp_path / "docs" / "benchmarks.rst"
+    mine.parent.mkdir()
+    mine.write_text("the user's page")
+    calls = []
+    monkeypatch.setattr(benchmarks._docs, "write", lambda source, target: calls.append(target))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--docs"]) == 0
+    assert calls == [str(ROOT / "docs" / "benchmarks.rst")]
+    assert mine.read_text() == "the user's page"

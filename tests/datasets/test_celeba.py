@@ -108,3 +108,13 @@ def test_a_linked_image_outside_is_rejected_once(root, tmp_path_factory):
     assert "000006.jpg" not in {Path(p).name for p in ds.paths}
     assert [r.reason for r in ds.rejected if Path(r.path).name == "000006.jpg"] == [
         f"symlink outside the data folder (to {elsewhere})"]
+
+
+def test_an_image_folder_without_a_listed_image_is_an_error(root):
+    # like load_utkface/load_vggface2 (issue 19 §3): an empty img_align_celeba (the zip
+    # not extracted there) loaded as 0 images, every listed image only a rejection
+    images = root / "img_align_celeba"
+    for path in images.iterdir():
+        path.unlink()
+    with pytest.raises(ValueError, match="img_align_celeba holds no CelebA image"):
+        load_celeba(root)

@@ -197,3 +197,17 @@ def test_values_that_cannot_be_stored_are_refused(tmp_path, values, match):
     with pytest.raises(TypeError, match=match):
         write_tfrecords(bad, tmp_path / "b.tfrecord")
     assert not (tmp_path / "b.tfrecord").exists()
+
+
+def test_the_description_is_never_written_through_a_link(tmp_path):
+    # a link at <path>.json (broken, or to a file of the user's) was followed: the
+    # description was written at the link's target, outside the chosen path
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    path = tmp_path / "t.tfrecord"
+    target = tmp_path / "elsewhere" / "notes.json"
+    target.parent.mkdir()
+    (tmp_path / "t.tfrecord.json").symlink_to(target)
+    with pytest.raises(FileExistsError, match="link"):
+        write_tfrecords(ds, path)
+    assert not target.exists()
+    assert not path.exists()

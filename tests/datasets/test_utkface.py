@@ -141,3 +141,28 @@ def test_a_folder_without_a_utkface_image_is_an_error(tmp_path, content):
     _utk(tmp_path / "utk", *content)
     with pytest.raises(ValueError, match=r"utk.*no UTKFace image.*\[age\]_\[gender\]"):
         load_utkface(tmp_path / "utk")
+
+
+def test_an_unreadable_folder_is_rejected_not_skipped(tmp_path, monkeypatch):
+    # os.walk drops a folder it cannot list (no permission, I/O error) without a word:
+    # all its images went missing from the dataset. The failure is simulated (root
+    # reads any folder whatever its mode).
+    import errno
+    import os
+
+    root = tmp_path / "utk"
+    _utk(root / "part1", "25_1_3_20170119171621021.jpg")
+    _utk(root / "locked", "30_0_1_20170119171621022.jpg")
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == str(root / "locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    ds = load_utkface(root)
+    assert ds.paths.tolist() == [str(root / "part1" / "25_1_3_20170119171621021.jpg")]
+    assert [(r.path, r.reason) for r in ds.rejected] == [
+        (str(root / "locked"),
+         "a folder that cannot be read (Permission denied); its files are not read")]

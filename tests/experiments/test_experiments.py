@@ -353,3 +353,37 @@ def test_demo_option_error_names_the_argument_or_the_flag():
     exc = DemoOptionError("{identities}10 is too few", )
     assert str(exc) == "identities=10 is too few"
     assert exc.for_command_line() == "--identities 10 is too few"
+
+
+def test_output_dir_force_never_follows_a_folder_link_inside(tmp_path):
+    # "plots" replaced by a link to the user's own folder *inside* --out: the link's
+    # target stays inside the folder, yet --force must not delete the user's file there
+    run = tmp_path / "run"
+    out = OutputDir(run)
+    out.write_text("plots/a.png", "x")
+    (run / "plots" / "a.png").unlink()
+    (run / "plots").rmdir()
+    (run / "mine").mkdir()
+    (run / "mine" / "a.png").write_text("user photo")
+    (run / "plots").symlink_to("mine", target_is_directory=True)
+    with pytest.raises(OutputError, match="link"):
+        OutputDir(run, force=True)
+    assert (run / "mine" / "a.png").read_text() == "user photo"
+    # and no new file is written through such a link either
+    with pytest.raises(OutputError, match="link"):
+        out.path("plots/b.png")
+    assert not (run / "mine" / "b.png").exists()
+
+
+def test_output_dir_force_keeps_a_folder_it_made_that_became_a_link(tmp_path):
+    # a listed folder replaced by a link to an empty folder: rmdir of the link failed
+    # (NotADirectoryError) after the other files were already removed
+    run = tmp_path / "run"
+    OutputDir(run).write_text("notes.md", "x")
+    data = json.loads((run / MANIFEST).read_text())
+    (run / MANIFEST).write_text(json.dumps({**data, "dirs": ["plots"]}))
+    (run / "empty").mkdir()
+    (run / "plots").symlink_to("empty", target_is_directory=True)
+    OutputDir(run, force=True)
+    assert (run / "plots").is_symlink() and (run / "empty").is_dir()
+    assert not (run / "notes.md").exists()

@@ -563,3 +563,18 @@ def test_sample_weight_refuses_float_indices(indices):
     assert dro.sample_weight([]).shape == (0,)
     np.testing.assert_allclose(dro.sample_weight(np.array([0, 3], np.int32)),
                                [0.5 / 0.75, 0.5 / 0.25])
+
+
+@pytest.mark.parametrize("history", ["not a list", [["a", "b"]], [[0.5]], 3])
+def test_set_state_with_a_bad_history_changes_nothing(history):
+    dro = GroupDRO(_groups([30, 10]), step_size=1.0)
+    dro.update([0.1, 2.0])
+    before = (dro.group_weights, dro.history, dro.get_state())
+    other = GroupDRO(_groups([30, 10]), step_size=0.5)
+    other.update([3.0, 0.1])
+    state = {**other.get_state(), "history": history}
+    with pytest.raises((ValueError, TypeError)):
+        dro.set_state(state)
+    np.testing.assert_array_equal(dro.group_weights, before[0])
+    assert [h.tolist() for h in dro.history] == [h.tolist() for h in before[1]]
+    assert dro.get_state() == before[2]

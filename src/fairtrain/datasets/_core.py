@@ -488,12 +488,20 @@ def files_under(root: Path) -> tuple[list[Path], list[Rejected]]:
     as a "symlink outside the data folder" (its bytes would otherwise be loaded and
     copied by :func:`~fairtrain.datasets.write_tfrecords`; a linked folder's files are
     not even listed), and a link inside ``root`` points at files the walk reads under
-    their own paths, so following it would only load them twice. Broken links and
-    entries that are neither files nor folders are refused too.
+    their own paths, so following it would only load them twice. Broken links,
+    entries that are neither files nor folders, and folders that cannot be listed (no
+    permission) are refused too.
     """
     files: list[Path] = []
     rejected: list[Rejected] = []
-    for folder, dirs, names in os.walk(root):  # followlinks=False: links come as names
+
+    def unreadable(exc: OSError) -> None:  # os.walk skips such a folder without a word
+        rejected.append(Rejected(
+            str(exc.filename), f"a folder that cannot be read ({exc.strerror or exc}); its "
+            "files are not read"))
+
+    # followlinks=False: links come as names
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
         base = Path(folder)
         for name in sorted(dirs + names):
             path = base / name

@@ -13,6 +13,7 @@ from fairtrain.datasets._core import (
     Rejected,
     check_dir,
     files_under,
+    nothing_loaded,
 )
 
 __all__ = ["PARTITIONS", "load_celeba"]
@@ -131,7 +132,8 @@ def load_celeba(
         If ``partition`` is unknown, a list file is not UTF-8 text, the attribute
         file's first two lines are not the count and the header, the count differs from
         the rows, the header has no ``Male`` or names an attribute twice, or a file is
-        listed twice.
+        listed twice. Also if no image of the folder is listed in both files (an empty
+        folder, or only refused files), whatever ``partition``.
     """
     if partition is not None and partition not in PARTITIONS:
         raise ValueError(f"`partition` must be one of {PARTITIONS} or None; got {partition!r}.")
@@ -140,6 +142,7 @@ def load_celeba(
     header, attributes = _read_attributes(root / _ATTR_FILE)
     partitions = _read_partitions(root / _PARTITION_FILE)
     paths, rows, parts = [], [], []
+    usable = 0  # images listed in both files, whatever their partition
     files, rejected = files_under(image_dir)
     # A refused link is reported once, with its own reason, not also as a missing file.
     seen = {Path(r.path).relative_to(image_dir).as_posix() for r in rejected}
@@ -158,6 +161,7 @@ def load_celeba(
             reason = partitions[name]
         else:
             reason = ""
+        usable += not reason
         if reason:
             rejected.append(Rejected(str(path), reason))
         elif partition is None or partitions[name] == partition:
@@ -169,6 +173,9 @@ def load_celeba(
             rejected.append(Rejected(
                 str(image_dir / name), f"listed in {_ATTR_FILE} but the file is missing"
             ))
+    if not usable:
+        raise nothing_loaded(image_dir, f"CelebA image listed in {_ATTR_FILE} and "
+                             f"{_PARTITION_FILE}", rejected)
     values = np.asarray(rows, dtype=np.int8).reshape(len(rows), len(header))
     male = values[:, header.index("Male")] == 1
     columns: dict[str, np.ndarray] = {

@@ -61,10 +61,12 @@ def _description(sidecar: Path) -> dict[str, Any] | None:
 
 def _check_target(given: Path, path: Path, sidecar: Path, overwrite: bool) -> None:
     """Refuse to write unless both files are new or both are the ones written before."""
-    if given.is_symlink():
-        raise FileExistsError(
-            f"{given} is a link; write_tfrecords never writes through one. Choose another path."
-        )
+    for link in (given, sidecar):  # a broken link at either would be written through
+        if link.is_symlink():
+            raise FileExistsError(
+                f"{link} is a link; write_tfrecords never writes through one. Remove it "
+                "or choose another path."
+            )
     if not (path.exists() or sidecar.exists()):
         return
     meta = _description(sidecar) if sidecar.is_file() else None
@@ -158,7 +160,8 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     Raises
     ------
     FileExistsError
-        If ``path`` is a link, or exists and ``overwrite`` is False or the file is not
+        If ``path`` or its description ``<path>.json`` is a link, or ``path`` exists
+        and ``overwrite`` is False or the file is not
         the one fairtrain wrote.
     FileNotFoundError
         If an image file is missing; the partial file (and, when replacing, the earlier

@@ -177,9 +177,10 @@ class OutputDir:
         for target in targets:
             if target.is_file() or target.is_symlink():
                 target.unlink()
-        # Deepest first; only folders fairtrain created and that are now empty.
+        # Deepest first; only folders fairtrain created and that are now empty (a link
+        # put in a folder's place is not that folder: kept).
         for target in sorted(folders, key=lambda d: len(d.parts), reverse=True):
-            if target.is_dir() and not any(target.iterdir()):
+            if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
                 target.rmdir()
 
     def _resolve(self, name: str) -> Path:
@@ -190,12 +191,14 @@ class OutputDir:
             )
         target = self.root / rel
         # A sub-folder replaced by a link must not lead a write or a --force removal
-        # to files outside the folder (the target itself, if a link, is only unlinked).
-        if not target.parent.resolve().is_relative_to(self.root.resolve()):
+        # to other files, outside the folder or inside it (a link to the user's own
+        # sub-folder); the target itself, if a link, is only unlinked.
+        if target.parent.resolve() != self.root.resolve().joinpath(*rel.parent.parts):
             raise OutputError(
-                f"{target} lies outside {self.root} (a folder on its way is a link "
-                "elsewhere); fairtrain only writes and removes files inside the {out}. "
-                "Remove the link or choose another folder."
+                f"{target} is reached through a link: a folder on its way leads to "
+                f"{target.parent.resolve()}. fairtrain never writes or removes a file "
+                "through a link, whether it points inside the {out} or outside it. Remove "
+                "the link or choose another folder."
             )
         return target
 

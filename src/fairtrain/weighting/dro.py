@@ -263,7 +263,8 @@ class GroupDRO:
         ValueError
             If ``group_weights`` is missing or not a distribution over the non-empty
             groups, the log weights (optional; from earlier versions, ``log q`` is
-            taken) do not give them, or the step size is negative.
+            taken) do not give them, the step size is negative, or the history is not a
+            list of ``n_groups`` finite weights per entry. Nothing is changed then.
         """
         if "group_weights" not in state:
             raise ValueError(
@@ -289,8 +290,10 @@ class GroupDRO:
                 logq = np.log(np.maximum(q, np.finfo(float).smallest_subnormal))
         else:
             logq = self._checked_log_weights(state["log_weights"], q)
+        # checked before anything changes: a bad history must not leave new weights
+        history = _checked_history(state.get("history", [q.tolist()]), k)
         self._set_log_weights(logq)
-        self._history = [list(map(float, h)) for h in state.get("history", [q.tolist()])]
+        self._history = history
         self.step_size = step_size
 
     def _checked_log_weights(self, values: Any, q: np.ndarray) -> np.ndarray:
@@ -331,6 +334,20 @@ class GroupDRO:
             f"GroupDRO(<{self.groups.n_groups} groups>, step_size={self.step_size!r}, "
             f"adjustment={self.adjustment!r})"
         )
+
+
+def _checked_history(history: Any, k: int) -> list[list[float]]:
+    """A state's ``history``: a list of weight vectors of ``k`` finite floats each."""
+    try:
+        out = [[float(v) for v in h] for h in history] if isinstance(history, list) else None
+    except (TypeError, ValueError):
+        out = None
+    if out is None or not all(len(h) == k and np.all(np.isfinite(h)) for h in out):
+        raise ValueError(
+            f"The state's history must be a list of weight vectors of {k} finite numbers "
+            f"each (get_state's output); got {str(history)[:200]}."
+        )
+    return out
 
 
 class _Weighted:
