@@ -60,7 +60,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "inverse_frequency": "fairtrain.sampling.samplers:InverseFrequency",
         "target": "fairtrain.sampling.samplers:TargetShares",
         "adaptive": "fairtrain.sampling.adaptive:Adaptive",
-        "fairbatch": "fairtrain.sampling.adaptive:Adaptive",
+        "fairbatch": "fairtrain.sampling.fairbatch:FairBatch",
     },
     "weights": {
         name: f"fairtrain.weighting.schemes:{name}"

@@ -107,7 +107,10 @@ class GroupLossProbe(keras.callbacks.Callback):
     ``share_<group>`` an adaptive
     sampler's shares for the next epoch, ``dro_weight_<group>`` and ``dro_step_size``
     a GroupDRO's weights and step size (``<group>`` is the group name with characters
-    other than letters, digits, ``_ . = -`` replaced by ``_``).
+    other than letters, digits, ``_ . = -`` replaced by ``_``), and whatever a
+    consumer's ``log_values()`` returns: scalars under their own key, per-group
+    arrays as ``<key>_<group>`` (a :class:`~fairtrain.sampling.FairBatch`:
+    ``fairbatch_alpha``, ``fairbatch_step``, ``fairbatch_loss_<group>``).
 
     Parameters
     ----------
@@ -152,6 +155,14 @@ class GroupLossProbe(keras.callbacks.Callback):
     ``l_g`` is the mean per-example loss over the probe examples of group ``g`` (NaN
     for a group without probe examples, with a warning at construction: its own step
     is then 0 and its share or weight moves only through the normalisation).
+
+    A consumer with a ``loss_target`` attribute other than None (a
+    :class:`~fairtrain.sampling.FairBatch` for demographic parity: the positive
+    label) is fed ``l_g`` computed against that label for every probe example,
+    ``loss(target, y_pred)``, instead of the true labels; the model predicts once for
+    all consumers, and ``group_loss_<group>`` logs the true-label losses. FairBatch
+    measures the whole training set: pass the training examples and
+    ``size=len(x_train)``.
     """
 
     def __init__(
@@ -224,9 +235,10 @@ class GroupLossProbe(keras.callbacks.Callback):
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
         from fairtrain.sampling.adaptive import Adaptive
+        from fairtrain.sampling.fairbatch import FairBatch
         from fairtrain.weighting.dro import GroupDRO
 
-        moving = [c for c in self.consumers if isinstance(c, Adaptive)]
+        moving = [c for c in self.consumers if isinstance(c, (Adaptive, FairBatch))]
         fixed_r = [
             c for c in self.consumers
             if isinstance(c, GroupDRO)
@@ -266,16 +278,28 @@ class GroupLossProbe(keras.callbacks.Callback):
         self._steps = 0
         self._epoch_start = 0
 
-    def measure(self) -> np.ndarray:
-        """Per-group mean loss of the current model on the probe set, shape (n_groups,)."""
+    def measure(self, target: Any = None) -> np.ndarray:
+        """Per-group mean loss of the current model on the probe set, shape (n_groups,).
+
+        Parameters
+        ----------
+        target : scalar, optional
+            Score every prediction against this label instead of the true one (the
+            loss of predicting ``target``, e.g. FairBatch's demographic-parity loss).
+        """
+        return self._group_means(self._predict(), target)
+
+    def _predict(self) -> Any:
+        return self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
+
+    def _group_means(self, y_pred: Any, target: Any = None) -> np.ndarray:
         loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)
         if loss is None:
             raise ValueError(
                 "GroupLossProbe needs `loss=` when the model is not compiled with a loss."
             )
         fn = _per_example(loss)
-        y_pred = self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
-        y_true = self._y
+        y_true = self._y if target is None else np.full(self._y.shape, target, self._y.dtype)
         if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
             y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
         values = keras.ops.convert_to_numpy(
@@ -294,9 +318,18 @@ class GroupLossProbe(keras.callbacks.Callback):
         return out
 
     def _measure_and_update(self, epoch: int) -> None:
-        self.group_losses = self.measure()
+        y_pred = self._predict()  # one prediction, however many targets are scored
+        self.group_losses = self._group_means(y_pred)
+        by_target: dict[str, np.ndarray] = {}
         for c in self.consumers:
-            c.update(self.group_losses, epoch=epoch)
+            target = getattr(c, "loss_target", None)
+            if target is None:
+                c.update(self.group_losses, epoch=epoch)
+                continue
+            key = repr(target)
+            if key not in by_target:
+                by_target[key] = self._group_means(y_pred, target)
+            c.update(by_target[key], epoch=epoch)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         """Refuse, before training, a Keras distribution across several processes.
@@ -364,6 +397,14 @@ class GroupLossProbe(keras.callbacks.Callback):
                 for key, v in zip(self.keys, np.asarray(weights, float)):
                     out[f"{p}dro_weight_{key}"] = float(v)
                 out[f"{p}dro_step_size"] = float(c.step_size)
+            extra = getattr(c, "log_values", None)
+            if callable(extra):  # scalars as they are, per-group arrays as <name>_<group>
+                for name, v in extra().items():
+                    if np.ndim(v) == 0:
+                        out[f"{p}{name}"] = float(v)
+                    else:
+                        for key, x in zip(self.keys, np.asarray(v, float)):
+                            out[f"{p}{name}_{key}"] = float(x)
         return out
 
     def get_config(self) -> dict[str, Any]:
