@@ -174,6 +174,10 @@ def test_tabular_fairness(out_dir):
     results = json.loads((out / "results.json").read_text())
     manifest = json.loads((out / MANIFEST).read_text())
     assert sorted(manifest["files"]) == ["pareto.png", "results.json", "results.md"]
+    counts = results["counts"]
+    # the synthetic files are in UCI's format: the real loader keeps every row
+    assert counts["rejected"] == 0 and counts["rows"] == 900
+    assert counts["train"] + counts["val"] == 600 and counts["test"] == 300
     runs = results["runs"]
     assert sorted((r["method"], r["seed"]) for r in runs) == sorted(
         (m, s) for m in tabular.METHODS for s in (0, 1))
@@ -196,6 +200,21 @@ def test_tabular_fairness(out_dir):
     text = (out / "results.md").read_text()
     assert all(f"| {m} |" in text for m in tabular.METHODS)
     assert text.count("NOT reached") + text.count("REACHED") == 2
+
+
+def test_tabular_fairness_compas(out_dir):
+    tabular = load_example("tabular_fairness")
+    out = out_dir / "tabular_compas"
+    tabular.main(["--smoke", "--quiet", "--dataset", "compas", "--out", str(out), "--seeds",
+                  "0", "--methods", "proportional", "fairbatch_eo", "threshold_eo"])
+    results = json.loads((out / "results.json").read_text())
+    counts = results["counts"]
+    # ProPublica's filters drop the rows screened more than 30 days before the arrest
+    assert counts["dataset"] == "compas" and 0 < counts["rejected"] < 900
+    assert counts["train"] + counts["val"] + counts["test"] == counts["rows"]
+    assert list(results["summary"]) == ["proportional", "fairbatch_eo", "threshold_eo"]
+    assert not results["goal"]["eo"]["evaluated"]
+    assert "Goal not evaluated" in (out / "results.md").read_text()
 
 
 def test_tabular_fairness_scores_agree_with_fairlearn():
