@@ -441,10 +441,16 @@ def pareto_front(points):
     return sorted(front, key=lambda i: points[i][0])
 
 
-def plot(summary):
-    from matplotlib.figure import Figure
+def plot(summary, fig=None):
+    """Accuracy against the EO and the DP difference, with the Pareto front, on ``fig``.
 
-    fig = Figure(figsize=(12, 5), layout="constrained")
+    ``summary`` as :func:`summarize` returns it (``seconds`` not needed); default a new
+    12 x 5 inch Figure.
+    """
+    if fig is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(12, 5), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     methods = list(summary)
     for ax, gap, name in zip(axes, ("eo_difference", "dp_difference"),
