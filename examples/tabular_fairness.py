@@ -178,7 +178,7 @@ class Part:
     @property
     def x64(self):
         """The features as float64, for scikit-learn and fairlearn (ThresholdOptimizer
-        fails on float32 input under pandas 2: it writes float64 into a float32 Series)."""
+        fails on float32 input under pandas 3: it writes float64 into a float32 Series)."""
         return self.x.astype(np.float64)
 
 
