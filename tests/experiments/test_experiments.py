@@ -387,3 +387,27 @@ def test_output_dir_force_keeps_a_folder_it_made_that_became_a_link(tmp_path):
     OutputDir(run, force=True)
     assert (run / "plots").is_symlink() and (run / "empty").is_dir()
     assert not (run / "notes.md").exists()
+
+
+def test_example_arguments_without_backbones_or_images():
+    import argparse
+
+    from fairtrain.experiments import add_example_arguments, resolve_example_arguments
+
+    def parse(argv, **kwargs):
+        parser = argparse.ArgumentParser()
+        add_example_arguments(parser, epochs=12, batch_size=128, **kwargs)
+        return parser, resolve_example_arguments(parser.parse_args(argv))
+
+    parser, args = parse(["--smoke", "--out", "x"], backbones=None, image_size=None)
+    options = {s for action in parser._actions for s in action.option_strings}
+    assert not options & {"--backbone", "--weights", "--image-size"}
+    assert (args.epochs, args.batch_size, args.verbose) == (1, 128, "auto")
+    _, args = parse(["--data-dir", "d", "--out", "x", "--quiet"], backbones=None,
+                    image_size=None)
+    assert (args.epochs, args.verbose) == (12, 0)
+    with pytest.raises(SystemExit):
+        parse(["--smoke", "--out", "x", "--image-size", "32"], backbones=None, image_size=None)
+    # with backbones and images, as before
+    _, args = parse(["--smoke", "--out", "x"], backbones=["MobileNet"], image_size=96)
+    assert (args.backbone, args.weights, args.image_size) == (["tiny"], [None], 32)

@@ -18,7 +18,8 @@ __all__ = [
 #: What every example imports, by module, with the distribution that provides it.
 EXAMPLE_MODULES = {"tensorflow": "tensorflow", "PIL": "pillow", "matplotlib": "matplotlib"}
 #: The optional modules an example may need, with their distributions.
-OPTIONAL_MODULES = {"sklearn": "scikit-learn", "tensorflow_datasets": "tensorflow-datasets"}
+OPTIONAL_MODULES = {"sklearn": "scikit-learn", "tensorflow_datasets": "tensorflow-datasets",
+                    "fairlearn": "fairlearn"}
 
 
 def positive_int(text: str) -> int:
@@ -59,10 +60,10 @@ def positive_int(text: str) -> int:
 def add_example_arguments(
     parser: argparse.ArgumentParser,
     *,
-    backbones: Sequence[str],
+    backbones: Sequence[str] | None,
     epochs: int,
     batch_size: int,
-    image_size: int,
+    image_size: int | None,
     needs: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
     """The options every script of ``examples/`` shares.
@@ -78,10 +79,14 @@ def add_example_arguments(
     Parameters
     ----------
     parser : argparse.ArgumentParser
-    backbones : sequence of str
-        Default backbones with ``--data-dir``.
-    epochs, batch_size, image_size : int
+    backbones : sequence of str or None
+        Default backbones with ``--data-dir``; None for a script without backbones
+        (a tabular model): no ``--backbone`` and ``--weights`` then.
+    epochs, batch_size : int
         Defaults with ``--data-dir``.
+    image_size : int or None
+        Default with ``--data-dir``; None for a script without images: no
+        ``--image-size`` then.
     needs : sequence of str, default ()
         Modules the script imports beyond TensorFlow, Pillow and matplotlib (e.g.
         ``"sklearn"``); :func:`resolve_example_arguments` checks them all before any
@@ -100,28 +105,35 @@ def add_example_arguments(
                         help="results folder: new, empty, or written by an earlier run")
     parser.add_argument("--force", action="store_true",
                         help="replace the files an earlier run wrote in --out (only those)")
-    parser.add_argument("--backbone", action="append", metavar="NAME",
-                        help="'tiny' or a keras.applications name; repeat for several "
-                        f"(default: {' '.join(backbones)}; with --smoke: tiny)")
-    parser.add_argument("--weights", action="append", metavar="imagenet|FILE|none",
-                        help="weights of each --backbone: imagenet (Keras downloads and "
-                             "caches them), a local no-top weights file, or none "
-                             "(default: none, random initialisation)")
+    if backbones is not None:
+        parser.add_argument("--backbone", action="append", metavar="NAME",
+                            help="'tiny' or a keras.applications name; repeat for several "
+                            f"(default: {' '.join(backbones)}; with --smoke: tiny)")
+        parser.add_argument("--weights", action="append", metavar="imagenet|FILE|none",
+                            help="weights of each --backbone: imagenet (Keras downloads "
+                                 "and caches them), a local no-top weights file, or none "
+                                 "(default: none, random initialisation)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"epochs (default: {epochs}; with --smoke: 1)")
     parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                         help="examples per batch (default: %(default)s)")
-    parser.add_argument("--image-size", type=positive_int, default=None,
-                        help=f"input height and width (default: {image_size}; with --smoke: 32)")
+    if image_size is not None:
+        parser.add_argument("--image-size", type=positive_int, default=None,
+                            help=f"input height and width (default: {image_size}; "
+                                 "with --smoke: 32)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.set_defaults(_defaults={"backbones": list(backbones), "epochs": epochs,
-                                   "image_size": image_size, "needs": list(needs)})
+    parser.set_defaults(_defaults={
+        "backbones": None if backbones is None else list(backbones), "epochs": epochs,
+        "image_size": image_size, "needs": list(needs)})
     return parser
 
 
 def resolve_example_arguments(args: argparse.Namespace) -> argparse.Namespace:
     """Fill the smoke or real-data defaults and pair every backbone with its weights.
+
+    Without backbones (``backbones=None`` in :func:`add_example_arguments`) only the
+    epochs, image size and verbosity are filled.
 
     Raises
     ------
@@ -133,12 +145,15 @@ def resolve_example_arguments(args: argparse.Namespace) -> argparse.Namespace:
     """
     defaults = args._defaults
     check_installed([*EXAMPLE_MODULES, *defaults.get("needs", ())])
-    if args.backbone is None:
-        args.backbone = ["tiny"] if args.smoke else list(defaults["backbones"])
     if args.epochs is None:
         args.epochs = 1 if args.smoke else defaults["epochs"]
-    if args.image_size is None:
+    if defaults["image_size"] is not None and args.image_size is None:
         args.image_size = 32 if args.smoke else defaults["image_size"]
+    args.verbose = 0 if args.quiet else "auto"
+    if defaults["backbones"] is None:
+        return args
+    if args.backbone is None:
+        args.backbone = ["tiny"] if args.smoke else list(defaults["backbones"])
     weights = args.weights or ["none"] * len(args.backbone)
     if len(weights) != len(args.backbone):
         raise ValueError(
@@ -146,7 +161,6 @@ def resolve_example_arguments(args: argparse.Namespace) -> argparse.Namespace:
             f"got {len(weights)}."
         )
     args.weights = [None if w.lower() == "none" else w for w in weights]
-    args.verbose = 0 if args.quiet else "auto"
     return args
 
 
