@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -22,14 +23,22 @@ def _groups(counts):
 
 @settings(max_examples=60, deadline=None)
 @given(counts=counts_st, data=st.data(), step=st.floats(0.0, 3.0), adj=st.floats(0.0, 2.0))
-def test_weights_stay_a_distribution(counts, data, step, adj):
+def test_weights_follow_the_exponentiated_gradient_rule_step_by_step(counts, data, step, adj):
+    # The oracle: the rule of the Notes in plain Python, multiplied out and normalised
+    # (GroupDRO works in the log domain): q_g <- q_g exp(eta (l_g + C / sqrt(n_g))),
+    # no step for a group not measured (NaN), from q = 1/k.
     k = len(counts)
     dro = GroupDRO(_groups(counts), step_size=step, adjustment=adj)
+    q = [1.0 / k] * k
     for _ in range(data.draw(st.integers(1, 5))):
-        q = dro.update(data.draw(st.lists(st.one_of(loss_st, st.just(np.nan)),
-                                          min_size=k, max_size=k)))
-        assert np.isclose(q.sum(), 1.0) and np.all(q >= 0)
-        np.testing.assert_array_equal(q, dro.group_weights)
+        losses = data.draw(st.lists(st.one_of(loss_st, st.just(np.nan)), min_size=k,
+                                    max_size=k))
+        raw = [qg if math.isnan(lg) else qg * math.exp(step * (lg + adj / math.sqrt(n)))
+               for qg, lg, n in zip(q, losses, counts)]
+        q = [v / sum(raw) for v in raw]
+        assert dro.update(losses).tolist() == pytest.approx(q, rel=1e-9, abs=0)
+        assert dro.group_weights.tolist() == pytest.approx(q, rel=1e-9, abs=0)
+        assert dro.history[-1].tolist() == pytest.approx(q, rel=1e-9, abs=0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -413,11 +422,17 @@ def test_probe_measures_dict_inputs_and_refuses_reduced_losses():
     ia, ib = keras.Input((2,), name="a"), keras.Input((1,), name="b")
     out = keras.layers.Dense(1)(keras.layers.Concatenate()([ia, ib]))
     model = keras.Model({"a": ia, "b": ib}, out)
+    pred = model.predict(x, verbose=0)[:, 0]
+    probe = GroupLossProbe(x, y, codes, consumers=[Sink()], loss="mse")  # all 20 rows
+    probe.set_model(model)
+    expected = [np.mean((pred[codes == g] - y[codes == g]) ** 2) for g in (0, 1)]
+    np.testing.assert_allclose(probe.measure(), expected, rtol=1e-5)
     probe = GroupLossProbe(x, y, codes, consumers=[Sink()], loss="mse", size=8)
     probe.set_model(model)
-    pred = model.predict(x, verbose=0)[:, 0]
-    expected = [np.mean((pred[probe.indices][probe._codes == g] - y[probe.indices][
-        probe._codes == g]) ** 2) for g in (0, 1)]
+    idx = probe.indices
+    assert np.bincount(codes[idx]).tolist() == [4, 4]  # 8 rows, split equally
+    expected = [np.mean((pred[idx][codes[idx] == g] - y[idx][codes[idx] == g]) ** 2)
+                for g in (0, 1)]
     np.testing.assert_allclose(probe.measure(), expected, rtol=1e-5)
     reduced = GroupLossProbe(x, y, codes, consumers=[Sink()], size=8,
                              loss=lambda t, p: keras.ops.mean((t - p) ** 2))
