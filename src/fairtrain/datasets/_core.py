@@ -221,6 +221,55 @@ def _fraction(name: str, value: float) -> float:
     return float(value)
 
 
+def _units(dataset: FaceDataset, by: str | None) -> tuple[np.ndarray, int]:
+    """The unit of every row (its index, or the code of its ``by`` value), and how many."""
+    n = len(dataset)
+    if by is None:
+        return np.arange(n), n
+    _, unit_of_row = np.unique(dataset.columns[by], return_inverse=True)
+    unit_of_row = unit_of_row.reshape(-1)
+    return unit_of_row, int(unit_of_row.max()) + 1 if n else 0
+
+
+def _unit_strata(dataset: FaceDataset, stratify: str | None, by: str | None,
+                 unit_of_row: np.ndarray, n_units: int) -> np.ndarray:
+    """The stratum of every unit (all 0 without ``stratify``).
+
+    Raises
+    ------
+    ValueError
+        If ``stratify`` varies within a unit.
+    """
+    if stratify is None:
+        return np.zeros(n_units, dtype=np.intp)
+    _, stratum_of_row = np.unique(dataset.columns[stratify], return_inverse=True)
+    stratum_of_row = stratum_of_row.reshape(-1)
+    stratum_of_unit = np.full(n_units, -1, dtype=np.intp)
+    stratum_of_unit[unit_of_row] = stratum_of_row
+    if np.any(stratum_of_unit[unit_of_row] != stratum_of_row):
+        bad = dataset.columns[by][stratum_of_unit[unit_of_row] != stratum_of_row][0]
+        raise ValueError(
+            f"`stratify`={stratify!r} varies within the unit {by}={bad!r}; a unit "
+            "kept together must sit in one stratum."
+        )
+    return stratum_of_unit
+
+
+def _sides(stratum_of_unit: np.ndarray, test_size: float, val_size: float,
+           seed: int) -> np.ndarray:
+    """The side of every unit, 0 train, 1 validation, 2 test (see :func:`split`'s Notes)."""
+    rng = np.random.default_rng(seed)
+    side = np.zeros(stratum_of_unit.size, dtype=np.int8)
+    for stratum in np.unique(stratum_of_unit):
+        units = rng.permutation(np.flatnonzero(stratum_of_unit == stratum))
+        m = units.size
+        n_test = int(np.floor(test_size * m + 0.5))
+        n_val = min(int(np.floor(val_size * m + 0.5)), m - n_test)
+        side[units[:n_test]] = 2
+        side[units[n_test : n_test + n_val]] = 1
+    return side
+
+
 def split(
     dataset: _D,
     *,
@@ -285,36 +334,9 @@ def split(
             raise ValueError(
                 f"`{key}`={value!r} is not a column; the columns are {list(dataset.columns)}."
             )
-    n = len(dataset)
-    if by is None:
-        unit_of_row = np.arange(n)
-        n_units = n
-    else:
-        _, unit_of_row = np.unique(dataset.columns[by], return_inverse=True)
-        unit_of_row = unit_of_row.reshape(-1)
-        n_units = int(unit_of_row.max()) + 1 if n else 0
-    if stratify is None:
-        stratum_of_unit = np.zeros(n_units, dtype=np.intp)
-    else:
-        _, stratum_of_row = np.unique(dataset.columns[stratify], return_inverse=True)
-        stratum_of_row = stratum_of_row.reshape(-1)
-        stratum_of_unit = np.full(n_units, -1, dtype=np.intp)
-        stratum_of_unit[unit_of_row] = stratum_of_row
-        if np.any(stratum_of_unit[unit_of_row] != stratum_of_row):
-            bad = dataset.columns[by][stratum_of_unit[unit_of_row] != stratum_of_row][0]
-            raise ValueError(
-                f"`stratify`={stratify!r} varies within the unit {by}={bad!r}; a unit "
-                "kept together must sit in one stratum."
-            )
-    rng = np.random.default_rng(seed)
-    side = np.zeros(n_units, dtype=np.int8)  # 0 train, 1 val, 2 test
-    for stratum in np.unique(stratum_of_unit):
-        units = rng.permutation(np.flatnonzero(stratum_of_unit == stratum))
-        m = units.size
-        n_test = int(np.floor(test_size * m + 0.5))
-        n_val = min(int(np.floor(val_size * m + 0.5)), m - n_test)
-        side[units[:n_test]] = 2
-        side[units[n_test : n_test + n_val]] = 1
+    unit_of_row, n_units = _units(dataset, by)
+    stratum_of_unit = _unit_strata(dataset, stratify, by, unit_of_row, n_units)
+    side = _sides(stratum_of_unit, test_size, val_size, seed)
     row_side = side[unit_of_row]
     return tuple(dataset.take(np.flatnonzero(row_side == s)) for s in (0, 1, 2))  # type: ignore[return-value]
 
