@@ -100,6 +100,26 @@ def _read_identity_meta(path: Path) -> dict[str, str]:
     return table
 
 
+def _rejection(rel: Path, path: Path, ethnicity: dict[str, str], ethnicity_csv: Path,
+               meta: dict[str, str] | None, identity_meta: Any) -> str | None:
+    """Why :func:`load_vggface2` rejects the file ``path`` (``rel`` under the root), or None."""
+    if len(rel.parts) != 2:
+        return "not directly inside an identity folder (expected root/<identity>/<image>.jpg)"
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"not an image file (suffix not in {IMAGE_SUFFIXES})"
+    identity = rel.parts[0]
+    if identity not in ethnicity:
+        return f"identity {identity!r} has no row in {ethnicity_csv}"
+    if meta is None:
+        return None
+    if identity not in meta:
+        return f"identity {identity!r} has no row in {identity_meta}"
+    if meta[identity].lower() not in _GENDERS:
+        return (f"identity {identity!r} has gender {meta[identity]!r} in {identity_meta} "
+                "(expected m or f)")
+    return None
+
+
 def load_vggface2(
     root: Any,
     ethnicity_csv: Any,
@@ -163,36 +183,13 @@ def load_vggface2(
     files, rejected = files_under(root)
     for path in files:
         rel = path.relative_to(root)
-        if len(rel.parts) != 2:
-            rejected.append(Rejected(str(path), (
-                "not directly inside an identity folder (expected root/<identity>/<image>.jpg)"
-            )))
-            continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            rejected.append(Rejected(
-                str(path), f"not an image file (suffix not in {IMAGE_SUFFIXES})"
-            ))
+        reason = _rejection(rel, path, ethnicity, ethnicity_csv, meta, identity_meta)
+        if reason is not None:
+            rejected.append(Rejected(str(path), reason))
             continue
         identity = rel.parts[0]
-        if identity not in ethnicity:
-            rejected.append(Rejected(
-                str(path), f"identity {identity!r} has no row in {ethnicity_csv}"
-            ))
-            continue
         if meta is not None:
-            if identity not in meta:
-                rejected.append(Rejected(
-                    str(path), f"identity {identity!r} has no row in {identity_meta}"
-                ))
-                continue
-            gender = meta[identity].lower()
-            if gender not in _GENDERS:
-                rejected.append(Rejected(str(path), (
-                    f"identity {identity!r} has gender {meta[identity]!r} in {identity_meta} "
-                    "(expected m or f)"
-                )))
-                continue
-            genders.append(_GENDERS[gender])
+            genders.append(_GENDERS[meta[identity].lower()])
         paths.append(str(path))
         identities.append(identity)
         ethnicities.append(ethnicity[identity])
