@@ -7,6 +7,7 @@ import hashlib
 import multiprocessing
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -32,12 +33,21 @@ _REMOVED = {
 }
 
 # Worker processes find their dataset here (inherited through fork), so `load_batch`
-# need not pickle; only (token, epoch, index) crosses the process boundary.
-_PROCESS_DATASETS: dict[int, SampledPyDataset] = {}
+# need not pickle; only (token, indices) crosses the process boundary. Weak, so the
+# registry does not keep a dataset (and its worker processes) alive; each worker pins
+# its own copy as it starts (`_pin_in_process`).
+_PROCESS_DATASETS: weakref.WeakValueDictionary[int, SampledPyDataset] = (
+    weakref.WeakValueDictionary()
+)
+_PINNED: dict[int, SampledPyDataset] = {}  # filled in worker processes only
+
+
+def _pin_in_process(token: int) -> None:
+    _PINNED[token] = _PROCESS_DATASETS[token]
 
 
 def _load_in_process(token: int, idx: np.ndarray) -> Any:
-    return idx, _PROCESS_DATASETS[token]._load(idx)
+    return idx, _PINNED[token]._load(idx)
 
 
 def _is_int(value: Any) -> bool:
@@ -155,6 +165,16 @@ class SampledPyDataset(keras.utils.PyDataset):
         This process's slice, in ``[0, num_shards)``; required when ``num_shards > 1``
         is an integer (e.g. ``jax.process_index()``).
 
+    Attributes
+    ----------
+    prefetch_workers : int
+        The ``workers`` passed: the size of the pool fairtrain builds batches in.
+    prefetch_processes : bool
+        The ``use_multiprocessing`` passed: whether that pool is of processes.
+    workers, use_multiprocessing : int, bool
+        What Keras' own enqueuer runs: always 1 and False (read-only), so that Keras
+        reads batches in order in its thread while fairtrain's pool builds ahead.
+
     Raises
     ------
     TypeError
@@ -263,6 +283,37 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._futures: dict[tuple[int, int], cf.Future] = {}
         self._last_index = -1
 
+    # ------------------------------------------------------------------ pool
+    # Keras reads `workers` and `use_multiprocessing` to decide whether to run its own
+    # enqueuer, which would build batches of the next epoch before the epoch number
+    # reaches the dataset: they stay 1 and False, and cannot be set.
+    @property
+    def workers(self) -> int:
+        """Workers of Keras' own enqueuer: always 1 (fairtrain's are :attr:`prefetch_workers`)."""
+        return 1
+
+    @workers.setter
+    def workers(self, value: Any) -> None:
+        self._refuse_pool_setting("workers", value)
+
+    @property
+    def use_multiprocessing(self) -> bool:
+        """Whether Keras' own enqueuer forks: always False (see :attr:`prefetch_processes`)."""
+        return False
+
+    @use_multiprocessing.setter
+    def use_multiprocessing(self, value: Any) -> None:
+        self._refuse_pool_setting("use_multiprocessing", value)
+
+    @staticmethod
+    def _refuse_pool_setting(name: str, value: Any) -> None:
+        raise AttributeError(
+            f"SampledPyDataset.{name} cannot be set (got {value!r}): Keras' enqueuer stays "
+            "off and fairtrain builds batches ahead in its own pool, whose size and kind "
+            "are `prefetch_workers` and `prefetch_processes`. Pass workers= and "
+            "use_multiprocessing= to SampledPyDataset(...) instead."
+        )
+
     # ------------------------------------------------------------------ epoch
     @property
     def epoch_clock(self) -> Any:
@@ -348,7 +399,8 @@ class SampledPyDataset(keras.utils.PyDataset):
                 token = id(self)
                 _PROCESS_DATASETS[token] = self
                 self._pool = cf.ProcessPoolExecutor(
-                    self.prefetch_workers, mp_context=multiprocessing.get_context("fork")
+                    self.prefetch_workers, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_pin_in_process, initargs=(token,),
                 )
             else:
                 self._pool = cf.ThreadPoolExecutor(
