@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -287,7 +287,7 @@ def _epochs_dataset(info: FeedInfo, var: str, repeat: bool) -> tf.data.Dataset:
     """The epochs one pass covers: the clock's epoch (read as the pass starts), then on."""
 
     def start(_: np.int64) -> np.int64:
-        return np.int64(info.clock.start_pass(info.name, var))
+        return np.int64(info.clock.current(info.name, var))
 
     first = tf.data.Dataset.range(1).map(
         lambda z: tf.reshape(tf.numpy_function(start, [z], tf.int64, stateful=True), [])
@@ -301,15 +301,63 @@ def _epochs_dataset(info: FeedInfo, var: str, repeat: bool) -> tf.data.Dataset:
 
 def _finish(ds: tf.data.Dataset, info: FeedInfo, repeat: bool, exact: bool,
             prefetch: Any, per_step: int = 1) -> tf.data.Dataset:
-    """Cardinality (``per_step`` batches per step: the replicas one pipeline feeds)."""
-    if not repeat and exact:
-        ds = ds.apply(tf.data.experimental.assert_cardinality(info.steps * per_step))
+    """Prefetch, count finished passes, assert the cardinality of an exact feed.
+
+    ``per_step`` is the number of batches per step (the replicas one pipeline feeds).
+    """
     if prefetch is True:
         ds = ds.prefetch(AUTOTUNE)
     elif prefetch is not False and prefetch is not None and int(prefetch) != 0:
         ds = ds.prefetch(int(prefetch))
+    if exact:  # with its cardinality; else the feed ends its passes itself
+        ds = _count_finished_passes(ds, info, info.steps * per_step, repeat)
     ds._fairtrain_feed = info
     return ds
+
+
+def _count_finished_passes(ds: tf.data.Dataset, info: FeedInfo, total: int,
+                           repeat: bool) -> tf.data.Dataset:
+    """``ds``, telling the clock when a pass ends, so only finished passes are epochs.
+
+    A pass ends when its ``total``-th element reaches the reader: Keras reads no
+    further than the known length of a dataset. After the prefetch, so an element
+    counts when it is read, not when it is built. The elements pass through
+    ``choose_from_datasets`` with a stream of choices whose ``total``-th one tells
+    the clock: a few microseconds per element, where a ``map`` costs tens.
+    """
+
+    def finish(z: np.int64) -> np.int64:
+        info.clock.finish_pass()
+        return z
+
+    def told(z: tf.Tensor) -> tf.Tensor:
+        return tf.reshape(tf.numpy_function(finish, [z], tf.int64, stateful=True), [])
+
+    first = tf.data.Dataset.from_tensors(np.int64(0))
+    choices = first.repeat(total - 1).concatenate(first.map(told))
+    if repeat:
+        choices = choices.concatenate(first.repeat())
+    ds = tf.data.Dataset.choose_from_datasets([ds], choices)
+    if not repeat:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(total))
+    # A prefetch tf.data would add after the assertion would read ahead of the reader.
+    options = tf.data.Options()
+    options.experimental_optimization.inject_prefetch = False
+    return ds.with_options(options)
+
+
+def _finish_pass_at_end(ds: tf.data.Dataset, info: FeedInfo) -> tf.data.Dataset:
+    """``ds``, then nothing, but telling the clock that the pass ended.
+
+    For a pass of unknown length. Before batching: TensorFlow 2.21 cannot iterate a
+    concatenation after ``choose_from_datasets(...).batch(...)``.
+    """
+
+    def at_end() -> Iterator[Any]:
+        info.clock.finish_pass()
+        yield from ()
+
+    return ds.concatenate(tf.data.Dataset.from_generator(at_end, output_signature=ds.element_spec))
 
 
 def to_tf_dataset(
@@ -668,7 +716,8 @@ def from_group_datasets(
     choice_ds = _epochs_dataset(info, "dataset", False).flat_map(epoch_choices)
     # stop_on_empty_dataset: a stream that runs dry ends the epoch; drop_remainder: the
     # batch it ran dry in is dropped instead of served short of its quotas.
-    ds = tf.data.Dataset.choose_from_datasets(
-        datasets, choice_ds, stop_on_empty_dataset=True
-    ).batch(sampler.batch_size, drop_remainder=True)
+    ds = tf.data.Dataset.choose_from_datasets(datasets, choice_ds, stop_on_empty_dataset=True)
+    if not repeat:  # a pass may end early, where a stream runs dry
+        ds = _finish_pass_at_end(ds, info)
+    ds = ds.batch(sampler.batch_size, drop_remainder=True)
     return _finish(ds, info, False, bool(repeat), prefetch)
