@@ -209,6 +209,34 @@ def test_an_update_never_changes_an_epoch_already_planned():
     assert s.history[-1][0] == 2
 
 
+def test_reading_an_epoch_s_quotas_freezes_it_as_a_plan_does():
+    # Before: only plan() froze an epoch, so quotas(1), read by a pipeline that serves
+    # quotas (from_group_datasets), changed under it when update(epoch=0) came after.
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=1.0)
+    read = s.quotas(1)
+    assert read.tolist() == [[4, 4]] * 10  # shares 1/2 each of 8, for 10 steps
+    with pytest.warns(RuntimeWarning, match="apply from epoch 2"):
+        s.update([0.1, 0.9], epoch=0)
+    np.testing.assert_array_equal(s.quotas(1), read)
+    np.testing.assert_array_equal(_batch_counts(s, 1), read)
+    assert s.quotas(2)[:, 1].sum() > 40  # the update lands on the next epoch
+
+
+def test_an_update_behind_a_later_one_does_not_blame_planning():
+    # Before: "epochs up to 5 were planned already" though nothing was planned; the
+    # shares had moved from epoch 6 on by an update for epoch 5, which came first.
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=1.0)
+    s.update([0.1, 0.9], epoch=5)
+    with pytest.warns(RuntimeWarning, match="apply from epoch 6, not 3") as record:
+        s.update([0.1, 0.9], epoch=2)
+    message = str(record[0].message)
+    assert "planned" not in message
+    assert "update for epoch 5" in message
+    assert [e for e, _ in s.history] == [0, 6]
+
+
 def test_updates_within_one_epoch_compose():
     groups = Groups.from_codes([0] * 40 + [1] * 40)
     s = Adaptive(groups, batch_size=8, step_size=0.3)

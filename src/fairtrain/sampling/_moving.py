@@ -94,10 +94,16 @@ class MovingShares(GroupBatchSampler):
         wanted = self._planned if epoch is None else check_int("epoch", epoch, minimum=0) + 1
         first = max(wanted, self._planned, last_first)
         if epoch is not None and first > wanted:
+            if self._planned >= last_first:
+                why = (f"epochs up to {first - 1} were planned already (the data pipeline "
+                       "planned ahead, or read their quotas)")
+            else:
+                why = (f"an update for epoch {last_first - 1} came first and set the "
+                       f"shares from epoch {last_first} on, and the shares only change "
+                       "forward in epochs")
             warnings.warn(
                 f"{type(self).__name__}: the shares measured after epoch {epoch} apply from "
-                f"epoch {first}, not {wanted}: epochs up to {first - 1} were planned already "
-                "(the data pipeline planned ahead).",
+                f"epoch {first}, not {wanted}: {why}.",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -168,6 +174,16 @@ class MovingShares(GroupBatchSampler):
         return out
 
     plan.__doc__ = GroupBatchSampler.plan.__doc__
+
+    def quotas(self, epoch: int) -> np.ndarray:  # noqa: D102 - documented in the base class
+        # A pipeline may serve quotas rather than plans (from_group_datasets): reading
+        # them freezes the epoch as planning it does.
+        epoch = check_int("epoch", epoch, minimum=0)
+        out = super().quotas(epoch)
+        self._planned = max(self._planned, epoch + 1)
+        return out
+
+    quotas.__doc__ = GroupBatchSampler.quotas.__doc__
 
     # ------------------------------------------------------------------ state
     def _check_history_shares(self, shares: np.ndarray) -> str | None:

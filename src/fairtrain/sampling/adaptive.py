@@ -141,9 +141,12 @@ class Adaptive(MovingShares):
 
     **Epochs.** The shares used for epoch ``e`` are those after the updates coming
     from epochs ``< e``: ``update(losses, epoch=e)`` sets the shares of epochs
-    ``e + 1`` on. An epoch once planned (:meth:`plan`) is frozen: an update that would
-    change it applies from the first epoch not planned yet instead, with a
-    ``RuntimeWarning``, so a plan never changes after a pipeline read it. Data
+    ``e + 1`` on. An epoch once planned (:meth:`plan`), or whose quotas were read
+    (:meth:`quotas`), is frozen with every epoch before it: an update that would change
+    it applies from the first epoch not planned yet instead, with a
+    ``RuntimeWarning``, so a plan or its quotas never change after a pipeline read them.
+    Updates only move forward: one for an epoch before that of an earlier update
+    applies from the earlier one's first epoch, with the same warning. Data
     adapters must therefore plan epoch ``e`` after the updates of epoch ``e - 1``
     (``SampledPyDataset`` does; a ``tf.data`` pipeline that prefetches across epochs
     may plan ahead and shift the updates by one or more epochs, which the warning
