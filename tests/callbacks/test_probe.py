@@ -1,4 +1,4 @@
-"""GroupLossProbe: what it measures, and what it refuses to feed its consumers."""
+"""GroupLossProbe: what it measures, what it refuses to feed its consumers, its errors."""
 
 from __future__ import annotations
 
@@ -40,3 +40,19 @@ def test_nan_losses_of_probed_groups_stop_training_with_a_clear_error():
     np.testing.assert_array_equal(dro.group_weights, weights)
     with pytest.raises(FloatingPointError, match="diverged"):
         probe.measure()
+
+
+import fairtrain as ft  # noqa: E402
+
+
+@pytest.mark.parametrize("x", [5, "abc", None], ids=["int", "str", "none"])
+def test_an_x_without_rows_is_named_x(x):
+    # Before: "`x_val` must be an array", BiasMonitor's argument name.
+    groups = ft.Groups.from_codes([0, 0, 1, 1])
+    sampler = ft.sampling.Adaptive(groups, batch_size=2)
+    pytest.importorskip("keras")
+    from fairtrain.callbacks import GroupLossProbe
+
+    with pytest.raises(TypeError, match=r"^`x` must be an array") as info:
+        GroupLossProbe(x, np.zeros(4), groups, consumers=[sampler])
+    assert "x_val" not in str(info.value)

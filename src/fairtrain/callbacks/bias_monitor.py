@@ -186,7 +186,7 @@ class BiasMonitor(keras.callbacks.Callback):
             if y_val is None:
                 raise ValueError("`y_val` is required unless `x_val` is a dataset.")
             lengths = {
-                "x_val": n_rows(x_val), "y_val": len(y_val), "groups_val": len(groups)
+                "x_val": n_rows(x_val, "x_val"), "y_val": len(y_val), "groups_val": len(groups)
             }
             if len(set(lengths.values())) > 1:
                 shown = ", ".join(f"{k}={v}" for k, v in lengths.items())

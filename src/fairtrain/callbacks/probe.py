@@ -256,7 +256,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         prefix: str = "",
     ) -> None:
         super().__init__()
-        n = n_rows(x)
+        n = n_rows(x, "x")
         if isinstance(groups, Groups):
             codes, names = groups.codes, list(groups.names)
         else:
