@@ -97,7 +97,7 @@ def _local_predict(model: Any, x: Any, batch_size: int) -> np.ndarray:
 
     trainable = [local(v) for v in model.trainable_variables]
     others = [local(v) for v in model.non_trainable_variables]
-    n = n_rows(x)
+    n = n_rows(x, "x")
     out = []
     for start in range(0, n, batch_size):
         batch = _take(x, np.arange(start, min(n, start + batch_size)))
