@@ -253,3 +253,13 @@ def test_out_below_a_file_is_an_error_not_a_traceback(predictions, tmp_path, cap
     assert main(_report_args(path, str(out))) == 2
     assert str(out) in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "the user's notes"
+
+
+def test_a_nan_cell_is_named_by_file_column_and_line(tmp_path, capsys):
+    # "NaN or infinite values in a prediction or target column" left the user to search
+    # every column of every row for it
+    path = tmp_path / "scores.csv"
+    path.write_text("y,p,g\n1,0.5,a\n0,nan,b\n")
+    assert main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'p'" in err and "line 3" in err and "nan" in err

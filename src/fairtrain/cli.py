@@ -75,16 +75,24 @@ def _parse_columns(path: str, fh: Any, names: Sequence[str]) -> dict[str, list[s
     return columns
 
 
-def _typed(values: list[str]) -> Any:
-    """Numbers when every value parses as one (integers if all whole), else strings."""
+def _typed(values: list[str], where: str = "") -> Any:
+    """Numbers when every value parses as one (integers if all whole), else strings.
+
+    ``where`` (``"<file>, column 'p'"``) names the column in the error for a NaN.
+    """
     import numpy as np
 
     try:
         arr = np.array([float(v) for v in values])
     except ValueError:
         return np.array(values)
-    if not np.isfinite(arr).all():
-        raise ValueError("NaN or infinite values in a prediction or target column.")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        # rows start on line 2, below the header
+        raise ValueError(
+            f"{where or 'a column'}, line {bad[0] + 2}: {values[bad[0]]!r} is not a finite "
+            "number (NaN or infinite); fill or drop that row."
+        )
     return arr.astype(np.int64) if np.all(arr == np.round(arr)) else arr
 
 
@@ -220,8 +228,8 @@ def _report(args: argparse.Namespace) -> int:
             )
         _check_average(args.metric, args.average)
         columns = _read_columns(args.csv, list(dict.fromkeys(names)))
-        y_true = _typed(columns[args.y_true])
-        preds = [_typed(columns[c]) for c in y_pred_cols]
+        y_true = _typed(columns[args.y_true], f"{args.csv}, column {args.y_true!r}")
+        preds = [_typed(columns[c], f"{args.csv}, column {c!r}") for c in y_pred_cols]
         y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
         metric = registry.get("metrics", args.metric)
         if args.pos_label is not None and measure_of(metric) is not None:
