@@ -188,9 +188,24 @@ def classification_summary(
         ``n_bootstrap``, ``groups`` (each group's :func:`clustered_wilson_interval`)
         and ``pairwise_bias`` (the percentile interval over the cluster resamples, or
         None).
+
+    Raises
+    ------
+    TypeError
+        If ``n_bootstrap`` is not an integer.
+    ValueError
+        If ``n_bootstrap`` is negative, or ``clusters`` has not one entry per example.
     """
+    from fairtrain._validation import check_int
     from fairtrain.metrics import bias_report, confusion_by_group, normalize_confusion
 
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
+    n_clusters, n_examples = np.size(clusters), np.size(y_true)
+    if clusters is not None and n_clusters != n_examples:
+        raise ValueError(
+            f"`clusters` must give the cluster (identity) of every example: got "
+            f"{n_clusters} entries for {n_examples} examples."
+        )
     confusion = confusion_by_group(y_true, y_pred, groups, labels=list(labels))
     report = bias_report(
         y_true, y_pred, groups, metric="recall", metric_kwargs={"average": "macro"},
