@@ -277,6 +277,9 @@ def _cell(value: Any) -> str:
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A GitHub-flavoured Markdown table; floats with 4 decimals.
 
+    A ``|`` in a cell is escaped with a backslash and a line break becomes a space, so every
+    row keeps its columns.
+
     Examples
     --------
     >>> print(markdown_table(["group", "recall"], [["Asian", 0.5]]))
@@ -284,8 +287,12 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     |---|---|
     | Asian | 0.5000 |
     """
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    def text(cell: str) -> str:  # a "|" or line break would end the cell or the row
+        return cell.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(text(str(h)) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(text(_cell(v)) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
