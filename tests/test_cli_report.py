@@ -263,3 +263,14 @@ def test_a_nan_cell_is_named_by_file_column_and_line(tmp_path, capsys):
     assert main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g"]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "'p'" in err and "line 3" in err and "nan" in err
+
+
+def test_pos_label_for_a_metric_without_classes_names_the_option(tmp_path, capsys):
+    # the library's message ("remove it from the metric's keyword arguments") named
+    # nothing the command line user typed
+    path = _cls_csv(tmp_path)[0]
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "accuracy", "--pos-label", "3"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--pos-label" in err and "--metric accuracy" in err

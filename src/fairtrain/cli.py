@@ -168,9 +168,19 @@ def _metric_kwargs(args: argparse.Namespace, metric: Any) -> dict[str, Any]:
         pos = _typed([args.pos_label])[0]
         kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
         try:
-            takes_average = "average" in inspect.signature(metric).parameters
+            parameters = inspect.signature(metric).parameters
         except (TypeError, ValueError):  # no signature to read: pass what was asked
-            takes_average = False
+            parameters = {"pos_label": None}  # type: ignore[assignment]
+        takes = "pos_label" in parameters or any(
+            getattr(p, "kind", None) is inspect.Parameter.VAR_KEYWORD
+            for p in parameters.values())
+        if not takes:
+            raise ValueError(
+                f"--pos-label names the positive class of a metric over classes (recall, "
+                f"precision) or a fairness measure; --metric {args.metric} has none. Drop "
+                "--pos-label, or choose such a metric."
+            )
+        takes_average = "average" in parameters
         # recall and precision average over the classes by default, where pos_label is
         # ignored: asking for a positive class asks for that class's score
         if args.average is None and takes_average:
