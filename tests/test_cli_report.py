@@ -274,3 +274,14 @@ def test_pos_label_for_a_metric_without_classes_names_the_option(tmp_path, capsy
     assert code == 2
     err = capsys.readouterr().err
     assert "--pos-label" in err and "--metric accuracy" in err
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path, capsys):
+    # an unquoted comma in a group name ("Paris, FR") added a cell that DictReader
+    # dropped without a word, and the row was read with its group cut short
+    path = tmp_path / "shifted.csv"
+    path.write_text("y,p,g\n1,1,Lyon\n0,1,Paris, FR\n")
+    assert main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--min-count", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "line 3" in err and "quote" in err

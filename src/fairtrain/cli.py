@@ -63,6 +63,12 @@ def _parse_columns(path: str, fh: Any, names: Sequence[str]) -> dict[str, list[s
         raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
     columns: dict[str, list[str]] = {n: [] for n in names}
     for line, row in enumerate(reader, start=2):
+        if None in row:  # DictReader's key for the cells beyond the header
+            raise ValueError(
+                f"{path}, line {reader.line_num}: {len(header) + len(row[None])} cells for the "
+                f"{len(header)} columns of the header; quote a value that holds a comma "
+                '(e.g. "Paris, FR").'
+            )
         for n in names:
             value = (row.get(n) or "").strip()
             if value == "":
