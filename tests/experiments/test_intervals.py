@@ -93,3 +93,16 @@ def test_summary_names_a_bad_clusters_or_bootstrap_argument(kwargs, error, messa
     y = np.array(["A", "B"] * 5)
     with pytest.raises(error, match=message):
         classification_summary(y, y, {"g": y}, ["A", "B"], min_count=1, **kwargs)
+
+
+@pytest.mark.parametrize("correct", [[3, 7, 7], [0.2, 0.9, 1.0], ["yes", "no", "yes"]],
+                         ids=["labels", "scores", "strings"])
+def test_correct_that_is_not_true_false_is_refused(correct):
+    # bool() of a label or a score is True: the interval was that of a perfect classifier
+    with pytest.raises(ValueError, match=r"`correct`.*True.*False"):
+        clustered_wilson_interval(correct, [0, 1, 2])
+
+
+def test_correct_may_be_zeros_and_ones():
+    out = clustered_wilson_interval([1, 0, 1], [0, 1, 2])
+    assert out["correct"] == 2 and out["n"] == 3

@@ -82,7 +82,7 @@ def clustered_wilson_interval(
     Parameters
     ----------
     correct : array-like of bool, shape (n,)
-        Success of every trial (image classified correctly).
+        Success of every trial (image classified correctly); True/False or 1/0.
     clusters : array-like, shape (n,), optional
         The cluster (identity) of every trial. None: independent trials (``deff = 1``).
     confidence : float, default 0.95
@@ -102,6 +102,12 @@ def clustered_wilson_interval(
     cluster is all-or-nothing). When ``p`` is 0 or 1, or ``C < 2``, the data cannot show
     how alike a cluster's trials are and ``deff = m`` (each cluster counts once).
 
+    Raises
+    ------
+    ValueError
+        If ``correct`` is empty or holds values other than True/False (1/0), or
+        ``clusters`` has not one entry per trial.
+
     Examples
     --------
     Eight identities of six images, all classified correctly: the interval is that of
@@ -111,7 +117,16 @@ def clustered_wilson_interval(
     >>> out["effective_n"], round(out["low"], 3), out["high"]
     (8.0, 0.676, 1.0)
     """
-    ok = np.asarray(correct, dtype=bool).reshape(-1)
+    given = np.asarray(correct).reshape(-1)
+    if given.dtype != bool and not (
+        given.dtype.kind in "iuf" and np.isin(given, [0, 1]).all()
+    ):
+        # bool() of a class label or a score is True: a perfect classifier, silently
+        raise ValueError(
+            f"`correct` must hold True/False (or 1/0) per trial; got dtype {given.dtype}, "
+            f"e.g. {given[:3].tolist()}. Pass y_true == y_pred, not the labels or scores."
+        )
+    ok = given.astype(bool)
     n = ok.size
     if n == 0:
         raise ValueError("`correct` is empty: a group without examples has no interval.")
