@@ -102,7 +102,7 @@ def _local_predict(model: Any, x: Any, batch_size: int) -> np.ndarray:
     for start in range(0, n, batch_size):
         batch = _take(x, np.arange(start, min(n, start + batch_size)))
         y, _ = model.stateless_call(trainable, others, batch, training=False)
-        out.append(np.asarray(y))
+        out.append(keras.ops.convert_to_numpy(y))
     return np.concatenate(out) if out else np.empty((0,))
 
 
