@@ -6,19 +6,26 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 
 from fairtrain._validation import (
-    check_int,
-    check_real,
+    InstanceOf,
+    Interval,
+    Options,
+    check,
     check_shares,
+    param_error,
     share_spec_config,
+    validate_params,
 )
 from fairtrain.groups import Groups, as_sampler_groups
 from fairtrain.sampling.quotas import largest_remainder, quota_table
-from fairtrain.sampling.samplers import GroupBatchSampler
+from fairtrain.sampling.samplers import SAMPLER_PARAMS, GroupBatchSampler
+
+_EPOCH = [Interval(Integral, 0, None)]
 
 __all__ = ["Adaptive"]
 
@@ -175,9 +182,23 @@ class Adaptive(GroupBatchSampler):
 
     _every_batch_needs_each_group = False
 
+    @validate_params(
+        {
+            **SAMPLER_PARAMS,
+            "step_size": [Interval(Real, 0, None)],
+            "momentum": [Interval(Real, 0, 1, closed="left")],
+            "min_share": [Interval(Real, 0, 1), None],
+            "initial_shares": [
+                Options(str, ("proportional", "homogeneous")),
+                InstanceOf((list, tuple, np.ndarray), "a sequence of shares"),
+                InstanceOf(Mapping, "a mapping {name: share}"),
+            ],
+            "relative": ["boolean"],
+        }
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         batch_size: int,
         seed: int = 0,
@@ -189,29 +210,27 @@ class Adaptive(GroupBatchSampler):
         | Mapping[str, float] = "proportional",
         relative: bool = True,
         steps_per_epoch: int | None = None,
+        sensitive_features: Any = None,
     ) -> None:
-        groups = as_sampler_groups(groups)
-        self.step_size = check_real("step_size", step_size, 0.0)
-        self.momentum = check_real("momentum", momentum, 0.0, 1.0)
-        if self.momentum >= 1.0:
-            raise ValueError(f"`momentum` must be below 1; got momentum={momentum}.")
+        groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
+        self.step_size = step_size
+        self.momentum = momentum
         present = groups.counts > 0
         k = int(present.sum())
         if min_share is None:
             self.min_share = None
             self._floor = 0.1 / k
         else:
-            self.min_share = check_real("min_share", min_share, 0.0, 1.0)
-            if self.min_share * k > 1.0 + 1e-12:
-                raise ValueError(
-                    f"`min_share` must be at most 1 / k = {1 / k:.6g} with k = {k} non-empty "
-                    f"groups; got min_share={min_share}."
+            if min_share * k > 1.0 + 1e-12:
+                raise param_error(
+                    "min_share",
+                    min_share,
+                    f"at most 1 / k = {1 / k:.6g} with k = {k} non-empty groups",
                 )
+            self.min_share = min_share
             self._floor = min(self.min_share, 1.0 / k)
-        if not isinstance(relative, (bool, np.bool_)):
-            raise TypeError(f"`relative` must be a bool; got {relative!r}.")
-        self.relative = bool(relative)
-        self.initial_shares = initial_shares
+        self.relative = relative
+        self.initial_shares = share_spec_config(initial_shares)
         self._present = present
         start = _floor_projection(self._initial(groups, initial_shares), present, self._floor)
         # (first epoch, shares) segments; segment i covers epochs [start_i, start_{i+1}).
@@ -230,12 +249,7 @@ class Adaptive(GroupBatchSampler):
         if isinstance(initial, str):
             if initial == "proportional":
                 return np.asarray(groups.shares, dtype=float)
-            if initial == "homogeneous":
-                return present / present.sum()
-            raise ValueError(
-                f'`initial_shares` must be "proportional", "homogeneous", a sequence or a '
-                f"mapping of shares; got {initial!r}."
-            )
+            return present / present.sum()  # "homogeneous" (validate_params checked)
         shares = check_shares(initial, groups.names)
         if np.any((shares > 0) & ~present):
             names = [groups.names[g] for g in np.flatnonzero((shares > 0) & ~present)]
@@ -250,9 +264,9 @@ class Adaptive(GroupBatchSampler):
         """The current shares (after every update so far), shape (n_groups,)."""
         return self._segments[-1][1].copy()
 
+    @validate_params({"epoch": _EPOCH})
     def shares_for(self, epoch: int) -> np.ndarray:
         """The shares epoch ``epoch`` is (or will be, barring updates) planned with."""
-        epoch = check_int("epoch", epoch, minimum=0)
         return self._segment_shares(epoch).copy()
 
     @property
@@ -329,7 +343,7 @@ class Adaptive(GroupBatchSampler):
 
     def _set_from(self, shares: np.ndarray, epoch: int | None) -> None:
         last_first = self._segments[-1][0]
-        wanted = self._planned if epoch is None else check_int("epoch", epoch, minimum=0) + 1
+        wanted = self._planned if epoch is None else check("epoch", epoch, _EPOCH) + 1
         first = max(wanted, self._planned, last_first)
         if epoch is not None and first > wanted:
             warnings.warn(
@@ -372,18 +386,12 @@ class Adaptive(GroupBatchSampler):
         totals = self._totals.get(shares.tobytes())
         return totals if totals is not None else self._table(shares)[2]
 
-    def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        table, targets, _ = self._table(self._segments[0][1])
-        cum = np.zeros((table.shape[0] + 1, table.shape[1]), dtype=np.int64)
-        np.cumsum(table, axis=0, out=cum[1:])
-        return table, targets, cum
-
     def _rows(self, epoch: int) -> np.ndarray:
         return self._table(self._segment_shares(epoch))[0]
 
+    @validate_params({"epoch": _EPOCH})
     def targets(self, epoch: int) -> np.ndarray:
         """Exact real-valued counts the quotas of ``epoch`` round (see the Notes)."""
-        epoch = check_int("epoch", epoch, minimum=0)
         return self._table(self._segment_shares(epoch))[1].copy()
 
     def _drawn_before(self, step: int) -> np.ndarray:
@@ -399,8 +407,8 @@ class Adaptive(GroupBatchSampler):
             out += self._rows(epoch)[:within].sum(axis=0)
         return out
 
+    @validate_params({"epoch": _EPOCH})
     def plan(self, epoch: int) -> np.ndarray:  # noqa: D102 - documented in the base class
-        epoch = check_int("epoch", epoch, minimum=0)
         out = super().plan(epoch)
         self._planned = max(self._planned, epoch + 1)
         return out
@@ -463,7 +471,7 @@ class Adaptive(GroupBatchSampler):
         velocity = np.asarray(state.get("velocity", np.zeros(k)), dtype=float)
         if velocity.shape != (k,) or not np.all(np.isfinite(velocity)):
             raise ValueError(f"The state's velocity must be ({k},) finite values.")
-        planned = check_int("planned", state.get("planned", 0), minimum=0)
+        planned = check("planned", state.get("planned", 0), _EPOCH)
         # Everything checked before anything changes: a refused state leaves no trace.
         super().set_state(state)
         self._segments = segments

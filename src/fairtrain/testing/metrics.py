@@ -144,7 +144,7 @@ def check_metric(
     else:
         fail("rejects different lengths with ValueError", "no error was raised")
 
-    grouped = by_group(metric, y_true, y_pred, groups, metric_kwargs=kwargs)
+    grouped = by_group(y_true, y_pred, groups, metric=metric, metric_kwargs=kwargs)
     for code, group in enumerate(groups.names):
         rows = codes == code
         expected = float(func(y_true[rows], y_pred[rows], **kwargs))
