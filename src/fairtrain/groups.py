@@ -27,6 +27,7 @@ __all__ = [
     "as_groups",
     "as_sampler_groups",
     "bins",
+    "groups_from_config",
 ]
 
 Policy = Literal["merge", "drop", "error"]
@@ -1144,3 +1145,16 @@ def as_sampler_groups(groups: Any = None, *, sensitive_features: Any = None) -> 
     if int(groups.counts.sum()) == 0:
         raise ValueError("`groups` has no included example; there is nothing to sample.")
     return groups
+
+
+def groups_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``get_config()`` output with its ``groups`` entry made a :class:`Groups` again.
+
+    For ``from_config`` of the classes whose config holds :meth:`Groups.get_config`;
+    any other ``groups`` value (a Groups, columns) is left as it is.
+    """
+    config = dict(config)
+    spec = config.get("groups")
+    if isinstance(spec, Mapping) and "codes" in spec and "names" in spec:
+        config["groups"] = Groups.from_config(spec)
+    return config

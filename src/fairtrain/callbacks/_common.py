@@ -49,7 +49,7 @@ def n_rows(x: Any) -> int:
     shape = getattr(x, "shape", None)
     if shape is None or len(shape) == 0:
         raise TypeError(
-            "`x_val` must be an array (or a list or dict of arrays) with one row per "
+            "`x` must be an array (or a list or dict of arrays) with one row per "
             f"example; got {type(x).__name__}."
         )
     return int(shape[0])

@@ -51,7 +51,7 @@ def leaderboard_rank(
 
     >>> import numpy as np
 
-from fairtrain._validation import param_error
+    from fairtrain._validation import param_error
     >>> from fairtrain.metrics import leaderboard_rank
     >>> scores = np.array([[0.3, 0.6, 0.1, 0.2, 0.1],      # the entry
     ...                    [0.1, 0.1, 0.2, 0.1, 0.2],

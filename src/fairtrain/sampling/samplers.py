@@ -19,7 +19,7 @@ from fairtrain._validation import (
     share_spec_config,
     validate_params,
 )
-from fairtrain.groups import Groups, as_sampler_groups
+from fairtrain.groups import as_sampler_groups, groups_from_config
 from fairtrain.sampling.quotas import as_fractions, largest_remainder, quota_table
 
 __all__ = ["GroupBatchSampler", "Homogeneous", "InverseFrequency", "Proportional", "TargetShares"]
@@ -40,15 +40,6 @@ SAMPLER_PARAMS: dict[str, Any] = {
     "steps_per_epoch": [Interval(Integral, 1, None), None],
 }
 _EPOCH = {"epoch": [Interval(Integral, 0, None)]}
-
-
-def groups_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with its ``groups`` entry (a :meth:`Groups.get_config`) made a Groups."""
-    config = dict(config)
-    spec = config.get("groups")
-    if isinstance(spec, Mapping) and "codes" in spec and "names" in spec:
-        config["groups"] = Groups.from_config(spec)
-    return config
 
 
 class GroupBatchSampler:

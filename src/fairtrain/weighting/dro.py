@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import check_real, check_shares, share_spec_config
-from fairtrain.groups import Groups, as_sampler_groups
+from fairtrain._validation import (
+    InstanceOf,
+    Interval,
+    Options,
+    check,
+    check_shares,
+    param_error,
+    share_spec_config,
+    validate_params,
+)
+from fairtrain.groups import as_sampler_groups, groups_from_config
 from fairtrain.sampling.adaptive import check_group_losses
+
+_NON_NEGATIVE = [Interval(Real, 0, None)]
+_EPOCH = [Interval(Integral, 0, None), None]
 
 __all__ = ["GroupDRO"]
 
@@ -29,8 +42,9 @@ class GroupDRO:
 
     Parameters
     ----------
-    groups : Groups
-        The training examples' groups (the same object the sampler takes).
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The training examples' groups (the same object the sampler takes; columns are
+        made into groups by :func:`fairtrain.groups.as_groups`).
     step_size : float, default 0.01
         ``eta`` in the update (non-negative), as in Sagawa et al.'s
         ``robust_step_size``; it appears in the logs as ``dro_step_size``.
@@ -45,9 +59,13 @@ class GroupDRO:
         Sagawa et al.'s generalisation adjustment ``C``: ``C / sqrt(n_g)`` is added to
         every measured group loss (small groups look worse than they are on the
         training set).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
+    TypeError
+        If an argument has the wrong type.
     ValueError
         On a negative step size or adjustment, or batch shares that are not a
         distribution with a positive share for every non-empty group.
@@ -87,27 +105,35 @@ class GroupDRO:
     [0.359, 2.924]
     """
 
+    @validate_params(
+        {
+            "step_size": _NON_NEGATIVE,
+            "batch_shares": [
+                Options(str, ("proportional", "batch")),
+                InstanceOf((list, tuple, np.ndarray), "a sequence of shares"),
+                InstanceOf(Mapping, "a mapping {name: share}"),
+            ],
+            "adjustment": _NON_NEGATIVE,
+        }
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         step_size: float = 0.01,
         batch_shares: Sequence[float] | Mapping[str, float] | str = "proportional",
         adjustment: float = 0.0,
+        sensitive_features: Any = None,
     ) -> None:
-        self.groups = as_sampler_groups(groups)
-        self.step_size = check_real("step_size", step_size, 0.0)
-        self.adjustment = check_real("adjustment", adjustment, 0.0)
-        self.batch_shares = batch_shares
+        groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
+        self.groups = groups
+        self.step_size = step_size
+        self.adjustment = adjustment
+        self.batch_shares = share_spec_config(batch_shares)
         self._per_batch = isinstance(batch_shares, str) and batch_shares == "batch"
         present = groups.counts > 0
         self._present = present
         if isinstance(batch_shares, str):
-            if batch_shares not in ("proportional", "batch"):
-                raise ValueError(
-                    f'`batch_shares` must be "proportional", "batch", a sequence or a '
-                    f"mapping; got {batch_shares!r}."
-                )
             # "batch": r is read from each batch; the population shares stand in here.
             r = np.asarray(groups.shares, dtype=float)
         else:
@@ -115,13 +141,16 @@ class GroupDRO:
         missing = present & (r <= 0)
         if missing.any():
             names = [groups.names[g] for g in np.flatnonzero(missing)]
-            raise ValueError(
-                f"`batch_shares` gives share 0 to non-empty group(s) {names}; their "
-                "examples would never be trained on, so no weight can be set for them."
+            raise param_error(
+                "batch_shares",
+                batch_shares,
+                "a positive share for every non-empty group",
+                hint=f"Group(s) {names} get 0: their examples would never be trained on, "
+                "so no weight can be set for them.",
             )
         self._r = r
         self._q = present / present.sum()
-        self._history: list[list[float]] = [self._q.tolist()]
+        self._history: list[tuple[int | None, list[float]]] = [(None, self._q.tolist())]
 
     @property
     def group_weights(self) -> np.ndarray:
@@ -129,9 +158,15 @@ class GroupDRO:
         return self._q.copy()
 
     @property
-    def history(self) -> list[np.ndarray]:
-        """``q`` after every update, the initial weights first."""
-        return [np.asarray(h) for h in self._history]
+    def history(self) -> list[tuple[int | None, np.ndarray]]:
+        """``(epoch, q)`` after every update, oldest first.
+
+        One shape with :attr:`Adaptive.history <fairtrain.sampling.Adaptive.history>`:
+        ``epoch`` is the epoch the losses of that update were measured in (the
+        ``epoch`` given to :meth:`update`; None when none was given, and for the
+        initial equal weights, which come first).
+        """
+        return [(e, np.asarray(q)) for e, q in self._history]
 
     def update(
         self,
@@ -147,14 +182,15 @@ class GroupDRO:
             Mean loss of every group; NaN (or a name left out) marks a group not
             measured.
         epoch : int, optional
-            Accepted for the :class:`~fairtrain.GroupLossProbe` protocol; the new
-            weights apply from the next batch loaded.
+            The epoch the losses were measured in (recorded in :attr:`history`); the
+            new weights apply from the next batch loaded.
 
         Raises
         ------
         ValueError
             On a wrong number of losses, an unknown name or an infinite loss.
         """
+        epoch = check("epoch", epoch, _EPOCH)
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
         step = np.zeros_like(losses)
@@ -168,7 +204,7 @@ class GroupDRO:
             )
         q = np.exp(logq - logq[self._present].max())
         self._q = q / q.sum()
-        self._history.append(self._q.tolist())
+        self._history.append((epoch, self._q.tolist()))
         return self._q.copy()
 
     def example_weights(self) -> np.ndarray:
@@ -227,10 +263,14 @@ class GroupDRO:
         return _Weighted(self, load_batch)
 
     def get_state(self) -> dict[str, Any]:
-        """The weights and their history, as plain Python lists (JSON-serialisable)."""
+        """The weights and their history, as plain Python lists (JSON-serialisable).
+
+        ``"history"`` is ``[[epoch, q], ...]``, as :meth:`Adaptive.get_state
+        <fairtrain.sampling.Adaptive.get_state>` writes its own.
+        """
         return {
             "group_weights": self._q.tolist(),
-            "history": [list(h) for h in self._history],
+            "history": [[e, list(q)] for e, q in self._history],
             "step_size": self.step_size,
         }
 
@@ -243,7 +283,7 @@ class GroupDRO:
             If the weights are not a distribution over the non-empty groups, or the
             step size is negative.
         """
-        step_size = check_real("step_size", state.get("step_size", self.step_size), 0.0)
+        step_size = check("step_size", state.get("step_size", self.step_size), _NON_NEGATIVE)
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
         if (
@@ -257,14 +297,22 @@ class GroupDRO:
                 f"The state's group_weights must be {k} non-negative weights summing to 1, "
                 f"zero on empty groups; got {q.tolist()}."
             )
+        history = [
+            (None if e is None else check("epoch", e, _EPOCH), [float(x) for x in h])
+            for e, h in state.get("history", [[None, q.tolist()]])
+        ]
         self._q = q
-        self._history = [list(map(float, h)) for h in state.get("history", [q.tolist()])]
+        self._history = history
         self.step_size = step_size
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments; ``GroupDRO.from_config(get_config())`` is equal."""
+        """The constructor arguments as plain JSON values (groups by their config).
+
+        ``GroupDRO.from_config(json.loads(json.dumps(get_config())))`` is equal; the
+        learned weights are state (:meth:`get_state`).
+        """
         return {
-            "groups": self.groups,
+            "groups": self.groups.get_config(),
             "step_size": self.step_size,
             "batch_shares": share_spec_config(self.batch_shares),
             "adjustment": self.adjustment,
@@ -272,8 +320,8 @@ class GroupDRO:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GroupDRO:
-        """``cls(**config)``."""
-        return cls(**config)
+        """``cls(**config)``, the groups rebuilt from their config."""
+        return cls(**groups_from_config(config))
 
     def __repr__(self) -> str:
         return (
