@@ -156,7 +156,9 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     if isinstance(fn, keras.losses.Loss):
         return fn.call
     if not callable(fn):
-        raise TypeError(f"`loss` must be a Keras loss, its name or a callable; got {loss!r}.")
+        raise param_error(
+            "loss", loss, "a Keras loss, its name or a callable", error=TypeError
+        )
     return fn
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import Interval, check, param_error
 from fairtrain.groups import Groups
 
 #: Image file suffixes the loaders accept (compared lower-case).
@@ -164,9 +166,7 @@ class FaceDataset:
 
 
 def _fraction(name: str, value: float) -> float:
-    if not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be a fraction in [0, 1); got {name}={value!r}.")
-    return float(value)
+    return check(name, value, Interval(Real, 0, 1, closed="left"))
 
 
 def split(
@@ -223,8 +223,9 @@ def split(
     test_size = _fraction("test_size", test_size)
     val_size = _fraction("val_size", val_size)
     if test_size + val_size >= 1:
-        raise ValueError(
-            f"test_size + val_size must be below 1; got {test_size} + {val_size}."
+        raise param_error(
+            "val_size", val_size, f"below 1 - test_size = {1 - test_size:g}",
+            hint="test_size + val_size must leave examples to train on.",
         )
     for key, value in (("by", by), ("stratify", stratify)):
         if value is not None and value not in dataset.columns:
@@ -266,9 +267,11 @@ def split(
 
 
 def _size(size: Sequence[int]) -> tuple[int, int]:
-    size = tuple(int(s) for s in size)
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"`size` must be (height, width) of positive ints; got {size!r}.")
+    given = size
+    size = tuple(check("size", s, Interval(Integral, 1, None), hint="(height, width)")
+                 for s in (size if isinstance(size, (tuple, list)) else (size,)))
+    if len(size) != 2:
+        raise param_error("size", given, "(height, width) of ints >= 1")
     return size  # type: ignore[return-value]
 
 

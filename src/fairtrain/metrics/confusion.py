@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import param_error
 from fairtrain.metrics._inputs import as_groups, as_labels, as_weights, check_lengths
 
 __all__ = ["GroupConfusion", "confusion_by_group", "normalize_confusion"]
@@ -187,9 +188,9 @@ def normalize_confusion(
     """
     mode = _ALIASES.get(normalize, normalize) if isinstance(normalize, str) else normalize
     if mode not in ("true", "pred", "all", None):
-        raise ValueError(
-            "`normalize` must be 'true', 'pred', 'all' or None (as in scikit-learn's "
-            f"confusion_matrix); got {normalize!r}."
+        raise param_error(
+            "normalize", normalize, "'true', 'pred', 'all' or None (as in scikit-learn's "
+            "confusion_matrix)", error=ValueError if isinstance(normalize, str) else TypeError
         )
     if isinstance(confusion, GroupConfusion):
         confusion = confusion.matrices

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import Options, check
+from fairtrain._validation import Options, check, param_error
 from fairtrain.metrics._inputs import (
     as_labels,
     as_values,
@@ -221,9 +221,8 @@ def _check_zero_division(zero_division: Any) -> float:
         and (math.isnan(zero_division) or zero_division in (0, 1))
     ):
         return float(zero_division)
-    raise ValueError(
-        "`zero_division` must be 'warn', 0, 1 or numpy.nan (as in scikit-learn); got "
-        f"{zero_division!r}."
+    raise param_error(
+        "zero_division", zero_division, "'warn', 0, 1 or numpy.nan (as in scikit-learn)"
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from fairtrain import registry
-from fairtrain._validation import InstanceOf, validate_params
+from fairtrain._validation import InstanceOf, param_error, validate_params
 from fairtrain.groups import Groups
 from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
 
@@ -39,9 +39,9 @@ def resolve_metric(metric: MetricLike) -> tuple[Callable[..., Any], str]:
         return registry.get("metrics", metric), metric
     if callable(metric):
         return metric, str(getattr(metric, "__name__", type(metric).__name__))
-    raise TypeError(
-        f"`metric` must be a metric name (see fairtrain.registry.available('metrics')) or "
-        f"a callable metric(y_true, y_pred); got {type(metric).__name__}."
+    raise param_error(
+        "metric", metric, "a metric name (see fairtrain.registry.available('metrics')) or "
+        "a callable metric(y_true, y_pred)", error=TypeError,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import Interval, check_lengths, validate_params
+from fairtrain._validation import Interval, Options, check, check_lengths, validate_params
 from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.grouped import (
@@ -345,8 +345,7 @@ class BiasReport:
         ImportError
             If pandas is not installed.
         """
-        if kind not in ("groups", "bias"):
-            raise ValueError(f"`kind` must be 'groups' or 'bias'; got {kind!r}.")
+        check("kind", kind, Options(str, ("groups", "bias")))
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is in the test extra

@@ -258,8 +258,7 @@ class GroupDRO:
         For :class:`~fairtrain.data.SampledPyDataset`; the weights are read when each
         batch is loaded, so they follow every :meth:`update`.
         """
-        if not callable(load_batch):
-            raise TypeError(f"`load_batch` must be callable; got {type(load_batch).__name__}.")
+        check("load_batch", load_batch, "callable")
         return _Weighted(self, load_batch)
 
     def get_state(self) -> dict[str, Any]:
