@@ -165,10 +165,6 @@ class FaceDataset:
         )
 
 
-def _fraction(name: str, value: float) -> float:
-    return check(name, value, Interval(Real, 0, 1, closed="left"))
-
-
 def split(
     dataset: FaceDataset,
     *,
@@ -220,8 +216,8 @@ def split(
     >>> sorted(map(len, (train, val, test)))
     [2, 2, 6]
     """
-    test_size = _fraction("test_size", test_size)
-    val_size = _fraction("val_size", val_size)
+    test_size = check("test_size", test_size, _FRACTION)
+    val_size = check("val_size", val_size, _FRACTION)
     if test_size + val_size >= 1:
         raise param_error(
             "val_size", val_size, f"below 1 - test_size = {1 - test_size:g}",
@@ -264,6 +260,9 @@ def split(
         side[units[n_test : n_test + n_val]] = 1
     row_side = side[unit_of_row]
     return tuple(dataset.take(np.flatnonzero(row_side == s)) for s in (0, 1, 2))  # type: ignore[return-value]
+
+
+_FRACTION = Interval(Real, 0, 1, closed="left")
 
 
 def _size(size: Sequence[int]) -> tuple[int, int]:

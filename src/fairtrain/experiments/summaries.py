@@ -59,7 +59,7 @@ def classification_summary(
     return {
         "labels": list(labels),
         "confusion": confusion.overall,
-        "confusion_normalized": normalize_confusion(confusion.overall, normalize="rows"),
+        "confusion_normalized": normalize_confusion(confusion.overall, normalize="true"),
         "recall": report.to_dict(),
         "report": report,
     }

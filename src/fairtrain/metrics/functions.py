@@ -23,13 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import Options, check, param_error
-from fairtrain.metrics._inputs import (
-    as_labels,
-    as_values,
-    as_weights,
-    check_lengths,
-)
+from fairtrain._validation import Options, as_sample_weight, check, check_lengths, param_error
+from fairtrain.metrics._inputs import as_labels, as_values
 
 __all__ = [
     "accuracy",
@@ -248,7 +243,7 @@ def _builtin(
 def _regression(y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[np.ndarray, ...]:
     yt, yp = as_values(y_true, "y_true"), as_values(y_pred, "y_pred")
     n = check_lengths(y_true=yt, y_pred=yp)
-    return yt, yp, as_weights(sample_weight, n)
+    return yt, yp, as_sample_weight(sample_weight, n)
 
 
 def _classification(
@@ -262,7 +257,7 @@ def _classification(
             f"`y_true` ({yt.dtype}) and `y_pred` ({yp.dtype}) must hold labels of one kind: "
             "both numbers or both strings."
         )
-    return yt, yp, as_weights(sample_weight, n)
+    return yt, yp, as_sample_weight(sample_weight, n)
 
 
 def _weighted(mask_or_values: np.ndarray, w: np.ndarray | None) -> np.ndarray:

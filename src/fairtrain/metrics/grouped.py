@@ -8,9 +8,14 @@ from typing import Any
 import numpy as np
 
 from fairtrain import registry
-from fairtrain._validation import InstanceOf, param_error, validate_params
-from fairtrain.groups import Groups
-from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
+from fairtrain._validation import (
+    InstanceOf,
+    as_sample_weight,
+    check_lengths,
+    param_error,
+    validate_params,
+)
+from fairtrain.groups import Groups, as_groups
 
 __all__ = ["by_group"]
 
@@ -91,7 +96,7 @@ class GroupEvaluator:
     ) -> None:
         self.func, self.name = resolve_metric(metric)
         self.kwargs = dict(metric_kwargs or {})
-        self.weights = as_weights(sample_weight, n)
+        self.weights = as_sample_weight(sample_weight, n)
         terms = getattr(self.func, "_fairtrain_contribution", None)
         self.terms = None
         if terms is not None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import validate_params
-from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
+from fairtrain._validation import as_sample_weight, check_lengths, validate_params
+from fairtrain.groups import as_groups
 from fairtrain.metrics.grouped import METRIC_HINTS, METRIC_PARAMS, MetricLike, resolve_metric
 
 __all__ = ["to_metricframe"]
@@ -74,7 +74,7 @@ def to_metricframe(
         func = functools.partial(func, **metric_kwargs)
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
-    w = as_weights(sample_weight, n)
+    w = as_sample_weight(sample_weight, n)
     keep = g.codes >= 0
     # each example's level in its cell (merged levels read g.other), so that fairlearn
     # sees fairtrain's cells, not the levels a merge policy pooled
