@@ -247,11 +247,11 @@ def to_tf_dataset(
     *,
     sample_weight: Any = None,
     steps_per_epoch: int | None = None,
+    composition_log: CompositionLog | None = None,
     vectorized: bool | str | None = None,
     num_parallel_calls: int | None = AUTOTUNE,
     deterministic: bool = True,
     prefetch: bool | int = True,
-    composition_log: CompositionLog | None = None,
     input_context: Any = None,
     repeat: bool = False,
 ) -> tf.data.Dataset:
@@ -286,6 +286,9 @@ def to_tf_dataset(
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``.
+    composition_log : CompositionLog, optional
+        Records the group counts of every batch as it leaves the pipeline (before the
+        prefetch buffer).
     vectorized : bool, "auto" or None, default None
         True: ``load`` takes a whole batch of indices (the fast path: write ``load``
         batched when you can). False: ``load`` takes one index. "auto": ``load``
@@ -305,9 +308,6 @@ def to_tf_dataset(
         the slices of one planned batch.
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
-    composition_log : CompositionLog, optional
-        Records the group counts of every batch as it leaves the pipeline (before the
-        prefetch buffer).
     input_context : tf.distribute.InputContext, optional
         Pass the context ``strategy.distribute_datasets_from_function`` gives: the
         dataset then yields per-replica batches of ``batch_size / num_replicas``, and
@@ -489,8 +489,8 @@ def from_group_datasets(
     datasets_by_group: Sequence[tf.data.Dataset] | Mapping[str, tf.data.Dataset],
     *,
     steps_per_epoch: int | None = None,
-    repeat: bool = True,
     prefetch: bool | int = True,
+    repeat: bool = True,
 ) -> tf.data.Dataset:
     """Exact-quota batches from one streaming dataset per group.
 
@@ -513,13 +513,13 @@ def from_group_datasets(
     steps_per_epoch : int, optional
         Batches per epoch (the first rows of each epoch's quotas); default
         ``sampler.steps_per_epoch``.
+    prefetch : bool or int, default True
+        Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     repeat : bool, default True
         Repeat each group's dataset, so a small group cycles instead of running out.
         With False, the epoch ends at the last batch whose quotas every stream can
         fill: a batch that a stream runs out in the middle of is dropped, never served
         short or with another composition.
-    prefetch : bool or int, default True
-        Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
 
     Returns
     -------
