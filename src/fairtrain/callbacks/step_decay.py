@@ -9,7 +9,7 @@ import keras
 
 from fairtrain._validation import Interval, validate_params
 
-__all__ = ["STEP_DECAY_PARAMS", "StepDecayCallback"]
+__all__ = ["StepDecayCallback"]
 
 #: The step-decay parameters, declared once for this callback and
 #: :class:`fairtrain.schedules.StepDecay`.

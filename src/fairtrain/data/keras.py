@@ -90,7 +90,6 @@ def _check_shards(num_shards: int | str, shard_index: int | None) -> tuple[int, 
             raise param_error(
                 "shard_index", shard_index, f"an int in [0, {num_shards}) with "
                 f"num_shards={num_shards}", hint="Pass this process's slice.",
-                error=TypeError,
             )
         return 1, 0
     shard_index = check("shard_index", shard_index, Interval(Integral, 0, num_shards,

@@ -98,7 +98,7 @@ class Adaptive(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; empty groups get share 0.
     batch_size : int
         Examples per batch.
@@ -119,6 +119,8 @@ class Adaptive(GroupBatchSampler):
         depend on the scale of the loss (MSE in years² or cross-entropy in nats).
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------

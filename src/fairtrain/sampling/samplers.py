@@ -542,7 +542,7 @@ class Proportional(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; examples with code ``-1`` are never sampled.
     batch_size : int
         Examples per batch.
@@ -556,6 +556,8 @@ class Proportional(GroupBatchSampler):
         steps; each group's leftover examples come first in the next epoch (its stream
         continues), so none is starved, and the quotas carry over epochs as described
         in :class:`GroupBatchSampler`.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Notes
     -----
@@ -655,7 +657,7 @@ class Homogeneous(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; examples with code ``-1`` are never sampled. Empty
         groups get share 0.
     batch_size : int
@@ -664,6 +666,8 @@ class Homogeneous(GroupBatchSampler):
         Non-negative seed.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Notes
     -----
@@ -700,7 +704,7 @@ class InverseFrequency(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; empty groups get share 0.
     batch_size : int
         Examples per batch; at least the number of non-empty groups.
@@ -710,6 +714,8 @@ class InverseFrequency(GroupBatchSampler):
         Finite exponent ``p``.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
@@ -783,7 +789,7 @@ class TargetShares(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example.
     shares : sequence of float, length n_groups, or mapping of group name to float
         Non-negative target shares summing to 1 (within 1e-6; they are then
@@ -794,6 +800,8 @@ class TargetShares(GroupBatchSampler):
         Non-negative seed.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
