@@ -25,7 +25,8 @@ over repetitions. How to read every column: ``benchmarks/README.md``.
    python -m benchmarks --suite all --quick      # the CPU preset
    KERAS_BACKEND=jax python -m benchmarks --suite training   # GPU, no TensorFlow needed
 
-This page is generated from the JSON results by ``python -m benchmarks --docs``. Each
+This page is generated from the committed JSON results (``benchmarks/results/``, rewritten
+by ``python -m benchmarks --update-results``) by ``python -m benchmarks --docs``. Each
 section names its machine; a load average above the number of CPUs means other jobs
 shared them, which widens the min–max ranges (the ratios, measured pairwise in the same
 round, are the figures to compare).
@@ -44,6 +45,7 @@ TITLES = {
     "metrics": "Metrics and building the groups",
     "scaling": "Scaling of planning",
     "training": "Training throughput",
+    "streaming": "Evaluating a dataset that does not fit in memory",
 }
 
 

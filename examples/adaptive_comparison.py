@@ -5,8 +5,12 @@ temporary folder, splits it by identity, trains the same tiny CNN four ways for 
 epochs and reports every seed's test recall per ethnicity, the worst-group recall and
 the recall gap (best minus worst group)::
 
-    python examples/adaptive_comparison.py --seeds 0 1 2 --out results.json
+    python examples/adaptive_comparison.py --smoke --out results/adaptive
+    python examples/adaptive_comparison.py --seeds 0 1 2 --out results/adaptive
 
+It runs on synthetic data only (``--smoke``: a few identities, one epoch, one seed, for
+CI). ``--out`` is a results folder, as for the other examples: ``summary.json`` (every
+run, with the logged shares and weights), ``summary.md`` and ``worst_group_recall.png``.
 Adaptive shares and group DRO weights are updated from per-group losses on the
 validation split (``GroupLossProbe``), never from the test split.
 """
@@ -14,15 +18,16 @@ validation split (``GroupLossProbe``), never from the test split.
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import sys
 import tempfile
 import time
 
 import numpy as np
 
 import fairtrain as ft
+from fairtrain import experiments
 from fairtrain.datasets import load_images, load_vggface2, split, synthetic
+from fairtrain.experiments import OutputDir, OutputError, positive_int
 
 STRATEGIES = ("proportional", "homogeneous", "adaptive", "group_dro")
 
@@ -82,26 +87,43 @@ def run(strategy: str, seed: int, data: dict, args) -> dict:
             "gap": max(recall) - min(recall), "logs": extra}
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="results folder: new, empty, or written by an earlier run")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the files an earlier run wrote in --out (only those)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few synthetic identities, one epoch, the first seed (seconds)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary table")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
-    parser.add_argument("--identities", type=int, default=200)
-    parser.add_argument("--images-per-identity", type=int, default=10)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--identities", type=positive_int, default=200)
+    parser.add_argument("--images-per-identity", type=positive_int, default=10)
+    parser.add_argument("--size", type=positive_int, default=32)
+    parser.add_argument("--epochs", type=positive_int, default=8)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--step-size", type=float, default=0.5)
     parser.add_argument("--momentum", type=float, default=0.5)
     parser.add_argument("--dro-step-size", type=float, default=0.5)
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--out", help="write the results as JSON here (a new file)")
     args = parser.parse_args(argv)
-    if args.out and os.path.lexists(args.out):
-        # checked before training: fairtrain never replaces a file it may not have written
-        parser.error(f"--out {args.out!r} exists; choose a new file name.")
+    if args.smoke:
+        args.identities, args.images_per_identity = 100, 2
+        args.epochs, args.seeds = 1, args.seeds[:1]
+    experiments.check_installed(["tensorflow", "PIL", "matplotlib"])
+    return args
 
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse(argv)
+    try:  # checked before training: fairtrain never replaces a file it did not write
+        out = OutputDir(args.out, force=args.force, tool="examples/adaptive_comparison.py")
+    except OutputError as exc:
+        sys.exit(f"error: {exc.for_command_line()}")
+    if out.replaced_unfinished:
+        print(f"Replacing the files of an unfinished earlier run in {out.root}")
     with tempfile.TemporaryDirectory() as tmp:
         files = synthetic.write_vggface2(
             tmp, n_identities=args.identities, images_per_identity=args.images_per_identity,
@@ -125,23 +147,41 @@ def main(argv: list[str] | None = None) -> dict:
     for strategy in args.strategies:
         for seed in args.seeds:
             start = time.perf_counter()
-            out = run(strategy, seed, data, args)
-            out["seconds"] = round(time.perf_counter() - start, 1)
-            results["runs"].setdefault(strategy, {})[str(seed)] = out
-            print(f"{strategy:>12} seed {seed}: recall "
-                  + " ".join(f"{n}={r:.3f}" for n, r in zip(names, out["recall"]))
-                  + f"  worst={out['worst']:.3f} gap={out['gap']:.3f} ({out['seconds']} s)",
-                  flush=True)
-    print("\nstrategy      worst-group recall (mean ± sd)   recall gap (mean ± sd)")
+            result = run(strategy, seed, data, args)
+            result["seconds"] = round(time.perf_counter() - start, 1)
+            results["runs"].setdefault(strategy, {})[str(seed)] = result
+            if not args.quiet:
+                print(f"{strategy:>12} seed {seed}: recall "
+                      + " ".join(f"{n}={r:.3f}" for n, r in zip(names, result["recall"]))
+                      + f"  worst={result['worst']:.3f} gap={result['gap']:.3f} "
+                      f"({result['seconds']} s)", flush=True)
+    write(out, args, results)
+    out.finish()
+    return results
+
+
+def write(out, args, results) -> None:
+    """summary.json, summary.md (mean ± sd over the seeds) and the worst-group plot."""
+    rows = []
     for strategy, runs in results["runs"].items():
         worst = np.array([r["worst"] for r in runs.values()])
         gap = np.array([r["gap"] for r in runs.values()])
-        print(f"{strategy:<13} {worst.mean():.3f} ± {worst.std():.3f}"
-              f"                    {gap.mean():.3f} ± {gap.std():.3f}")
-    if args.out:
-        with open(args.out, "x") as f:  # "x": never replace a file created meanwhile
-            json.dump(results, f, indent=1)
-    return results
+        rows.append([strategy, len(runs), f"{worst.mean():.3f} ± {worst.std():.3f}",
+                     f"{gap.mean():.3f} ± {gap.std():.3f}"])
+    table = experiments.markdown_table(
+        ["strategy", "seeds", "worst-group recall (mean ± sd)", "recall gap (mean ± sd)"],
+        rows)
+    print("\n" + table)
+    out.write_json("summary.json", {"settings": vars(args), **results})
+    out.write_text("summary.md", "# Proportional, homogeneous, adaptive and group DRO "
+                   "batches: test recall\n\n" + table + "\n")
+    from fairtrain.metrics import plots
+
+    means = {s: float(np.mean([r["worst"] for r in runs.values()]))
+             for s, runs in results["runs"].items()}
+    ax = plots.plot_by_group(means, metric="worst-group recall (mean over seeds)",
+                             title="Worst-group test recall per strategy")
+    out.save_figure("worst_group_recall.png", ax)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from fairtrain import datasets, experiments
 from fairtrain.experiments import OutputDir, OutputError
 from fairtrain.experiments.models import build_model
 from fairtrain.metrics import leaderboard_rank
-from fairtrain.schedules import one_stage, three_stage, two_stage
 
 AGE_EDGES = [0, 20, 40, 60, 117]
 AGE_SCALE = 116.0
@@ -46,6 +45,8 @@ def parse(argv=None):
 
 def recipes(epochs):
     """The three recipes, ``epochs`` in all shared by the stages (at least 1 each)."""
+    from fairtrain.schedules import one_stage, three_stage, two_stage  # Keras: after --help
+
     return {"1-stage": one_stage(epochs), "2-stage": two_stage(max(1, epochs // 2)),
             "3-stage": three_stage(max(1, epochs // 3))}
 
@@ -67,7 +68,9 @@ def main(argv=None):
     try:
         out = OutputDir(args.out, force=args.force, tool="examples/age_bias.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
+    if out.replaced_unfinished:
+        print(f"Replacing the files of an unfinished earlier run in {out.root}")
     import keras
 
     size = (args.image_size, args.image_size)
@@ -120,6 +123,7 @@ def main(argv=None):
                         run[split] = {"scores": scores(report), "report": report.to_dict()}
                     runs.append(run)
     write(out, args, runs, n_cells, len(data.rejected))
+    out.finish()
 
 
 def write(out, args, runs, n_cells, n_rejected):
@@ -144,7 +148,7 @@ def write(out, args, runs, n_cells, n_rejected):
             runs[i]["test"]["scores"][s] for s in SCORES]] for i in order]),
     ]
     out.write_json("summary.json", {
-        "settings": vars(args) | {"_defaults": None}, "scores": SCORES,
+        "settings": experiments.example_settings(args), "scores": SCORES,
         "validation_table": {"runs": names, **table},
         "leaderboard": leaderboard, "chosen": names[best], "runs": runs})
     out.write_text("summary.md", "\n".join(md) + "\n")

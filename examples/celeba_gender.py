@@ -8,7 +8,7 @@ with the bias next to the overall value.
 
     python examples/celeba_gender.py --smoke --out results/celeba
     python examples/celeba_gender.py --data-dir /data/celeba --out results/celeba \\
-        --backbone VGG16 --weights vgg16_notop.h5
+        --backbone VGG16 --weights imagenet
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def main(argv=None):
     try:
         out = OutputDir(args.out, force=args.force, tool="examples/celeba_gender.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
+    if out.replaced_unfinished:
+        print(f"Replacing the files of an unfinished earlier run in {out.root}")
     size = (args.image_size, args.image_size)
     with tempfile.TemporaryDirectory() as tmp:
         root = datasets.synthetic.write_celeba(tmp, n=200, seed=args.seed) if args.smoke \
@@ -113,10 +115,11 @@ def main(argv=None):
                      acc["gender"]["groups"]["female"]["value"],
                      acc["gender"]["groups"]["male"]["value"],
                      acc["gender"]["bias"]["pairwise"], acc["age"]["bias"]["pairwise"]])
-    out.write_json("summary.json", {"settings": vars(args) | {"_defaults": None},
+    out.write_json("summary.json", {"settings": experiments.example_settings(args),
                                     "runs": runs})
     out.write_text("summary.md", "# CelebA gender: frozen backbones\n\n"
                    + experiments.markdown_table(header, rows) + "\n")
+    out.finish()
     print(experiments.markdown_table(header, rows))
 
 

@@ -9,7 +9,7 @@ t-SNE picture of the test embeddings, plus per-group recall by race and by gende
 
     python examples/utkface_race.py --smoke --out results/utkface
     python examples/utkface_race.py --data-dir /data/UTKFace --out results/utkface \\
-        --backbone ResNet50 --weights resnet50_notop.h5
+        --backbone ResNet50 --weights imagenet
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from fairtrain import datasets, experiments
 from fairtrain.experiments import OutputDir, OutputError
 from fairtrain.experiments.models import build_model, embedding_model
 from fairtrain.metrics import plots
-from fairtrain.schedules import two_stage
 
 
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     experiments.add_example_arguments(
         parser, backbones=["ResNet50", "Xception", "EfficientNetV2L"], epochs=10,
-        batch_size=64, image_size=128)
+        batch_size=64, image_size=128, needs=["sklearn"])  # t-SNE
     parser.add_argument("--learning-rates", type=float, nargs=2, default=(1e-3, 1e-4),
                         metavar=("FROZEN", "UNFROZEN"),
                         help="learning rate of each stage (default: 0.001 0.0001)")
@@ -54,15 +53,19 @@ def main(argv=None):
     try:
         out = OutputDir(args.out, force=args.force, tool="examples/utkface_race.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
+    if out.replaced_unfinished:
+        print(f"Replacing the files of an unfinished earlier run in {out.root}")
     with tempfile.TemporaryDirectory() as tmp:
         root = datasets.synthetic.write_utkface(tmp, n=200, seed=args.seed) if args.smoke \
             else args.data_dir
         run(args, out, datasets.load_utkface(root))
+    out.finish()
 
 
 def run(args, out, data):
     import tensorflow as tf
+
 
     size = (args.image_size, args.image_size)
     races = list(data.levels.get("race", datasets.RACES))
@@ -102,7 +105,8 @@ def run(args, out, data):
     for backbone, weights in zip(args.backbone, args.weights):
         model = build_model(backbone, (*size, 3), len(races), weights=weights, seed=args.seed)
         sampler = ft.sampling.Proportional(groups, batch_size=args.batch_size, seed=args.seed)
-        stages = two_stage(max(1, args.epochs // 2), learning_rates=args.learning_rates)
+        stages = ft.schedules.two_stage(max(1, args.epochs // 2),
+                                        learning_rates=args.learning_rates)
         print(f"== {backbone}: frozen, then unfrozen")
         history = experiments.fit_staged_sampled(
             model, stages, sampler, load, loss="sparse_categorical_crossentropy",
@@ -111,7 +115,8 @@ def run(args, out, data):
         hist = experiments.history_to_dict(history)
         out.write_json(f"histories/{backbone}.json",
                        {"history": hist, "stage": list(history.stage),
-                        "epoch": list(history.epoch)})
+                        # numbered from 1, as in the Markdown and the plots
+                        "epoch": [e + 1 for e in history.epoch]})
         ax = plots.plot_training_curves(hist, list(history.stage),
                                         keys=["accuracy", "val_accuracy"], title=backbone)
         out.save_figure(f"curves_{backbone}.png", ax)
@@ -144,7 +149,7 @@ def run(args, out, data):
         "## Frozen, then unfrozen: test recall per race", "",
         experiments.markdown_table(header, summary_rows), ""])
     out.write_text("summary.md", md)
-    out.write_json("summary.json", {"settings": vars(args) | {"_defaults": None},
+    out.write_json("summary.json", {"settings": experiments.example_settings(args),
                                     "labels": races, "runs": runs})
     print(md)
 

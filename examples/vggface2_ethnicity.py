@@ -68,7 +68,9 @@ def main(argv=None):
     try:
         out = OutputDir(args.out, force=args.force, tool="examples/vggface2_ethnicity.py")
     except OutputError as exc:
-        sys.exit(f"error: {exc}")
+        sys.exit(f"error: {exc.for_command_line()}")
+    if out.replaced_unfinished:
+        print(f"Replacing the files of an unfinished earlier run in {out.root}")
     import keras
 
     size = (args.image_size, args.image_size)
@@ -122,8 +124,9 @@ def main(argv=None):
                         np.asarray(labels)[y_test], np.asarray(labels)[probs.argmax(1)],
                         test.groups("ethnicity"), labels, min_count=1)
                     summary.pop("report")
+                    # epochs numbered from 1, as in the Markdown table
                     runs.append({"backbone": backbone, "batches": strategy,
-                                 "evaluated": which, "epoch": epoch, **summary,
+                                 "evaluated": which, "epoch": epoch + 1, **summary,
                                  "history": experiments.history_to_dict(history)})
     write(out, args, labels, runs, {"train": len(train), "val": len(val), "test": len(test),
                                     "rejected": [r.__dict__ for r in data.rejected]})
@@ -137,7 +140,7 @@ def write(out, args, labels, runs, counts):
                                         title=name.replace("_", " "))
         out.save_figure(f"confusion_{name}.png", fig)
         groups = run["recall"]["attributes"]["ethnicity"]
-        rows.append([run["backbone"], run["batches"], run["evaluated"], run["epoch"] + 1,
+        rows.append([run["backbone"], run["batches"], run["evaluated"], run["epoch"],
                      *[groups["groups"][g]["value"] for g in labels],
                      groups["bias"]["pairwise"]])
     last = [run for run in runs if run["evaluated"] == "last"]
@@ -153,10 +156,11 @@ def write(out, args, labels, runs, counts):
                                   f"{groups['bias']['pairwise']:.3f}")
     out.save_figure("recall_by_group.png", fig)
     header = ["backbone", "batches", "evaluated", "epoch", *labels, "bias"]
-    out.write_json("summary.json", {"settings": vars(args) | {"_defaults": None},
+    out.write_json("summary.json", {"settings": experiments.example_settings(args),
                                     "labels": labels, "counts": counts, "runs": runs})
     out.write_text("summary.md", "# VGGFace2 ethnicity: per-group recall on the test "
                    "identities\n\n" + experiments.markdown_table(header, rows) + "\n")
+    out.finish()
     print(experiments.markdown_table(header, rows))
 
 

@@ -22,6 +22,7 @@ import fairtrain as ft
 from fairtrain import registry
 from fairtrain.sampling import (
     Adaptive,
+    FairBatch,
     GroupBatchSampler,
     Homogeneous,
     InverseFrequency,
@@ -48,7 +49,18 @@ def _sampler_kwargs(cls: type) -> dict:
         kwargs.update(step_size=0.7, momentum=0.5, initial_shares=[0.2, 0.3, 0.5])
     if cls is InverseFrequency:
         kwargs["power"] = 0.5
+    if cls is FairBatch:
+        kwargs.update(objective="equal_opportunity", positive=1, alpha=0.1)
     return kwargs
+
+
+# FairBatch's groups are (label, sensitive group) cells: two attributes
+CELL_COLUMNS = {"label": Y_TRUE, "group": LABELS}
+CELLS = ft.Groups.from_columns(CELL_COLUMNS)
+
+
+def _groups_for(cls: type) -> ft.Groups:
+    return CELLS if cls is FairBatch else GROUPS
 
 
 def _same_groups(a: ft.Groups, b: ft.Groups) -> None:
@@ -93,7 +105,7 @@ def _groups_callables():
     """(label, call(groups=..., sensitive_features=...) -> comparable result)."""
     pd_free = [
         *[(cls.__name__, lambda cls=cls, **g: cls(**g, **_sampler_kwargs(cls)).plan(1))
-          for cls in _samplers()],
+          for cls in _samplers() if cls is not FairBatch],
         ("GroupDRO", lambda **g: ft.GroupDRO(**g).example_weights()),
         ("group_weights", lambda **g: ft.group_weights(**g)),
         ("sample_weights", lambda **g: ft.sample_weights(**g)),
@@ -120,6 +132,18 @@ def test_every_groups_argument_takes_groups_columns_and_sensitive_features(label
             assert got == expected, kwargs
     with pytest.raises(TypeError, match="not both"):
         call(groups=GROUPS, sensitive_features=LABELS)
+
+
+def test_fairbatch_takes_groups_columns_and_sensitive_features():
+    def plan(**g):
+        return FairBatch(**g, **_sampler_kwargs(FairBatch)).plan(1)
+
+    expected = plan(groups=CELLS)
+    for kwargs in ({"groups": CELL_COLUMNS}, {"sensitive_features": CELL_COLUMNS},
+                   {"sensitive_features": CELLS}):
+        np.testing.assert_array_equal(plan(**kwargs), expected)
+    with pytest.raises(TypeError, match="not both"):
+        plan(groups=CELLS, sensitive_features=CELL_COLUMNS)
 
 
 def _public_callables():
@@ -228,7 +252,7 @@ def _json(config: dict) -> dict:
 
 @pytest.mark.parametrize("cls", _samplers(), ids=lambda c: c.__name__)
 def test_every_sampler_config_round_trips_through_json(cls):
-    sampler = cls(GROUPS, **_sampler_kwargs(cls))
+    sampler = cls(_groups_for(cls), **_sampler_kwargs(cls))
     config = _json(sampler.get_config())
     again = cls.from_config(config)
     assert again.get_config() == sampler.get_config()
@@ -305,11 +329,11 @@ def test_callback_configs_round_trip_through_json_with_the_data_added_back():
 # ---------------------------------------------------------------------- immutability
 @pytest.mark.parametrize("cls", _samplers(), ids=lambda c: c.__name__)
 def test_samplers_are_immutable_after_construction(cls):
-    sampler = cls(GROUPS, **_sampler_kwargs(cls))
+    sampler = cls(_groups_for(cls), **_sampler_kwargs(cls))
     plan = sampler.plan(0).copy()
     # `s.seed = 1` after plan(0) kept the cached plan; `s.batch_size = 8` gave
     # plan(0).shape == (4, 4) with steps_per_epoch == 2
-    for name, value in [("seed", 1), ("batch_size", 8), ("groups", GROUPS),
+    for name, value in [("seed", 1), ("batch_size", 8), ("groups", _groups_for(cls)),
                         *[(k, v) for k, v in _sampler_kwargs(cls).items()], ("anything", 1)]:
         with pytest.raises(AttributeError, match=f"{cls.__name__}.{name} cannot be changed.*"
                                                  "Build a new sampler"):

@@ -93,3 +93,163 @@ def test_errors_are_reported_without_a_traceback(tmp_path, capsys, csv_text, arg
 def test_plugins_subcommand_still_lists_the_metrics(capsys):
     assert main(["plugins", "--kind", "metrics"]) == 0
     assert "fairtrain.metrics.functions:mae" in capsys.readouterr().out
+
+
+# --- --out follows the OutputDir rules (issue 19 §2): the user's files are never touched
+
+
+def _report_args(path, out, *extra):
+    return ["report", str(path), "--y-true", "age", "--y-pred", "pred", "--group", "eth",
+            "--out", out, *extra]
+
+
+def test_out_never_overwrites_the_users_files(predictions, tmp_path, capsys):
+    path, _ = predictions
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "report.json").write_text("the user's report")
+    (out / "by_group_eth.png").write_text("the user's plot")
+    for extra in ([], ["--force"]):
+        assert main(_report_args(path, str(out), *extra)) == 2
+        assert "did not write" in capsys.readouterr().err
+    assert (out / "report.json").read_text() == "the user's report"
+    assert (out / "by_group_eth.png").read_text() == "the user's plot"
+
+
+def test_out_never_writes_through_a_link(predictions, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, _ = predictions
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "report.json").symlink_to("../outside.txt")
+    assert main(_report_args(path, str(out))) == 2
+    assert outside.read_text() == "precious"
+    # a folder of an earlier report whose report.json became a link: --force removes the
+    # link itself, never the file it points to, and writes a new file in its place
+    (out / "report.json").unlink()
+    out.rmdir()
+    assert main(_report_args(path, str(out))) == 0
+    (out / "report.json").unlink()
+    (out / "report.json").symlink_to("../outside.txt")
+    assert main(_report_args(path, str(out))) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(_report_args(path, str(out), "--force")) == 0
+    assert outside.read_text() == "precious"
+    assert not (out / "report.json").is_symlink()
+    assert json.loads((out / "report.json").read_text())["metric"] == "mae"
+
+
+def test_empty_out_is_refused_and_the_current_folder_is_left_alone(
+    predictions, tmp_path, monkeypatch, capsys
+):
+    path, _ = predictions
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "report.json").write_text("the user's report")
+    monkeypatch.chdir(cwd)
+    assert main(_report_args(path, "")) == 2
+    assert "--out" in capsys.readouterr().err
+    assert (cwd / "report.json").read_text() == "the user's report"
+    assert sorted(p.name for p in cwd.iterdir()) == ["report.json"]
+
+
+def test_force_replaces_only_the_files_of_the_earlier_report(predictions, tmp_path):
+    pytest.importorskip("matplotlib")
+    path, _ = predictions
+    out = tmp_path / "d"
+    assert main(_report_args(path, str(out))) == 0
+    (out / "notes.txt").write_text("user notes")
+    assert main(_report_args(path, str(out), "--force")) == 0
+    assert (out / "notes.txt").read_text() == "user notes"
+    assert json.loads((out / "report.json").read_text())["metric"] == "mae"
+
+
+# --- silently wrong (issue 19 §3)
+
+
+def _cls_csv(tmp_path, header="y,p,g"):
+    rng = np.random.default_rng(3)
+    y = rng.choice([3, 7], 60)
+    p = np.where(rng.random(60) < 0.7, y, 10 - y)
+    g = rng.choice(["a", "b"], 60)
+    path = tmp_path / "cls.csv"
+    path.write_text(header + "\n" + "\n".join(f"{a},{b},{c}" for a, b, c in zip(y, p, g)))
+    return path, y, p, g
+
+
+def test_pos_label_gives_the_recall_of_that_class(tmp_path):
+    # --pos-label 7 was ignored: the macro recall was printed
+    from sklearn.metrics import recall_score
+
+    path, y, p, g = _cls_csv(tmp_path)
+    out = tmp_path / "o"
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "recall", "--pos-label", "7", "--min-count", "1",
+                 "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["overall"] == pytest.approx(recall_score(y, p, pos_label=7))
+    for name in ("a", "b"):
+        assert report["attributes"]["g"]["groups"][name]["value"] == pytest.approx(
+            recall_score(y[g == name], p[g == name], pos_label=7))
+
+
+def test_pos_label_with_a_macro_average_is_refused(tmp_path, capsys):
+    path, *_ = _cls_csv(tmp_path)
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "recall", "--pos-label", "7", "--average", "macro"])
+    assert code == 2
+    assert "--pos-label" in capsys.readouterr().err
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path, capsys):
+    # csv.DictReader kept the last of two same-named columns without a word
+    path = tmp_path / "dup.csv"
+    path.write_text("y,p,g,p\n1,1,a,9\n2,2,b,9\n")
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--min-count", "1"])
+    assert code == 2
+    assert "'p'" in capsys.readouterr().err
+
+
+def test_groups_whose_names_map_to_one_file_name_get_one_plot_each(tmp_path):
+    # "a b" and "a_b" both became by_group_a_b.png: the second plot replaced the first
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "two.csv"
+    rows = [f"{i % 50},{i % 50 + 1},{'xy'[i % 2]},{'uv'[i % 3 % 2]}" for i in range(40)]
+    path.write_text("y,p,a b,a_b\n" + "\n".join(rows))
+    out = tmp_path / "o"
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "a b",
+                 "--group", "a_b", "--min-count", "1", "--out", str(out)])
+    assert code == 0
+    manifest = json.loads((out / ".fairtrain-manifest.json").read_text())
+    plots = [f for f in manifest["files"] if f.startswith("by_group_")]
+    attributes = json.loads((out / "report.json").read_text())["attributes"]
+    assert len(plots) == len(set(plots)) == len(attributes)
+    assert all((out / f).read_bytes()[:4] == b"\x89PNG" for f in plots)
+
+
+def test_a_users_file_beside_an_earlier_runs_files_is_an_error_not_a_traceback(
+    predictions, tmp_path, capsys
+):
+    from fairtrain.experiments import OutputDir
+
+    path, _ = predictions
+    out = tmp_path / "d"
+    OutputDir(out).write_text("notes.md", "an earlier run's file")
+    (out / "report.json").write_text("the user's report")
+    assert main(_report_args(path, str(out), "--force")) == 2
+    err = capsys.readouterr().err
+    assert "report.json" in err and "did not write" in err
+    assert (out / "report.json").read_text() == "the user's report"
+
+
+def test_out_below_a_file_is_an_error_not_a_traceback(predictions, tmp_path, capsys):
+    path, _ = predictions
+    (tmp_path / "notes.txt").write_text("the user's notes")
+    out = tmp_path / "notes.txt" / "run"
+    assert main(_report_args(path, str(out))) == 2
+    assert str(out) in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "the user's notes"

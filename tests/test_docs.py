@@ -39,7 +39,8 @@ PLUGIN_EXAMPLE = DOCS / "plugin_example"
 GUIDE_PAGES_WITH_PICTURES = [
     "groups", "sampling", "weights", "training", "metrics", "selection", "resume",
 ]
-REPRODUCTIONS = ["vggface2_ethnicity", "utkface_race", "age_bias", "celeba_gender"]
+REPRODUCTIONS = ["vggface2_ethnicity", "utkface_race", "age_bias", "celeba_gender",
+                 "tabular_fairness"]
 # Modules documented in full that fairtrain.__all__ does not name.
 EXTRA_PUBLIC_MODULES = [
     "fairtrain.metrics.plots",

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# builds a bare virtual environment and starts Python in it
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 UV = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 

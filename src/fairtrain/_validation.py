@@ -536,6 +536,12 @@ def check_shares(shares: Any, names: Sequence[str]) -> np.ndarray:
             )
         values = np.array([float(shares.get(name, 0.0)) for name in names])
     else:
+        if isinstance(shares, (str, bytes)):
+            raise TypeError(
+                f"`shares` must be a mapping {{name: share}} or one share per group; got "
+                f"the string {shares!r}. Use Homogeneous for equal shares, Proportional "
+                "for the population's."
+            )
         values = np.asarray(shares, dtype=float)
         if values.ndim != 1 or values.size != len(names):
             raise ValueError(

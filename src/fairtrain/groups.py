@@ -126,6 +126,8 @@ def bins(
     ValueError
         If the edges are not strictly increasing, the labels do not match the bins, a
         value is NaN, or a value falls outside ``[edges[0], edges[-1]]``.
+    TypeError
+        If a value or an edge is not a number.
 
     Examples
     --------
@@ -136,7 +138,7 @@ def bins(
     >>> age.codes.tolist()
     [0, 1, 3, 3]
     """
-    edges_arr = np.asarray(edges, dtype=float)
+    edges_arr = _numbers("edges", edges)
     if edges_arr.ndim != 1 or edges_arr.size < 2:
         raise ValueError(f"`edges` must hold at least two numbers; got edges={list(edges)!r}.")
     if not np.all(np.isfinite(edges_arr)) or np.any(np.diff(edges_arr) <= 0):
@@ -154,7 +156,7 @@ def bins(
             )
         if len(set(labels)) != len(labels):
             raise ValueError(f"`labels` must be distinct; got {list(labels)}.")
-    vals = np.asarray(values, dtype=float)
+    vals = _numbers("values", values)
     if vals.ndim != 1:
         raise ValueError(f"`values` must be one-dimensional; got shape {vals.shape}.")
     if vals.size == 0:
@@ -183,6 +185,28 @@ def _attribute_codes_of(codes: np.ndarray, cell_levels: np.ndarray) -> np.ndarra
         return np.full((codes.size, cell_levels.shape[1]), -1, dtype=np.int32)
     rows = cell_levels[np.maximum(codes, 0)]
     return np.where(codes[:, None] >= 0, rows, -1).astype(np.int32)
+def _numbers(name: str, values: Any) -> np.ndarray:
+    """``values`` as a float array, or a TypeError naming the first value that is not a number."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"`{name}` must be a sequence of numbers; got the string {values!r}.")
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        flat = np.asarray(values, dtype=object).reshape(-1)
+        bad = next((v for v in flat.tolist() if not _is_number(v)), flat[:1].tolist())
+        raise TypeError(
+            f"`{name}` must hold numbers; got {bad!r}. Bin a numeric column (convert "
+            "numeric strings with float()); use the labels themselves as a column of "
+            "Groups.from_columns for a categorical attribute."
+        ) from None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, str)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -431,6 +455,11 @@ def _encode(
         uniques, inverse = _factorize(values)
     if levels is None:
         return inverse.astype(np.int32, copy=False), tuple(str(u) for u in uniques)
+    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+        raise TypeError(
+            f"The levels of {name!r} must be a list of its values in order; got "
+            f"{levels!r}. Give a list, e.g. levels={{{name!r}: [{levels!r}, ...]}}."
+        )
     labels = tuple(str(v) for v in levels)
     if len(set(labels)) != len(labels):
         raise ValueError(f"The levels of {name!r} must be distinct; got {list(labels)}.")
@@ -445,6 +474,23 @@ def _encode(
             "Add them to `levels` or fix the data."
         )
     return unique_codes[inverse], labels
+
+
+def _check_levels(levels: Any, columns: Mapping[str, Any]) -> dict[str, Any]:
+    """``levels`` as a dict naming only attributes of ``columns``, or an error saying why."""
+    if levels is not None and not isinstance(levels, Mapping):
+        raise TypeError(
+            "`levels` must be a mapping {attribute: [values in order]}, e.g. "
+            f"levels={{{next(iter(columns))!r}: [...]}}; got {levels!r}."
+        )
+    levels = dict(levels or {})
+    unknown = set(levels) - set(columns)
+    if unknown:
+        raise ValueError(
+            f"`levels` names unknown attributes {sorted(unknown)}; the columns are "
+            f"{[str(c) for c in columns]}."
+        )
+    return levels
 
 
 class Groups:
@@ -629,6 +675,12 @@ class Groups:
             raise ValueError(f"`codes` must be non-negative; got {int(arr.min())}.")
         if names is None:
             names = [str(i) for i in range(int(arr.max()) + 1)]
+        elif isinstance(names, str) or len(names) <= int(arr.max()):
+            count = "a string" if isinstance(names, str) else f"{len(names)} name(s)"
+            raise ValueError(
+                f"`names` holds {count}, but the codes go up to code {int(arr.max())}: "
+                f"give one name per code, {int(arr.max()) + 1} or more."
+            )
         return cls(arr, names, attributes=("group",), levels={"group": tuple(map(str, names))})
 
     @classmethod
@@ -681,6 +733,9 @@ class Groups:
         ValueError
             If the columns are empty or of different lengths, a value is missing (NaN or
             None) or not among its ``levels``, or ``policy="error"`` finds tiny cells.
+        TypeError
+            If ``levels`` is not a mapping, or an attribute's levels are a string
+            rather than a list of values.
 
         Notes
         -----
@@ -695,10 +750,7 @@ class Groups:
             columns = {"group": columns}
         if not columns:
             raise ValueError("`columns` is empty: give at least one attribute column.")
-        levels = dict(levels or {})
-        unknown = set(levels) - set(columns)
-        if unknown:
-            raise ValueError(f"`levels` names unknown attributes {sorted(unknown)}.")
+        levels = _check_levels(levels, columns)
         attributes = tuple(str(a) for a in columns)
         encoded = [_encode(a, columns[a], levels.get(a)) for a in attributes]
         lengths = {a: len(c) for a, (c, _) in zip(attributes, encoded)}
@@ -986,6 +1038,8 @@ class Groups:
         Names, attributes and levels are kept, so codes mean the same in both parts.
         """
         idx = np.asarray(indices)
+        if idx.size == 0 and idx.dtype != bool:
+            idx = idx.astype(np.intp)  # [] is float64 to NumPy: an empty selection
         if idx.dtype == bool:
             if idx.shape != self._codes.shape:
                 raise ValueError(
@@ -993,6 +1047,12 @@ class Groups:
                 )
         elif idx.dtype.kind not in "iu":
             raise TypeError(f"`indices` must be integers or a boolean mask; got {idx.dtype}.")
+        elif idx.size and (idx.max() >= len(self) or idx.min() < -len(self)):
+            bad = int(idx.max() if idx.max() >= len(self) else idx.min())
+            raise IndexError(
+                f"`indices` holds {bad}, outside the {len(self)} examples (valid: "
+                f"{-len(self)} to {len(self) - 1}); take indices of these groups' examples."
+            )
         return Groups(
             self._codes[idx],
             self._names,

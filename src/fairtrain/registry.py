@@ -60,7 +60,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "inverse_frequency": "fairtrain.sampling.samplers:InverseFrequency",
         "target": "fairtrain.sampling.samplers:TargetShares",
         "adaptive": "fairtrain.sampling.adaptive:Adaptive",
-        "fairbatch": "fairtrain.sampling.adaptive:Adaptive",
+        "fairbatch": "fairtrain.sampling.fairbatch:FairBatch",
     },
     "weights": {
         name: f"fairtrain.weighting.schemes:{name}"
@@ -72,9 +72,12 @@ BUILTINS: dict[str, dict[str, str]] = {
         for name in ("one_stage", "two_stage", "three_stage")
     },
     "metrics": {
-        name: f"fairtrain.metrics.functions:{name}"
-        for name in ("mae", "mse", "accuracy", "error_rate", "recall", "precision",
-                     "selection_rate", "true_positive_rate", "false_positive_rate")
+        **{name: f"fairtrain.metrics.functions:{name}"
+           for name in ("mae", "mse", "accuracy", "error_rate", "recall", "precision",
+                        "selection_rate", "true_positive_rate", "false_positive_rate")},
+        **{f"{measure}_{kind}": f"fairtrain.metrics.fairness:{measure}_{kind}"
+           for measure in ("demographic_parity", "equalized_odds", "equal_opportunity")
+           for kind in ("difference", "ratio")},
     },
 }
 T = TypeVar("T")
@@ -114,7 +117,8 @@ class Plugin:
         Raises
         ------
         PluginError
-            If importing it fails (or it exits the interpreter while importing); the
+            If importing it fails (or it exits the interpreter while importing), or the
+            object is not callable (every kind is a function or a class); the
             error names the plugin, its distribution and the cause.
         """
         if not self._loaded:
@@ -131,6 +135,14 @@ class Plugin:
                     f"{self.distribution!r}; the other plugins are unaffected."
                 ) from exc
             self._loaded = True
+        if not callable(self._object):
+            # every kind is a class or a function; anything else fails far from here
+            raise PluginError(
+                f"The {self.kind[:-1]} plugin {self.name!r} ({self.target}) from "
+                f"distribution {self.distribution!r} is not callable (it is of type "
+                f"{type(self._object).__name__}), where a function or class is needed. "
+                f"Fix its entry point, or uninstall {self.distribution!r}."
+            )
         return self._object
 
 
@@ -246,10 +258,18 @@ def get(kind: Kind, name: str) -> Any:
     ------
     ValueError
         If the kind or the name is unknown; the message lists the close matches.
+    TypeError
+        If ``name`` is not a string.
     PluginError
-        If the plugin fails to import, or two distributions claim ``name``.
+        If the plugin fails to import or is not callable, or two distributions claim
+        ``name``.
     """
     _check_kind(kind)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`name` must be a string, the {kind[:-1]}'s registered name; got {name!r}. "
+            f"See fairtrain.registry.available({kind!r})."
+        )
     found = _candidates(kind, name)
     if not found:
         known = sorted(available(kind))
@@ -280,10 +300,18 @@ def register(kind: Kind, name: str | None = None, *, override: bool = False) -> 
     ------
     PluginError
         If ``name`` is already taken by another object and ``override`` is False.
+    TypeError
+        If the object is not callable (a function or a class).
     """
     _check_kind(kind)
 
     def decorator(obj: T) -> T:
+        if not callable(obj):
+            raise TypeError(
+                f"Only a function or class can be registered; {name or obj!r} (of type "
+                f"{type(obj).__name__}) is not callable. Register the {kind[:-1]} "
+                "function or class itself."
+            )
         key = name or getattr(obj, "__name__", None)
         if not key:
             raise ValueError("`name` is required for objects without a __name__.")

@@ -63,6 +63,7 @@ def test_table_markdown_has_header_alignment_and_rows():
                                          "", "n"]
 
 
+@pytest.mark.slow  # a subprocess per suite, each importing TensorFlow
 @pytest.mark.parametrize("suite", SUITES)
 def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_path):
     stdout, doc = run_suite(suite, tmp_path)
@@ -81,8 +82,16 @@ def test_every_suite_runs_in_tiny_mode_and_writes_json_and_markdown(suite, tmp_p
         inputs = {r["input"] for r in doc["groups"]}
         assert {"NumPy str arrays", "pandas object columns",
                 "pandas category columns"} < inputs and len(inputs) == 4
+    if suite == "streaming":  # the three methods agree, and streaming holds one batch
+        assert {r["method"] for r in doc["results"]} == {
+            "evaluate (streamed)", "predict + bias_report", "predict + MetricFrame"}
+        assert all(r["max_abs_diff"] <= 1e-9 for r in doc["results"])
+        peak = {(r["rows"], r["method"]): r["peak_traced_bytes"] for r in doc["results"]}
+        rows = sorted({n for n, _ in peak})
+        assert peak[rows[-1], "evaluate (streamed)"] < peak[rows[-1], "predict + bias_report"]
 
 
+@pytest.mark.slow
 def test_training_suite_runs_on_jax_without_importing_tensorflow(tmp_path):
     pytest.importorskip("jax")
     _, doc = run_suite("training", tmp_path, env={"KERAS_BACKEND": "jax"})
@@ -142,3 +151,64 @@ def test_fairlearn_is_timed_interleaved_with_fairtrain_and_warmed_up(monkeypatch
     # fairlearn's timed runs sit between fairtrain's, not all after them.
     last_ft = max(i for i, name in enumerate(full) if name == "fairtrain")
     assert first_fl < last_ft
+
+
+def _committed_results():
+    return {p.name: p.read_bytes() for p in (ROOT / "benchmarks" / "results").iterdir()}
+
+
+def test_default_out_is_a_new_folder_and_never_the_committed_results(tmp_path, monkeypatch):
+    # issue 19 §2: the default --out was benchmarks/results, the committed figures
+    from benchmarks.__main__ import main
+
+    before = _committed_results()
+    monkeypatch.chdir(tmp_path)
+    assert main(["--suite", "scaling", "--tiny"]) == 0
+    assert main(["--suite", "scaling", "--tiny"]) == 0     # twice: a second new folder
+    assert _committed_results() == before
+    runs = sorted((tmp_path / "benchmark-results").iterdir())
+    assert len(runs) == 2
+    for run in runs:
+        assert json.loads((run / "scaling.json").read_text())["suite"] == "scaling"
+    assert [p.name for p in tmp_path.iterdir()] == ["benchmark-results"]
+
+
+def test_out_never_replaces_a_file_the_benchmarks_did_not_write(tmp_path):
+    from benchmarks.__main__ import main
+
+    (tmp_path / "scaling.json").write_text("the user's file")
+    for force in ([], ["--force"]):
+        with pytest.raises(SystemExit):
+            main(["--suite", "scaling", "--tiny", "--out", str(tmp_path), *force])
+    assert (tmp_path / "scaling.json").read_text() == "the user's file"
+
+
+def test_committed_results_are_rewritten_only_when_asked(tmp_path, monkeypatch):
+    import benchmarks.__main__ as entry
+
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    (committed / "metrics.json").write_text("{}")          # another suite's figures stay
+    monkeypatch.setattr(entry, "RESULTS", str(committed))
+    assert entry.main(["--suite", "scaling", "--tiny", "--update-results"]) == 0
+    assert json.loads((committed / "scaling.json").read_text())["suite"] == "scaling"
+    assert (committed / "metrics.json").read_text() == "{}"
+    with pytest.raises(SystemExit):
+        entry.main(["--suite", "scaling", "--tiny", "--update-results", "--out", "x"])
+
+
+def test_docs_renders_the_repository_page_whatever_the_current_folder(tmp_path, monkeypatch):
+    # --docs wrote "docs/benchmarks.rst" relative to the current folder: run from a
+    # project of the user's, it replaced that project's own docs/benchmarks.rst
+    import benchmarks._docs
+    from benchmarks.__main__ import main
+
+    mine = tmp_path / "docs" / "benchmarks.rst"
+    mine.parent.mkdir()
+    mine.write_text("the user's page")
+    calls = []
+    monkeypatch.setattr(benchmarks._docs, "write", lambda source, target: calls.append(target))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--docs"]) == 0
+    assert calls == [str(ROOT / "docs" / "benchmarks.rst")]
+    assert mine.read_text() == "the user's page"

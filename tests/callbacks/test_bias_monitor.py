@@ -166,7 +166,7 @@ def test_validation_data_as_pydataset_equals_arrays():
     for name in a.attributes:
         np.testing.assert_allclose(b[name].values, a[name].values, rtol=1e-6)
     short = BiasMonitor(_Batches(x[:-2], y[:-2], 6), None, groups, metric="mae")
-    with pytest.raises(ValueError, match="yielded 18 examples but groups has 20"):
+    with pytest.raises(ValueError, match=r"yielded 18 examples but `?groups`? has 20"):
         model.fit(x, y, epochs=1, callbacks=[short], verbose=0)
     with pytest.raises(ValueError, match="`y` must be None when `x` is a dataset"):
         BiasMonitor(_Batches(x, y, 6), y, groups)
@@ -198,3 +198,21 @@ def test_a_dataset_weighting_only_some_batches_is_refused_by_name():
     monitor = BiasMonitor(_SometimesWeighted(x, y, 6), None, groups, metric="mae")
     with pytest.raises(ValueError, match="some batches carry sample weights"):
         model.fit(x, y, epochs=1, callbacks=[monitor], verbose=0)
+
+
+def test_integer_label_columns_that_are_not_one_hot_are_refused():
+    # issue 19 §3: integer labels of shape (n, 2) (two label columns, not one-hot) were
+    # arg-maxed as if they were one-hot rows
+    x, _, groups = _regression_data(n=8)
+    y = np.tile([[3, 7], [7, 3]], (4, 1))
+    model = _model(n_out=2, activation="softmax")
+    monitor = BiasMonitor(x, y, groups, metric="accuracy", min_count=1)
+    monitor.set_model(model)
+    with pytest.raises(ValueError, match=r"not one-hot.*\[3, 7\]"):
+        monitor.evaluate()
+    # one-hot integer rows still read as their class
+    one_hot = np.eye(2, dtype=np.int64)[np.arange(8) % 2]
+    report = BiasMonitor(x, one_hot, groups, metric="accuracy", min_count=1)
+    report.set_model(model)
+    pred = model.predict(x, verbose=0).argmax(axis=1)
+    assert report.evaluate().overall == pytest.approx(np.mean(pred == np.arange(8) % 2))

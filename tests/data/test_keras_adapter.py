@@ -197,3 +197,59 @@ def test_a_resumed_fit_logs_only_the_batches_it_trained_on(shards):
     model.fit(ds, epochs=4, initial_epoch=3, shuffle=False, verbose=0,
               callbacks=[EpochSync(ds)])
     np.testing.assert_array_equal(log.counts, expected(0, 3))
+
+
+def test_all_zero_sample_weights_are_refused_before_training():
+    # issue 19 §3: all-zero weights trained on a loss of 0 without a word
+    with pytest.warns(ft.groups.GroupPolicyWarning):  # the last example is excluded
+        groups = ft.Groups.from_columns({"g": np.append(CODES.astype(str), "tiny")},
+                                        min_count=2, policy="drop")
+    assert groups.codes[-1] == -1
+    sampler = ft.sampling.Homogeneous(groups, batch_size=8)
+    only_excluded = np.r_[np.zeros(100), 1.0]   # the one weighted example is never drawn
+    for w in (np.zeros(101), only_excluded, {"a": np.zeros(101), "b": np.zeros(101)}):
+        with pytest.raises(ValueError, match="0 for every example"):
+            SampledPyDataset(sampler, lambda i: (i, i), sample_weight=w)
+    # one output weighted 0 (an output left out of the loss) is a choice, not an error
+    SampledPyDataset(sampler, lambda i: (i, i),
+                     sample_weight={"a": np.ones(101), "b": np.zeros(101)})
+
+
+# JAX warns at every fork; load_batch here is NumPy only (see test_epoch_contract).
+_FORK_OK = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+
+
+@_FORK_OK
+def test_worker_processes_end_when_the_dataset_is_collected():
+    # Before: a module-level registry held every multiprocessing dataset, so
+    # `__del__` never ran and its worker processes lived as long as the interpreter.
+    import gc
+    import multiprocessing
+    import time
+
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    before = set(multiprocessing.active_children())
+    ds = SampledPyDataset(sampler, lambda i: (i, i), workers=2, use_multiprocessing=True)
+    np.testing.assert_array_equal(ds[0][0], sampler.plan(0)[0])
+    workers = set(multiprocessing.active_children()) - before
+    assert len(workers) == 2
+    del ds
+    gc.collect()
+    deadline = time.monotonic() + 30
+    while any(p.is_alive() for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(p.is_alive() for p in workers)
+
+
+def test_keras_pool_settings_are_read_only_and_say_fairtrain_runs_the_pool():
+    # Before: `ds.workers` read 1 after workers=4 with nothing to say why, and
+    # `ds.workers = 4` was accepted, which made Keras run its own enqueuer on top of
+    # fairtrain's pool (batches of the next epoch built before its number arrived).
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    ds = SampledPyDataset(sampler, lambda i: i, workers=4, use_multiprocessing=True)
+    assert (ds.prefetch_workers, ds.prefetch_processes) == (4, True)
+    assert (ds.workers, ds.use_multiprocessing) == (1, False)  # what Keras runs
+    for name in ("workers", "use_multiprocessing"):
+        with pytest.raises(AttributeError, match="prefetch_workers"):
+            setattr(ds, name, 4)
+    assert (ds.workers, ds.use_multiprocessing) == (1, False)

@@ -101,6 +101,30 @@ def test_without_epoch_sync_one_pass_then_a_loud_error():
         batches(ds)
 
 
+@pytest.mark.parametrize("kind", ["to_tf_dataset", "from_group_datasets"])
+def test_without_epoch_sync_a_pass_left_unfinished_is_not_an_epoch(kind):
+    # Before: a pass counted as it started, so `next(iter(ds)); list(ds)` was refused
+    # ("asked for a further epoch") although epoch 0 had not been served once.
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=25, seed=0)
+    if kind == "to_tf_dataset":
+        ds = to_tf_dataset(sampler, index_and_group)
+    else:
+        ds = from_group_datasets(sampler, [tf.data.Dataset.from_tensors(np.int64(g))
+                                           for g in range(4)])
+    peeked = next(iter(ds))
+    first = [np.asarray(b[0] if kind == "to_tf_dataset" else b) for b in ds]
+    assert len(first) == sampler.steps_per_epoch
+    if kind == "to_tf_dataset":
+        np.testing.assert_array_equal(np.asarray(peeked[0]), sampler.plan(0)[0])
+        for x, row in zip(first, sampler.plan(0), strict=True):
+            np.testing.assert_array_equal(x, row)
+    else:
+        counts = [np.bincount(b, minlength=4).tolist() for b in first]
+        assert counts == sampler.quotas(0).tolist()
+    with pytest.raises(Exception, match="EpochSync"):
+        next(iter(ds))
+
+
 def test_short_epochs_serve_the_first_rows_of_each_plan():
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=10, seed=1)
     ds = to_tf_dataset(sampler, index_and_group, steps_per_epoch=3)
@@ -212,8 +236,12 @@ def test_from_group_datasets_by_name_and_continues_each_stream():
         ({"sample_weight": -np.ones(100)}, "negative"),
         ({"steps_per_epoch": 99}, "steps_per_epoch"),
         ({"steps_per_epoch": 0}, "steps_per_epoch"),
+        # issue 19 §3: all-zero weights trained on a loss of 0 without a word
+        ({"sample_weight": np.zeros(100)}, "0 for every example"),
+        ({"sample_weight": {"a": np.zeros(100), "b": np.zeros(100)}}, "0 for every example"),
     ],
-    ids=["weight-shape", "negative-weight", "steps-too-many", "steps-zero"],
+    ids=["weight-shape", "negative-weight", "steps-too-many", "steps-zero", "all-zero",
+         "all-zero-per-output"],
 )
 def test_bad_arguments_are_rejected(kwargs, message):
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
@@ -240,6 +268,10 @@ def test_from_group_datasets_without_repeat_drops_a_short_batch():
     got = [b.numpy() for b in from_group_datasets(sampler, streams, repeat=False)]
     assert [len(b) for b in got] == [4]  # the minority ran dry in batch 2: dropped
     assert np.count_nonzero(got[0] >= 1000) == 2
+    ds = from_group_datasets(sampler, streams, repeat=False)
+    assert len(list(ds)) == 1
+    with pytest.raises(Exception, match="EpochSync"):  # a pass that ran dry is an epoch
+        next(iter(ds))
 
 
 def test_epoch_sync_refuses_what_a_feed_cannot_serve_before_training():

@@ -70,7 +70,11 @@ def test_partition_filter(root):
     (HEADER + "\n" + _row("000001.jpg", 1), "number of images on line 1"),
     ("1\nSmiling Young\n000001.jpg 1 1", "no 'Male'"),
     ("2\n" + HEADER + "\n" + _row("000001.jpg", 1) + "\n" + _row("000001.jpg", 1), "twice"),
-])
+    # issue 19 §3: a repeated attribute gave two disagreeing columns ("Male" read the
+    # first, the "Male" column the last)
+    ("1\n" + HEADER.replace("Bald", "Male") + "\n" + _row("000001.jpg", 1),
+     "names 'Male' twice"),
+], ids=["count", "no-count", "no-male", "row-twice", "attribute-twice"])
 def test_bad_attribute_file_is_an_error(root, text, match):
     (root / "list_attr_celeba.txt").write_text(text)
     with pytest.raises(ValueError, match=match):
@@ -93,3 +97,24 @@ def test_synthetic_celeba_round_trip(tmp_path):
     assert ds.columns["partition"].tolist() == ["train"] * 24 + ["valid"] * 3 + ["test"] * 3
     assert (ds.columns["gender"] == "male").tolist() == ds.columns["Male"].tolist()
     assert set(ds.columns["gender"]) == {"male", "female"}
+
+
+def test_a_linked_image_outside_is_rejected_once(root, tmp_path_factory):
+    # issue 19 §3: an image linked to a file outside the data folder was kept
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "private.jpg"
+    elsewhere.write_bytes(b"private")
+    (root / "img_align_celeba" / "000006.jpg").symlink_to(elsewhere)
+    ds = load_celeba(root)
+    assert "000006.jpg" not in {Path(p).name for p in ds.paths}
+    assert [r.reason for r in ds.rejected if Path(r.path).name == "000006.jpg"] == [
+        f"symlink outside the data folder (to {elsewhere})"]
+
+
+def test_an_image_folder_without_a_listed_image_is_an_error(root):
+    # like load_utkface/load_vggface2 (issue 19 §3): an empty img_align_celeba (the zip
+    # not extracted there) loaded as 0 images, every listed image only a rejection
+    images = root / "img_align_celeba"
+    for path in images.iterdir():
+        path.unlink()
+    with pytest.raises(ValueError, match="img_align_celeba holds no CelebA image"):
+        load_celeba(root)

@@ -123,3 +123,13 @@ def test_tf_image_loader_matches_load_images_on_unresized_images(tmp_path):
     assert [tuple(x.shape) for x in dataset] == [(3, 3, 3)] * 3
     with pytest.raises(ValueError, match="one per path"):
         tf_image_loader(paths, y=[1, 2])
+
+
+@pytest.mark.parametrize("index", [[0.7, 9.9], np.array([1.0, 2.0]), ["0"]],
+                         ids=["fractions", "whole-floats", "strings"])
+def test_take_refuses_indices_that_are_not_integers(index):
+    # issue 19 §3: take([0.7, 9.9]) truncated to rows 0 and 9 without a word
+    ds = FaceDataset(paths=[f"/{i}.jpg" for i in range(10)], columns={"a": np.arange(10)})
+    with pytest.raises(TypeError, match="integers"):
+        ds.take(index)
+    assert len(ds.take([])) == 0 and ds.take(np.array([9, 0])).columns["a"].tolist() == [9, 0]

@@ -131,3 +131,21 @@ def test_celeb_a_reads_manual_dir_files_instead_of_downloading(tmp_path):
     with mock.patch("tensorflow_datasets.core.download.downloader._Downloader.download",
                     _no_download), pytest.raises(NonMatchingChecksumError, match="manual"):
         builder.download_and_prepare(download_config=config)
+
+
+def test_a_corrupt_image_is_rejected_by_name_and_every_example_reads(tmp_path):
+    # issue 19 §3: a corrupt JPEG was stored as is, and every later read failed without
+    # naming the file
+    manual = Path(synthetic.write_utkface(tmp_path / "manual", n=6, seed=5, malformed=False))
+    corrupt = manual / "30_0_1_20170119171621099.jpg.chip.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not a jpeg after all")
+    builder = UTKFace(data_dir=str(tmp_path / "data"))
+    with mock.patch("tensorflow_datasets.core.download.downloader._Downloader.download",
+                    _no_download):
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=str(manual)))
+    reasons = dict(builder.info.metadata["rejected"]["train"])
+    assert list(reasons) == [str(corrupt)]
+    assert reasons[str(corrupt)].startswith("not a readable image")
+    examples = list(tfds.as_numpy(builder.as_dataset(split="train")))
+    assert len(examples) == 6

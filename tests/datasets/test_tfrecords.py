@@ -121,3 +121,93 @@ def test_a_foreign_file_beside_is_refused_clearly(tmp_path, text):
         write_tfrecords(ds, tmp_path / "t.tfrecord", overwrite=True)
     assert (tmp_path / "t.tfrecord.json").read_text() == text
     assert not (tmp_path / "t.tfrecord").exists()
+
+
+def test_overwrite_never_replaces_a_user_file_beside_a_fairtrain_description(tmp_path):
+    # issue 19 §2: only the description was checked, so a file the user put at `path`
+    # (beside an earlier description) was replaced by overwrite=True
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    path = tmp_path / "t.tfrecord"
+    write_tfrecords(ds, path)
+    path.write_bytes(b"the user's own file")
+    with pytest.raises(FileExistsError, match="not the file write_tfrecords wrote"):
+        write_tfrecords(ds, path, overwrite=True)
+    assert path.read_bytes() == b"the user's own file"
+    # the same through a link at `path` to a file of the user's
+    path.unlink()
+    mine = tmp_path / "mine.bin"
+    mine.write_bytes(b"keep")
+    path.symlink_to(mine)
+    with pytest.raises(FileExistsError):
+        write_tfrecords(ds, path, overwrite=True)
+    assert mine.read_bytes() == b"keep"
+    # the file it wrote is still replaced on request (the description alone too)
+    path.unlink()
+    write_tfrecords(ds, path, overwrite=True)
+    write_tfrecords(ds.take([0]), path, overwrite=True)
+    assert len(read_tfrecords(path)[1]) == 1
+
+
+def _with_columns(ds, **columns):
+    return FaceDataset(ds.paths, {**ds.columns, **columns}, ds.rejected, ds.levels, ds.name)
+
+
+def test_every_column_round_trips_exactly_with_its_dtype(tmp_path):
+    # issue 19 §3: float64 went through float32 (33.1 came back as 33.099998, 1e40 as inf)
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=6, malformed=False))
+    columns = {
+        "f64": np.array([33.1, 1e40, -0.0, np.nan, 5e-324, -1.7976931348623157e308]),
+        "f32": np.array([33.1, 1e30, -0.0, np.nan, 1e-45, 3.4e38], dtype=np.float32),
+        "f16": np.array([0.1, 2.0, -0.0, np.nan, 6e-8, 65504], dtype=np.float16),
+        "i8": np.array([-128, 127, 0, 1, -1, 5], dtype=np.int8),
+        "i32": np.array([2**31 - 1, -(2**31), 0, 1, -1, 7], dtype=np.int32),
+        "i64": np.array([2**63 - 1, -(2**63), 0, 1, -1, 7], dtype=np.int64),
+        "u64": np.array([2**64 - 1, 2**63, 0, 1, 2, 3], dtype=np.uint64),
+        "u8": np.array([255, 0, 1, 2, 3, 4], dtype=np.uint8),
+        "flag": np.array([True, False, True, True, False, False]),
+        "text": np.array(["é", "", "a b", "None", "x" * 40, "ß"]),
+        "objects": np.array(["a", "b", "", "c", "d", "e"], dtype=object),
+    }
+    ds = _with_columns(ds, **columns)
+    path = write_tfrecords(ds, tmp_path / "all.tfrecord")
+    records, back = read_tfrecords(path)
+    examples = list(records.as_numpy_iterator())
+    for name, column in columns.items():
+        got = back.columns[name]
+        assert got.dtype == column.dtype, name
+        if column.dtype.kind in "fiub":
+            assert got.tobytes() == column.tobytes(), (name, got, column)   # bit for bit
+            from_records = np.array([e[name] for e in examples])
+            assert from_records.dtype == column.dtype, name
+            assert from_records.tobytes() == column.tobytes(), name
+        else:
+            assert got.tolist() == column.tolist(), name
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [([None, "a", "b", "c", "d", "e"], r"'maybe'.*None.*row 0"),
+     (["a", 1, "b", "c", "d", "e"], r"'maybe'.*1.*row 1")],
+    ids=["none", "mixed"],
+)
+def test_values_that_cannot_be_stored_are_refused(tmp_path, values, match):
+    # None came back as the string 'None' (str(None)); an int in a str column as '1'
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=6, malformed=False))
+    bad = _with_columns(ds, maybe=np.array(values, dtype=object))
+    with pytest.raises(TypeError, match=match):
+        write_tfrecords(bad, tmp_path / "b.tfrecord")
+    assert not (tmp_path / "b.tfrecord").exists()
+
+
+def test_the_description_is_never_written_through_a_link(tmp_path):
+    # a link at <path>.json (broken, or to a file of the user's) was followed: the
+    # description was written at the link's target, outside the chosen path
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    path = tmp_path / "t.tfrecord"
+    target = tmp_path / "elsewhere" / "notes.json"
+    target.parent.mkdir()
+    (tmp_path / "t.tfrecord.json").symlink_to(target)
+    with pytest.raises(FileExistsError, match="link"):
+        write_tfrecords(ds, path)
+    assert not target.exists()
+    assert not path.exists()

@@ -91,3 +91,78 @@ def test_one_photo_in_two_folders_is_kept_once(tmp_path):
         str(tmp_path / "part1" / "25_1_3_20170119171621021.jpg"):
             f"the same photo (25_1_3_20170119171621021) as {kept}",
     }
+
+
+# --- links and empty folders (issue 19 §3): nothing kept from outside, nothing skipped
+
+
+def _utk(folder, *names):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(b"jpeg " + name.encode())
+
+
+def test_a_linked_image_outside_the_data_folder_is_rejected(tmp_path):
+    root, elsewhere = tmp_path / "utk", tmp_path / "private"
+    _utk(root, "25_1_3_20170119171621021.jpg")
+    _utk(elsewhere, "secret.jpg")
+    link = root / "30_0_1_20170119171621022.jpg"
+    link.symlink_to(elsewhere / "secret.jpg")
+    ds = load_utkface(root)
+    assert [p.rsplit("/", 1)[1] for p in ds.paths] == ["25_1_3_20170119171621021.jpg"]
+    assert [(r.path, r.reason) for r in ds.rejected] == [
+        (str(link), f"symlink outside the data folder (to {elsewhere / 'secret.jpg'})")]
+
+
+def test_a_linked_folder_is_never_skipped_without_a_reason(tmp_path):
+    root, elsewhere = tmp_path / "utk", tmp_path / "more"
+    _utk(root / "part1", "25_1_3_20170119171621021.jpg")
+    _utk(elsewhere, "30_0_1_20170119171621022.jpg")
+    (root / "outside").symlink_to(elsewhere, target_is_directory=True)
+    (root / "again").symlink_to(root / "part1", target_is_directory=True)
+    (root / "again.jpg").symlink_to(root / "part1" / "25_1_3_20170119171621021.jpg")
+    ds = load_utkface(root)
+    assert ds.paths.tolist() == [str(root / "part1" / "25_1_3_20170119171621021.jpg")]
+    reasons = {r.path: r.reason for r in ds.rejected}
+    assert reasons == {
+        str(root / "outside"):
+            f"symlink outside the data folder (to {elsewhere}); its files are not read",
+        str(root / "again"):
+            f"a link to {root / 'part1'}, inside the data folder: its files are read "
+            "there, once",
+        str(root / "again.jpg"):
+            f"a link to {root / 'part1' / '25_1_3_20170119171621021.jpg'}, inside the data "
+            "folder: its files are read there, once",
+    }
+
+
+@pytest.mark.parametrize("content", [[], ["notes.txt"]], ids=["empty", "no-image"])
+def test_a_folder_without_a_utkface_image_is_an_error(tmp_path, content):
+    _utk(tmp_path / "utk", *content)
+    with pytest.raises(ValueError, match=r"utk.*no UTKFace image.*\[age\]_\[gender\]"):
+        load_utkface(tmp_path / "utk")
+
+
+def test_an_unreadable_folder_is_rejected_not_skipped(tmp_path, monkeypatch):
+    # os.walk drops a folder it cannot list (no permission, I/O error) without a word:
+    # all its images went missing from the dataset. The failure is simulated (root
+    # reads any folder whatever its mode).
+    import errno
+    import os
+
+    root = tmp_path / "utk"
+    _utk(root / "part1", "25_1_3_20170119171621021.jpg")
+    _utk(root / "locked", "30_0_1_20170119171621022.jpg")
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == str(root / "locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    ds = load_utkface(root)
+    assert ds.paths.tolist() == [str(root / "part1" / "25_1_3_20170119171621021.jpg")]
+    assert [(r.path, r.reason) for r in ds.rejected] == [
+        (str(root / "locked"),
+         "a folder that cannot be read (Permission denied); its files are not read")]

@@ -100,3 +100,27 @@ def test_an_identity_with_two_genders_in_the_meta_file_is_an_error(tree):
     with pytest.raises(ValueError, match="n000002.*both"):
         load_vggface2(tree / "train", tree / "eth.csv",
                       identity_meta=tree / "identity_meta.csv")
+
+
+def test_a_linked_identity_folder_outside_is_rejected_not_skipped(tree, tmp_path_factory):
+    # issue 19 §3: a linked folder was neither loaded nor rejected; a linked image
+    # outside the data folder was kept (and write_tfrecords copied its bytes)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    _touch(elsewhere / "n000001" / "0001_01.jpg")
+    _touch(elsewhere / "private.jpg")
+    root = tree / "train"
+    (root / "n000001").symlink_to(elsewhere / "n000001", target_is_directory=True)
+    (root / "n000003" / "0009_01.jpg").symlink_to(elsewhere / "private.jpg")
+    ds = load_vggface2(root, tree / "eth.csv")
+    assert not any("n000001" in p or "0009_01" in p for p in ds.paths)
+    reasons = {r.path: r.reason for r in ds.rejected}
+    assert reasons[str(root / "n000001")] == (
+        f"symlink outside the data folder (to {elsewhere / 'n000001'}); its files are not read")
+    assert reasons[str(root / "n000003" / "0009_01.jpg")] == (
+        f"symlink outside the data folder (to {elsewhere / 'private.jpg'})")
+
+
+def test_a_folder_without_a_loadable_image_is_an_error(tree):
+    (tree / "empty").mkdir()
+    with pytest.raises(ValueError, match="no VGGFace2 image"):
+        load_vggface2(tree / "empty", tree / "eth.csv")

@@ -56,10 +56,53 @@ def test_demo_writes_a_consistent_report(demo_out):
         assert bias == pytest.approx(np.mean(pairs))
         assert report["bias"][strategy] == pytest.approx(bias)
         assert report["worst_group_recall"][strategy] == pytest.approx(values.min())
-        assert all(len(groups[g]["ci"]) == 2 for g in labels)
         assert len(run["history"]["loss"]) == 1
+        check_intervals(run, labels, report["counts"]["test"])
     first = report["runs"]["homogeneous"]["first_batch_counts"]
     assert list(first.values()) == [16, 16, 16, 16]
+
+
+def check_intervals(run, labels, test_counts):
+    """The per-group intervals: Wilson's, from the counts, never of zero width."""
+    stats = pytest.importorskip("scipy.stats")
+    intervals = run["intervals"]["ethnicity"]
+    cm = np.asarray(run["confusion"])
+    assert intervals["resampled"] == "the identities within every group"
+    for k, label in enumerate(labels):
+        g = intervals["groups"][label]
+        assert (g["correct"], g["n"]) == (cm[k, k], test_counts[label])
+        assert 1 <= g["clusters"] <= g["n"] and g["low"] < g["high"]  # 0 and 1 included
+        assert g["effective_n"] == pytest.approx(g["n"] / g["design_effect"])
+        assert 1 <= g["design_effect"] <= g["n"] / g["clusters"] + 1e-12
+        if g["correct"] in (0, g["n"]):  # each identity counts once
+            successes = g["clusters"] if g["correct"] else 0
+            ci = stats.binomtest(successes, g["clusters"]).proportion_ci(0.95, method="wilson")
+            assert (g["low"], g["high"]) == pytest.approx((ci.low, ci.high))
+    low, high = intervals["pairwise_bias"]
+    assert 0 <= low <= high
+
+
+def test_demo_report_numbers_epochs_and_flags_small_groups(demo_out):
+    md = (demo_out / "report.md").read_text()
+    assert "trained 1 epoch twice" in md and "1 epochs" not in md
+    report = json.loads((demo_out / "report.json").read_text())
+    groups = report["runs"]["proportional"]["recall"]["attributes"]["ethnicity"]["groups"]
+    flagged = [g for g, v in groups.items() if v["flagged"]]
+    assert flagged  # 60 identities: the minorities have fewer than 30 test images
+    for name in flagged:
+        assert f"| {name} * |" in md
+    assert "fewer than 30 test images" in md
+    # the intervals are Wilson's: no title calls them bootstrap intervals
+    page = (demo_out / "report.html").read_text()
+    assert "bootstrap intervals" not in page and "Wilson" in page
+    assert "resamples the test identities" in md
+
+
+def test_demo_html_fits_a_narrow_screen(demo_out):
+    page = (demo_out / "report.html").read_text()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert page.count('<div class="table"><table>') == page.count("<table>") >= 1
+    assert ".table{overflow-x:auto}" in page
 
 
 def test_demo_html_is_self_contained_and_manifest_lists_every_file(demo_out):
@@ -97,8 +140,10 @@ def test_demo_force_replaces_only_its_files(demo_out):
 
 
 def test_demo_rejects_bad_options(tmp_path, capsys):
-    assert cli.main(["demo", "--out", str(tmp_path / "x"), "--epochs", "0"]) == 2
-    assert "epochs" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # argparse: the option by its own name
+        cli.main(["demo", "--out", str(tmp_path / "x"), "--epochs", "0"])
+    assert exc.value.code == 2
+    assert "--epochs: must be an integer >= 1" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 
@@ -122,3 +167,54 @@ def test_demo_does_not_hide_an_internal_error(tmp_path, monkeypatch):
     monkeypatch.setattr(fairtrain.experiments, "fit_sampled", broken)
     with pytest.raises(ValueError, match="boom inside training"):
         cli.main(["demo", "--out", str(tmp_path / "x"), *SMALL])
+
+
+def test_intro_says_what_the_homogeneous_batches_held():
+    from fairtrain.experiments.demo import _intro
+
+    even = _intro({"epochs": 12, "batch_size": 64}, dict(zip("ABCD", [16] * 4)))
+    assert "25 % of each group, 16 of 64" in even and "12 epochs" in even
+    uneven = _intro({"epochs": 1, "batch_size": 30}, dict(zip("ABCD", [8, 8, 7, 7])))
+    assert "25 %" not in uneven and "7 or 8 of 30" in uneven and "1 epoch twice" in uneven
+
+
+def test_tied_worst_groups_are_all_named():
+    from fairtrain.experiments.demo import _side_by_side
+    from fairtrain.metrics import bias_report
+
+    labels = ["African", "Asian", "Latin/Caucasian", "Indian"]
+    y_true = np.repeat(labels, 40)
+    wrong = np.isin(y_true, ["African", "Indian"])  # two groups tied at recall 0
+    y_pred = np.where(wrong, "Asian", y_true)
+    report = bias_report(y_true, y_pred, {"ethnicity": y_true}, metric="recall",
+                         metric_kwargs={"average": "macro"}, min_count=30)
+    table = _side_by_side(labels, {"proportional": report, "homogeneous": report})
+    assert "African, Indian" in table
+
+
+@pytest.mark.slow
+def test_quiet_prints_nothing(tmp_path):
+    # TensorFlow's C++ start-up lines (oneDNN, absl) came through --quiet
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from fairtrain.cli import main; "
+         "sys.exit(main(sys.argv[1:]))", "demo", "--out", str(tmp_path / "q"), *SMALL],
+        capture_output=True, text=True, env={**env, "PYTHONPATH": str(src)}, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+
+
+def test_without_bootstrap_nothing_is_called_a_bootstrap():
+    # with --bootstrap 0 the titles still said "bootstrap intervals"
+    from fairtrain.experiments.demo import INTERVALS, _notes
+
+    assert "bootstrap" not in INTERVALS and "Wilson" in INTERVALS
+    notes = _notes({"bootstrap": 0}, (), 30)
+    assert "resampl" not in notes and "--bootstrap 0" in notes
+    assert "resamples the test identities" in _notes({"bootstrap": 50}, (), 30)

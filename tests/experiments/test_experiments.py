@@ -45,8 +45,9 @@ def test_output_dir_rerun_needs_force_and_replaces_only_its_files(tmp_path):
     out = OutputDir(tmp_path)
     out.write_text("report.md", "old")
     out.write_text("old/only.md", "old")
+    out.finish()
     (tmp_path / "notes.txt").write_text("user notes")
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="force=True"):
         OutputDir(tmp_path)
     again = OutputDir(tmp_path, force=True)
     assert not (tmp_path / "report.md").exists()
@@ -58,6 +59,31 @@ def test_output_dir_rerun_needs_force_and_replaces_only_its_files(tmp_path):
         again.write_text("notes.txt", "x")
     assert (tmp_path / "notes.txt").read_text() == "user notes"
     assert json.loads((tmp_path / MANIFEST).read_text())["files"] == ["report.md"]
+
+
+def test_output_dir_retry_after_a_failed_run_needs_no_force(tmp_path):
+    # issue 19 §5: a run that failed half-way left a manifest that blocked the retry
+    out = OutputDir(tmp_path, tool="t")
+    out.write_text("data_analysis.json", "{}")
+    (tmp_path / "notes.txt").write_text("user notes")
+    retry = OutputDir(tmp_path, tool="t")  # the first run never called finish()
+    assert retry.replaced_unfinished
+    assert not (tmp_path / "data_analysis.json").exists()
+    assert (tmp_path / "notes.txt").read_text() == "user notes"
+    retry.write_text("summary.md", "done")
+    retry.finish()
+    assert json.loads((tmp_path / MANIFEST).read_text())["finished"] is True
+    with pytest.raises(OutputError, match="force=True"):
+        OutputDir(tmp_path, tool="t")
+    assert not OutputDir(tmp_path, force=True).replaced_unfinished
+
+
+def test_output_dir_manifest_without_the_flag_counts_as_finished(tmp_path):
+    # manifests written before the flag existed still need --force
+    (tmp_path / "a.md").write_text("x")
+    (tmp_path / MANIFEST).write_text(json.dumps({"tool": "t", "files": ["a.md"]}))
+    with pytest.raises(OutputError, match="force=True"):
+        OutputDir(tmp_path)
 
 
 def test_output_dir_keeps_a_user_file_inside_a_folder_it_created(tmp_path):
@@ -147,8 +173,8 @@ def test_models_names_and_errors():
 
     assert {"tiny", "MobileNet", "VGG16", "ResNet50", "NASNetMobile"} <= set(
         available_backbones())
-    with pytest.raises(ValueError, match="never downloads"):
-        build_model("MobileNet", weights="imagenet")
+    with pytest.raises(ValueError, match="tiny backbone has no pretrained weights"):
+        build_model("tiny", weights="imagenet")
     with pytest.raises(ValueError, match="does not exist"):
         build_model("MobileNet", weights="/nonexistent/w.h5")
     with pytest.raises(ValueError, match="did you mean"):
@@ -242,3 +268,146 @@ def test_output_dir_force_never_follows_a_folder_link_outside(tmp_path):
     with pytest.raises(OutputError, match="outside"):
         fresh.path("plots/b.png")
     assert not (elsewhere / "b.png").exists()
+
+
+def test_imagenet_weights_are_asked_of_keras(monkeypatch):
+    """weights="imagenet" reaches keras.applications (which downloads); nothing is fetched here."""
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from fairtrain.experiments.models import build_model
+
+    seen = {}
+    real = keras.applications.MobileNet
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        return real(**{**kwargs, "weights": None})
+
+    monkeypatch.setattr(keras.applications, "MobileNet", spy)
+    model = build_model("MobileNet", (32, 32, 3), 2, weights="imagenet")
+    assert seen["weights"] == "imagenet" and seen["include_top"] is False
+    assert model.output_shape == (None, 2)
+
+
+def test_offline_imagenet_download_says_what_to_pass(monkeypatch):
+    pytest.importorskip("tensorflow")
+    import keras
+
+    from fairtrain.experiments.models import build_model
+
+    def offline(**kwargs):  # what keras.utils.get_file raises without a network
+        raise Exception("URL fetch failure on https://example.invalid/w.h5: None -- "
+                        "[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.applications, "MobileNet", offline)
+    with pytest.raises(OSError, match=r"ImageNet weights of MobileNet.*weights=<path>.*"
+                                      r"weights=None"):
+        build_model("MobileNet", (32, 32, 3), 2, weights="imagenet")
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"files": "ab."},                          # a string: its characters are not names
+        {"files": ["a", "../b"]},                  # one bad name after a good one
+        {"files": ["a", "b"], "dirs": "s"},
+        {"files": ["a", 3]},
+        {"files": ["a"], "dirs": ["/abs"]},
+        ["a", "b"],
+    ],
+    ids=["files-string", "name-outside", "dirs-string", "name-not-str", "dir-outside",
+         "not-an-object"],
+)
+def test_output_dir_force_validates_the_whole_manifest_before_deleting(tmp_path, manifest):
+    # issue 19 §2: files were deleted one by one until a bad entry stopped the loop
+    (tmp_path / "a").write_text("user a")
+    (tmp_path / "b").write_text("user b")
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(OutputError, match="manifest"):
+        OutputDir(tmp_path, force=True)
+    assert (tmp_path / "a").read_text() == "user a"
+    assert (tmp_path / "b").read_text() == "user b"
+
+
+def test_output_errors_speak_the_library_and_the_command_line_translates(tmp_path):
+    """Issue 17: OutputDir says force=True; the CLI and the examples say --out/--force."""
+    from fairtrain.experiments import OutputDir, OutputError
+
+    OutputDir(tmp_path / "run").finish()
+    with pytest.raises(OutputError) as info:
+        OutputDir(tmp_path / "run")
+    assert "force=True" in str(info.value) and "--" not in str(info.value)
+    cli = info.value.for_command_line()
+    assert "--out" in cli and "--force" in cli and "force=True" not in cli
+    odd = tmp_path / "a{out}b{x}"  # braces in a path are never taken for placeholders
+    odd.write_text("mine")
+    with pytest.raises(OutputError) as info:
+        OutputDir(odd)
+    assert str(odd) in str(info.value)
+
+
+def test_demo_option_error_names_the_argument_or_the_flag():
+    from fairtrain.experiments.demo import DemoOptionError
+
+    exc = DemoOptionError("{identities}10 is too few", )
+    assert str(exc) == "identities=10 is too few"
+    assert exc.for_command_line() == "--identities 10 is too few"
+
+
+def test_output_dir_force_never_follows_a_folder_link_inside(tmp_path):
+    # "plots" replaced by a link to the user's own folder *inside* --out: the link's
+    # target stays inside the folder, yet --force must not delete the user's file there
+    run = tmp_path / "run"
+    out = OutputDir(run)
+    out.write_text("plots/a.png", "x")
+    (run / "plots" / "a.png").unlink()
+    (run / "plots").rmdir()
+    (run / "mine").mkdir()
+    (run / "mine" / "a.png").write_text("user photo")
+    (run / "plots").symlink_to("mine", target_is_directory=True)
+    with pytest.raises(OutputError, match="link"):
+        OutputDir(run, force=True)
+    assert (run / "mine" / "a.png").read_text() == "user photo"
+    # and no new file is written through such a link either
+    with pytest.raises(OutputError, match="link"):
+        out.path("plots/b.png")
+    assert not (run / "mine" / "b.png").exists()
+
+
+def test_output_dir_force_keeps_a_folder_it_made_that_became_a_link(tmp_path):
+    # a listed folder replaced by a link to an empty folder: rmdir of the link failed
+    # (NotADirectoryError) after the other files were already removed
+    run = tmp_path / "run"
+    OutputDir(run).write_text("notes.md", "x")
+    data = json.loads((run / MANIFEST).read_text())
+    (run / MANIFEST).write_text(json.dumps({**data, "dirs": ["plots"]}))
+    (run / "empty").mkdir()
+    (run / "plots").symlink_to("empty", target_is_directory=True)
+    OutputDir(run, force=True)
+    assert (run / "plots").is_symlink() and (run / "empty").is_dir()
+    assert not (run / "notes.md").exists()
+
+
+def test_example_arguments_without_backbones_or_images():
+    import argparse
+
+    from fairtrain.experiments import add_example_arguments, resolve_example_arguments
+
+    def parse(argv, **kwargs):
+        parser = argparse.ArgumentParser()
+        add_example_arguments(parser, epochs=12, batch_size=128, **kwargs)
+        return parser, resolve_example_arguments(parser.parse_args(argv))
+
+    parser, args = parse(["--smoke", "--out", "x"], backbones=None, image_size=None)
+    options = {s for action in parser._actions for s in action.option_strings}
+    assert not options & {"--backbone", "--weights", "--image-size"}
+    assert (args.epochs, args.batch_size, args.verbose) == (1, 128, "auto")
+    _, args = parse(["--data-dir", "d", "--out", "x", "--quiet"], backbones=None,
+                    image_size=None)
+    assert (args.epochs, args.verbose) == (12, 0)
+    with pytest.raises(SystemExit):
+        parse(["--smoke", "--out", "x", "--image-size", "32"], backbones=None, image_size=None)
+    # with backbones and images, as before
+    _, args = parse(["--smoke", "--out", "x"], backbones=["MobileNet"], image_size=96)
+    assert (args.backbone, args.weights, args.image_size) == (["tiny"], [None], 32)

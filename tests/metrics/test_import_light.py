@@ -10,11 +10,19 @@ HEAVY = {"keras", "tensorflow", "jax", "torch", "pandas", "fairlearn", "matplotl
          "scipy"}
 
 
-def test_metrics_import_and_report_load_nothing_heavy():
+def test_metrics_import_report_and_streaming_load_nothing_heavy():
     code = (
         "import fairtrain as ft, json, sys\n"
         "ft.bias_report([1.0, 2.0, 3.0], [1.0, 2.5, 3.0], {'g': ['a', 'b', 'b']}, min_count=1)\n"
         "ft.metrics.by_group([0, 1], [0, 1], [0, 1], metric='recall')\n"
+        "class Model:\n"
+        "    def predict_on_batch(self, x):\n"
+        "        return x\n"
+        "import numpy as np\n"
+        "batch = (np.array([0, 1]), np.array([0, 1]), np.array([0, 1]))\n"
+        "acc = ft.metrics.evaluate(Model(), [batch], groups=ft.metrics."
+        "GroupSpec.from_levels({'g': ['a', 'b']}), metrics='accuracy', n_classes=2)\n"
+        "acc.result(min_count=1)\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,

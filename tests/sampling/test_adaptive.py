@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairtrain import Groups, registry
+from fairtrain import Groups
 from fairtrain.sampling import Adaptive
 from fairtrain.testing import check_sampler
 
@@ -209,6 +209,34 @@ def test_an_update_never_changes_an_epoch_already_planned():
     assert s.history[-1][0] == 2
 
 
+def test_reading_an_epoch_s_quotas_freezes_it_as_a_plan_does():
+    # Before: only plan() froze an epoch, so quotas(1), read by a pipeline that serves
+    # quotas (from_group_datasets), changed under it when update(epoch=0) came after.
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=1.0)
+    read = s.quotas(1)
+    assert read.tolist() == [[4, 4]] * 10  # shares 1/2 each of 8, for 10 steps
+    with pytest.warns(RuntimeWarning, match="apply from epoch 2"):
+        s.update([0.1, 0.9], epoch=0)
+    np.testing.assert_array_equal(s.quotas(1), read)
+    np.testing.assert_array_equal(_batch_counts(s, 1), read)
+    assert s.quotas(2)[:, 1].sum() > 40  # the update lands on the next epoch
+
+
+def test_an_update_behind_a_later_one_does_not_blame_planning():
+    # Before: "epochs up to 5 were planned already" though nothing was planned; the
+    # shares had moved from epoch 6 on by an update for epoch 5, which came first.
+    groups = Groups.from_codes([0] * 40 + [1] * 40)
+    s = Adaptive(groups, batch_size=8, step_size=1.0)
+    s.update([0.1, 0.9], epoch=5)
+    with pytest.warns(RuntimeWarning, match="apply from epoch 6, not 3") as record:
+        s.update([0.1, 0.9], epoch=2)
+    message = str(record[0].message)
+    assert "planned" not in message
+    assert "update for epoch 5" in message
+    assert [e for e, _ in s.history] == [0, 6]
+
+
 def test_updates_within_one_epoch_compose():
     groups = Groups.from_codes([0] * 40 + [1] * 40)
     s = Adaptive(groups, batch_size=8, step_size=0.3)
@@ -230,7 +258,6 @@ def test_empty_groups_keep_share_zero_and_names_work():
 def test_check_sampler_and_registry():
     check_sampler(Adaptive, registered_as="adaptive")
     check_sampler(Adaptive, init_kwargs={"initial_shares": "homogeneous", "momentum": 0.5})
-    assert registry.get("samplers", "fairbatch") is Adaptive
 
 
 @pytest.mark.parametrize(
@@ -335,7 +362,7 @@ def test_relative_refuses_any_negative_loss(losses):
 def test_planning_a_late_epoch_does_not_rebuild_every_earlier_table(monkeypatch):
     """Past 64 share changes the table cache was cleared and every plan rebuilt the
     quota tables of all earlier segments: ~5 s per epoch at epoch 90 with 200 groups."""
-    import fairtrain.sampling.adaptive as mod
+    import fairtrain.sampling._moving as mod  # where the quota tables are built
 
     rng = np.random.default_rng(0)
     s = Adaptive(_groups([5] * 6), batch_size=6, step_size=0.5)
@@ -352,3 +379,23 @@ def test_planning_a_late_epoch_does_not_rebuild_every_earlier_table(monkeypatch)
     twin.set_state(s.get_state())
     monkeypatch.setattr(mod, "largest_remainder", real)
     np.testing.assert_array_equal(twin.plan(80), s.plan(80))
+
+
+def test_an_update_with_a_bad_epoch_raises_and_changes_nothing():
+    sampler = Adaptive(_groups([10, 10, 10]), batch_size=6, step_size=1.0, momentum=0.5)
+    with pytest.raises(ValueError, match="epoch"):
+        sampler.update([0.1, 0.5, 0.9], epoch=-1)
+    fresh = Adaptive(_groups([10, 10, 10]), batch_size=6, step_size=1.0, momentum=0.5)
+    # no momentum left behind by the refused update: the next one moves as a first one
+    np.testing.assert_array_equal(sampler.update([0.1, 0.5, 0.9]), fresh.update([0.1, 0.5, 0.9]))
+
+
+def test_a_late_update_made_an_error_by_the_warnings_filter_changes_nothing():
+    sampler = Adaptive(_groups([10, 10, 10]), batch_size=6, step_size=1.0, momentum=0.5)
+    sampler.plan(2)
+    before = sampler.get_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="apply from epoch 3"):
+            sampler.update([0.1, 0.5, 0.9], epoch=0)
+    assert sampler.get_state() == before

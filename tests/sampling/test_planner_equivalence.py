@@ -60,10 +60,18 @@ def _reference_stream(sampler, cache, g, start, count):
 
 
 def reference_plan(sampler, epoch, cache):
-    """The original ``GroupBatchSampler.plan`` (one shared block cache per sampler)."""
+    """The original ``GroupBatchSampler.plan`` (one shared block cache per sampler).
+
+    Its inputs are the public quotas (checked against hand-computed targets in
+    test_quotas and by ``check_sampler``), not the planner's own shortcuts: each
+    group's stream starts after every draw of the epochs before, summed here epoch by
+    epoch instead of by the planner's period arithmetic.
+    """
     steps, b = sampler.steps_per_epoch, sampler.batch_size
-    rows = sampler._rows(epoch)
-    first = sampler._drawn_before(epoch * steps)
+    rows = sampler.quotas(epoch)
+    first = np.zeros(rows.shape[1], dtype=np.int64)
+    for earlier in range(epoch):
+        first += sampler.quotas(earlier).sum(axis=0)
     sizes = rows.sum(axis=1)
     full = bool(np.all(sizes == b))
     out = np.empty((steps, b), dtype=np.int64) if full else np.full((steps, b), PAD)

@@ -501,3 +501,33 @@ def test_fit_staged_adds_one_epoch_sync_per_feed_and_keeps_the_user_s() -> None:
     assert _epoch_syncs(feed, None, [Spy(feed)]) == []  # ... and none was added
     added = _epoch_syncs(feed, feed, [])
     assert [s.validation for s in added] == [False, True]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [{"stage": 7, "epoch": -3}, {"stage": 0, "epoch": -3}, {"stage": "0"},
+     {"epoch": 5}, {"stage_start": 2}, {"stage": True}],
+    ids=["stage-7-epoch--3", "negative-epoch", "stage-a-string", "epoch-past-the-stage",
+         "start-after-epoch", "stage-a-bool"],
+)
+def test_a_corrupt_backup_state_is_refused_and_kept(tmp_path: Any, edit: dict) -> None:
+    # issue 19 §3: stage=7, epoch=-3 skipped every stage, returned "complete" and
+    # deleted the backup
+    import json
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            if epoch == 1:
+                raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        fit_staged(make_model(), one_stage(2), X, Y, loss="mse", callbacks=[Crash()],
+                   backup_dir=tmp_path, verbose=0)
+    state_file = tmp_path / "fairtrain-staged.json"
+    state = json.loads(state_file.read_text())
+    assert (state["stage"], state["stage_start"], state["epoch"]) == (0, 0, 1)
+    state_file.write_text(json.dumps({**state, **edit}))
+    with pytest.raises(ValueError, match="corrupt"):
+        fit_staged(make_model(), one_stage(2), X, Y, loss="mse", backup_dir=tmp_path,
+                   verbose=0)
+    assert state_file.exists() and (tmp_path / "fairtrain-staged.npz").exists()

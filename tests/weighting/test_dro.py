@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -22,14 +23,22 @@ def _groups(counts):
 
 @settings(max_examples=60, deadline=None)
 @given(counts=counts_st, data=st.data(), step=st.floats(0.0, 3.0), adj=st.floats(0.0, 2.0))
-def test_weights_stay_a_distribution(counts, data, step, adj):
+def test_weights_follow_the_exponentiated_gradient_rule_step_by_step(counts, data, step, adj):
+    # The oracle: the rule of the Notes in plain Python, multiplied out and normalised
+    # (GroupDRO works in the log domain): q_g <- q_g exp(eta (l_g + C / sqrt(n_g))),
+    # no step for a group not measured (NaN), from q = 1/k.
     k = len(counts)
     dro = GroupDRO(_groups(counts), step_size=step, adjustment=adj)
+    q = [1.0 / k] * k
     for _ in range(data.draw(st.integers(1, 5))):
-        q = dro.update(data.draw(st.lists(st.one_of(loss_st, st.just(np.nan)),
-                                          min_size=k, max_size=k)))
-        assert np.isclose(q.sum(), 1.0) and np.all(q >= 0)
-        np.testing.assert_array_equal(q, dro.group_weights)
+        losses = data.draw(st.lists(st.one_of(loss_st, st.just(np.nan)), min_size=k,
+                                    max_size=k))
+        raw = [qg if math.isnan(lg) else qg * math.exp(step * (lg + adj / math.sqrt(n)))
+               for qg, lg, n in zip(q, losses, counts)]
+        q = [v / sum(raw) for v in raw]
+        assert dro.update(losses).tolist() == pytest.approx(q, rel=1e-9, abs=0)
+        assert dro.group_weights.tolist() == pytest.approx(q, rel=1e-9, abs=0)
+        assert dro.history[-1][1].tolist() == pytest.approx(q, rel=1e-9, abs=0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -417,11 +426,17 @@ def test_probe_measures_dict_inputs_and_refuses_reduced_losses():
     ia, ib = keras.Input((2,), name="a"), keras.Input((1,), name="b")
     out = keras.layers.Dense(1)(keras.layers.Concatenate()([ia, ib]))
     model = keras.Model({"a": ia, "b": ib}, out)
+    pred = model.predict(x, verbose=0)[:, 0]
+    probe = GroupLossProbe(x, y, codes, consumers=[Sink()], loss="mse")  # all 20 rows
+    probe.set_model(model)
+    expected = [np.mean((pred[codes == g] - y[codes == g]) ** 2) for g in (0, 1)]
+    np.testing.assert_allclose(probe.measure(), expected, rtol=1e-5)
     probe = GroupLossProbe(x, y, codes, consumers=[Sink()], loss="mse", size=8)
     probe.set_model(model)
-    pred = model.predict(x, verbose=0)[:, 0]
-    expected = [np.mean((pred[probe.indices][probe._codes == g] - y[probe.indices][
-        probe._codes == g]) ** 2) for g in (0, 1)]
+    idx = probe.indices
+    assert np.bincount(codes[idx]).tolist() == [4, 4]  # 8 rows, split equally
+    expected = [np.mean((pred[idx][codes[idx] == g] - y[idx][codes[idx] == g]) ** 2)
+                for g in (0, 1)]
     np.testing.assert_allclose(probe.measure(), expected, rtol=1e-5)
     reduced = GroupLossProbe(x, y, codes, consumers=[Sink()], size=8,
                              loss=lambda t, p: keras.ops.mean((t - p) ** 2))
@@ -482,25 +497,103 @@ def test_probe_every_step_unit_counts_batches_with_steps_per_execution():
 
 
 @pytest.mark.keras_backend
-def test_probe_refuses_a_multi_process_distribution_before_training(monkeypatch):
-    """Under the Keras distribution API across processes (JAX), ``model.predict``
-    returns a global array no process can read: the first measurement failed at the
-    end of epoch 0. Found with two real JAX processes; refused before training now."""
+def test_probe_shards_across_processes_sum_to_the_whole_probe(monkeypatch):
+    """Under the Keras distribution API across processes, ``model.predict`` returns a
+    global array no process can read (found with two real JAX processes). Each process
+    now measures its shard with its local weights and one all-reduce sums the per-group
+    sums and counts. Here, one process plays both ranks; the collective is a stand-in
+    that adds the other rank's vector. The oracle is the one-process measurement.
+    Two real JAX processes: tests/data/test_jax_multiprocess_probe.py."""
     keras = pytest.importorskip("keras")
-    from fairtrain.callbacks.probe import GroupLossProbe
+    from fairtrain.callbacks import probe as probe_module
 
     class Recorder:
         def update(self, group_losses, *, epoch=None):
             pass
 
-    class TwoProcesses:
-        num_processes = 2
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(21, 2)).astype("float32")
+    y = rng.normal(size=21).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    codes = np.repeat([0, 1, 2], 7)
+    probe = probe_module.GroupLossProbe(x, y, codes, consumers=[Recorder()], loss="mse")
+    probe.set_model(model)
+    probe.on_train_begin()
+    whole = probe.measure()  # one process
+    vectors = {}
+    for rank in (0, 1):  # each rank's own vector (sums, counts)
+        probe._processes = (2, rank)
+        monkeypatch.setattr(probe_module, "sum_across_processes",
+                            lambda v, r=rank: vectors.setdefault(r, np.array(v)))
+        probe.measure()
+    # the shards split the probe set: 11 and 10 examples, every group in both
+    assert vectors[0][3:].sum() == 11 and vectors[1][3:].sum() == 10
+    for rank in (0, 1):
+        probe._processes = (2, rank)
+        monkeypatch.setattr(probe_module, "sum_across_processes",
+                            lambda v: vectors[0] + vectors[1])
+        np.testing.assert_allclose(probe.measure(), whole, rtol=1e-6)
 
-    x = np.zeros((8, 2), "float32")
-    probe = GroupLossProbe(x, np.zeros(8), np.repeat([0, 1], 4), consumers=[Recorder()],
-                           loss="mse")
-    monkeypatch.setattr(keras.distribution, "distribution", lambda: TwoProcesses())
-    with pytest.raises(ValueError, match="single-process only.*2 processes"):
-        probe.on_train_begin()
-    monkeypatch.setattr(keras.distribution, "distribution", lambda: None)
-    probe.on_train_begin()  # one process: fine
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, data=st.data(), step=st.floats(0.01, 3.0), adj=st.floats(0.0, 2.0))
+def test_weights_are_the_softmax_of_the_summed_steps_for_any_loss_scale(counts, data, step,
+                                                                        adj):
+    # issue 19 §3: an MSE in years² (1e4) underflowed a weight to exactly 0, and a 0
+    # stayed 0 for the rest of training. Exponentiated gradient from equal weights is
+    # q = softmax(eta * sum over updates of (l + C / sqrt(n))) (scipy as the oracle).
+    from scipy.special import softmax
+
+    k = len(counts)
+    dro = GroupDRO(_groups(counts), step_size=step, adjustment=adj)
+    total = np.zeros(k)
+    big = st.floats(0.0, 1e6, allow_nan=False)
+    for _ in range(data.draw(st.integers(1, 5))):
+        losses = np.array(data.draw(st.lists(st.one_of(big, st.just(np.nan)),
+                                             min_size=k, max_size=k)))
+        measured = ~np.isnan(losses)
+        total[measured] += step * (losses + adj / np.sqrt(counts))[measured]
+        dro.update(losses)
+        np.testing.assert_allclose(dro.group_weights, softmax(total), rtol=1e-9, atol=1e-300)
+
+
+def test_a_group_outweighed_by_a_huge_loss_recovers():
+    dro = GroupDRO(_groups([3, 1]), step_size=1.0)
+    dro.update([1e4, 0.0])                    # q_1 = exp(-1e4) / (...) underflows to 0.0
+    assert dro.group_weights.tolist() == [1.0, 0.0]
+    dro.update([0.0, 1e4])                    # the opposite step: back to equal weights
+    np.testing.assert_allclose(dro.group_weights, [0.5, 0.5])
+    twin = GroupDRO(_groups([3, 1]), step_size=1.0)   # and a resumed run goes on the same
+    twin.update([1e4, 0.0])
+    resumed = GroupDRO(_groups([3, 1]), step_size=1.0)
+    resumed.set_state(json.loads(json.dumps(twin.get_state())))
+    np.testing.assert_allclose(resumed.update([0.0, 1e4]), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("indices", [[0.7, 3.2], np.array([0.0, 3.0])],
+                         ids=["fractions", "whole-floats"])
+def test_sample_weight_refuses_float_indices(indices):
+    # issue 19 §3: float indices were truncated to other examples without a word
+    dro = GroupDRO(_groups([3, 1]), step_size=1.0)
+    with pytest.raises(TypeError, match="integers"):
+        dro.sample_weight(indices)
+    assert dro.sample_weight([]).shape == (0,)
+    np.testing.assert_allclose(dro.sample_weight(np.array([0, 3], np.int32)),
+                               [0.5 / 0.75, 0.5 / 0.25])
+
+
+@pytest.mark.parametrize("history", ["not a list", [["a", "b"]], [[0.5]], 3])
+def test_set_state_with_a_bad_history_changes_nothing(history):
+    dro = GroupDRO(_groups([30, 10]), step_size=1.0)
+    dro.update([0.1, 2.0])
+    before = (dro.group_weights, dro.history, dro.get_state())
+    other = GroupDRO(_groups([30, 10]), step_size=0.5)
+    other.update([3.0, 0.1])
+    state = {**other.get_state(), "history": history}
+    with pytest.raises((ValueError, TypeError)):
+        dro.set_state(state)
+    np.testing.assert_array_equal(dro.group_weights, before[0])
+    assert [(e, h.tolist()) for e, h in dro.history] == [(e, h.tolist()) for e, h in before[1]]
+    assert dro.get_state() == before[2]

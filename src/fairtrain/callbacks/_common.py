@@ -41,7 +41,8 @@ def batches(data: Any) -> Any:
         yield from data.as_numpy_iterator()
 
 
-def n_rows(x: Any) -> int:
+def n_rows(x: Any, name: str) -> int:
+    """Rows of ``x`` (an array, or a list or dict of arrays), the argument called ``name``."""
     if isinstance(x, Mapping):
         x = next(iter(x.values()))
     elif isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
@@ -49,7 +50,7 @@ def n_rows(x: Any) -> int:
     shape = getattr(x, "shape", None)
     if shape is None or len(shape) == 0:
         raise TypeError(
-            "`x` must be an array (or a list or dict of arrays) with one row per "
+            f"`{name}` must be an array (or a list or dict of arrays) with one row per "
             f"example; got {type(x).__name__}."
         )
     return int(shape[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from numbers import Integral
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,14 +12,19 @@ from fairtrain._lazy import import_keras
 from fairtrain._validation import InstanceOf, Interval, param_error, validate_params
 from fairtrain.callbacks._common import batches, is_dataset, key_part, n_rows
 from fairtrain.groups import as_groups
+from fairtrain.metrics.evaluation import evaluate as _stream
+from fairtrain.metrics.fairness import measure_of
 from fairtrain.metrics.grouped import (
     METRIC_PARAMS,
     MetricLike,
     attribute_views,
+    check_metric_kwargs,
     greater_is_better_of,
     resolve_metric,
 )
 from fairtrain.metrics.report import BiasReport, bias_report
+from fairtrain.metrics.spec import GroupSpec
+from fairtrain.metrics.streaming import streamable
 
 keras = import_keras("fairtrain.callbacks")
 
@@ -42,19 +47,20 @@ class BiasMonitor(keras.callbacks.Callback):
     Parameters
     ----------
     x : array-like, shape (n, ...), list or dict of such arrays, tf.data.Dataset, or PyDataset
-        Validation inputs, as ``model.predict`` takes them; or, as Keras'
-        ``validation_data`` takes them, a finite dataset of ``(x, y)`` or
-        ``(x, y, sample_weight)`` batches (then ``y`` is None). A dataset is read
-        once per evaluation, in order, and its examples are matched to ``groups``
-        by position: it must be deterministic and unshuffled, and hold exactly
-        ``len(groups)`` examples (checked at every evaluation).
+        Validation inputs, as ``model.predict`` takes them; or a finite dataset (then
+        ``y`` is None) whose batches ``carries`` describes. A dataset is read once
+        per evaluation; with a streamable metric (see
+        :class:`~fairtrain.metrics.GroupAccumulator`) it is streamed through
+        :func:`~fairtrain.metrics.evaluate`, one batch in memory at a time.
     y : array-like, shape (n,) or (n, n_classes), or None
         Validation targets; None when ``x`` is a dataset.
-    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+    groups : Groups, mapping of str to array-like, array-like of shape (n,), or GroupSpec
         The groups of the validation examples (e.g. ``groups.take(val_idx)``);
-        anything :func:`fairtrain.groups.as_groups` takes.
+        anything :func:`fairtrain.groups.as_groups` takes; with ``carries="codes"``,
+        only their structure (a ``GroupSpec`` or ``Groups``).
     metric : str or callable, default "mae"
-        A registered metric name (``"mae"``, ``"recall"``, a plugin's) or a callable
+        A registered metric name (``"mae"``, ``"recall"``, a plugin's, a fairness
+        measure such as ``"equalized_odds_difference"``) or a callable
         ``metric(y_true, y_pred) -> float``.
     every : int, default 1
         Evaluate on epochs ``0, every, 2 * every, ...`` and on the last epoch (``every``
@@ -71,7 +77,8 @@ class BiasMonitor(keras.callbacks.Callback):
         The metric's direction; default: the metric's own ``greater_is_better``.
     transform : callable, optional
         Applied to the predictions before scoring, e.g. ``lambda p: p * 100`` for an
-        age predicted on a [0, 1] scale. Not part of :meth:`get_config`.
+        age predicted on a [0, 1] scale (to each batch's when streamed). Not part of
+        :meth:`get_config`.
     log_groups : bool, default True
         Also log the value of every group (disable for many intersectional cells).
     min_count : int, default 30
@@ -80,6 +87,14 @@ class BiasMonitor(keras.callbacks.Callback):
         1 prints the bias of every attribute after each evaluation.
     sensitive_features : optional
         fairlearn's name for ``groups``; give exactly one of the two.
+    carries : {"order", "codes", "index"}, default "order"
+        For a dataset: ``"order"``, batches ``(x, y)`` or ``(x, y, sample_weight)``, as
+        Keras' ``validation_data``, matched to ``groups`` by position (so
+        deterministic, unshuffled, exactly ``len(groups)`` examples, checked at
+        every evaluation); ``"codes"``, batches ``(x, y, group_codes[, sample_weight])``;
+        ``"index"``, batches ``(x, y, index[, sample_weight])`` with positions in
+        ``groups``. See :func:`~fairtrain.metrics.evaluate`. ``"codes"`` and
+        ``"index"`` need a streamable metric.
 
     Attributes
     ----------
@@ -93,12 +108,14 @@ class BiasMonitor(keras.callbacks.Callback):
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``every=2.0``).
+        If an argument has the wrong type (``every=2.0``), or a fairness measure gets
+        a ``metric_kwargs`` key other than its options.
     ValueError
         If the lengths of ``x``, ``y`` and ``groups`` differ, ``every`` is not
-        positive, the metric is unknown or has no direction, or two log keys would be
-        the same (a group named ``bias``, ``gap`` or ``worst`` would overwrite its
-        attribute's aggregate: rename the group).
+        positive, the metric is unknown or has no direction, a fairness measure's
+        ``method`` or ``agg`` is unknown, or two log keys would be the same (a group
+        named ``bias``, ``gap`` or ``worst`` would overwrite its attribute's
+        aggregate: rename the group).
 
     Notes
     -----
@@ -106,7 +123,10 @@ class BiasMonitor(keras.callbacks.Callback):
     cells of several attributes), the keys are ``{prefix}{m}_overall``,
     ``{prefix}{m}_{a}_bias`` (pairwise bias: ``sum_{i<j} |v_i - v_j| / (k (k-1) / 2)``),
     ``{prefix}{m}_{a}_gap`` (``max v - min v``), ``{prefix}{m}_{a}_worst`` (the worst
-    group's value) and, with ``log_groups``, ``{prefix}{m}_{a}_{group}``. Characters
+    group's value) and, with ``log_groups``, ``{prefix}{m}_{a}_{group}``. A fairness
+    measure (``metric="equalized_odds_difference"``...) is one number per attribute:
+    its keys are ``{prefix}{m}_{a}`` and, with ``log_groups``,
+    ``{prefix}{m}_{a}_{rate}_{group}`` for every rate it compares. Characters
     other than letters, digits and ``_.=-`` become ``_``. Logs hold numbers only, so
     TensorBoard can plot them; the worst group's *name* is in :attr:`reports`.
     ``EarlyStopping(mode="auto")`` guesses the direction from the key name; pass
@@ -161,10 +181,24 @@ class BiasMonitor(keras.callbacks.Callback):
         min_count: int = 30,
         verbose: int = 0,
         sensitive_features: Any = None,
+        carries: Literal["order", "codes", "index"] = "order",
     ) -> None:
         super().__init__()
-        groups = as_groups(groups, sensitive_features=sensitive_features)
         self._dataset = is_dataset(x)
+        self._stream = self._dataset and streamable(metric) is not None
+        if carries not in ("order", "codes", "index"):
+            raise param_error("carries", carries, "'order', 'codes' or 'index'")
+        if carries != "order" and not self._stream:
+            raise param_error(
+                "carries", carries,
+                "'order' (the others need a dataset as `x` and a streamable metric)",
+                hint=f"See fairtrain.metrics.GroupAccumulator; got metric={metric!r}.",
+            )
+        if carries == "codes" and isinstance(groups, GroupSpec):
+            self._views = groups.views
+        else:
+            groups = as_groups(groups, sensitive_features=sensitive_features)
+            self._views = {name: v.names for name, v in attribute_views(groups).items()}
         if self._dataset:
             if y is not None:
                 raise param_error(
@@ -177,7 +211,7 @@ class BiasMonitor(keras.callbacks.Callback):
                     "y", y, "the validation targets unless `x` is a dataset",
                     error=TypeError,
                 )
-            lengths = {"x": n_rows(x), "y": len(y), "groups": len(groups)}
+            lengths = {"x": n_rows(x, "x"), "y": len(y), "groups": len(groups)}
             if len(set(lengths.values())) > 1:
                 shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
                 raise ValueError(
@@ -185,6 +219,11 @@ class BiasMonitor(keras.callbacks.Callback):
                 )
         func, name = resolve_metric(metric)
         greater_is_better_of(func, name, greater_is_better)
+        self._measure = measure_of(func)  # a fairness measure: one value per attribute
+        if self._measure is not None:  # its options fail here, not after an epoch
+            self._measure.options(name, metric_kwargs)
+        else:
+            check_metric_kwargs(func, name, metric_kwargs)  # now, not after the first epoch
         self.x = x
         self.y = None if y is None else np.asarray(y)
         self.groups = groups
@@ -198,15 +237,17 @@ class BiasMonitor(keras.callbacks.Callback):
         self.log_groups = log_groups
         self.min_count = min_count
         self.verbose = verbose
+        self.carries = carries
         self.reports: dict[int, BiasReport] = {}
         self._stem = f"{prefix}{key_part(name)}"
-        self._views = attribute_views(groups)
         self.keys = self._keys()
         self._last: dict[str, float] | None = None
 
     def _keys(self) -> list[str]:
         # every key with what it stands for, so that a clash names both sources
-        sources: dict[str, str] = {f"{self._stem}_overall": "the overall value"}
+        sources: dict[str, str] = {}
+        if self._measure is None:
+            sources[f"{self._stem}_overall"] = "the overall value"
 
         def add(key: str, source: str) -> None:
             if key in sources:
@@ -217,12 +258,19 @@ class BiasMonitor(keras.callbacks.Callback):
                 )
             sources[key] = source
 
-        for attribute, view in self._views.items():
+        for attribute, names in self._views.items():
             stem = f"{self._stem}_{key_part(attribute)}"
+            if self._measure is not None:
+                add(stem, f"the measure of attribute {attribute!r}")
+                for rate in self._measure.rates if self.log_groups else ():
+                    for group in names:
+                        add(f"{stem}_{rate}_{key_part(group)}",
+                            f"the {rate} of group {group!r} of attribute {attribute!r}")
+                continue
             for aggregate in ("bias", "gap", "worst"):
                 add(f"{stem}_{aggregate}", f"the {aggregate} of attribute {attribute!r}")
             if self.log_groups:
-                for group in view.names:
+                for group in names:
                     add(f"{stem}_{key_part(group)}",
                         f"group {group!r} of attribute {attribute!r}")
         return list(sources)
@@ -258,9 +306,19 @@ class BiasMonitor(keras.callbacks.Callback):
     def evaluate(self) -> BiasReport:
         """Predict the validation set with the current model and build its report.
 
-        The report keeps the data it was built from (so ``to_metricframe`` works);
-        :attr:`reports` keeps only summaries.
+        The report keeps the data it was built from (so ``to_metricframe`` works),
+        except a streamed one; :attr:`reports` keeps only summaries.
         """
+        if self._stream:
+            name = streamable(self.metric)
+            accumulator = _stream(
+                self.model, self.x, groups=self.groups, metrics=[self.metric],
+                carries=self.carries, transform=self.transform,
+                metric_kwargs={name: self.metric_kwargs} if self.metric_kwargs else None,
+            )
+            return accumulator.result(
+                greater_is_better=self.greater_is_better, min_count=self.min_count
+            )
         weights = None
         if self._dataset:
             y_true, y_pred, weights = self._predict_dataset()
@@ -283,6 +341,8 @@ class BiasMonitor(keras.callbacks.Callback):
         )
 
     def _values(self, report: BiasReport) -> dict[str, float]:
+        if self._measure is not None:
+            return self._measure_values(report)
         values = {f"{self._stem}_overall": report.overall}
         for attribute, bias in report.attributes.items():
             stem = f"{self._stem}_{key_part(attribute)}"
@@ -294,6 +354,16 @@ class BiasMonitor(keras.callbacks.Callback):
             if self.log_groups:
                 for group, value in zip(bias.groups, bias.values):
                     values[f"{stem}_{key_part(group)}"] = float(value)
+        return values
+
+    def _measure_values(self, report: BiasReport) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for attribute, bias in report.attributes.items():
+            stem = f"{self._stem}_{key_part(attribute)}"
+            values[stem] = float(bias.measure)  # type: ignore[arg-type]
+            for rate, per_group in (bias.rates or {}).items() if self.log_groups else ():
+                for group, value in zip(bias.groups, per_group):
+                    values[f"{stem}_{rate}_{key_part(group)}"] = float(value)
         return values
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -309,7 +379,8 @@ class BiasMonitor(keras.callbacks.Callback):
             self._last = self._values(report)
             if self.verbose:
                 parts = [
-                    f"{a} bias {b.pairwise:.4g} (worst {b.worst})"
+                    f"{a} bias {b.pairwise:.4g} (worst {b.worst})" if b.measure is None
+                    else f"{a} {b.measure:.4g}"
                     for a, b in report.attributes.items()
                 ]
                 print(
@@ -337,6 +408,7 @@ class BiasMonitor(keras.callbacks.Callback):
             "log_groups": self.log_groups,
             "min_count": self.min_count,
             "verbose": self.verbose,
+            "carries": self.carries,
         }
 
     @classmethod

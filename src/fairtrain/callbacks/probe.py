@@ -21,6 +21,7 @@ from fairtrain._validation import (
 )
 from fairtrain.callbacks._common import key_part, n_rows
 from fairtrain.groups import Groups, as_groups
+from fairtrain.metrics.streaming import sum_across_processes
 
 __all__ = ["GroupLossProbe", "stratified_indices"]
 
@@ -130,9 +131,10 @@ def _consumer_codes(probe: Groups, consumers: Sequence[Any]) -> tuple[np.ndarray
 
 def _warn_fixed_shares_beside_adaptive(consumers: Sequence[Any]) -> None:
     from fairtrain.sampling.adaptive import Adaptive
+    from fairtrain.sampling.fairbatch import FairBatch
     from fairtrain.weighting.dro import GroupDRO
 
-    moving = [c for c in consumers if isinstance(c, Adaptive)]
+    moving = [c for c in consumers if isinstance(c, (Adaptive, FairBatch))]
     fixed_r = [
         c for c in consumers
         if isinstance(c, GroupDRO)
@@ -146,6 +148,31 @@ def _warn_fixed_shares_beside_adaptive(consumers: Sequence[Any]) -> None:
             UserWarning,
             stacklevel=4,  # the caller of GroupLossProbe(...), past validate_params
         )
+
+
+def _local_predict(model: Any, x: Any, batch_size: int) -> np.ndarray:
+    """Predict ``x`` with this process's copy of the replicated weights (JAX, no jit).
+
+    Under a multi-process distribution, ``model.predict`` works on global arrays; a
+    process reads its own replica of every variable instead and calls the model
+    statelessly on its local examples.
+    """
+
+    def local(variable: Any) -> Any:
+        value = variable.value
+        if getattr(value, "is_fully_addressable", True):
+            return value
+        return np.asarray(value.addressable_data(0))
+
+    trainable = [local(v) for v in model.trainable_variables]
+    others = [local(v) for v in model.non_trainable_variables]
+    n = n_rows(x, "x")
+    out = []
+    for start in range(0, n, batch_size):
+        batch = _take(x, np.arange(start, min(n, start + batch_size)))
+        y, _ = model.stateless_call(trainable, others, batch, training=False)
+        out.append(np.asarray(y))
+    return np.concatenate(out) if out else np.empty((0,))
 
 
 def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
@@ -162,6 +189,48 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     return fn
 
 
+def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
+    """Refuse a ``loss_target`` that ``y`` cannot hold, or one-hot ``y`` for it."""
+    target = getattr(consumer, "loss_target", None)
+    if target is not None and y.ndim > 1 and y.shape[-1] > 1:
+        raise ValueError(
+            f"{type(consumer).__name__} scores every prediction against the label "
+            f"{target!r} (loss_target), but `y` has one column per class (shape "
+            f"{y.shape}), where that label is no target. Give the probe and the model "
+            "integer labels, shape (n,) (e.g. y.argmax(axis=1), with "
+            "sparse_categorical_crossentropy or one sigmoid output)."
+        )
+    if target is not None:
+        try:
+            np.full(1, target, dtype=y.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(consumer).__name__} scores every prediction against the label "
+                f"{target!r} (loss_target, its positive=), which is not a value of `y` "
+                f"(dtype {y.dtype}). Build the groups' label attribute from y itself "
+                "(Groups.from_columns({'label': y, ...})) and pass positive= as y holds it."
+            ) from None
+
+
+def _check_class_indices(y_true: np.ndarray, pred_shape: tuple[int, ...]) -> None:
+    """Refuse integer class labels that the model's outputs have no column for.
+
+    A sparse loss would fail inside the backend with a message that names neither the
+    probe nor its targets.
+    """
+    if y_true.dtype.kind not in "iu" or len(pred_shape) != y_true.ndim + 1 or not y_true.size:
+        return
+    n_classes = int(pred_shape[-1])
+    bad = y_true[(y_true < 0) | (y_true >= n_classes)]
+    if bad.size:
+        raise ValueError(
+            f"GroupLossProbe: `y` holds label {int(bad[0])}, outside the range [0, "
+            f"{n_classes}) of the model's {n_classes} output classes ({bad.size} such "
+            "label(s)). Give class indices that match the model's last layer (check the "
+            "label encoding, or the number of output units)."
+        )
+
+
 class GroupLossProbe(keras.callbacks.Callback):
     """Measure per-group losses on a probe set and feed them to adaptive consumers.
 
@@ -170,14 +239,19 @@ class GroupLossProbe(keras.callbacks.Callback):
     object with ``update(group_losses, *, epoch)``. The probe set is a stratified
     subsample of at most ``size`` examples (:func:`stratified_indices`: small groups
     whole, large groups cut to the same count), predicted with ``model.predict``,
-    so it works under every Keras backend.
+    so it works under every Keras backend. Under a Keras distribution across several
+    (JAX) processes, each process measures its share of the probe set and one
+    all-reduce gives every process the same losses (see :meth:`on_train_begin`).
 
     Logs (epoch logs, so ``History``, ``CSVLogger`` and ``EarlyStopping`` see them):
     ``group_loss_<group>`` the measured losses (NaN before the first measurement),
     ``share_<group>`` an adaptive
     sampler's shares for the next epoch, ``dro_weight_<group>`` and ``dro_step_size``
     a GroupDRO's weights and step size (``<group>`` is the group name with characters
-    other than letters, digits, ``_ . = -`` replaced by ``_``).
+    other than letters, digits, ``_ . = -`` replaced by ``_``), and whatever a
+    consumer's ``log_values()`` returns: scalars under their own key, per-group
+    arrays as ``<key>_<group>`` (a :class:`~fairtrain.sampling.FairBatch`:
+    ``fairbatch_alpha``, ``fairbatch_step``, ``fairbatch_loss_<group>``).
 
     Parameters
     ----------
@@ -224,13 +298,28 @@ class GroupLossProbe(keras.callbacks.Callback):
         ``every=2.0``).
     ValueError
         If lengths differ, a probe group is not among the consumers' groups, the
-        consumers' groups differ, or a size or period is not positive.
+        consumers' groups differ, a size or period is not positive, or a consumer with
+        a ``loss_target`` gets ``y`` with one column per class (one-hot) or of a dtype
+        that cannot hold that target.
+    FloatingPointError
+        During training, if a measured group's loss is NaN or infinite (see Notes).
 
     Notes
     -----
     ``l_g`` is the mean per-example loss over the probe examples of group ``g`` (NaN
     for a group without probe examples, with a warning at construction: its own step
-    is then 0 and its share or weight moves only through the normalisation).
+    is then 0 and its share or weight moves only through the normalisation). A NaN or
+    infinite ``l_g`` of a group with probe examples means the model diverged: the
+    measurement raises ``FloatingPointError`` and training stops, rather than the
+    consumers taking the group for not measured and freezing its share or weight.
+
+    A consumer with a ``loss_target`` attribute other than None (a
+    :class:`~fairtrain.sampling.FairBatch` for demographic parity: the positive
+    label) is fed ``l_g`` computed against that label for every probe example,
+    ``loss(target, y_pred)``, instead of the true labels; the model predicts once for
+    all consumers, and ``group_loss_<group>`` logs the true-label losses. FairBatch
+    measures the whole training set: pass the training examples and
+    ``size=len(x_train)``.
 
     :meth:`get_config` holds the settings; the data and the consumers are the one
     thing not in it (as Keras keeps datasets out of configs):
@@ -266,7 +355,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         sensitive_features: Any = None,
     ) -> None:
         super().__init__()
-        n = n_rows(x)
+        n = n_rows(x, "x")
         probe = as_groups(groups, sensitive_features=sensitive_features)
         y_arr = np.asarray(y)
         if len(probe) != n or len(y_arr) != n:
@@ -282,6 +371,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         for i, c in enumerate(consumers):
             check(f"consumers[{i}]", c, HasMethods(["update"], "an object with "
                                                    "update(group_losses, *, epoch)"))
+            _check_loss_target(c, y_arr)
         codes, names = _consumer_codes(probe, consumers)
         self.size = size
         self.every = every
@@ -319,59 +409,123 @@ class GroupLossProbe(keras.callbacks.Callback):
         self._codes = codes[self.indices]
         self._k = k
         self.group_losses: np.ndarray | None = None
+        self._processes = (1, 0)  # (count, this process's index), set at train begin
         self._epoch = 0
         self._steps = 0
         self._epoch_start = 0
 
-    def measure(self) -> np.ndarray:
-        """Per-group mean loss of the current model on the probe set, shape (n_groups,)."""
+    def measure(self, target: Any = None) -> np.ndarray:
+        """Per-group mean loss of the current model on the probe set, shape (n_groups,).
+
+        Parameters
+        ----------
+        target : scalar, optional
+            Score every prediction against this label instead of the true one (the
+            loss of predicting ``target``, e.g. FairBatch's demographic-parity loss).
+
+        Returns
+        -------
+        ndarray of float, shape (n_groups,)
+            NaN for a group without probe examples (not measured).
+
+        Raises
+        ------
+        FloatingPointError
+            If a group with probe examples has a NaN or infinite loss (the model
+            diverged); nothing is fed to the consumers.
+        ValueError
+            If no loss is known, the loss is reduced (not per example), or integer
+            targets lie outside the model's output classes.
+        """
+        return self._group_means(self._predict(), target)
+
+    def _shard(self) -> np.ndarray:
+        """The probe examples this process measures: all of them, or every P-th."""
+        processes, rank = self._processes
+        return np.arange(self._codes.size)[rank::processes]
+
+    def _predict(self) -> Any:
+        """Predictions of the probe examples this process measures (its shard)."""
+        if self._processes[0] > 1:
+            return _local_predict(self.model, _take(self._x, self._shard()), self.batch_size)
+        return self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
+
+    def _group_means(self, y_pred: Any, target: Any = None) -> np.ndarray:
         loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)
         if loss is None:
             raise ValueError(
                 "GroupLossProbe needs `loss=` when the model is not compiled with a loss."
             )
         fn = _per_example(loss)
-        y_pred = self.model.predict(self._x, batch_size=self.batch_size, verbose=0)
-        y_true = self._y
+        processes = self._processes[0]
+        y_true, codes = self._y, self._codes
+        if processes > 1:  # this process's shard of the probe set
+            part = self._shard()
+            y_true, codes = y_true[part], codes[part]
+        if target is not None:
+            y_true = np.full(y_true.shape, target, y_true.dtype)
         if y_true.ndim == np.ndim(y_pred) - 1 and np.shape(y_pred)[-1] == 1:
             y_true = y_true[..., None]  # (n,) targets of an (n, 1) output, as Keras does
+        _check_class_indices(y_true, np.shape(y_pred))
         values = keras.ops.convert_to_numpy(
             fn(keras.ops.convert_to_tensor(y_true), keras.ops.convert_to_tensor(y_pred))
         ).astype(float)
-        if values.ndim == 0 or values.shape[0] != self._codes.size:
+        if values.ndim == 0 or values.shape[0] != codes.size:
             raise ValueError(
-                f"The loss returned values of shape {values.shape} for {self._codes.size} "
+                f"The loss returned values of shape {values.shape} for {codes.size} "
                 "probe examples; pass a per-example loss (no reduction)."
             )
         values = values.reshape(values.shape[0], -1).mean(axis=1)
-        sums = np.bincount(self._codes, weights=values, minlength=self._k)
-        counts = np.bincount(self._codes, minlength=self._k)
+        sums = np.bincount(codes, weights=values, minlength=self._k)
+        counts = np.bincount(codes, minlength=self._k).astype(float)
+        if processes > 1:  # one all-reduce: the same sums and counts on every process
+            total = sum_across_processes(np.concatenate([sums, counts]))
+            sums, counts = total[:self._k], total[self._k:]
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        # NaN means "not measured" to the consumers: a measured group's NaN (or inf) must
+        # not pass for that, or their shares and weights would freeze without a word.
+        diverged = [self.names[g] for g in np.flatnonzero((counts > 0) & ~np.isfinite(out))]
+        if diverged:
+            raise FloatingPointError(
+                f"GroupLossProbe: the loss on the probe set is NaN or infinite for group(s) "
+                f"{diverged}: the model diverged (its outputs or loss are not finite). "
+                "Lower the learning rate, clip gradients or check the inputs; "
+                "keras.callbacks.TerminateOnNaN stops such a run at the first NaN batch."
+            )
         return out
 
     def _measure_and_update(self, epoch: int) -> None:
-        self.group_losses = self.measure()
+        y_pred = self._predict()  # one prediction, however many targets are scored
+        self.group_losses = self._group_means(y_pred)
+        by_target: dict[str, np.ndarray] = {}
         for c in self.consumers:
-            c.update(self.group_losses, epoch=epoch)
+            target = getattr(c, "loss_target", None)
+            if target is None:
+                c.update(self.group_losses, epoch=epoch)
+                continue
+            key = repr(target)
+            if key not in by_target:
+                by_target[key] = self._group_means(y_pred, target)
+            c.update(by_target[key], epoch=epoch)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Refuse, before training, a Keras distribution across several processes.
+        """Find the processes of a Keras distribution: each measures its shard.
 
-        Raises
-        ------
-        ValueError
-            Under the Keras distribution API with several processes: ``model.predict``
-            then returns global arrays that no single process can read.
+        Under the Keras distribution API with several (JAX) processes, process ``r`` of
+        ``P`` predicts the probe examples ``r, r + P, ...`` with its local copy of the
+        (replicated) weights, and one all-reduce
+        (:func:`~fairtrain.metrics.sum_across_processes`) sums the per-group loss sums
+        and counts, so every process feeds the same losses to its consumers.
         """
         dist = keras.distribution.distribution()
         processes = int(getattr(dist, "num_processes", 1)) if dist is not None else 1
         if processes > 1:
-            raise ValueError(
-                f"GroupLossProbe runs single-process only; the Keras distribution spans "
-                f"{processes} processes, where model.predict returns arrays no process "
-                "can read. Train the adaptive sampler or GroupDRO on one process."
-            )
+            import jax
+
+            self._processes = (processes, int(jax.process_index()))
+        else:
+            self._processes = (1, 0)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Remember the epoch; with ``unit="step"``, count from the global step."""
@@ -421,6 +575,14 @@ class GroupLossProbe(keras.callbacks.Callback):
                 for key, v in zip(self.keys, np.asarray(weights, float)):
                     out[f"{p}dro_weight_{key}"] = float(v)
                 out[f"{p}dro_step_size"] = float(c.step_size)
+            extra = getattr(c, "log_values", None)
+            if callable(extra):  # scalars as they are, per-group arrays as <name>_<group>
+                for name, v in extra().items():
+                    if np.ndim(v) == 0:
+                        out[f"{p}{name}"] = float(v)
+                    else:
+                        for key, x in zip(self.keys, np.asarray(v, float)):
+                            out[f"{p}{name}_{key}"] = float(x)
         return out
 
     def get_config(self) -> dict[str, Any]:

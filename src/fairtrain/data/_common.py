@@ -42,8 +42,15 @@ def check_steps(sampler: GroupBatchSampler, steps_per_epoch: Any) -> int:
     )
 
 
-def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | dict[str, np.ndarray] | None:
-    """Validate per-example weights: an array (n,) or a mapping {output: array (n,)}."""
+def check_sample_weight(
+    sample_weight: Any, n: int, *, codes: np.ndarray | None = None
+) -> np.ndarray | dict[str, np.ndarray] | None:
+    """Validate per-example weights: an array (n,) or a mapping {output: array (n,)}.
+
+    With ``codes`` (the sampler's group codes), weights that are 0 for every example the
+    sampler can draw (code >= 0), in every output, are refused: each batch's weighted
+    loss would be 0 and training would learn nothing without a word.
+    """
     if sample_weight is None:
         return None
 
@@ -53,12 +60,37 @@ def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | dict[str, np
     if isinstance(sample_weight, Mapping):
         if not sample_weight:
             raise ValueError("`sample_weight` is an empty mapping; pass None for no weights.")
-        return {str(k): one(f"sample_weight[{k!r}]", v) for k, v in sample_weight.items()}
-    return one("sample_weight", sample_weight)
+        weights: Any = {str(k): one(f"sample_weight[{k!r}]", v) for k, v in sample_weight.items()}
+        arrays = list(weights.values())
+    else:
+        weights = one("sample_weight", sample_weight)
+        arrays = [weights]
+    drawn = slice(None) if codes is None else np.asarray(codes) >= 0
+    if not any(np.any(w[drawn] > 0) for w in arrays):
+        raise ValueError(
+            "`sample_weight` is 0 for every example the sampler draws"
+            + ("" if len(arrays) == 1 else ", in every output")
+            + ": every batch's weighted loss would be 0 and nothing would be learned. "
+            "Give the examples positive weights, or pass sample_weight=None."
+        )
+    return weights
 
 
 def split_loaded(out: Any, where: str) -> tuple[Any, Any, Any, int]:
-    """Split what ``load`` returned into (x, y, w, arity)."""
+    """Split what ``load`` returned into (x, y, w, arity).
+
+    Raises
+    ------
+    TypeError
+        If ``load`` returned None (a function that forgot its ``return``).
+    ValueError
+        If it returned a tuple of another length.
+    """
+    if out is None:
+        raise TypeError(
+            f"`{where}` returned None; it must return x, (x, y) or (x, y, sample_weight) "
+            "for the indices it is given (a `return` missing?)."
+        )
     if isinstance(out, tuple):
         if len(out) == 2:
             return out[0], out[1], None, 2

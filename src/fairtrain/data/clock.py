@@ -54,25 +54,12 @@ class EpochClock:
             self._epoch = None
             self._unsynced_passes = 0
 
-    def start_pass(self, name: str, var: str) -> int:
-        """The epoch a new pass over the feed serves.
-
-        The clock's epoch once set; otherwise 0 for the first pass, and a RuntimeError
-        for any later one (serving plan(0) again would be silently wrong).
-        """
-        with self._lock:
-            if self._epoch is not None:
-                return self._epoch
-            self._unsynced_passes += 1
-            if self._unsynced_passes > 1:
-                raise RuntimeError(UNSYNCED_MESSAGE.format(name=name, var=var))
-            return 0
-
     def current(self, name: str, var: str) -> int:
-        """The epoch to serve now, for feeds that count completed passes themselves.
+        """The epoch to serve now (read as a pass, or a batch, starts).
 
         The clock's epoch once set; otherwise 0 until :meth:`finish_pass` was called,
-        and a RuntimeError after.
+        and a RuntimeError after (serving plan(0) again would be silently wrong). Only
+        finished passes count: a pass left before its end was no epoch.
         """
         with self._lock:
             if self._epoch is not None:

@@ -7,6 +7,7 @@ import hashlib
 import multiprocessing
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from numbers import Integral
 from typing import Any
@@ -37,12 +38,21 @@ from fairtrain.sampling.samplers import GroupBatchSampler
 __all__ = ["SampledPyDataset"]
 
 # Worker processes find their dataset here (inherited through fork), so `load_batch`
-# need not pickle; only (token, epoch, index) crosses the process boundary.
-_PROCESS_DATASETS: dict[int, SampledPyDataset] = {}
+# need not pickle; only (token, indices) crosses the process boundary. Weak, so the
+# registry does not keep a dataset (and its worker processes) alive; each worker pins
+# its own copy as it starts (`_pin_in_process`).
+_PROCESS_DATASETS: weakref.WeakValueDictionary[int, SampledPyDataset] = (
+    weakref.WeakValueDictionary()
+)
+_PINNED: dict[int, SampledPyDataset] = {}  # filled in worker processes only
+
+
+def _pin_in_process(token: int) -> None:
+    _PINNED[token] = _PROCESS_DATASETS[token]
 
 
 def _load_in_process(token: int, idx: np.ndarray) -> Any:
-    return idx, _PROCESS_DATASETS[token]._load(idx)
+    return idx, _PINNED[token]._load(idx)
 
 
 def _auto_shard() -> tuple[int, int]:
@@ -120,6 +130,8 @@ class SampledPyDataset(keras.utils.PyDataset):
     sample_weight : ndarray of shape (n,) or dict of str to ndarray (n,), optional
         Per-example weights gathered at the planned indices; batches are then
         ``(x, y, w)`` (a dict: one weight array per named output).
+        Weights that are 0 for every example the sampler draws (in every output) are
+        refused: the loss would be 0.
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``. Use it with ``fit(steps_per_epoch=...)``
@@ -151,6 +163,16 @@ class SampledPyDataset(keras.utils.PyDataset):
     shard_index : int, optional
         This process's slice, in ``[0, num_shards)``; required when ``num_shards > 1``
         is an integer (e.g. ``jax.process_index()``).
+
+    Attributes
+    ----------
+    prefetch_workers : int
+        The ``workers`` passed: the size of the pool fairtrain builds batches in.
+    prefetch_processes : bool
+        The ``use_multiprocessing`` passed: whether that pool is of processes.
+    workers, use_multiprocessing : int, bool
+        What Keras' own enqueuer runs: always 1 and False (read-only), so that Keras
+        reads batches in order in its thread while fairtrain's pool builds ahead.
 
     Raises
     ------
@@ -224,7 +246,8 @@ class SampledPyDataset(keras.utils.PyDataset):
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=max_queue_size)
         self.sampler = sampler
         self.load_batch = load_batch
-        self._weights = check_sample_weight(sample_weight, len(sampler.groups))
+        self._weights = check_sample_weight(sample_weight, len(sampler.groups),
+                                            codes=sampler.groups.codes)
         steps_per_epoch = check_steps(sampler, steps_per_epoch)
         if use_multiprocessing and composition_log is not None:
             raise param_error(
@@ -255,6 +278,37 @@ class SampledPyDataset(keras.utils.PyDataset):
         self._pool: cf.Executor | None = None
         self._futures: dict[tuple[int, int], cf.Future] = {}
         self._last_index = -1
+
+    # ------------------------------------------------------------------ pool
+    # Keras reads `workers` and `use_multiprocessing` to decide whether to run its own
+    # enqueuer, which would build batches of the next epoch before the epoch number
+    # reaches the dataset: they stay 1 and False, and cannot be set.
+    @property
+    def workers(self) -> int:
+        """Workers of Keras' own enqueuer: always 1 (fairtrain's are :attr:`prefetch_workers`)."""
+        return 1
+
+    @workers.setter
+    def workers(self, value: Any) -> None:
+        self._refuse_pool_setting("workers", value)
+
+    @property
+    def use_multiprocessing(self) -> bool:
+        """Whether Keras' own enqueuer forks: always False (see :attr:`prefetch_processes`)."""
+        return False
+
+    @use_multiprocessing.setter
+    def use_multiprocessing(self, value: Any) -> None:
+        self._refuse_pool_setting("use_multiprocessing", value)
+
+    @staticmethod
+    def _refuse_pool_setting(name: str, value: Any) -> None:
+        raise AttributeError(
+            f"SampledPyDataset.{name} cannot be set (got {value!r}): Keras' enqueuer stays "
+            "off and fairtrain builds batches ahead in its own pool, whose size and kind "
+            "are `prefetch_workers` and `prefetch_processes`. Pass workers= and "
+            "use_multiprocessing= to SampledPyDataset(...) instead."
+        )
 
     # ------------------------------------------------------------------ epoch
     @property
@@ -320,8 +374,8 @@ class SampledPyDataset(keras.utils.PyDataset):
 
     def _load(self, idx: np.ndarray) -> Any:
         out = self.load_batch(idx)
+        x, y, _, arity = split_loaded(out, "load_batch")  # refuses None, before Keras does
         if self._weights is not None:
-            x, y, _, arity = split_loaded(out, "load_batch")
             if arity == 3:
                 raise ValueError(
                     "`load_batch` already returns sample weights; do not pass `sample_weight`."
@@ -341,7 +395,8 @@ class SampledPyDataset(keras.utils.PyDataset):
                 token = id(self)
                 _PROCESS_DATASETS[token] = self
                 self._pool = cf.ProcessPoolExecutor(
-                    self.prefetch_workers, mp_context=multiprocessing.get_context("fork")
+                    self.prefetch_workers, mp_context=multiprocessing.get_context("fork"),
+                    initializer=_pin_in_process, initargs=(token,),
                 )
             else:
                 self._pool = cf.ThreadPoolExecutor(

@@ -14,6 +14,7 @@ from fairtrain.datasets._core import (
     Rejected,
     check_dir,
     files_under,
+    nothing_loaded,
 )
 
 __all__ = ["PARTITIONS", "load_celeba"]
@@ -28,8 +29,15 @@ _IMAGE_DIR = "img_align_celeba"
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
     if not path.is_file():
         raise FileNotFoundError(f"CelebA file {path} does not exist.")
-    with open(path, encoding="utf-8") as f:
-        return [(i, line.split()) for i, line in enumerate(f, start=1) if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [(i, line.split()) for i, line in enumerate(f, start=1) if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); it is not CelebA's list as published. Save or convert it as "
+            "UTF-8, or download it again."
+        ) from None
 
 
 def _read_attributes(path: Path) -> tuple[list[str], dict[str, Any]]:
@@ -42,6 +50,12 @@ def _read_attributes(path: Path) -> tuple[list[str], dict[str, Any]]:
         )
     declared = int(lines[0][1][0])
     header = lines[1][1]
+    repeated = sorted({a for a in header if header.count(a) > 1})
+    if repeated:
+        raise ValueError(
+            f"{path}: the header (line 2) names {repeated[0]!r} twice (repeated: "
+            f"{repeated}); each attribute must be named once. Fix the header."
+        )
     if "Male" not in header:
         raise ValueError(f"{path}: the header (line 2) has no 'Male' attribute: {header}.")
     rows = lines[2:]
@@ -106,26 +120,33 @@ def load_celeba(
         Columns ``"gender"`` (``"male"`` where ``Male`` is 1, ``"female"`` where it is
         -1), ``"partition"`` and every attribute of the header as a bool column under
         its own name (``"Male"``, ``"Young"``, ...). Rejected: images not listed in either
-        file or with a malformed row there, files that are not images, and rows whose
-        image file is missing. Images of other partitions are left out, not rejected.
+        file or with a malformed row there, files that are not images, rows whose
+        image file is missing, and links (see
+        :func:`~fairtrain.datasets.load_utkface`). Images of other partitions are left
+        out, not rejected.
 
     Raises
     ------
     FileNotFoundError
         If ``root``, ``img_align_celeba/`` or a list file is missing.
     ValueError
-        If ``partition`` is unknown, the attribute file's first two lines are not the
-        count and the header, the count differs from the rows, the header has no
-        ``Male``, or a file is listed twice.
+        If ``partition`` is unknown, a list file is not UTF-8 text, the attribute
+        file's first two lines are not the count and the header, the count differs from
+        the rows, the header has no ``Male`` or names an attribute twice, or a file is
+        listed twice. Also if no image of the folder is listed in both files (an empty
+        folder, or only refused files), whatever ``partition``.
     """
     check("partition", partition, [Options(str, PARTITIONS), None])
     root = check_dir(root, "CelebA root")
     image_dir = check_dir(root / _IMAGE_DIR, "CelebA image folder")
     header, attributes = _read_attributes(root / _ATTR_FILE)
     partitions = _read_partitions(root / _PARTITION_FILE)
-    paths, rows, parts, rejected = [], [], [], []
-    seen = set()
-    for path in files_under(image_dir):
+    paths, rows, parts = [], [], []
+    usable = 0  # images listed in both files, whatever their partition
+    files, rejected = files_under(image_dir)
+    # A refused link is reported once, with its own reason, not also as a missing file.
+    seen = {Path(r.path).relative_to(image_dir).as_posix() for r in rejected}
+    for path in files:
         name = path.relative_to(image_dir).as_posix()
         seen.add(name)
         if path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -140,6 +161,7 @@ def load_celeba(
             reason = partitions[name]
         else:
             reason = ""
+        usable += not reason
         if reason:
             rejected.append(Rejected(str(path), reason))
         elif partition is None or partitions[name] == partition:
@@ -151,6 +173,9 @@ def load_celeba(
             rejected.append(Rejected(
                 str(image_dir / name), f"listed in {_ATTR_FILE} but the file is missing"
             ))
+    if not usable:
+        raise nothing_loaded(image_dir, f"CelebA image listed in {_ATTR_FILE} and "
+                             f"{_PARTITION_FILE}", rejected)
     values = np.asarray(rows, dtype=np.int8).reshape(len(rows), len(header))
     male = values[:, header.index("Male")] == 1
     columns: dict[str, np.ndarray] = {

@@ -291,12 +291,21 @@ def write_vggface2(
     labels = np.repeat(np.arange(len(ETHNICITIES)), _counts(shares, int(n_identities)))
     labels = rng.permutation(labels)
     genders = rng.integers(0, 2, labels.size)
+    _write_identities(root, labels, genders, int(images_per_identity), size, rng)
+    _finish(root, "vggface2", params)
+    return out
+
+
+def _write_identities(root: Path, labels: np.ndarray, genders: np.ndarray,
+                      images_per_identity: int, size: int,
+                      rng: np.random.Generator) -> None:
+    """Write every identity's images and its rows of the two CSV files."""
     meta = ["Class_ID, Name, Sample_Num, Flag, Gender"]
     ethnicity_rows = ["Class_ID,ethnicity"]
     for i, (label, gender) in enumerate(zip(labels, genders)):
         identity = f"n{i + 1:06d}"
         look = _identity(rng)
-        for j in range(int(images_per_identity)):
+        for j in range(images_per_identity):
             image = render([ETHNICITY_STYLES[label]], rng, size=size, identity=look)
             _save(image, root / "train" / identity / f"{j + 1:04d}_01.jpg")
         meta.append(f'{identity}, "Synthetic_{i + 1}", {images_per_identity}, 1, '
@@ -305,8 +314,6 @@ def write_vggface2(
     (root / "meta").mkdir(exist_ok=True)
     (root / "meta" / "identity_meta.csv").write_text("\n".join(meta) + "\n")
     (root / "ethnicity.csv").write_text("\n".join(ethnicity_rows) + "\n")
-    _finish(root, "vggface2", params)
-    return out
 
 
 #: Malformed UTKFace names written by ``write_utkface(malformed=True)``, with the flaw

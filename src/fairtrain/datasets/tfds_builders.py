@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.datasets._core import FaceDataset
+from fairtrain.datasets._core import FaceDataset, Rejected
 from fairtrain.datasets.utkface import GENDERS, RACES, load_utkface
 from fairtrain.datasets.vggface2 import ETHNICITIES, load_vggface2
 
@@ -68,6 +68,30 @@ def celeba_download_config(manual_dir: Any) -> Any:
     return tfds.download.DownloadConfig(manual_dir=str(folder))
 
 
+def _readable(dataset: FaceDataset) -> FaceDataset:
+    """``dataset`` without the images TensorFlow cannot decode, which join ``rejected``.
+
+    tfds stores a ``.jpg`` file's bytes as they are: a corrupt one would be accepted
+    here and make every later read of the split fail without naming the file.
+    """
+    import tensorflow as tf
+
+    keep, refused = [], []
+    for i, path in enumerate(dataset.paths):
+        try:
+            tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        except tf.errors.OpError as exc:  # InvalidArgumentError: not an image
+            message = (exc.message or type(exc).__name__).strip().splitlines()[0]
+            refused.append(Rejected(str(path), f"not a readable image ({message})"))
+        else:
+            keep.append(i)
+    if not refused:
+        return dataset
+    out = dataset.take(np.asarray(keep, dtype=np.int64))
+    return FaceDataset(out.paths, out.columns, (*dataset.rejected, *refused), out.levels,
+                       out.name)
+
+
 def _log_rejected(builder: Any, dataset: FaceDataset, split: str) -> None:
     """Keep the loader's rejections in the dataset's metadata (saved with it) and log them."""
     builder.info.metadata.setdefault("rejected", {})[split] = [
@@ -95,7 +119,7 @@ class UTKFace(tfds.core.GeneratorBasedBuilder):
     One ``train`` split of every well-named image under ``manual_dir`` (slice it with
     ``split="train[:80%]"``); malformed names are listed in
     ``info.metadata["rejected"]["train"]``, as :func:`fairtrain.datasets.load_utkface`
-    rejects them.
+    rejects them, and so are images TensorFlow cannot decode ("not a readable image").
     """
 
     name = "utkface"
@@ -121,7 +145,7 @@ class UTKFace(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager: Any) -> dict[str, Any]:
-        dataset = load_utkface(dl_manager.manual_dir)
+        dataset = _readable(load_utkface(dl_manager.manual_dir))
         _log_rejected(self, dataset, "train")
         return {"train": self._generate_examples(dataset, str(dl_manager.manual_dir))}
 
@@ -141,8 +165,8 @@ class VGGFace2Ethnicity(tfds.core.GeneratorBasedBuilder):
     ``manual_dir`` holds VGGFace2's ``train/`` (and optionally ``test/``) identity
     folders, ``meta/identity_meta.csv`` and ``ethnicity.csv`` (``Class_ID,ethnicity``,
     labels among ``African, Asian, Latin/Caucasian, Indian``). One split per folder
-    present; VGGFace2's train and test identities are disjoint. Rejected files are in
-    ``info.metadata["rejected"]``.
+    present; VGGFace2's train and test identities are disjoint. Rejected files (and
+    images TensorFlow cannot decode) are in ``info.metadata["rejected"]``.
     """
 
     name = "vggface2_ethnicity"
@@ -173,8 +197,10 @@ class VGGFace2Ethnicity(tfds.core.GeneratorBasedBuilder):
         for split in ("train", "test"):
             if not (root / split).exists():
                 continue
-            dataset = load_vggface2(root / split, root / "ethnicity.csv",
-                                    identity_meta=root / "meta" / "identity_meta.csv")
+            dataset = _readable(load_vggface2(
+                root / split, root / "ethnicity.csv",
+                identity_meta=root / "meta" / "identity_meta.csv",
+            ))
             _log_rejected(self, dataset, split)
             splits[split] = self._generate_examples(dataset, str(root))
         if not splits:

@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.datasets._core import FaceDataset, Rejected, check_dir, files_under
+from fairtrain.datasets._core import (
+    FaceDataset,
+    Rejected,
+    check_dir,
+    files_under,
+    nothing_loaded,
+)
 
 __all__ = ["GENDERS", "MAX_AGE", "RACES", "load_utkface", "parse_utkface_name"]
 
@@ -61,6 +67,11 @@ def parse_utkface_name(filename: str) -> tuple[tuple[int, str, str] | None, str]
     >>> parse_utkface_name("117_0_0_20170117120000000.jpg")[1]
     'age 117 is out of range (0 to 116)'
     """
+    if not isinstance(filename, str):
+        raise TypeError(
+            f"`filename` must be a file's base name (a str); got {filename!r}. Pass "
+            "os.path.basename(path) or Path(path).name."
+        )
     lowered = filename.lower()
     for suffix in _SUFFIXES:
         if lowered.endswith(suffix):
@@ -106,17 +117,25 @@ def load_utkface(root: Any) -> FaceDataset:
         with the reason: a missing or extra field, a code out of range, a field that is
         not a number, a name that is not a UTKFace image name, or a second copy of one
         photo (the same ``age_gender_race_datetime``, e.g. its ``.jpg.chip.jpg`` crop
-        and its in-the-wild ``.jpg``: the first in sorted path order is kept).
+        and its in-the-wild ``.jpg``: the first in sorted path order is kept). Links
+        are never followed: one whose target is outside ``root`` is rejected as a
+        "symlink outside the data folder" (a linked folder with all its files), one
+        inside as a second path to files read under their own path, a broken link as
+        broken.
 
     Raises
     ------
     FileNotFoundError
         If ``root`` is not a folder.
+    ValueError
+        If no image is kept (an empty folder, or only refused files): the message names
+        the folder, the expected names and a refused file.
     """
     root = check_dir(root, "UTKFace root")
-    paths, ages, genders, races, rejected = [], [], [], [], []
+    paths, ages, genders, races = [], [], [], []
     first_of_photo: dict[str, str] = {}
-    for path in files_under(root):
+    files, rejected = files_under(root)
+    for path in files:
         parsed, reason = parse_utkface_name(path.name)
         if parsed is None:
             rejected.append(Rejected(str(path), reason))
@@ -135,6 +154,9 @@ def load_utkface(root: Any) -> FaceDataset:
         ages.append(parsed[0])
         genders.append(parsed[1])
         races.append(parsed[2])
+    if not paths:
+        raise nothing_loaded(root, "UTKFace image (names [age]_[gender]_[race]_[datetime].jpg "
+                             "or .jpg.chip.jpg)", rejected)
     return FaceDataset(
         paths=np.asarray(paths, dtype=str),
         columns={

@@ -15,6 +15,7 @@ from fairtrain.datasets._core import (
     Rejected,
     check_dir,
     files_under,
+    nothing_loaded,
 )
 
 __all__ = ["ETHNICITIES", "load_vggface2"]
@@ -27,12 +28,18 @@ _IDENTITY_HEADERS = ("class_id", "identity")
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """(header, [(line number, fields)]) of a comma-separated file; spaces after commas ignored."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [
-            (reader_line, [field.strip() for field in row])
-            for reader_line, row in enumerate(csv.reader(f, skipinitialspace=True), start=1)
-            if row and any(field.strip() for field in row)
-        ]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [
+                (reader_line, [field.strip() for field in row])
+                for reader_line, row in enumerate(csv.reader(f, skipinitialspace=True), start=1)
+                if row and any(field.strip() for field in row)
+            ]
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); save or convert it as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+        ) from None
     if not rows:
         raise ValueError(f"{path} is empty; it needs a header row.")
     return rows[0][1], rows[1:]
@@ -41,6 +48,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def _column(header: list[str], names: Sequence[str], path: Path) -> int:
     lowered = [h.lower() for h in header]
     for name in names:
+        if lowered.count(name.lower()) > 1:
+            raise ValueError(
+                f"{path} names the column {name!r} twice in its header {header}; rename or "
+                "remove one, so that it is clear which one holds the values."
+            )
         if name.lower() in lowered:
             return lowered.index(name.lower())
     wanted = " or ".join(map(repr, names))
@@ -88,6 +100,26 @@ def _read_identity_meta(path: Path) -> dict[str, str]:
     return table
 
 
+def _rejection(rel: Path, path: Path, ethnicity: dict[str, str], ethnicity_csv: Path,
+               meta: dict[str, str] | None, identity_meta: Any) -> str | None:
+    """Why :func:`load_vggface2` rejects the file ``path`` (``rel`` under the root), or None."""
+    if len(rel.parts) != 2:
+        return "not directly inside an identity folder (expected root/<identity>/<image>.jpg)"
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"not an image file (suffix not in {IMAGE_SUFFIXES})"
+    identity = rel.parts[0]
+    if identity not in ethnicity:
+        return f"identity {identity!r} has no row in {ethnicity_csv}"
+    if meta is None:
+        return None
+    if identity not in meta:
+        return f"identity {identity!r} has no row in {identity_meta}"
+    if meta[identity].lower() not in _GENDERS:
+        return (f"identity {identity!r} has gender {meta[identity]!r} in {identity_meta} "
+                "(expected m or f)")
+    return None
+
+
 def load_vggface2(
     root: Any,
     ethnicity_csv: Any,
@@ -120,7 +152,8 @@ def load_vggface2(
         ``identity_meta``, ``"gender"`` (``"male"``/``"female"``);
         ``levels={"ethnicity": list(levels)}``. Rejected: files not directly inside an
         identity folder, files that are not images (by suffix), identities missing from
-        a CSV, and identities whose gender is not ``m`` or ``f``. Identities listed in a
+        a CSV, identities whose gender is not ``m`` or ``f``, and links (a linked file
+        or identity folder; see :func:`~fairtrain.datasets.load_utkface`). Identities listed in a
         CSV without a folder under ``root`` (e.g. the test identities while loading
         ``train/``) are not an error.
 
@@ -129,50 +162,40 @@ def load_vggface2(
     FileNotFoundError
         If ``root`` is not a folder or a CSV does not exist.
     ValueError
-        If a CSV lacks a needed column, has a row of the wrong length, uses an ethnicity
-        not in ``levels``, or gives one identity two ethnicities (or two genders).
+        If a CSV is not UTF-8, lacks a needed column or names it twice, has a row of the
+        wrong length, uses an ethnicity not in ``levels``, or gives one identity two
+        ethnicities (or two genders). Also if no image is kept (an empty folder, or
+        only refused files).
+    TypeError
+        If ``levels`` is a string.
     """
+    if isinstance(levels, (str, bytes)):
+        raise TypeError(
+            f"`levels` must be a list of the ethnicity labels in order; got the string "
+            f"{levels!r}. Give a list, e.g. levels=[{levels!r}, ...]."
+        )
     root = check_dir(root, "VGGFace2 root")
     levels = [str(level) for level in levels]
     ethnicity_csv = Path(ethnicity_csv)
     ethnicity = _read_ethnicity(ethnicity_csv, levels)
     meta = None if identity_meta is None else _read_identity_meta(Path(identity_meta))
-    paths, identities, ethnicities, genders, rejected = [], [], [], [], []
-    for path in files_under(root):
+    paths, identities, ethnicities, genders = [], [], [], []
+    files, rejected = files_under(root)
+    for path in files:
         rel = path.relative_to(root)
-        if len(rel.parts) != 2:
-            rejected.append(Rejected(str(path), (
-                "not directly inside an identity folder (expected root/<identity>/<image>.jpg)"
-            )))
-            continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            rejected.append(Rejected(
-                str(path), f"not an image file (suffix not in {IMAGE_SUFFIXES})"
-            ))
+        reason = _rejection(rel, path, ethnicity, ethnicity_csv, meta, identity_meta)
+        if reason is not None:
+            rejected.append(Rejected(str(path), reason))
             continue
         identity = rel.parts[0]
-        if identity not in ethnicity:
-            rejected.append(Rejected(
-                str(path), f"identity {identity!r} has no row in {ethnicity_csv}"
-            ))
-            continue
         if meta is not None:
-            if identity not in meta:
-                rejected.append(Rejected(
-                    str(path), f"identity {identity!r} has no row in {identity_meta}"
-                ))
-                continue
-            gender = meta[identity].lower()
-            if gender not in _GENDERS:
-                rejected.append(Rejected(str(path), (
-                    f"identity {identity!r} has gender {meta[identity]!r} in {identity_meta} "
-                    "(expected m or f)"
-                )))
-                continue
-            genders.append(_GENDERS[gender])
+            genders.append(_GENDERS[meta[identity].lower()])
         paths.append(str(path))
         identities.append(identity)
         ethnicities.append(ethnicity[identity])
+    if not paths:
+        raise nothing_loaded(root, "VGGFace2 image (root/<identity>/<image>.jpg, the "
+                             f"identity listed in {ethnicity_csv})", rejected)
     columns = {
         "identity": np.asarray(identities, dtype=str),
         "ethnicity": np.asarray(ethnicities, dtype=str),

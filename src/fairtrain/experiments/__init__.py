@@ -11,9 +11,21 @@ that need them. Its errors speak the library's terms; the command line
 
 from __future__ import annotations
 
-from fairtrain.experiments.arguments import add_example_arguments, resolve_example_arguments
+from fairtrain.experiments.arguments import (
+    add_example_arguments,
+    check_installed,
+    example_settings,
+    positive_int,
+    resolve_example_arguments,
+)
 from fairtrain.experiments.output import MANIFEST, OutputDir, OutputError, to_jsonable
-from fairtrain.experiments.summaries import classification_summary, html_report, markdown_table
+from fairtrain.experiments.summaries import (
+    classification_summary,
+    clustered_wilson_interval,
+    html_report,
+    markdown_table,
+    wilson_interval,
+)
 from fairtrain.experiments.training import (
     fit_sampled,
     fit_staged_sampled,
@@ -27,14 +39,19 @@ __all__ = [
     "OutputDir",
     "OutputError",
     "add_example_arguments",
+    "check_installed",
     "classification_summary",
+    "clustered_wilson_interval",
+    "example_settings",
     "fit_sampled",
     "fit_staged_sampled",
     "history_to_dict",
     "html_report",
     "lowest_val_loss_epoch",
     "markdown_table",
+    "positive_int",
     "predict",
     "resolve_example_arguments",
     "to_jsonable",
+    "wilson_interval",
 ]

@@ -8,15 +8,19 @@ recall and the bias on the test identities.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from fairtrain._validation import Interval, check
+from fairtrain.experiments.output import TermsError
 
 __all__ = ["DEFAULTS", "run_demo"]  # DemoOptionError: importable, not yet on the API page
 
@@ -34,8 +38,47 @@ DEFAULTS: dict[str, Any] = {
 STRATEGIES = ("proportional", "homogeneous")
 
 
-class DemoOptionError(ValueError):
+class DemoOptionError(TermsError):
     """An option of :func:`run_demo` is out of range (``fairtrain demo`` prints it alone)."""
+
+    LIBRARY = {"identities": "identities="}
+    COMMAND_LINE = {"identities": "--identities "}
+
+
+@contextlib.contextmanager
+def _quiet_imports(quiet: bool) -> Iterator[None]:
+    """With ``quiet``, keep TensorFlow's C++ start-up lines off the console.
+
+    They are written to file descriptor 2 while TensorFlow loads (oneDNN, absl), before
+    any Python setting applies, so that descriptor points at ``os.devnull`` during the
+    imports; ``TF_CPP_MIN_LOG_LEVEL`` (unless the user set it) silences the later
+    ones. Only the first import in a process prints them.
+    """
+    if not quiet:
+        yield
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _worst(values: Any, names: Any) -> str:
+    """Every group tied for the lowest value (a tie is not one worst group)."""
+    values = np.asarray(values, dtype=float)
+    low = np.nanmin(values)
+    return ", ".join(n for n, v in zip(names, values) if np.isclose(v, low))
 
 
 def _say(quiet: bool, *lines: str) -> None:
@@ -43,7 +86,7 @@ def _say(quiet: bool, *lines: str) -> None:
         print(*lines, sep="\n", flush=True)
 
 
-def _side_by_side(labels: list[str], reports: dict[str, Any]) -> str:
+def _side_by_side(labels: list[str], reports: dict[str, Any], min_count: int = 30) -> str:
     prop, homo = (reports[s] for s in STRATEGIES)
     p, h = prop["ethnicity"], homo["ethnicity"]
     lines = [
@@ -51,7 +94,9 @@ def _side_by_side(labels: list[str], reports: dict[str, Any]) -> str:
     ]
     for i, name in enumerate(labels):
         a, b = float(p.values[i]), float(h.values[i])
-        lines.append(f"{name:<18}{int(p.counts[i]):>6}  {a:>13.3f}  {b:>12.3f}  {b - a:>+7.3f}")
+        mark = "*" if name in p.flagged else ""
+        lines.append(f"{name + mark:<18}{int(p.counts[i]):>6}  {a:>13.3f}  {b:>12.3f}  "
+                     f"{b - a:>+7.3f}")
     rows = [
         ("recall (macro)", prop.overall, homo.overall),
         ("worst group", float(np.nanmin(p.values)), float(np.nanmin(h.values))),
@@ -61,7 +106,14 @@ def _side_by_side(labels: list[str], reports: dict[str, Any]) -> str:
     lines.append("-" * len(lines[0]))
     for name, a, b in rows:
         lines.append(f"{name:<18}{'':>6}  {a:>13.3f}  {b:>12.3f}  {b - a:>+7.3f}")
-    lines.append(f"{'worst group name':<18}{'':>6}  {p.worst:>13}  {h.worst:>12}")
+    worst = [_worst(r.values, r.groups) for r in (p, h)]
+    if max(map(len, worst)) <= 13:
+        lines.append(f"{'worst group name':<18}{'':>6}  {worst[0]:>13}  {worst[1]:>12}")
+    else:  # ties: the names do not fit the columns
+        lines += [f"worst group, proportional: {worst[0]}",
+                  f"worst group, homogeneous:  {worst[1]}"]
+    if p.flagged:
+        lines.append(f"* fewer than {min_count} test images: a rough estimate")
     return "\n".join(lines)
 
 
@@ -94,7 +146,9 @@ def run_demo(
     identities, images_per_identity : int, default 500, 6
         Size of the synthetic dataset (shares 6/8/80/6).
     bootstrap : int, default 200
-        Bootstrap resamples of the test set for the recall intervals (0: none).
+        Resamples of the test identities (within every group) for the interval of the
+        pairwise bias (0: none). The per-group recall intervals are Wilson score
+        intervals with the identities as the unit, whatever ``bootstrap``.
     force : bool, default False
         Replace the files of an earlier run in ``out``.
     quiet : bool, default False
@@ -131,8 +185,9 @@ def run_demo(
     folder = OutputDir(out, force=force, tool="fairtrain demo")
     start = time.perf_counter()
 
-    import keras
-    import tensorflow as tf
+    with _quiet_imports(quiet):
+        import keras
+        import tensorflow as tf
 
     import fairtrain as ft
     from fairtrain import datasets
@@ -157,10 +212,9 @@ def run_demo(
                 # a group absent from test has no recall, and the worst group would be
                 # taken among the others without a word
                 raise DemoOptionError(
-                    f"--identities {identities} leaves {', '.join(absent)} with no {name} "
+                    f"{{identities}}{identities} leaves {', '.join(absent)} with no {name} "
                     "identity, so the report could not compare every group; use more "
-                    "--identities (the default is "
-                    f"{DEFAULTS['identities']})."
+                    f"identities (the default is {{identities}}{DEFAULTS['identities']})."
                 )
         arrays = {}
         for name, part in (("train", train), ("val", val), ("test", test)):
@@ -218,9 +272,11 @@ def run_demo(
         train_s = time.perf_counter() - t0
         probs = np.asarray(model.predict(x_test, batch_size=512, verbose=0))
         y_pred = probs.argmax(axis=1)
+        # the test images come in identities: they, not the images, are the units
         summary = classification_summary(
             np.asarray(labels)[y_test], np.asarray(labels)[y_pred],
             test_part.groups("ethnicity"), labels, n_bootstrap=bootstrap, seed=seed,
+            clusters=test_part.columns["identity"],
         )
         reports[strategy] = summary.pop("report")
         histories[strategy] = history_to_dict(history)
@@ -233,7 +289,7 @@ def run_demo(
         }
         _say(quiet, "")
 
-    table = _side_by_side(labels, reports)
+    table = _side_by_side(labels, reports, reports["proportional"].min_count)
     _say(quiet, "Per-group recall on the test identities (row-normalised confusion diagonal):",
          "", table, "")
 
@@ -243,18 +299,25 @@ def run_demo(
         "settings": {"seed": seed, "epochs": epochs, "batch_size": batch_size,
                      "learning_rate": learning_rate, "lr_schedule": "halved every 6 epochs",
                      "identities": identities, "images_per_identity": images_per_identity,
-                     "bootstrap": bootstrap, "image_size": 32},
+                     "bootstrap": bootstrap, "image_size": 32,
+                     "intervals": INTERVALS + (
+                         "; the pairwise bias interval resamples the test identities within "
+                         "every group" if bootstrap else "")},
         "labels": labels,
         "counts": counts,
         "runs": results,
         "worst_group_recall": {
             s: float(np.nanmin(reports[s]["ethnicity"].values)) for s in STRATEGIES
         },
+        "worst_groups": {
+            s: _worst(reports[s]["ethnicity"].values, labels).split(", ") for s in STRATEGIES
+        },
         "bias": {s: float(reports[s]["ethnicity"].pairwise) for s in STRATEGIES},
     }
     _write_outputs(folder, report, reports, table)
     report["seconds"] = round(time.perf_counter() - start, 1)
     folder.write_json("report.json", report)
+    folder.finish()
     _say(quiet, f"Wrote {len(folder.files)} files to {folder.root}/ in {report['seconds']} s: "
                 + ", ".join(f for f in folder.files),
          f"Open {folder.root / 'report.html'} in a browser.")
@@ -275,13 +338,15 @@ def _write_outputs(folder: Any, report: dict[str, Any], reports: dict[str, Any],
 
     from matplotlib.figure import Figure
 
+    intervals = {s: report["runs"][s]["intervals"]["ethnicity"] for s in STRATEGIES}
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     for ax, strategy in zip(axes, STRATEGIES):
-        plots.plot_by_group(reports[strategy], "ethnicity", ax=ax,
+        plots.plot_by_group(_with_wilson(reports[strategy], intervals[strategy], labels),
+                            "ethnicity", ax=ax,
                             title=f"{strategy}: bias {reports[strategy]['ethnicity'].pairwise:.3f}")
         ax.set_ylim(0, 1.05)
-    fig.suptitle("Recall per group on the test identities (95 % bootstrap intervals)")
+    fig.suptitle(f"Recall per group on the test identities ({INTERVALS})")
     bars = folder.save_figure("recall_by_group.png", fig)
 
     fig = Figure(figsize=(11, 4), layout="constrained")
@@ -293,36 +358,34 @@ def _write_outputs(folder: Any, report: dict[str, Any], reports: dict[str, Any],
         plots.plot_training_curves(hist, keys=keys, ax=ax, title=f"{strategy} batches")
     curves = folder.save_figure("training_curves.png", fig)
 
-    header = ["group", "n (test)", "proportional", "homogeneous"]
+    header = ["group", "n (test)", "identities", "proportional", "homogeneous"]
     p, h = (reports[s]["ethnicity"] for s in STRATEGIES)
-    rows = [[lab, int(p.counts[i]), float(p.values[i]), float(h.values[i])]
+    rows = [[lab + (" *" if lab in p.flagged else ""), int(p.counts[i]),
+             intervals["proportional"]["groups"][lab]["clusters"],
+             *[_with_interval(float(r.values[i]), intervals[s]["groups"][lab])
+               for s, r in zip(STRATEGIES, (p, h))]]
             for i, lab in enumerate(labels)]
-    rows += [["recall (macro)", "", reports["proportional"].overall,
+    rows += [["recall (macro)", "", "", reports["proportional"].overall,
               reports["homogeneous"].overall],
-             ["worst-group recall", "", report["worst_group_recall"]["proportional"],
+             ["worst-group recall", "", "", report["worst_group_recall"]["proportional"],
               report["worst_group_recall"]["homogeneous"]],
-             ["pairwise bias", "", p.pairwise, h.pairwise]]
-    settings = report["settings"]
-    intro = (
-        f"The same tiny CNN, from the same initial weights, trained {settings['epochs']} "
-        f"epochs twice on synthetic faces whose groups make up 6/8/80/6 % of the data: "
-        "once with batches that keep those shares (proportional), once with batches "
-        "holding 25 % of each group (homogeneous). Recall of a group is the share of its "
-        "test images classified as that group (the diagonal of the row-normalised "
-        "confusion matrix); the pairwise bias is the mean absolute difference between "
-        "the groups' recalls, over all pairs (0 is perfectly even). Read it next to the "
-        "overall recall: a low bias can hide a model that is equally bad for everyone."
-    )
+             ["worst group(s)", "", "", *[", ".join(report["worst_groups"][s])
+                                          for s in STRATEGIES]],
+             ["pairwise bias", "", "", *[_with_interval(r.pairwise, intervals[s])
+                                          for s, r in zip(STRATEGIES, (p, h))]]]
+    intro = _intro(report["settings"], report["runs"]["homogeneous"]["first_batch_counts"])
+    notes = _notes(report["settings"], p.flagged, reports["proportional"].min_count)
     md = "\n\n".join([
         "# fairtrain demo: proportional vs homogeneous batches", intro,
-        markdown_table(header, rows),
+        markdown_table(header, rows), notes,
         "Files: " + ", ".join(f"`{p.name}`" for p in [*images, bars, curves]),
     ]) + "\n"
     folder.write_text("report.md", md)
     page = html_report("fairtrain demo: proportional vs homogeneous batches", [
         ("p", intro),
         ("table", (header, rows)),
-        ("h2", "Per-group recall with bootstrap intervals"),
+        ("p", notes),
+        ("h2", f"Per-group recall ({INTERVALS})"),
         ("img", bars),
         ("h2", "Confusion matrices on the test identities (rows real, columns predicted)"),
         *[("img", path) for path in images],
@@ -332,3 +395,78 @@ def _write_outputs(folder: Any, report: dict[str, Any], reports: dict[str, Any],
         ("pre", table),
     ])
     folder.write_text("report.html", page)
+
+
+#: How the per-group intervals are made (the titles say it).
+INTERVALS = "95 % Wilson intervals, identities as the unit"
+
+
+def _with_wilson(report: Any, intervals: dict[str, Any], labels: list[str]) -> Any:
+    """A copy of ``report`` whose ethnicity intervals are the Wilson ones (for the plot)."""
+    import dataclasses
+
+    bias = report["ethnicity"]
+    ci = np.array([[intervals["groups"][g]["low"], intervals["groups"][g]["high"]]
+                   for g in bias.groups])
+    copy = report.without_data()
+    copy.attributes = {**report.attributes, "ethnicity": dataclasses.replace(bias, ci=ci)}
+    return copy
+
+
+def _with_interval(value: float, interval: dict[str, Any]) -> str:
+    """``0.750 [0.52, 0.89]``; the value alone where there is no interval."""
+    if "low" in interval:
+        low, high = interval["low"], interval["high"]
+    elif interval.get("pairwise_bias"):
+        low, high = interval["pairwise_bias"]
+        if high - low < 1e-12:  # a zero-width interval would claim a certainty it lacks
+            return f"{value:.3f} (no spread: see the note)"
+    else:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{low:.2f}, {high:.2f}]"
+
+
+def _intro(settings: dict[str, Any], homogeneous_first: dict[str, int]) -> str:
+    """What was trained, in words that match the settings (epochs, batch composition)."""
+    counts = sorted(set(homogeneous_first.values()))
+    batch = settings["batch_size"]
+    if len(counts) == 1:
+        equal = f"{100 / len(homogeneous_first):g} % of each group, {counts[0]} of {batch}"
+    else:
+        equal = (f"equal shares of the groups, {counts[0]} or {counts[-1]} of {batch} as "
+                 f"{batch} does not divide by {len(homogeneous_first)}")
+    return (
+        f"The same tiny CNN, from the same initial weights, trained "
+        f"{_plural(settings['epochs'], 'epoch')} twice on synthetic faces whose groups make "
+        "up 6/8/80/6 % of the data: once with batches that keep those shares "
+        f"(proportional), once with batches holding {equal} (homogeneous). Recall of a "
+        "group is the share of its test images classified as that group (the diagonal of "
+        "the row-normalised confusion matrix); the pairwise bias is the mean absolute "
+        "difference between the groups' recalls, over all pairs (0 is perfectly even). "
+        "Read it next to the overall recall: a low bias can hide a model that is equally "
+        "bad for everyone."
+    )
+
+
+def _notes(settings: dict[str, Any], flagged: tuple[str, ...], min_count: int) -> str:
+    """How to read the intervals (what is resampled) and the flagged groups."""
+    text = (
+        "Intervals: 95 % Wilson score intervals of each group's recall, with the test "
+        "identities as the unit (the images of one identity are not independent, so the "
+        "effective sample size lies between the number of identities and of images; "
+        "with a recall of exactly 0 or 1 it is the number of identities). "
+    )
+    if settings["bootstrap"]:
+        text += (
+            f"The pairwise bias interval resamples the test identities within every group "
+            f"({settings['bootstrap']} resamples; percentile interval). Resampling cannot "
+            "vary a group whose identities were all classified right or all wrong; when "
+            "that holds for every group, the bias has no spread to show and no interval "
+            "is given."
+        )
+    else:
+        text += "No interval for the pairwise bias (--bootstrap 0)."
+    if flagged:
+        text += (f" * {', '.join(flagged)}: fewer than {min_count} test images, a rough "
+                 "estimate.")
+    return text

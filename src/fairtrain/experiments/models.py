@@ -100,18 +100,31 @@ def tiny_cnn(
     return keras.Model(inputs, head(backbone(inputs)), name="tiny_cnn")
 
 
+IMAGENET = "imagenet"
+
+
 def _check_weights(weights: Any) -> str | None:
+    """None, ``"imagenet"`` or the path of an existing local weights file."""
     if weights is None or (isinstance(weights, str) and weights.lower() == "none"):
         return None
-    if isinstance(weights, str) and weights.lower() == "imagenet":
-        raise ValueError(
-            "fairtrain never downloads weights: weights='imagenet' would. Pass the path "
-            "of a local weights file (the no-top variant) or None."
-        )
+    if isinstance(weights, str) and weights.lower() == IMAGENET:
+        return IMAGENET
     path = os.fspath(weights)
     if not os.path.isfile(path):
-        raise ValueError(f"Weights file {path!r} does not exist; pass a local file or None.")
+        raise ValueError(
+            f"Weights file {path!r} does not exist; pass a local file, 'imagenet' (Keras "
+            "downloads and caches it) or None (random initialisation)."
+        )
     return path
+
+
+def _is_download_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is Keras failing to fetch a weights file (no network, blocked URL)."""
+    import urllib.error
+
+    if isinstance(exc, (urllib.error.URLError, ConnectionError, TimeoutError)):
+        return True
+    return "URL fetch failure" in str(exc)
 
 
 def build_model(
@@ -137,10 +150,12 @@ def build_model(
         Each backbone has a minimum size (32 for most, 71 for Xception, 75 for the
         Inception models).
     n_outputs : int, default 4
-    weights : str, os.PathLike or None, default None
-        None: random initialisation. A path: a local weights file of the backbone
-        without its top (e.g. ``mobilenet_v2_..._no_top.h5``). ``"imagenet"`` is
-        refused: nothing is downloaded.
+    weights : "imagenet", str, os.PathLike or None, default None
+        None: random initialisation (the default: nothing is downloaded). ``"imagenet"``:
+        the backbone's ImageNet weights, which Keras downloads on first use and caches
+        (``~/.keras/models``). A path: a local weights file of the backbone without its
+        top (e.g. ``mobilenet_v2_..._no_top.h5``, the file Keras caches), for machines
+        without a network.
     activation, head_units, dropout, seed
         As for :func:`tiny_cnn`.
 
@@ -152,12 +167,19 @@ def build_model(
     ------
     ValueError
         If the backbone name is unknown (with the available names), the weights file
-        is missing or ``"imagenet"``, or the input is too small for the backbone.
+        is missing, ``"imagenet"`` is asked for the tiny backbone, or the input is too
+        small for the backbone.
+    OSError
+        If ``weights="imagenet"`` and the download fails (no network); the message says
+        what to pass instead.
     """
     keras = _keras()
     if backbone == TINY:
-        if weights is not None and _check_weights(weights) is not None:
-            raise ValueError("The tiny backbone has no pretrained weights; pass weights=None.")
+        if _check_weights(weights) is not None:
+            raise ValueError(
+                f"The tiny backbone has no pretrained weights; got weights={weights!r}. "
+                "Pass weights=None, or choose a keras.applications backbone."
+            )
         return tiny_cnn(input_shape, n_outputs, activation=activation,
                         head_units=head_units, dropout=dropout, seed=seed)
     names = available_backbones()
@@ -177,10 +199,16 @@ def build_model(
     try:
         base = factory(include_top=False, weights=path, input_shape=tuple(input_shape),
                        pooling="avg")
-    except ValueError as exc:
-        raise ValueError(
-            f"keras.applications.{backbone} refused input_shape={tuple(input_shape)} or the "
-            f"weights: {exc} (try a larger --image-size)."
+    except Exception as exc:
+        if path != IMAGENET or not _is_download_failure(exc):
+            if isinstance(exc, ValueError):
+                raise _refused(backbone, input_shape, exc) from exc
+            raise
+        raise OSError(
+            f"Could not download the ImageNet weights of {backbone} ({exc}). Without a "
+            "network, pass weights=<path> to the no-top weights file (copy it from the "
+            "~/.keras/models folder of a machine that has one), or weights=None to start "
+            "from random weights."
         ) from exc
     inputs = keras.Input(tuple(input_shape))
     features = base(inputs)
@@ -188,6 +216,13 @@ def build_model(
     head = _head(int(features.shape[-1]), n_outputs, activation, head_units, dropout)
     model_in = keras.Input(tuple(input_shape))
     return keras.Model(model_in, head(wrapped(model_in)), name=f"{backbone.lower()}_model")
+
+
+def _refused(backbone: str, input_shape: Sequence[int], exc: Exception) -> ValueError:
+    return ValueError(
+        f"keras.applications.{backbone} refused input_shape={tuple(input_shape)} or the "
+        f"weights: {exc} (try a larger input size)."
+    )
 
 
 def embedding_model(model: Any) -> Any:

@@ -30,7 +30,8 @@ def as_values(y: Any, name: str) -> np.ndarray:
 def as_labels(y: Any, name: str) -> np.ndarray:
     """Class labels from labels, one-hot rows, class scores or positive-class probabilities.
 
-    A 2-D array with several columns gives the arg-max of each row; a float vector with
+    A 2-D array with several columns gives the arg-max of each row (integer rows must be
+    one-hot: other integer columns are labels, not scores); a float vector with
     fractional values in ``[0, 1]`` is read as the probability of class 1 and thresholded
     at 0.5; integer-valued floats become integers.
     """
@@ -41,6 +42,8 @@ def as_labels(y: Any, name: str) -> np.ndarray:
         else:
             if arr.dtype.kind == "f":
                 check_finite(arr, name)
+            elif arr.dtype.kind in "biu":
+                _check_one_hot(arr, name)
             return np.argmax(arr, axis=1)
     if arr.ndim != 1:
         raise ValueError(
@@ -66,3 +69,16 @@ def as_labels(y: Any, name: str) -> np.ndarray:
                 f"first at index {int(np.flatnonzero(missing)[0])}."
             )
     return arr
+
+
+def _check_one_hot(arr: np.ndarray, name: str) -> None:
+    """Integer rows are labels, not scores: their arg-max is a class only if one-hot."""
+    bad = ~(((arr == 0) | (arr == 1)).all(axis=1) & (arr.sum(axis=1) == 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"`{name}` is an integer array of shape {arr.shape} that is not one-hot (row "
+            f"{i} is {arr[i].tolist()}), so its rows are not classes. Pass one label per "
+            "example (shape (n,)), one-hot rows, or float class scores."
+        )
+

@@ -11,11 +11,19 @@ __all__ = ["max_gap", "pairwise_bias", "ratio", "worst_group"]
 
 
 def _values(values: Any, *, min_groups: int = 2) -> tuple[tuple[str, ...], np.ndarray]:
+    raw = list(values.values()) if isinstance(values, Mapping) else values
+    try:
+        arr = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        flat = np.asarray(raw, dtype=object).reshape(-1).tolist()
+        bad = next((v for v in flat if not isinstance(v, (int, float, np.number))), flat[:1])
+        raise TypeError(
+            f"`values` must be the metric's value (a number) for every group; got {bad!r}. "
+            "Pass one number per group, e.g. BiasReport[attribute].values."
+        ) from None
     if isinstance(values, Mapping):
         names = tuple(str(k) for k in values)
-        arr = np.asarray(list(values.values()), dtype=np.float64)
     else:
-        arr = np.asarray(values, dtype=np.float64)
         names = tuple(str(i) for i in range(arr.size))
     if arr.ndim != 1:
         raise ValueError(f"`values` must be one value per group; got shape {arr.shape}.")
@@ -51,6 +59,8 @@ def pairwise_bias(values: Any) -> float:
     ------
     ValueError
         If there are fewer than two groups or a value is NaN or infinite.
+    TypeError
+        If a value is not a number.
 
     Notes
     -----
@@ -89,6 +99,8 @@ def max_gap(values: Any) -> float:
     ------
     ValueError
         If there are fewer than two groups or a value is NaN or infinite.
+    TypeError
+        If a value is not a number.
 
     Notes
     -----
@@ -124,6 +136,8 @@ def ratio(values: Any) -> float:
     ValueError
         If there are fewer than two groups, a value is NaN or infinite, or a value is
         negative.
+    TypeError
+        If a value is not a number.
 
     Notes
     -----
@@ -166,6 +180,8 @@ def worst_group(values: Any, *, greater_is_better: bool) -> str:
     ------
     ValueError
         If there are no groups or a value is NaN or infinite.
+    TypeError
+        If a value is not a number.
 
     Examples
     --------

@@ -47,6 +47,36 @@ class GroupConfusion:
         return self.matrices[self.groups.index(group)]
 
 
+def _class_codes(yt: np.ndarray, yp: np.ndarray,
+                 labels: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The classes (``labels``, or the sorted labels seen) and both inputs' class codes.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` repeats a label, or an input holds a label not in it.
+    """
+    if labels is None:
+        classes = np.unique(np.concatenate([yt, yp]))
+    else:
+        classes = np.asarray(list(labels))
+        if np.unique(classes).size != classes.size:
+            raise ValueError(f"`labels` must be distinct; got {classes.tolist()}.")
+    order = np.argsort(classes, kind="stable")
+    sorted_classes = classes[order]
+    encoded = []
+    for name, y in (("y_true", yt), ("y_pred", yp)):
+        pos = np.clip(np.searchsorted(sorted_classes, y), 0, classes.size - 1)
+        unknown = sorted_classes[pos] != y
+        if unknown.any():
+            bad = np.unique(y[unknown])[:5].tolist()
+            raise ValueError(
+                f"`{name}` holds labels not in `labels` {classes.tolist()}: {bad}."
+            )
+        encoded.append(order[pos])
+    return classes, encoded[0], encoded[1]
+
+
 def confusion_by_group(
     y_true: Any,
     y_pred: Any,
@@ -102,25 +132,7 @@ def confusion_by_group(
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=yt, y_pred=yp, groups=g.codes)
     w = as_sample_weight(sample_weight, n)
-    if labels is None:
-        classes = np.unique(np.concatenate([yt, yp]))
-    else:
-        classes = np.asarray(list(labels))
-        if np.unique(classes).size != classes.size:
-            raise ValueError(f"`labels` must be distinct; got {classes.tolist()}.")
-    order = np.argsort(classes, kind="stable")
-    sorted_classes = classes[order]
-    encoded = []
-    for name, y in (("y_true", yt), ("y_pred", yp)):
-        pos = np.clip(np.searchsorted(sorted_classes, y), 0, classes.size - 1)
-        unknown = sorted_classes[pos] != y
-        if unknown.any():
-            bad = np.unique(y[unknown])[:5].tolist()
-            raise ValueError(
-                f"`{name}` holds labels not in `labels` {classes.tolist()}: {bad}."
-            )
-        encoded.append(order[pos])
-    kt, kp = encoded
+    classes, kt, kp = _class_codes(yt, yp, labels)
     c = classes.size
     cell = kt.astype(np.int64) * c + kp
     keep = g.codes >= 0

@@ -156,51 +156,74 @@ class _ClassCounts:
         seen = (np.bincount(it, minlength=size) + np.bincount(ip, minlength=size)).reshape(
             n_groups, c
         ) > 0
-        den = true if self.score == "recall" else pred
-        members = seen.any(axis=1)
-        if self.average == "micro":
-            out = _ratio(
-                np.where(seen, tp, 0).sum(axis=1), np.where(seen, den, 0).sum(axis=1)
-            )
-            undefined = members & np.isnan(out)
-            self._warn(undefined.any())
-            out[undefined] = self.zero_division
-            return np.where(members, out, np.nan)
-        per_class = _ratio(tp, den.astype(np.float64))
-        undefined = seen & np.isnan(per_class)
-        if self.average == "binary":
-            undefined = undefined[:, self.pos] | (members & ~seen[:, self.pos])
-            out = per_class[:, self.pos]
-            self._warn(undefined.any())
-            out[undefined] = self.zero_division
-            return np.where(members, out, np.nan)
-        self._warn(undefined.any())
-        per_class[undefined] = self.zero_division
-        per_class[~seen] = np.nan
-        defined = ~np.isnan(per_class)
-        if self.average == "macro":
-            weights = defined.astype(np.float64)
-        else:  # weighted by the true support, as scikit-learn
-            weights = np.where(defined, true, 0.0)
-            no_weight = defined.any(axis=1) & (weights.sum(axis=1) == 0)
-            weights[no_weight] = defined[no_weight]
-        return _ratio(
-            (np.where(defined, per_class, 0.0) * weights).sum(axis=1), weights.sum(axis=1)
+        return _class_scores(
+            tp, true, pred, seen, score=self.score, average=self.average,
+            zero_division=self.zero_division, pos=self.pos,
         )
-
-    def _warn(self, undefined: bool) -> None:
-        if undefined and isinstance(self.zero_division, _WarnZero):
-            warnings.warn(
-                f"{self.score} is ill-defined for a class with no "
-                f"{'true' if self.score == 'recall' else 'predicted'} examples and is set "
-                "to 0 (zero_division='warn'); pass zero_division=0, 1 or numpy.nan.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
 
     def overall(self) -> float:
         """The metric over all examples."""
         return float(self.reduce(np.zeros(self.kt.size, dtype=np.intp), 1)[0])
+
+
+def _class_scores(
+    tp: np.ndarray,
+    true: np.ndarray,
+    pred: np.ndarray,
+    seen: np.ndarray,
+    *,
+    score: Literal["recall", "precision"],
+    average: str,
+    zero_division: float,
+    pos: int = -1,
+) -> np.ndarray:
+    """Recall or precision of every group from its per-class counts.
+
+    ``tp``, ``true`` and ``pred`` (weighted) and ``seen`` (the class occurs in the
+    group's ``y_true`` or ``y_pred``) have shape (n_groups, n_classes). Shared by the
+    in-memory metrics and :class:`~fairtrain.metrics.GroupAccumulator`, so both average
+    the same counts the same way.
+    """
+    den = true if score == "recall" else pred
+    members = seen.any(axis=1)
+    if average == "micro":
+        out = _ratio(np.where(seen, tp, 0).sum(axis=1), np.where(seen, den, 0).sum(axis=1))
+        undefined = members & np.isnan(out)
+        _warn_zero(score, zero_division, undefined.any())
+        out[undefined] = zero_division
+        return np.where(members, out, np.nan)
+    per_class = _ratio(tp, den.astype(np.float64))
+    undefined = seen & np.isnan(per_class)
+    if average == "binary":
+        undefined = undefined[:, pos] | (members & ~seen[:, pos])
+        out = per_class[:, pos]
+        _warn_zero(score, zero_division, undefined.any())
+        out[undefined] = zero_division
+        return np.where(members, out, np.nan)
+    _warn_zero(score, zero_division, undefined.any())
+    per_class[undefined] = zero_division
+    per_class[~seen] = np.nan
+    defined = ~np.isnan(per_class)
+    if average == "macro":
+        weights = defined.astype(np.float64)
+    else:  # weighted by the true support, as scikit-learn
+        weights = np.where(defined, true, 0.0)
+        no_weight = defined.any(axis=1) & (weights.sum(axis=1) == 0)
+        weights[no_weight] = defined[no_weight]
+    return _ratio(
+        (np.where(defined, per_class, 0.0) * weights).sum(axis=1), weights.sum(axis=1)
+    )
+
+
+def _warn_zero(score: str, zero_division: float, undefined: bool) -> None:
+    if undefined and isinstance(zero_division, _WarnZero):
+        warnings.warn(
+            f"{score} is ill-defined for a class with no "
+            f"{'true' if score == 'recall' else 'predicted'} examples and is set "
+            "to 0 (zero_division='warn'); pass zero_division=0, 1 or numpy.nan.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
 
 
 class _WarnZero(float):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from fairtrain._validation import (
     validate_params,
 )
 from fairtrain.groups import Groups, as_groups
+from fairtrain.metrics.fairness import measure_of
 
 __all__ = ["by_group"]
 
@@ -50,9 +52,57 @@ def resolve_metric(metric: MetricLike) -> tuple[Callable[..., Any], str]:
     )
 
 
+def check_per_group(func: Callable[..., Any], name: str) -> None:
+    """Refuse a fairness measure where a per-group metric is needed."""
+    measure = measure_of(func)
+    if measure is not None:
+        raise ValueError(
+            f"{name!r} is a fairness measure over all the groups at once, not a metric of "
+            f"one group. Call it with sensitive_features=..., pass it to "
+            f"bias_report(metric={name!r}), or use the per-group rates it compares "
+            f"({', '.join(measure.rates)}) here."
+        )
+
+
+def check_metric_kwargs(
+    func: Callable[..., Any], name: str, metric_kwargs: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """``metric_kwargs`` as a dict, refused up front if ``func`` does not take one of them."""
+    if metric_kwargs is None:
+        return {}
+    if not isinstance(metric_kwargs, Mapping):
+        raise TypeError(
+            f"`metric_kwargs` must be a mapping of keyword arguments, e.g. "
+            f"{{'average': 'macro'}}; got {metric_kwargs!r}."
+        )
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # no signature to read: the call will tell
+        return dict(metric_kwargs)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return dict(metric_kwargs)
+    taken = [p for p, v in parameters.items() if v.kind is not inspect.Parameter.VAR_POSITIONAL]
+    unknown = [k for k in metric_kwargs if k not in taken]
+    if unknown:
+        options = taken[2:]
+        hint = (" Only recall and precision (and other metrics over classes) take "
+                "`average`." if "average" in unknown else "")
+        raise TypeError(
+            f"Metric {name!r} does not take {', '.join(f'`{k}`' for k in unknown)} (its "
+            f"keyword arguments: {options}); remove it from the metric's keyword "
+            f"arguments.{hint}"
+        )
+    return dict(metric_kwargs)
+
+
 def greater_is_better_of(func: Callable[..., Any], name: str, given: bool | None) -> bool:
     """The metric's direction: the argument, else the function's attribute, else an error."""
     if given is not None:
+        if not isinstance(given, (bool, np.bool_)):
+            raise TypeError(
+                f"`greater_is_better` must be True, False or None; got {given!r}. Pass True "
+                "for scores (accuracy, recall), False for errors (mae, error_rate)."
+            )
         return bool(given)
     direction = getattr(func, "greater_is_better", None)
     if direction is None:
@@ -95,7 +145,8 @@ class GroupEvaluator:
         metric_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.func, self.name = resolve_metric(metric)
-        self.kwargs = dict(metric_kwargs or {})
+        check_per_group(self.func, self.name)
+        self.kwargs = check_metric_kwargs(self.func, self.name, metric_kwargs)
         self.weights = as_sample_weight(sample_weight, n)
         terms = getattr(self.func, "_fairtrain_contribution", None)
         self.terms = None
@@ -213,7 +264,8 @@ def by_group(
     ------
     ValueError
         If the lengths differ, the metric name is unknown (the message lists close
-        matches), or an input holds NaN.
+        matches), an input holds NaN, or the metric is a fairness measure (one number
+        over all groups, such as ``"equalized_odds_difference"``).
     TypeError
         If the metric is neither a name nor a callable, or returns something that is not
         one number, or the data are not arrays (a metric passed first, as before 0.1).

@@ -10,7 +10,13 @@ import numpy as np
 
 from fairtrain._validation import as_sample_weight, check_lengths, validate_params
 from fairtrain.groups import as_groups
-from fairtrain.metrics.grouped import METRIC_HINTS, METRIC_PARAMS, MetricLike, resolve_metric
+from fairtrain.metrics.grouped import (
+    METRIC_HINTS,
+    METRIC_PARAMS,
+    MetricLike,
+    check_per_group,
+    resolve_metric,
+)
 
 __all__ = ["to_metricframe"]
 
@@ -55,6 +61,9 @@ def to_metricframe(
     ------
     ImportError
         If fairlearn (or pandas) is not installed.
+    ValueError
+        If ``metric`` is a fairness measure (one number over all groups, such as
+        ``"equalized_odds_difference"``), not a per-group metric.
 
     Notes
     -----
@@ -70,6 +79,7 @@ def to_metricframe(
             'to_metricframe needs fairlearn: pip install "fairtrain[fairlearn]".'
         ) from exc
     func, name = resolve_metric(metric)
+    check_per_group(func, name)
     if metric_kwargs:
         func = functools.partial(func, **metric_kwargs)
     g = as_groups(groups, sensitive_features=sensitive_features)

@@ -12,6 +12,18 @@ from fairtrain._validation import param_error
 __all__ = ["leaderboard_rank"]
 
 
+def _scores(name: str, values: Any) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        flat = np.asarray(values, dtype=object).reshape(-1).tolist()
+        bad = next((v for v in flat if not isinstance(v, (int, float, np.number))), flat[:1])
+        raise TypeError(
+            f"{name} must hold numbers (scores); got {bad!r}. Pass the numeric scores "
+            "of every entry, one column per score."
+        ) from None
+
+
 def leaderboard_rank(
     table: Any, *, greater_is_better: bool | Sequence[bool] = False
 ) -> np.ndarray:
@@ -35,8 +47,10 @@ def leaderboard_rank(
     Raises
     ------
     ValueError
-        If the table is not two-dimensional, is empty, holds NaN, or
-        ``greater_is_better`` has the wrong length.
+        If the table is not two-dimensional, is empty, holds NaN, its columns differ in
+        length, or ``greater_is_better`` has the wrong length.
+    TypeError
+        If a score is not a number.
 
     Notes
     -----
@@ -66,9 +80,16 @@ def leaderboard_rank(
     """
     if isinstance(table, Mapping) or hasattr(table, "columns"):
         columns = table if isinstance(table, Mapping) else {c: table[c] for c in table.columns}
-        x = np.column_stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
+        arrays = {str(k): _scores(f"`table`[{k!r}]", v) for k, v in columns.items()}
+        lengths = {k: a.shape[0] if a.ndim else 0 for k, a in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                f"Every score column needs one value per entry; got lengths {lengths}. "
+                "Give each score for every entry (the same entries in the same order)."
+            )
+        x = np.column_stack(list(arrays.values())) if arrays else np.empty((0, 0))
     else:
-        x = np.asarray(table, dtype=np.float64)
+        x = _scores("`table`", table)
     if x.ndim != 2 or x.size == 0:
         raise ValueError(
             f"`table` must be a non-empty 2-D table (entries x scores); got shape {x.shape}."

@@ -8,6 +8,7 @@ plot is drawn. The functions draw on a given ``ax`` or on a new figure made with
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -148,6 +149,45 @@ def plot_confusion_pair(
     return fig
 
 
+@dataclass
+class _Bars:
+    """What :func:`plot_by_group` draws, read from a report or a mapping."""
+
+    names: list[str]
+    heights: np.ndarray
+    overall: float | None
+    metric: str | None
+    title: str | None
+    ci: np.ndarray | None = None
+    flagged: tuple[str, ...] = ()
+    min_count: int | None = None
+
+    @classmethod
+    def of(cls, values: Any, attribute: str | None, *, overall: float | None,
+           metric: str | None, title: str | None) -> _Bars:
+        """The bars of ``values``, a BiasReport or ``{group: value}``.
+
+        ``overall``, ``metric`` and ``title`` given win over the report's.
+        """
+        if isinstance(values, BiasReport):
+            report = values
+            attribute = attribute or next(iter(report.attributes))
+            bias = report[attribute]
+            return cls(
+                list(bias.groups), np.asarray(bias.values, dtype=float),
+                report.overall if overall is None else overall, metric or report.metric,
+                title or f"{attribute}: pairwise bias {bias.pairwise:.4g}",
+                bias.ci, bias.flagged, report.min_count,
+            )
+        if isinstance(values, Mapping):
+            return cls([str(k) for k in values], np.asarray(list(values.values()), dtype=float),
+                       overall, metric, title)
+        raise TypeError(
+            f"`values` must be a BiasReport or a mapping of group to value; got "
+            f"{type(values).__name__}."
+        )
+
+
 def plot_by_group(
     values: Any,
     attribute: str | None = None,
@@ -184,40 +224,23 @@ def plot_by_group(
     Hatched bars are groups with fewer than ``min_count`` examples; error bars are the
     bootstrap intervals when the report has them.
     """
-    ci = None
-    flagged: tuple[str, ...] = ()
-    min_count = None
-    if isinstance(values, BiasReport):
-        report = values
-        attribute = attribute or next(iter(report.attributes))
-        bias = report[attribute]
-        names, heights = list(bias.groups), np.asarray(bias.values, dtype=float)
-        overall = report.overall if overall is None else overall
-        metric = metric or report.metric
-        ci, flagged, min_count = bias.ci, bias.flagged, report.min_count
-        title = title or f"{attribute}: pairwise bias {bias.pairwise:.4g}"
-    elif isinstance(values, Mapping):
-        names = [str(k) for k in values]
-        heights = np.asarray(list(values.values()), dtype=float)
-    else:
-        raise TypeError(
-            f"`values` must be a BiasReport or a mapping of group to value; got "
-            f"{type(values).__name__}."
-        )
+    bars = _Bars.of(values, attribute, overall=overall, metric=metric, title=title)
+    names, heights, overall, flagged = bars.names, bars.heights, bars.overall, bars.flagged
     if ax is None:
         _, ax = _figure(size=(max(4.0, 0.8 * len(names) + 2), 4.0))
     x = np.arange(len(names))
-    bars = ax.bar(x, np.nan_to_num(heights), color="tab:blue", alpha=0.85)
-    for bar, name in zip(bars, names):
+    drawn = ax.bar(x, np.nan_to_num(heights), color="tab:blue", alpha=0.85)
+    for bar, name in zip(drawn, names):
         if name in flagged:
             bar.set_hatch("//")
             bar.set_alpha(0.5)
-    if ci is not None:
+    if bars.ci is not None:
         # a percentile interval need not contain the estimate: clip, never a negative bar
-        lower = np.clip(np.nan_to_num(heights - ci[:, 0]), 0, None)
-        upper = np.clip(np.nan_to_num(ci[:, 1] - heights), 0, None)
+        lower = np.clip(np.nan_to_num(heights - bars.ci[:, 0]), 0, None)
+        upper = np.clip(np.nan_to_num(bars.ci[:, 1] - heights), 0, None)
         ax.errorbar(x, np.nan_to_num(heights), yerr=[lower, upper], fmt="none",
                     ecolor="black", capsize=3)
+    min_count, metric, title = bars.min_count, bars.metric, bars.title
     handles = []
     if overall is not None:
         handles.append(ax.axhline(overall, color="tab:red", linestyle="--",

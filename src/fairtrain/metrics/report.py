@@ -15,6 +15,7 @@ import numpy as np
 from fairtrain._validation import Interval, Options, check, check_lengths, validate_params
 from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
+from fairtrain.metrics.fairness import fairness_inputs, measure_of
 from fairtrain.metrics.grouped import (
     METRIC_HINTS,
     METRIC_PARAMS,
@@ -22,6 +23,7 @@ from fairtrain.metrics.grouped import (
     MetricLike,
     attribute_views,
     greater_is_better_of,
+    resolve_metric,
 )
 
 __all__ = ["AttributeBias", "BiasReport", "bias_report"]
@@ -62,6 +64,13 @@ class AttributeBias:
         Bootstrap confidence interval of every group's value.
     pairwise_ci : tuple of float, or None
         Bootstrap confidence interval of the pairwise bias.
+    measure : float or None
+        With a fairness measure as the metric (``"equalized_odds_difference"``...): its
+        value for this attribute; ``values`` then hold the first rate it compares
+        (selection rate or true positive rate) and ``rates`` all of them. None
+        otherwise.
+    rates : dict of str to ndarray, or None
+        With a fairness measure: every rate it compares, per group, by name.
     """
 
     attribute: str
@@ -76,6 +85,8 @@ class AttributeBias:
     worst: str | None
     ci: np.ndarray | None = None
     pairwise_ci: tuple[float, float] | None = None
+    measure: float | None = None
+    rates: Mapping[str, np.ndarray] | None = None
 
     def value(self, group: str) -> float:
         """The metric of one group, by name."""
@@ -94,6 +105,8 @@ class AttributeBias:
             }
             if self.ci is not None:
                 entry["ci"] = [float(self.ci[i, 0]), float(self.ci[i, 1])]
+            if self.rates is not None:
+                entry["rates"] = {r: float(v[i]) for r, v in self.rates.items()}
             groups[name] = entry
         out: dict[str, Any] = {
             "groups": groups,
@@ -107,6 +120,8 @@ class AttributeBias:
         }
         if self.pairwise_ci is not None:
             out["bias"]["pairwise_ci"] = list(self.pairwise_ci)
+        if self.measure is not None:
+            out["measure"] = self.measure
         return out
 
 
@@ -193,6 +208,15 @@ class BiasReport:
         Confidence level of the intervals.
     n_excluded : int
         Examples outside every group (code ``-1``): left out of every value.
+    overall_rates : dict of str to float, or None
+        With a fairness measure as the metric: every rate it compares, over the grouped
+        examples (``overall`` is the first of them). None otherwise.
+    options : dict of str to str, or None
+        With a fairness measure: its ``method`` (and ``agg``). None otherwise.
+    interval : str or None
+        How the intervals were made: ``"bootstrap"`` (:func:`bias_report`), the analytic
+        method of a :class:`~fairtrain.metrics.GroupAccumulator` (``"wilson"``,
+        ``"normal ..."``), or None without intervals.
     """
 
     def __init__(
@@ -209,6 +233,9 @@ class BiasReport:
         overall_ci: tuple[float, float] | None = None,
         n_excluded: int = 0,
         inputs: tuple[Any, ...] | None = None,
+        overall_rates: Mapping[str, float] | None = None,
+        options: Mapping[str, str] | None = None,
+        interval: str | None = None,
     ) -> None:
         self.metric = metric
         self.greater_is_better = greater_is_better
@@ -220,7 +247,10 @@ class BiasReport:
         self.confidence = confidence
         self.overall_ci = overall_ci
         self.n_excluded = n_excluded
+        self.interval = interval if interval is not None or not n_bootstrap else "bootstrap"
         self._inputs = inputs
+        self.overall_rates = None if overall_rates is None else dict(overall_rates)
+        self.options = None if options is None else dict(options)
 
     def __getitem__(self, attribute: str) -> AttributeBias:
         """The :class:`AttributeBias` of one attribute (or ``"intersection"``)."""
@@ -237,6 +267,8 @@ class BiasReport:
         )
 
     def __str__(self) -> str:
+        if self.overall_rates is not None:
+            return self._fairness_str()
         direction = "higher" if self.greater_is_better else "lower"
         lines = [f"Bias report: {self.metric} ({direction} is better), {self.n} examples"]
         overall = f"overall {self.metric}: {_fmt(self.overall)}"
@@ -287,6 +319,35 @@ class BiasReport:
             )
         return "\n".join(lines)
 
+    def _fairness_str(self) -> str:
+        assert self.overall_rates is not None and self.options is not None
+        direction = "higher" if self.greater_is_better else "lower"
+        lines = [
+            f"Bias report: {self.metric} ({direction} is better), {self.n} examples",
+            ", ".join(f"{k} {v}" for k, v in self.options.items()),
+            "overall " + " | ".join(f"{r} {_fmt(v)}" for r, v in self.overall_rates.items()),
+        ]
+        if self.n_excluded:
+            lines.append(f"({self.n_excluded} examples outside every group: left out)")
+        names = list(self.overall_rates)
+        any_flag = False
+        for name, att in self.attributes.items():
+            assert att.rates is not None and att.measure is not None
+            width = max([len("group"), *(len(g) for g in att.groups)])
+            lines += ["", f"{name}: {self.metric} {_fmt(att.measure)}",
+                      f"  {'group':<{width}}  {'n':>8}" + "".join(f"  {r:>10}" for r in names)]
+            for i, group in enumerate(att.groups):
+                row = f"  {group:<{width}}  {int(att.counts[i]):>8d}" + "".join(
+                    f"  {_fmt(att.rates[r][i]):>{max(10, len(r))}}" for r in names
+                )
+                if group in att.flagged:
+                    row, any_flag = row + "  *", True
+                lines.append(row.rstrip())
+        if any_flag:
+            lines += ["", f"* fewer than min_count={self.min_count} examples: an unstable "
+                      "estimate"]
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         """Everything in the report as plain Python types (``nan`` kept as float).
 
@@ -298,7 +359,7 @@ class BiasReport:
         >>> r.to_dict()["attributes"]["g"]["bias"]
         {'pairwise': 1.0, 'max_gap': 1.0, 'ratio': 0.0, 'worst_group': 'b'}
         """
-        return {
+        out = {
             "metric": self.metric,
             "greater_is_better": self.greater_is_better,
             "n": self.n,
@@ -308,8 +369,13 @@ class BiasReport:
             "min_count": self.min_count,
             "n_bootstrap": self.n_bootstrap,
             "confidence": self.confidence,
+            "interval": self.interval,
             "attributes": {k: v.to_dict() for k, v in self.attributes.items()},
         }
+        if self.overall_rates is not None:
+            out["overall_rates"] = dict(self.overall_rates)
+            out["options"] = dict(self.options or {})
+        return out
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The report as JSON; undefined values (``nan``) become ``null``."""
@@ -332,9 +398,10 @@ class BiasReport:
         ----------
         kind : {"groups", "bias"}, default "groups"
             ``"groups"``: one row per (attribute, group) with ``value``, ``count``,
-            ``flagged`` (and ``ci_low``, ``ci_high`` with a bootstrap). ``"bias"``: one
-            row per attribute with ``pairwise``, ``max_gap``, ``ratio``,
-            ``worst_group`` and ``overall``.
+            ``flagged`` (and ``ci_low``, ``ci_high`` with a bootstrap; a fairness
+            measure's rates by name). ``"bias"``: one row per attribute with
+            ``pairwise``, ``max_gap``, ``ratio``, ``worst_group`` and ``overall`` (and a
+            fairness measure's value, under its name).
 
         Returns
         -------
@@ -356,6 +423,7 @@ class BiasReport:
             rows = [
                 {"attribute": a, "pairwise": b.pairwise, "max_gap": b.gap, "ratio": b.ratio,
                  "worst_group": b.worst, "overall": self.overall}
+                | ({} if b.measure is None else {self.metric: b.measure})
                 for a, b in self.attributes.items()
             ]
             return pd.DataFrame(rows).set_index("attribute")
@@ -366,6 +434,8 @@ class BiasReport:
                        "count": int(b.counts[i]), "flagged": g in b.flagged}
                 if b.ci is not None:
                     row["ci_low"], row["ci_high"] = float(b.ci[i, 0]), float(b.ci[i, 1])
+                for r, v in (b.rates or {}).items():
+                    row[r] = float(v[i])
                 rows.append(row)
         return pd.DataFrame(rows).set_index(["attribute", "group"])
 
@@ -394,6 +464,67 @@ class BiasReport:
             y_true, y_pred, groups,
             metric=metric, sample_weight=sample_weight, metric_kwargs=metric_kwargs,
         )
+
+
+def _fairness_report(
+    func: Any,
+    name: str,
+    y_true: Any,
+    y_pred: Any,
+    g: Groups,
+    sample_weight: Any,
+    metric_kwargs: Mapping[str, Any] | None,
+    greater_is_better: bool | None,
+    min_count: int,
+    n_bootstrap: int,
+) -> BiasReport:
+    """:func:`bias_report` of a fairness measure: its value and rates for every attribute."""
+    measure = measure_of(func)
+    assert measure is not None
+    direction = greater_is_better_of(func, name, greater_is_better)
+    if n_bootstrap:
+        raise ValueError(
+            f"n_bootstrap is not available for the fairness measure {name!r}; pass "
+            "n_bootstrap=0, or bootstrap the rates it compares (e.g. "
+            "metric='true_positive_rate')."
+        )
+    method, agg = measure.options(name, metric_kwargs)
+    data = fairness_inputs(name, measure, y_true, y_pred, sample_weight)
+    attributes = {}
+    overall_rates: dict[str, float] = {}
+    for attribute, view in attribute_views(g).items():
+        rates = data.rates(measure.rates, view)
+        # the first rate (selection or true positive rate: higher is better) as values
+        first = rates.by_group[0]
+        pair, gap, rat, worst = _bias(first, view.names, True)
+        counts = view.counts
+        attributes[attribute] = AttributeBias(
+            attribute=attribute,
+            groups=view.names,
+            values=first,
+            counts=counts,
+            flagged=tuple(nm for nm, c in zip(view.names, counts) if c < min_count),
+            undefined=tuple(nm for nm, x in zip(view.names, first) if not np.isfinite(x)),
+            pairwise=pair,
+            gap=gap,
+            ratio=rat,
+            worst=worst,
+            measure=measure.value(rates, method, agg),
+            rates=dict(zip(rates.names, rates.by_group)),
+        )
+        overall_rates = {r: float(v) for r, v in zip(rates.names, rates.overall)}
+    return BiasReport(
+        metric=name,
+        greater_is_better=direction,
+        n=len(g),
+        overall=overall_rates[measure.rates[0]],
+        attributes=attributes,
+        min_count=min_count,
+        n_excluded=int(len(g) - np.count_nonzero(g.included)),
+        inputs=(name, y_true, y_pred, g, sample_weight, metric_kwargs),
+        overall_rates=overall_rates,
+        options={"method": method, "agg": agg} if measure.takes_agg else {"method": method},
+    )
 
 
 @validate_params(
@@ -434,11 +565,15 @@ def bias_report(
         intersection too.
     metric : str or callable, default "mae"
         A registered metric name (see ``fairtrain.registry.available("metrics")``) or a
-        callable ``metric(y_true, y_pred, **metric_kwargs) -> float``.
+        callable ``metric(y_true, y_pred, **metric_kwargs) -> float``. A fairness
+        measure (``"equalized_odds_difference"``, ``"demographic_parity_ratio"``...) is
+        reported per attribute: its value (``report[attribute].measure``) next to the
+        per-group rates it compares (``.rates``; the first of them as ``.values``).
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example.
     metric_kwargs : mapping, optional
-        Extra keyword arguments of the metric, e.g. ``{"average": "binary"}``.
+        Extra keyword arguments of the metric, e.g. ``{"average": "binary"}``; for a
+        fairness measure, its ``method`` and ``agg``.
     greater_is_better : bool, optional
         Direction of the metric, used to name the worst group. Default: the metric's
         ``greater_is_better`` attribute (the built-ins have one); required otherwise.
@@ -465,7 +600,11 @@ def bias_report(
     ------
     ValueError
         If the lengths differ, an input holds NaN, the metric name is unknown (with
-        close matches), its direction is unknown, or an option is out of range.
+        close matches), its direction is unknown, or an option is out of range; with a
+        fairness measure, also if a label is not 0/1 (-1/1) or ``n_bootstrap > 0``.
+    TypeError
+        If a fairness measure gets a ``metric_kwargs`` key other than ``method`` and
+        ``agg``.
 
     Notes
     -----
@@ -502,6 +641,10 @@ def bias_report(
     """
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
+    func, name = resolve_metric(metric)
+    if measure_of(func) is not None:  # one number per attribute, not per group
+        return _fairness_report(func, name, y_true, y_pred, g, sample_weight, metric_kwargs,
+                                greater_is_better, min_count, n_bootstrap)
     evaluator = GroupEvaluator(
         metric, y_true, y_pred, n, sample_weight=sample_weight, metric_kwargs=metric_kwargs
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fairtrain.sampling.adaptive import Adaptive
 from fairtrain.sampling.composition import CompositionLog
+from fairtrain.sampling.fairbatch import FairBatch
 from fairtrain.sampling.quotas import largest_remainder, quota_table
 from fairtrain.sampling.samplers import (
     GroupBatchSampler,
@@ -20,6 +21,7 @@ from fairtrain.sampling.samplers import (
 __all__ = [
     "Adaptive",
     "CompositionLog",
+    "FairBatch",
     "GroupBatchSampler",
     "Homogeneous",
     "InverseFrequency",

@@ -1,11 +1,8 @@
-"""`Adaptive`: group shares that move toward the higher-loss groups (FairBatch, many groups)."""
+"""`Adaptive`: group shares that move toward the higher-loss groups (equal loss across cells)."""
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any, Literal
 
@@ -15,15 +12,14 @@ from fairtrain._validation import (
     InstanceOf,
     Interval,
     Options,
-    check,
     check_shares,
     param_error,
     share_spec_config,
     validate_params,
 )
 from fairtrain.groups import Groups, as_sampler_groups
-from fairtrain.sampling.quotas import largest_remainder, quota_table
-from fairtrain.sampling.samplers import SAMPLER_PARAMS, GroupBatchSampler
+from fairtrain.sampling._moving import MovingShares
+from fairtrain.sampling.samplers import SAMPLER_PARAMS
 
 _EPOCH = [Interval(Integral, 0, None)]
 
@@ -87,14 +83,23 @@ def _floor_projection(w: np.ndarray, present: np.ndarray, floor: float) -> np.nd
     return out
 
 
-class Adaptive(GroupBatchSampler):
+class Adaptive(MovingShares):
     """Batches whose group shares move toward the groups with the higher loss.
 
-    A FairBatch-style sampler (registered as ``adaptive`` and ``fairbatch``) for any
-    number of groups (intersectional cells) and any loss. Each batch holds exact
-    quotas of the *current* shares; :meth:`update` takes one step of the rule from
-    per-group losses, usually measured by :class:`fairtrain.GroupLossProbe` at the end
-    of each epoch.
+    Registered as ``adaptive``, for any number of groups (intersectional cells) and any
+    loss. Each batch holds exact quotas of the *current* shares; :meth:`update` takes
+    one step of the rule from per-group losses, usually measured by
+    :class:`fairtrain.GroupLossProbe` at the end of each epoch.
+
+    **What it optimises.** Equal loss across the cells: every cell whose loss is above
+    the mean gains share, multiplicatively, until the losses are level (or the others
+    sit on the floor). This is close in spirit to group DRO (Sagawa et al., ICLR 2020)
+    acting on the batch composition instead of the loss weights. It is **not**
+    FairBatch: it knows nothing of labels, so it cannot target equal opportunity,
+    equalized odds or demographic parity (a cell of positives and a cell of negatives
+    are just two cells). For those, use :class:`~fairtrain.sampling.FairBatch`
+    (registered as ``fairbatch``), which moves the shares of the sensitive groups
+    within a label by the paper's fixed step.
 
     Parameters
     ----------
@@ -146,9 +151,12 @@ class Adaptive(GroupBatchSampler):
 
     **Epochs.** The shares used for epoch ``e`` are those after the updates coming
     from epochs ``< e``: ``update(losses, epoch=e)`` sets the shares of epochs
-    ``e + 1`` on. An epoch once planned (:meth:`plan`) is frozen: an update that would
-    change it applies from the first epoch not planned yet instead, with a
-    ``RuntimeWarning``, so a plan never changes after a pipeline read it. Data
+    ``e + 1`` on. An epoch once planned (:meth:`plan`), or whose quotas were read
+    (:meth:`quotas`), is frozen with every epoch before it: an update that would change
+    it applies from the first epoch not planned yet instead, with a
+    ``RuntimeWarning``, so a plan or its quotas never change after a pipeline read them.
+    Updates only move forward: one for an epoch before that of an earlier update
+    applies from the earlier one's first epoch, with the same warning. Data
     adapters must therefore plan epoch ``e`` after the updates of epoch ``e - 1``
     (``SampledPyDataset`` does; a ``tf.data`` pipeline that prefetches across epochs
     may plan ahead and shift the updates by one or more epochs, which the warning
@@ -166,8 +174,10 @@ class Adaptive(GroupBatchSampler):
 
     References
     ----------
+    S. Sagawa, P. W. Koh, T. B. Hashimoto and P. Liang, "Distributionally robust
+    neural networks for group shifts", ICLR 2020 (the objective, on loss weights).
     Y. Roh, K. Lee, S. E. Whang and C. Suh, "FairBatch: Batch selection for
-    model fairness", ICLR 2021.
+    model fairness", ICLR 2021 (batch shares moved by measured losses).
 
     Examples
     --------
@@ -181,8 +191,6 @@ class Adaptive(GroupBatchSampler):
     >>> sampler.shares_for(0).tolist(), sampler.quotas(1).sum(axis=0).tolist()
     ([0.75, 0.25], [26, 14])
     """
-
-    _every_batch_needs_each_group = False
 
     @validate_params(
         {
@@ -235,15 +243,11 @@ class Adaptive(GroupBatchSampler):
         self.initial_shares = share_spec_config(initial_shares)
         self._present = present
         start = _floor_projection(self._initial(groups, initial_shares), present, self._floor)
-        # (first epoch, shares) segments; segment i covers epochs [start_i, start_{i+1}).
-        self._segments: list[tuple[int, np.ndarray]] = [(0, start)]
         self._velocity = np.zeros(groups.n_groups)
-        self._planned = 0  # epochs [0, _planned) may have been served: frozen
-        self._tables: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        # Epoch totals of every shares vector tabled, never evicted (k ints each): the
-        # stream positions of a late epoch sum them over all earlier segments.
-        self._totals: dict[bytes, np.ndarray] = {}
-        super().__init__(groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch)
+        super().__init__(
+            groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch,
+            initial=start,
+        )
 
     @staticmethod
     def _initial(groups: Groups, initial: Any) -> np.ndarray:
@@ -259,34 +263,6 @@ class Adaptive(GroupBatchSampler):
                 f"`initial_shares` gives a positive share to group(s) with no examples: {names}."
             )
         return shares
-
-    # ------------------------------------------------------------------ shares
-    @property
-    def shares(self) -> np.ndarray:
-        """The current shares (after every update so far), shape (n_groups,)."""
-        return self._segments[-1][1].copy()
-
-    @validate_params({"epoch": _EPOCH})
-    def shares_for(self, epoch: int) -> np.ndarray:
-        """The shares epoch ``epoch`` is (or will be, barring updates) planned with."""
-        return self._segment_shares(epoch).copy()
-
-    @property
-    def history(self) -> list[tuple[int, np.ndarray]]:
-        """``(first epoch, shares)`` of every change of shares, oldest first."""
-        return [(e, s.copy()) for e, s in self._segments]
-
-    def _segment_shares(self, epoch: int) -> np.ndarray:
-        shares = self._segments[0][1]
-        for first, s in self._segments:
-            if first > epoch:
-                break
-            shares = s
-        return shares
-
-    def target_shares(self) -> np.ndarray:
-        """The current shares (see :attr:`shares`), shape (n_groups,)."""
-        return self.shares
 
     def update(
         self,
@@ -317,6 +293,7 @@ class Adaptive(GroupBatchSampler):
             On a wrong number of losses, an unknown name, an infinite loss, or (with
             ``relative=True``) a negative measured loss.
         """
+        self._check_epoch(epoch)  # before any state changes: a refused update leaves none
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
         d = np.zeros_like(losses)
@@ -333,153 +310,47 @@ class Adaptive(GroupBatchSampler):
                     d[measured] = losses[measured] / mean - 1.0
             else:
                 d[measured] = losses[measured] - mean
-        self._velocity = self.momentum * self._velocity + d
+        velocity = self.momentum * self._velocity + d
         current = self._segments[-1][1]
         with np.errstate(divide="ignore"):  # min_share=0: a share of 0 stays 0
             logw = np.log(np.where(self._present, current, 1.0))
-        logw = logw + self.step_size * self._velocity
+        logw = logw + self.step_size * velocity
         logw = np.where(self._present, logw - logw[self._present].max(), -np.inf)
         new = _floor_projection(np.exp(logw), self._present, self._floor)
-        self._set_from(new, epoch)
+        self._set_from(new, epoch)  # first: its warning may be an error, leaving no trace
+        self._velocity = velocity
         return new.copy()
 
-    def _set_from(self, shares: np.ndarray, epoch: int | None) -> None:
-        last_first = self._segments[-1][0]
-        wanted = self._planned if epoch is None else check("epoch", epoch, _EPOCH) + 1
-        first = max(wanted, self._planned, last_first)
-        if epoch is not None and first > wanted:
-            warnings.warn(
-                f"Adaptive: the shares measured after epoch {epoch} apply from epoch "
-                f"{first}, not {wanted}: epochs up to {first - 1} were planned already "
-                "(the data pipeline planned ahead).",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        if first == last_first:
-            self._segments[-1] = (first, shares)
-        else:
-            self._segments.append((first, shares))
-
-    # ------------------------------------------------------------------ schedule
-    def _table(self, shares: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(quotas (steps, k), targets (steps, k), epoch totals (k,)) for ``shares``."""
-        key = shares.tobytes()
-        cached = self._tables.get(key)
-        if cached is not None:
-            return cached
-        steps, b = self.steps_per_epoch, self.batch_size
-        fractions = [Fraction(float(s)) for s in shares]
-        total = sum(fractions)
-        fractions = [f / total for f in fractions]
-        den = 1
-        for f in fractions:
-            den = math.lcm(den, f.denominator)
-        numerators = [int(f * den) * b * steps for f in fractions]
-        totals = largest_remainder(numerators, den, b * steps)
-        table = quota_table(totals.tolist(), steps, steps)
-        targets = np.broadcast_to(totals / steps, table.shape).copy()
-        if len(self._tables) > 64:
-            self._tables.clear()
-        self._tables[key] = (table, targets, totals)
-        self._totals[key] = totals
-        return self._tables[key]
-
-    def _epoch_totals(self, shares: np.ndarray) -> np.ndarray:
-        totals = self._totals.get(shares.tobytes())
-        return totals if totals is not None else self._table(shares)[2]
-
-    def _rows(self, epoch: int) -> np.ndarray:
-        return self._table(self._segment_shares(epoch))[0]
-
-    @validate_params({"epoch": _EPOCH})
-    def targets(self, epoch: int) -> np.ndarray:
-        """Exact real-valued counts the quotas of ``epoch`` round (see the Notes)."""
-        return self._table(self._segment_shares(epoch))[1].copy()
-
-    def _drawn_before(self, step: int) -> np.ndarray:
-        steps = self.steps_per_epoch
-        epoch, within = divmod(step, steps)
-        out = np.zeros(self.groups.n_groups, dtype=np.int64)
-        bounds = [first for first, _ in self._segments[1:]] + [None]
-        for (first, shares), end in zip(self._segments, bounds):
-            stop = epoch if end is None else min(end, epoch)
-            if stop > first:
-                out += (stop - first) * self._epoch_totals(shares)
-        if within:
-            out += self._rows(epoch)[:within].sum(axis=0)
-        return out
-
-    @validate_params({"epoch": _EPOCH})
-    def plan(self, epoch: int) -> np.ndarray:  # noqa: D102 - documented in the base class
-        out = super().plan(epoch)
-        self._planned = max(self._planned, epoch + 1)
-        return out
-
-    plan.__doc__ = GroupBatchSampler.plan.__doc__
-
     # ------------------------------------------------------------------ state and config
+    def _check_history_shares(self, shares: np.ndarray) -> str | None:
+        if (
+            abs(shares.sum() - 1.0) > 1e-9
+            or np.any(shares[self._present] < self._floor - 1e-12)
+            or np.any(shares[~self._present] != 0)
+        ):
+            return f"not a distribution above the floor {self._floor:.6g} on the non-empty groups"
+        return None
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"velocity": [float(x) for x in self._velocity]}
+
+    def _parse_extra_state(self, state: Mapping[str, Any]) -> np.ndarray:
+        k = self.groups.n_groups
+        velocity = np.asarray(state.get("velocity", np.zeros(k)), dtype=float)
+        if velocity.shape != (k,) or not np.all(np.isfinite(velocity)):
+            raise ValueError(f"The state's velocity must be ({k},) finite values.")
+        return velocity
+
+    def _apply_extra_state(self, parsed: np.ndarray) -> None:
+        self._velocity = parsed
+
     def get_state(self) -> dict[str, Any]:
         """Position, share history, momentum and the first epoch not planned yet.
 
         Plain Python types (JSON-serialisable), so it can be saved next to a
         checkpoint; :meth:`set_state` restores it exactly.
         """
-        return {
-            **super().get_state(),
-            "history": [[int(e), [float(x) for x in s]] for e, s in self._segments],
-            "velocity": [float(x) for x in self._velocity],
-            "planned": int(self._planned),
-        }
-
-    def set_state(self, state: Mapping[str, Any]) -> None:
-        """Restore a state from :meth:`get_state` (a bare position keeps the shares).
-
-        Raises
-        ------
-        ValueError
-            On a position out of range, or a history that is not a list of
-            ``[first epoch, shares]`` with increasing epochs starting at 0 and shares
-            that are a distribution above the floor.
-        """
-        if "history" not in state:
-            super().set_state(state)
-            return
-        k = self.groups.n_groups
-        segments: list[tuple[int, np.ndarray]] = []
-        for item in state["history"]:
-            first, shares = int(item[0]), np.asarray(item[1], dtype=float)
-            if shares.shape != (k,) or not np.all(np.isfinite(shares)):
-                raise ValueError(
-                    f"The state's history holds shares of shape {shares.shape}; "
-                    f"expected ({k},) finite values."
-                )
-            if (
-                abs(shares.sum() - 1.0) > 1e-9
-                or np.any(shares[self._present] < self._floor - 1e-12)
-                or np.any(shares[~self._present] != 0)
-            ):
-                raise ValueError(
-                    "The state's history holds shares that are not a distribution above "
-                    f"the floor {self._floor:.6g} on the non-empty groups: {shares.tolist()}."
-                )
-            if segments and first <= segments[-1][0] or not segments and first != 0:
-                raise ValueError(
-                    "The state's history must start at epoch 0 with increasing epochs; got "
-                    f"{[int(i[0]) for i in state['history']]}."
-                )
-            segments.append((first, shares))
-        if not segments:
-            raise ValueError("The state's history is empty.")
-        velocity = np.asarray(state.get("velocity", np.zeros(k)), dtype=float)
-        if velocity.shape != (k,) or not np.all(np.isfinite(velocity)):
-            raise ValueError(f"The state's velocity must be ({k},) finite values.")
-        planned = check("planned", state.get("planned", 0), _EPOCH)
-        # Everything checked before anything changes: a refused state leaves no trace.
-        super().set_state(state)
-        self._segments = segments
-        self._velocity = velocity
-        self._planned = planned
-        self._plan_cache = None
+        return super().get_state()
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (the learned shares are state: :meth:`get_state`)."""

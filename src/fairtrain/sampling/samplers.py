@@ -395,7 +395,6 @@ class GroupBatchSampler:
         full = bool(np.all(sizes == b))
         out = np.empty((steps, b), dtype=np.int64) if full else np.full((steps, b), PAD)
         flat = out.reshape(-1)
-        row_start = np.arange(steps, dtype=np.int64) * b
         offsets = np.cumsum(rows, axis=1) - rows  # first column of each group in a row
         k = rows.shape[1]
         # Per-group figures in one pass each rather than one NumPy call per group.
@@ -427,11 +426,24 @@ class GroupBatchSampler:
                 out[:, col : col + width] = idx.reshape(steps, width)
             else:
                 out[slot_group == g] = idx  # row-major order: draw j to the j-th slot
-        # The other groups by chunks of groups (a few NumPy calls per chunk, not per
-        # group): draw j of a group goes to its row's first slot for the group plus its
-        # rank within the row; the positions are built as a running sum in place.
-        # A chunk holds about an eighth of the slots, so that its arrays stay small.
-        limit = max(_CHUNK_SLOTS, out.size // 8)
+        self._place_scattered(flat, rows, offsets, scattered, starts, drawn_all)
+        out.setflags(write=False)
+        self._plan_cache = (epoch, out)
+        return out
+
+    def _place_scattered(self, flat: np.ndarray, rows: np.ndarray, offsets: np.ndarray,
+                         scattered: list[int], starts: list[int],
+                         drawn_all: list[int]) -> None:
+        """Write the draws of the ``scattered`` groups into the flat plan ``flat``.
+
+        By chunks of groups (a few NumPy calls per chunk, not per group): draw ``j`` of
+        a group goes to its row's first slot for the group plus its rank within the
+        row; the positions are built as a running sum in place. A chunk holds about an
+        eighth of the slots, so that its arrays stay small.
+        """
+        steps, b = rows.shape[0], self.batch_size
+        row_start = np.arange(steps, dtype=np.int64) * b
+        limit = max(_CHUNK_SLOTS, flat.size // 8)
         chunks: list[list[int]] = []
         size = limit
         for g in scattered:
@@ -455,9 +467,6 @@ class GroupBatchSampler:
             parts = [self._stream(g, starts[g], drawn_all[g]) for g in chunk]
             flat[pos] = np.concatenate(parts) if len(parts) > 1 else parts[0]
             del pos, parts
-        out.setflags(write=False)
-        self._plan_cache = (epoch, out)
-        return out
 
     @staticmethod
     def _slot_groups(rows: np.ndarray, sizes: np.ndarray, b: int) -> np.ndarray | None:
@@ -501,8 +510,15 @@ class GroupBatchSampler:
         Raises
         ------
         ValueError
-            If the epoch is negative or the step is outside ``[0, steps_per_epoch)``.
+            If a key is missing, the epoch is negative or the step is outside
+            ``[0, steps_per_epoch)``.
         """
+        missing = [key for key in ("epoch", "step") if key not in state]
+        if missing:
+            raise ValueError(
+                f"The sampler state lacks {missing}; pass what get_state() returned "
+                f"({{'epoch': ..., 'step': ...}}); got {dict(state)!r}."
+            )
         epoch = check("epoch", state["epoch"], _EPOCH["epoch"])
         step = self._check_step(state["step"])
         self._position = (epoch, step)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zipfile
 from typing import Any
 
 import keras
@@ -36,8 +37,9 @@ class StagedBackup:
     Raises
     ------
     ValueError
-        If a file with one of fairtrain's names is in the folder but was not written by
-        fairtrain (it would be overwritten).
+        If ``folder`` is a file, a file with one of fairtrain's names is in the folder
+        but was not written by fairtrain (it would be overwritten), or the saved
+        variables are unreadable or do not fit the model.
     """
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
@@ -47,6 +49,11 @@ class StagedBackup:
 
     # ------------------------------------------------------------------ checks
     def _read_state(self) -> dict[str, Any] | None:
+        if os.path.exists(self.folder) and not os.path.isdir(self.folder):
+            raise ValueError(
+                f"backup_dir {self.folder!r} is a file, not a folder; fairtrain keeps its "
+                "two backup files in a folder. Choose a folder (new, or one of yours)."
+            )
         if not os.path.exists(self.state_path):
             if os.path.exists(self.vars_path):
                 raise ValueError(
@@ -70,8 +77,17 @@ class StagedBackup:
             )
         return state
 
-    def load(self, stage_names: list[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
-        """The saved state and variables, or None if there is no backup yet."""
+    def load(
+        self, stage_names: list[str], stage_epochs: list[int] | None = None
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """The saved state and variables, or None if there is no backup yet.
+
+        Raises
+        ------
+        ValueError
+            If the backup belongs to other stages, or its position (stage, stage start,
+            epoch) is impossible for ``stage_epochs`` (a corrupt backup, which is kept).
+        """
         state = self._read_state()
         if state is None:
             return None
@@ -81,9 +97,58 @@ class StagedBackup:
                 f"{state.get('stages')}; got stages {stage_names}. Use another backup_dir, "
                 f"or delete {STATE} and {VARIABLES} there to start afresh."
             )
-        with np.load(self.vars_path) as data:
-            arrays = {k: data[k] for k in data.files}
+        self._check_position(state, stage_epochs or [])
+        try:
+            with open(self.vars_path, "rb") as f, np.load(f) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(
+                f"{self.vars_path!r} is missing, truncated or corrupt ({type(exc).__name__}: "
+                f"{exc}); the backup cannot be restored. Delete {STATE} and {VARIABLES} "
+                "there to start afresh, or use another backup_dir."
+            ) from exc
         return state, arrays
+
+
+    def _check_position(self, state: dict[str, Any], stage_epochs: list[int]) -> None:
+        # An impossible position would skip every stage, report the run complete and
+        # delete the backup: refuse it and keep the files.
+        position = {k: state.get(k) for k in ("stage", "stage_start", "epoch")}
+        ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                 for v in position.values())
+        if ok:
+            stage, start, epoch = position["stage"], position["stage_start"], position["epoch"]
+            n = len(state["stages"])
+            ok = stage <= n and start <= epoch and (
+                not stage_epochs or stage == n or epoch <= start + stage_epochs[stage]
+            )
+        if not ok:
+            raise ValueError(
+                f"The backup state {self.state_path!r} is corrupt: {position} is not a "
+                f"position in {len(state['stages'])} stage(s) of {stage_epochs or '?'} "
+                "epochs (stage in [0, number of stages], 0 <= stage_start <= epoch <= "
+                "stage_start + the stage's epochs). It is left as it is; delete "
+                f"{STATE} and {VARIABLES} there to start afresh."
+            )
+
+    def check_model(self, model: keras.Model, arrays: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The saved model variables, refused unless they fit ``model`` one for one."""
+        saved = [arrays[f"model_{i}"] for i in range(sum(k.startswith("model_") for k in arrays))]
+        shapes = [tuple(np.shape(w)) for w in model.get_weights()]
+        if [tuple(w.shape) for w in saved] != shapes:
+            first = next((i for i, (a, b) in enumerate(zip(saved, shapes)) if a.shape != b),
+                         min(len(saved), len(shapes)))
+            detail = (f"variable {first} has shape {saved[first].shape} there, "
+                      f"{shapes[first]} in the model"
+                      if first < min(len(saved), len(shapes))
+                      else f"{len(saved)} variables there, {len(shapes)} in the model")
+            raise ValueError(
+                f"The backup in {self.folder!r} was saved from another model "
+                f"(architecture): {detail}, so its weights do not fit. Use another "
+                f"backup_dir for this model, or delete {STATE} and {VARIABLES} there to "
+                "start afresh."
+            )
+        return saved
 
     def save(self, model: keras.Model, state: dict[str, Any], *,
              with_optimizer: bool = True) -> None:

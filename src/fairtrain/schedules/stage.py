@@ -61,6 +61,20 @@ def serialize_optimizer(optimizer: Any) -> Any:
     return optimizer
 
 
+def check_keras_name(what: str, spec: Any, get: Callable[[Any], Any], examples: str) -> None:
+    """Refuse, before any stage runs, an optimizer or loss name that Keras does not know."""
+    if not isinstance(spec, str):
+        return
+    try:
+        get(spec)
+    except ValueError:
+        module = {"optimizer": "keras.optimizers", "loss": "keras.losses"}.get(what, "keras")
+        raise ValueError(
+            f"`{what}`={spec!r} is not a Keras {what} name; use one such as {examples} "
+            f"(see {module}), or pass an object."
+        ) from None
+
+
 class Stage:
     """One stage of staged training: which layers train, for how long, at which rate.
 
@@ -151,6 +165,7 @@ class Stage:
     ) -> None:
         # (NumPy scalars and ints became a Python float in validate_params: Keras
         # optimizers built from a config want a float.)
+        check_keras_name("optimizer", optimizer, keras.optimizers.get, "'adam', 'sgd'")
         self.name = name
         self.trainable = trainable
         self.epochs = epochs

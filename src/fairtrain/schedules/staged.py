@@ -26,6 +26,7 @@ from fairtrain.schedules.stage import (
     OPTIMIZER,
     CallbackList,
     Stage,
+    check_keras_name,
     serialize_optimizer,
 )
 
@@ -140,8 +141,8 @@ class StagedTraining:
     ------
     TypeError, ValueError
         If ``stages`` is empty, holds something else than ``Stage`` s, or repeats a
-        name; or ``callbacks`` holds a ``keras.callbacks.BackupAndRestore`` (use
-        ``backup_dir``).
+        name; ``optimizer`` or ``loss`` is a name Keras does not know; or
+        ``callbacks`` holds a ``keras.callbacks.BackupAndRestore`` (use ``backup_dir``).
 
     Notes
     -----
@@ -195,6 +196,8 @@ class StagedTraining:
                 "stages", names, "stages with distinct names",
                 hint="The names label the history.",
             )
+        check_keras_name("optimizer", optimizer, keras.optimizers.get, "'adam', 'sgd'")
+        check_keras_name("loss", loss, keras.losses.get, "'mse', 'binary_crossentropy'")
         if any(isinstance(cb, keras.callbacks.BackupAndRestore) for cb in callbacks):
             raise param_error(
                 "callbacks", callbacks, "callbacks without a BackupAndRestore",
@@ -299,8 +302,10 @@ class StagedTraining:
         Raises
         ------
         ValueError
-            If ``fit_kwargs`` sets ``epochs``, ``initial_epoch`` or ``callbacks``, or a
-            stage's layer pattern matches no layer.
+            If ``fit_kwargs`` sets ``epochs``, ``initial_epoch`` or ``callbacks``, a
+            stage's layer pattern matches no layer, or the backup in ``backup_dir``
+            cannot be restored (a file instead of a folder, unreadable variables, or
+            another model's).
         """
         clash = sorted({"epochs", "initial_epoch", "callbacks"} & set(fit_kwargs))
         if clash:
@@ -311,7 +316,8 @@ class StagedTraining:
         history = StagedHistory()
         first, epoch, start = 0, 0, 0
         store = self._backup()
-        backup = None if store is None else store.load([s.name for s in self.stages])
+        backup = None if store is None else store.load(
+            [s.name for s in self.stages], [s.epochs for s in self.stages])
         if backup is not None:
             state, arrays = backup
             history = StagedHistory.from_dict(state["history"])
@@ -322,8 +328,7 @@ class StagedTraining:
                     f"{os.fspath(self.backup_dir)!r}; build it first (an Input layer, or "
                     "model.build(input_shape))."
                 )
-            n_saved = sum(k.startswith("model_") for k in arrays)
-            model.set_weights([arrays[f"model_{i}"] for i in range(n_saved)])
+            model.set_weights(store.check_model(model, arrays))
         scoped = [_RunScoped(cb) for cb in self.callbacks]
         frozen_before: set[int] = set()
         stopped = False

@@ -5,10 +5,12 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import Interval, check
 from fairtrain.groups import Groups
 from fairtrain.metrics.grouped import by_group, greater_is_better_of, resolve_metric
 from fairtrain.metrics.report import bias_report
@@ -25,6 +27,24 @@ def _data(kind: str, n: int, n_classes: int, rng: np.random.Generator) -> tuple:
         noise = rng.integers(0, n_classes, n)
         y_pred = np.where(rng.random(n) < 0.7, y_true, noise)
     return y_true, y_pred
+
+
+def _kind(func: Callable[..., Any], name: str, kind: str | None) -> str:
+    """``kind``, else the metric's ``kind`` attribute; a ValueError if neither is valid."""
+    kind = kind or getattr(func, "kind", None)
+    if kind not in ("regression", "classification"):
+        raise ValueError(
+            f"Pass kind='regression' or 'classification' for metric {name!r} (it has no "
+            "`kind` attribute)."
+        )
+    return kind
+
+
+def _groups(n: int, n_groups: int, rng: np.random.Generator) -> Groups:
+    """``n`` examples in ``n_groups`` groups of (nearly) equal size, in random order."""
+    codes = np.arange(n) % n_groups
+    rng.shuffle(codes)
+    return Groups.from_codes(codes, [f"g{i}" for i in range(n_groups)])
 
 
 def _close(a: float, b: float) -> bool:
@@ -102,67 +122,96 @@ def check_metric(
     >>> check_metric(median_absolute_error, kind="regression")
     """
     func, name = resolve_metric(metric)
-    kwargs = dict(metric_kwargs or {})
-    kind = kind or getattr(func, "kind", None)
-    if kind not in ("regression", "classification"):
-        raise ValueError(
-            f"Pass kind='regression' or 'classification' for metric {name!r} (it has no "
-            "`kind` attribute)."
-        )
+    kind = _kind(func, name, kind)
     direction = greater_is_better_of(func, name, greater_is_better)
+    seed = check("seed", seed, Interval(Integral, 0, None))
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     y_true, y_pred = _data(kind, n_examples, n_classes, rng)
-    codes = np.arange(n_examples) % n_groups
-    rng.shuffle(codes)
-    groups = Groups.from_codes(codes, [f"g{i}" for i in range(n_groups)])
+    groups = _groups(n_examples, n_groups, rng)
+    call = _Call(func, name, dict(metric_kwargs or {}))
+    value = _check_value(call, y_true, y_pred, rng)
+    _check_grouped(call, metric, value, y_true, y_pred, groups, direction)
+    _check_weights(call, value, y_true, y_pred, rng)
 
-    def fail(check: str, detail: str) -> None:
-        raise AssertionError(f"check_metric({name!r}) failed '{check}': {detail}")
 
+class _Call:
+    """The metric under test with its keyword arguments, and how a check fails."""
+
+    def __init__(self, func: Callable[..., Any], name: str, kwargs: dict[str, Any]) -> None:
+        self.func, self.name, self.kwargs = func, name, kwargs
+
+    def __call__(self, y_true: Any, y_pred: Any, **extra: Any) -> Any:
+        return self.func(y_true, y_pred, **extra, **self.kwargs)
+
+    def fail(self, check: str, detail: str) -> None:
+        raise AssertionError(f"check_metric({self.name!r}) failed '{check}': {detail}")
+
+
+def _check_value(call: _Call, y_true: np.ndarray, y_pred: np.ndarray,
+                 rng: np.random.Generator) -> float:
+    """One finite float, deterministic, inputs untouched, order-free, lengths checked.
+
+    Returns the metric on all examples.
+    """
     yt0, yp0 = y_true.copy(), y_pred.copy()
-    value = func(y_true, y_pred, **kwargs)
+    value = call(y_true, y_pred)
     if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
-        fail("returns a float", f"got {type(value).__name__}: {value!r}")
+        call.fail("returns a float", f"got {type(value).__name__}: {value!r}")
     value = float(value)
     if not math.isfinite(value):
-        fail("returns a finite value on ordinary data", f"got {value}")
+        call.fail("returns a finite value on ordinary data", f"got {value}")
     if not np.array_equal(y_true, yt0) or not np.array_equal(y_pred, yp0):
-        fail("leaves its inputs unchanged", "y_true or y_pred was modified in place")
-    again = float(func(y_true, y_pred, **kwargs))
+        call.fail("leaves its inputs unchanged", "y_true or y_pred was modified in place")
+    again = float(call(y_true, y_pred))
     if not _close(again, value):
-        fail("deterministic", f"{value} then {again}")
-    order = rng.permutation(n_examples)
-    shuffled = float(func(y_true[order], y_pred[order], **kwargs))
+        call.fail("deterministic", f"{value} then {again}")
+    order = rng.permutation(len(y_true))
+    shuffled = float(call(y_true[order], y_pred[order]))
     if not _close(shuffled, value):
-        fail("independent of the order of the examples", f"{value} vs {shuffled} shuffled")
+        call.fail("independent of the order of the examples", f"{value} vs {shuffled} shuffled")
     try:
-        func(y_true, y_pred[:-1], **kwargs)
+        call(y_true, y_pred[:-1])
     except ValueError:
         pass
     except Exception as exc:  # noqa: BLE001 - reported as the failure
-        fail("rejects different lengths with ValueError", f"raised {type(exc).__name__}: {exc}")
+        call.fail("rejects different lengths with ValueError",
+                  f"raised {type(exc).__name__}: {exc}")
     else:
-        fail("rejects different lengths with ValueError", "no error was raised")
+        call.fail("rejects different lengths with ValueError", "no error was raised")
+    return value
 
-    grouped = by_group(y_true, y_pred, groups, metric=metric, metric_kwargs=kwargs)
+
+def _check_grouped(call: _Call, metric: Any, value: float, y_true: np.ndarray,
+                   y_pred: np.ndarray, groups: Groups, direction: bool) -> None:
+    """:func:`by_group` equals the metric on each group; :func:`bias_report` runs."""
+    grouped = by_group(y_true, y_pred, groups, metric=metric, metric_kwargs=call.kwargs)
     for code, group in enumerate(groups.names):
-        rows = codes == code
-        expected = float(func(y_true[rows], y_pred[rows], **kwargs))
+        rows = groups.codes == code
+        expected = float(call(y_true[rows], y_pred[rows]))
         if not _close(grouped[group], expected):
-            fail("by_group equals the metric on each group",
-                 f"group {group}: by_group {grouped[group]} vs {expected}")
-    report = bias_report(y_true, y_pred, groups, metric=metric, metric_kwargs=kwargs,
+            call.fail("by_group equals the metric on each group",
+                      f"group {group}: by_group {grouped[group]} vs {expected}")
+    report = bias_report(y_true, y_pred, groups, metric=metric, metric_kwargs=call.kwargs,
                          greater_is_better=direction, min_count=1)
     if not _close(report.overall, value):
-        fail("bias_report's overall equals the metric", f"{report.overall} vs {value}")
+        call.fail("bias_report's overall equals the metric", f"{report.overall} vs {value}")
 
-    if "sample_weight" in inspect.signature(func).parameters:
-        ones = float(func(y_true, y_pred, sample_weight=np.ones(n_examples), **kwargs))
-        if not _close(ones, value):
-            fail("unit sample weights change nothing", f"{value} vs {ones}")
-        counts = rng.integers(1, 4, n_examples)
-        weighted = float(func(y_true, y_pred, sample_weight=counts, **kwargs))
-        repeated = float(func(np.repeat(y_true, counts), np.repeat(y_pred, counts), **kwargs))
-        if not _close(weighted, repeated):
-            fail("integer sample weights equal repeated examples",
-                 f"weighted {weighted} vs repeated {repeated}")
+
+def _check_weights(call: _Call, value: float, y_true: np.ndarray, y_pred: np.ndarray,
+                   rng: np.random.Generator) -> None:
+    """Unit weights change nothing; integer weights equal repeated examples.
+
+    Nothing to check for a metric without ``sample_weight``.
+    """
+    if "sample_weight" not in inspect.signature(call.func).parameters:
+        return
+    n = len(y_true)
+    ones = float(call(y_true, y_pred, sample_weight=np.ones(n)))
+    if not _close(ones, value):
+        call.fail("unit sample weights change nothing", f"{value} vs {ones}")
+    counts = rng.integers(1, 4, n)
+    weighted = float(call(y_true, y_pred, sample_weight=counts))
+    repeated = float(call(np.repeat(y_true, counts), np.repeat(y_pred, counts)))
+    if not _close(weighted, repeated):
+        call.fail("integer sample weights equal repeated examples",
+                  f"weighted {weighted} vs repeated {repeated}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -200,6 +200,9 @@ def check_sampler(
         Naming the sampler, the violated property and the values.
     ValueError
         If a class could not be built on any of the given groups and batch sizes.
+    TypeError
+        If ``sampler`` is neither a class nor an object with ``plan``, ``groups`` and
+        ``batch_size``.
 
     Notes
     -----
@@ -218,41 +221,63 @@ def check_sampler(
     >>> from fairtrain.testing import check_sampler
     >>> check_sampler(Homogeneous, batch_sizes=[5], seeds=[0], registered_as="homogeneous")
     """
+    lacking = [a for a in ("plan", "groups", "batch_size") if not hasattr(sampler, a)]
+    if not isinstance(sampler, type) and lacking:
+        raise TypeError(
+            f"`sampler` must be a sampler class or instance (a GroupBatchSampler); got "
+            f"{sampler!r}, which has no {lacking}. Pass the class to check it on many "
+            "groups, or one instance."
+        )
     if registered_as is not None:
-        from fairtrain import registry
-
-        cls = sampler if isinstance(sampler, type) else type(sampler)
-        found = registry.get("samplers", registered_as)
-        if found is not cls:
-            raise AssertionError(
-                f"registry.get('samplers', {registered_as!r}) is {found!r}, not {cls!r}."
-            )
-    if not isinstance(sampler, type):
+        _check_registered(sampler, registered_as)
+    instances = [sampler] if not isinstance(sampler, type) else _instances(
+        sampler, groups, batch_sizes, seeds, init_kwargs)
+    for instance in instances:
         _check_instance(
-            sampler,
+            instance,
             epochs=epochs,
             within_group_balance=within_group_balance,
             exact_quotas=exact_quotas,
         )
-        return
+
+
+def _check_registered(sampler: Any, name: str) -> None:
+    """``registry.get("samplers", name)`` is the sampler's class."""
+    from fairtrain import registry
+
+    cls = sampler if isinstance(sampler, type) else type(sampler)
+    found = registry.get("samplers", name)
+    if found is not cls:
+        raise AssertionError(f"registry.get('samplers', {name!r}) is {found!r}, not {cls!r}.")
+
+
+def _instances(
+    cls: type,
+    groups: Iterable[Groups] | None,
+    batch_sizes: Iterable[int],
+    seeds: Iterable[int],
+    init_kwargs: Mapping[str, Any] | Callable[[Groups], Mapping[str, Any]] | None,
+) -> Iterator[Any]:
+    """``cls`` built on every groups, batch size and seed its constructor accepts.
+
+    Raises
+    ------
+    ValueError
+        If it accepted none.
+    """
     built = 0
     for g in default_check_groups() if groups is None else groups:
         extra = init_kwargs(g) if callable(init_kwargs) else dict(init_kwargs or {})
         for b in batch_sizes:
             for seed in seeds:
                 try:
-                    instance = sampler(g, batch_size=b, seed=seed, **extra)
+                    instance = cls(g, batch_size=b, seed=seed, **extra)
                 except ValueError:
                     continue  # e.g. a batch too small for this sampler's groups
                 built += 1
-                _check_instance(
-                    instance,
-                    epochs=epochs,
-                    within_group_balance=within_group_balance,
-                    exact_quotas=exact_quotas,
-                )
+                yield instance
     if not built:
         raise ValueError(
-            f"{sampler.__name__} could not be built on any of the groups and batch sizes "
+            f"{cls.__name__} could not be built on any of the groups and batch sizes "
             "given; pass groups=, batch_sizes= or init_kwargs= it accepts."
         )

@@ -76,7 +76,10 @@ class GroupDRO:
 
         q_g <- q_g * exp(eta * (l_g + C / sqrt(n_g))),   then q <- q / sum(q)
 
-    starting from equal ``q_g = 1 / k`` on the ``k`` non-empty groups. Equal losses
+    starting from equal ``q_g = 1 / k`` on the ``k`` non-empty groups, so that after
+    any updates ``q = softmax(eta * sum over updates of (l_g + C / sqrt(n_g)))``. The
+    weights are kept as ``log q``: a weight too small for a float (e.g. after a step
+    of ``eta * l = 1e4``) reads as 0 but grows back when its group's loss does. Equal losses
     (and ``C = 0``) leave ``q`` unchanged. The weight of an example of group ``g`` is
     ``w = q_g / r_g``, so that the mean weighted loss of a batch whose composition is
     ``r`` is ``sum_g q_g L_g`` in expectation (and exactly, with fairtrain's exact
@@ -150,6 +153,9 @@ class GroupDRO:
             )
         self._r = r
         self._q = present / present.sum()
+        # The state is log q (max 0 over the non-empty groups): q itself underflows to
+        # exactly 0 after a large step (an MSE in years²) and could never come back.
+        self._logq = np.where(present, 0.0, -np.inf)
         self._history: list[tuple[int | None, list[float]]] = [(None, self._q.tolist())]
 
     @property
@@ -198,14 +204,14 @@ class GroupDRO:
         step[measured] = self.step_size * (
             losses[measured] + self.adjustment / np.sqrt(counts[measured])
         )
-        with np.errstate(divide="ignore"):  # a weight that underflowed to 0 stays 0
-            logq = np.where(
-                self._present, np.log(np.where(self._present, self._q, 1.0)) + step, -np.inf
-            )
-        q = np.exp(logq - logq[self._present].max())
-        self._q = q / q.sum()
+        self._set_log_weights(self._logq + step)
         self._history.append((epoch, self._q.tolist()))
         return self._q.copy()
+
+    def _set_log_weights(self, logq: np.ndarray) -> None:
+        logq = np.where(self._present, logq - logq[self._present].max(), -np.inf)
+        q = np.exp(logq)
+        self._logq, self._q = logq, q / q.sum()
 
     def example_weights(self) -> np.ndarray:
         """The weight of every group's examples, ``q_g / r_g``, shape (n_groups,).
@@ -232,10 +238,20 @@ class GroupDRO:
 
         Raises
         ------
+        TypeError
+            If ``indices`` are not integers (floats are not truncated).
         ValueError
             If an index is out of range or names an excluded example (code ``-1``).
         """
-        idx = np.asarray(indices, dtype=np.int64)
+        idx = np.asarray(indices)
+        if idx.size == 0:
+            idx = idx.astype(np.int64)  # [] is float64 to NumPy
+        elif idx.dtype.kind not in "iu":  # a cast would truncate 0.7 to example 0
+            raise TypeError(
+                f"`indices` must be integers; got dtype {idx.dtype} "
+                f"({idx.reshape(-1)[:3].tolist()}...)."
+            )
+        idx = idx.astype(np.int64)
         n = len(self.groups)
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"`indices` must be in [0, {n}); got values outside it.")
@@ -265,10 +281,13 @@ class GroupDRO:
         """The weights and their history, as plain Python lists (JSON-serialisable).
 
         ``"history"`` is ``[[epoch, q], ...]``, as :meth:`Adaptive.get_state
-        <fairtrain.sampling.Adaptive.get_state>` writes its own.
+        <fairtrain.sampling.Adaptive.get_state>` writes its own. ``"log_weights"`` is
+        ``log q`` up to a constant (None for an empty group): it keeps a weight that
+        rounds to 0 in ``"group_weights"`` able to grow again.
         """
         return {
             "group_weights": self._q.tolist(),
+            "log_weights": [float(v) if p else None for v, p in zip(self._logq, self._present)],
             "history": [[e, list(q)] for e, q in self._history],
             "step_size": self.step_size,
         }
@@ -279,9 +298,16 @@ class GroupDRO:
         Raises
         ------
         ValueError
-            If the weights are not a distribution over the non-empty groups, or the
-            step size is negative.
+            If ``group_weights`` is missing or not a distribution over the non-empty
+            groups, the log weights (optional; from earlier versions, ``log q`` is
+            taken) do not give them, the step size is negative, or the history is not a
+            list of ``n_groups`` finite weights per entry. Nothing is changed then.
         """
+        if "group_weights" not in state:
+            raise ValueError(
+                "The GroupDRO state lacks 'group_weights'; pass what get_state() returned "
+                f"(keys group_weights, history, step_size); got keys {sorted(state)}."
+            )
         step_size = check("step_size", state.get("step_size", self.step_size), _NON_NEGATIVE)
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
@@ -296,13 +322,35 @@ class GroupDRO:
                 f"The state's group_weights must be {k} non-negative weights summing to 1, "
                 f"zero on empty groups; got {q.tolist()}."
             )
-        history = [
-            (None if e is None else check("epoch", e, _EPOCH), [float(x) for x in h])
-            for e, h in state.get("history", [[None, q.tolist()]])
-        ]
-        self._q = q
+        if state.get("log_weights") is None:  # a state without them: q as the log
+            with np.errstate(divide="ignore"):
+                logq = np.log(np.maximum(q, np.finfo(float).smallest_subnormal))
+        else:
+            logq = self._checked_log_weights(state["log_weights"], q)
+        # checked before anything changes: a bad history must not leave new weights
+        history = _checked_history(state.get("history", [[None, q.tolist()]]), k)
+        self._set_log_weights(logq)
         self._history = history
         self.step_size = step_size
+
+    def _checked_log_weights(self, values: Any, q: np.ndarray) -> np.ndarray:
+        values = list(values)
+        ok = len(values) == q.size and all(
+            (v is None) if not p else isinstance(v, (int, float)) and np.isfinite(v)
+            for v, p in zip(values, self._present)
+        )
+        if ok:
+            logq = np.array([-np.inf if v is None else float(v) for v in values])
+            logq = np.where(self._present, logq - logq[self._present].max(), -np.inf)
+            expected = np.exp(logq) / np.exp(logq).sum()
+            ok = bool(np.allclose(expected, q, rtol=1e-9, atol=1e-12))
+        if not ok:
+            raise ValueError(
+                f"The state's log_weights must be {q.size} values, finite on the non-empty "
+                "groups and None on the empty ones, whose softmax is its group_weights; got "
+                f"{values}."
+            )
+        return logq
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as plain JSON values (groups by their config).
@@ -327,6 +375,26 @@ class GroupDRO:
             f"GroupDRO(<{self.groups.n_groups} groups>, step_size={self.step_size!r}, "
             f"adjustment={self.adjustment!r})"
         )
+
+
+def _checked_history(history: Any, k: int) -> list[tuple[int | None, list[float]]]:
+    """A state's ``history``: ``[[epoch, q], ...]``, each ``q`` of ``k`` finite floats."""
+    out: list[tuple[int | None, list[float]]] | None = []
+    try:
+        for e, h in history if isinstance(history, list) else None:  # type: ignore[union-attr]
+            q = [float(v) for v in h]
+            if len(q) != k or not np.all(np.isfinite(q)):
+                out = None
+                break
+            out.append((None if e is None else check("epoch", e, _EPOCH), q))  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        out = None
+    if out is None:
+        raise ValueError(
+            f"The state's history must be a list of [epoch, weights] pairs, the weights "
+            f"{k} finite numbers each (get_state's output); got {str(history)[:200]}."
+        )
+    return out
 
 
 class _Weighted:
