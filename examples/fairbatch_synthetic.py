@@ -38,16 +38,14 @@ epochs on :class:`~fairtrain.sampling.Proportional` batches.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
 import fairtrain as ft
-from fairtrain.experiments import positive_int
+from fairtrain.experiments import OutputDir, OutputError, positive_int
 
 #: (epochs, published accuracy, published disparity), Table of the paper's synthetic data.
 PUBLISHED = {
@@ -214,7 +212,7 @@ def summarise(runs: dict) -> dict:
     return table
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--data-seeds", type=int, nargs="+", default=[0],
@@ -229,12 +227,26 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--jobs", type=positive_int, default=1)
     parser.add_argument("--smoke", action="store_true", help="2 seeds, 5 epochs")
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--out", help="write the results as JSON here (a new file)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="folder for results.json: new, empty, or written by an earlier "
+                        "run (replaced with --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the files an earlier run wrote in --out (only those)")
     args = parser.parse_args(argv)
-    if args.out and os.path.lexists(args.out):
-        parser.error(f"--out {args.out!r} exists; choose a new file name.")
     if args.smoke:
         args.seeds, args.epochs = args.seeds[:2], 5
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse(argv)
+    folder = None
+    if args.out:  # refused before any training, never over a file fairtrain did not write
+        try:
+            folder = OutputDir(args.out, force=args.force,
+                               tool="examples/fairbatch_synthetic.py")
+        except OutputError as exc:
+            raise SystemExit(f"error: {exc.for_command_line()}") from None
     kwargs = {"alpha": args.alpha, "batch_size": args.batch_size,
               "learning_rate": args.learning_rate}
     tasks = [(o, d, s, args.epochs or PUBLISHED[o][0], kwargs, args.keras)
@@ -260,11 +272,11 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{objective:<19}{r['runs']:>5}  {r['accuracy']:.3f} ± {r['accuracy_sd']:.3f}"
                   f"  {r['published_accuracy']:>9.3f}  {r['disparity']:.3f} ± "
                   f"{r['disparity_sd']:.3f}  {r['published_disparity']:>9.3f}")
-    results = {"args": {k: v for k, v in vars(args).items() if k != "out"}, "table": table,
-               "runs": detail}
-    if args.out:
-        with open(args.out, "x") as f:
-            json.dump(results, f, indent=1)
+    results = {"args": {k: v for k, v in vars(args).items() if k not in ("out", "force")},
+               "table": table, "runs": detail}
+    if folder is not None:
+        folder.write_json("results.json", results)
+        folder.finish()
     return results
 
 

@@ -253,3 +253,35 @@ def test_out_below_a_file_is_an_error_not_a_traceback(predictions, tmp_path, cap
     assert main(_report_args(path, str(out))) == 2
     assert str(out) in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "the user's notes"
+
+
+def test_a_nan_cell_is_named_by_file_column_and_line(tmp_path, capsys):
+    # "NaN or infinite values in a prediction or target column" left the user to search
+    # every column of every row for it
+    path = tmp_path / "scores.csv"
+    path.write_text("y,p,g\n1,0.5,a\n0,nan,b\n")
+    assert main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'p'" in err and "line 3" in err and "nan" in err
+
+
+def test_pos_label_for_a_metric_without_classes_names_the_option(tmp_path, capsys):
+    # the library's message ("remove it from the metric's keyword arguments") named
+    # nothing the command line user typed
+    path = _cls_csv(tmp_path)[0]
+    code = main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--metric", "accuracy", "--pos-label", "3"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--pos-label" in err and "--metric accuracy" in err
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path, capsys):
+    # an unquoted comma in a group name ("Paris, FR") added a cell that DictReader
+    # dropped without a word, and the row was read with its group cut short
+    path = tmp_path / "shifted.csv"
+    path.write_text("y,p,g\n1,1,Lyon\n0,1,Paris, FR\n")
+    assert main(["report", str(path), "--y-true", "y", "--y-pred", "p", "--group", "g",
+                 "--min-count", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "line 3" in err and "quote" in err

@@ -63,6 +63,12 @@ def _parse_columns(path: str, fh: Any, names: Sequence[str]) -> dict[str, list[s
         raise ValueError(f"{path} has no column(s) {missing}; its columns are {header}.")
     columns: dict[str, list[str]] = {n: [] for n in names}
     for line, row in enumerate(reader, start=2):
+        if None in row:  # DictReader's key for the cells beyond the header
+            raise ValueError(
+                f"{path}, line {reader.line_num}: {len(header) + len(row[None])} cells for the "
+                f"{len(header)} columns of the header; quote a value that holds a comma "
+                '(e.g. "Paris, FR").'
+            )
         for n in names:
             value = (row.get(n) or "").strip()
             if value == "":
@@ -75,16 +81,24 @@ def _parse_columns(path: str, fh: Any, names: Sequence[str]) -> dict[str, list[s
     return columns
 
 
-def _typed(values: list[str]) -> Any:
-    """Numbers when every value parses as one (integers if all whole), else strings."""
+def _typed(values: list[str], where: str = "") -> Any:
+    """Numbers when every value parses as one (integers if all whole), else strings.
+
+    ``where`` (``"<file>, column 'p'"``) names the column in the error for a NaN.
+    """
     import numpy as np
 
     try:
         arr = np.array([float(v) for v in values])
     except ValueError:
         return np.array(values)
-    if not np.isfinite(arr).all():
-        raise ValueError("NaN or infinite values in a prediction or target column.")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        # rows start on line 2, below the header
+        raise ValueError(
+            f"{where or 'a column'}, line {bad[0] + 2}: {values[bad[0]]!r} is not a finite "
+            "number (NaN or infinite); fill or drop that row."
+        )
     return arr.astype(np.int64) if np.all(arr == np.round(arr)) else arr
 
 
@@ -160,9 +174,19 @@ def _metric_kwargs(args: argparse.Namespace, metric: Any) -> dict[str, Any]:
         pos = _typed([args.pos_label])[0]
         kwargs["pos_label"] = pos.item() if hasattr(pos, "item") else pos
         try:
-            takes_average = "average" in inspect.signature(metric).parameters
+            parameters = inspect.signature(metric).parameters
         except (TypeError, ValueError):  # no signature to read: pass what was asked
-            takes_average = False
+            parameters = {"pos_label": None}  # type: ignore[assignment]
+        takes = "pos_label" in parameters or any(
+            getattr(p, "kind", None) is inspect.Parameter.VAR_KEYWORD
+            for p in parameters.values())
+        if not takes:
+            raise ValueError(
+                f"--pos-label names the positive class of a metric over classes (recall, "
+                f"precision) or a fairness measure; --metric {args.metric} has none. Drop "
+                "--pos-label, or choose such a metric."
+            )
+        takes_average = "average" in parameters
         # recall and precision average over the classes by default, where pos_label is
         # ignored: asking for a positive class asks for that class's score
         if args.average is None and takes_average:
@@ -220,8 +244,8 @@ def _report(args: argparse.Namespace) -> int:
             )
         _check_average(args.metric, args.average)
         columns = _read_columns(args.csv, list(dict.fromkeys(names)))
-        y_true = _typed(columns[args.y_true])
-        preds = [_typed(columns[c]) for c in y_pred_cols]
+        y_true = _typed(columns[args.y_true], f"{args.csv}, column {args.y_true!r}")
+        preds = [_typed(columns[c], f"{args.csv}, column {c!r}") for c in y_pred_cols]
         y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
         metric = registry.get("metrics", args.metric)
         if args.pos_label is not None and measure_of(metric) is not None:

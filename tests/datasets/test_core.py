@@ -107,6 +107,17 @@ def test_load_images_reads_resizes_and_scales(tmp_path):
         load_images([tmp_path / "red.png"], size=(0, 4))
 
 
+def test_load_images_scales_a_16_bit_greyscale_png_by_its_own_range(tmp_path):
+    # convert("RGB") clips 16-bit values at 255: every such image came back all white
+    pytest.importorskip("PIL")
+    levels = np.array([[0, 1000, 30000, 65535]], np.uint16)
+    _write_png(tmp_path / "deep.png", levels)
+    x = load_images([tmp_path / "deep.png"], size=(1, 4))
+    expected = levels[0] / 65535  # independent of the loader: the PNG's 16-bit range
+    for channel in range(3):
+        np.testing.assert_allclose(x[0, 0, :, channel], expected, atol=1 / 255)
+
+
 def test_tf_image_loader_matches_load_images_on_unresized_images(tmp_path):
     tf = pytest.importorskip("tensorflow")
     rng = np.random.default_rng(0)

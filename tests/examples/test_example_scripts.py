@@ -21,8 +21,9 @@ def load(name):
     return module
 
 
-def test_there_are_five_scripts():
-    assert SCRIPTS == ["adaptive_comparison", "age_bias", "celeba_gender", "utkface_race",
+def test_every_experiment_has_its_script():
+    assert SCRIPTS == ["adaptive_comparison", "age_bias", "celeba_gender",
+                       "fairbatch_synthetic", "tabular_fairness", "utkface_race",
                        "vggface2_ethnicity"]
 
 

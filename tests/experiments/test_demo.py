@@ -192,6 +192,16 @@ def test_tied_worst_groups_are_all_named():
     assert "African, Indian" in table
 
 
+def test_close_but_different_recalls_are_not_a_tie():
+    # np.isclose's default rtol (1e-5) called 333/1000 and 334/1003 a tie for the worst
+    # group: two recalls that differ by one image in a thousand are different recalls
+    from fairtrain.experiments.demo import _worst
+
+    assert 333 / 1000 < 334 / 1003
+    assert _worst([334 / 1003, 333 / 1000, 0.9], ["a", "b", "c"]) == "b"
+    assert _worst([1 / 3, 2 / 6, 0.9], ["a", "b", "c"]) == "a, b"  # equal fractions
+
+
 @pytest.mark.slow
 def test_quiet_prints_nothing(tmp_path):
     # TensorFlow's C++ start-up lines (oneDNN, absl) came through --quiet

@@ -411,3 +411,12 @@ def test_example_arguments_without_backbones_or_images():
     # with backbones and images, as before
     _, args = parse(["--smoke", "--out", "x"], backbones=["MobileNet"], image_size=96)
     assert (args.backbone, args.weights, args.image_size) == (["tiny"], [None], 32)
+
+
+def test_markdown_table_keeps_a_pipe_inside_its_cell():
+    # an unescaped "|" in a group name split its cell in two and shifted the row
+    table = markdown_table(["group", "n"], [["a|b", 3]])
+    row = table.splitlines()[2]
+    cells = [c.strip() for c in row.strip("|").split(" | ")]
+    assert cells == ["a\\|b", "3"]
+    assert row.replace("\\|", "").count("|") == table.splitlines()[0].count("|")

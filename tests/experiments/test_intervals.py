@@ -74,3 +74,35 @@ def test_identity_bootstrap_keeps_each_group_and_is_seeded():
                                   min_count=1)
     assert none["intervals"]["g"]["pairwise_bias"] is None
     assert none["intervals"]["g"]["resampled"] is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"clusters": np.arange(9)}, ValueError, r"`clusters`.*9.*10"),
+        ({"clusters": np.arange(10), "n_bootstrap": -3}, ValueError, r"`n_bootstrap`.*-3"),
+        ({"clusters": np.arange(10), "n_bootstrap": 2.5}, TypeError, r"`n_bootstrap`.*2\.5"),
+    ],
+    ids=["clusters-too-short", "negative-bootstrap", "fractional-bootstrap"],
+)
+def test_summary_names_a_bad_clusters_or_bootstrap_argument(kwargs, error, message):
+    # with clusters, bias_report got n_bootstrap=0 and checked nothing: NumPy said
+    # "boolean index did not match" or "negative dimensions are not allowed"
+    from fairtrain.experiments import classification_summary
+
+    y = np.array(["A", "B"] * 5)
+    with pytest.raises(error, match=message):
+        classification_summary(y, y, {"g": y}, ["A", "B"], min_count=1, **kwargs)
+
+
+@pytest.mark.parametrize("correct", [[3, 7, 7], [0.2, 0.9, 1.0], ["yes", "no", "yes"]],
+                         ids=["labels", "scores", "strings"])
+def test_correct_that_is_not_true_false_is_refused(correct):
+    # bool() of a label or a score is True: the interval was that of a perfect classifier
+    with pytest.raises(ValueError, match=r"`correct`.*True.*False"):
+        clustered_wilson_interval(correct, [0, 1, 2])
+
+
+def test_correct_may_be_zeros_and_ones():
+    out = clustered_wilson_interval([1, 0, 1], [0, 1, 2])
+    assert out["correct"] == 2 and out["n"] == 3

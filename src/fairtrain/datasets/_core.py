@@ -396,7 +396,7 @@ def load_images(paths: Sequence[str] | np.ndarray, size: Sequence[int] = (32, 32
     for i, path in enumerate(paths):
         try:
             with image_module.open(path) as image:
-                image = image.convert("RGB")
+                image = _eight_bit(image, image_module).convert("RGB")
                 if image.size != (width, height):
                     image = image.resize((width, height), image_module.Resampling.BILINEAR)
                 out[i] = np.asarray(image, dtype=np.float32) / 255.0
@@ -414,6 +414,18 @@ def load_images(paths: Sequence[str] | np.ndarray, size: Sequence[int] = (32, 32
         except (OSError, SyntaxError, ValueError) as exc:
             raise ValueError(f"{path} {_unreadable(path, exc)}") from exc
     return out
+
+
+def _eight_bit(image: Any, image_module: Any) -> Any:
+    """A 16-bit greyscale image as 8-bit greyscale, scaled by its 16-bit range.
+
+    ``convert("RGB")`` clips such values at 255 (a 16-bit PNG would read as all white);
+    ``tf.io.decode_image`` keeps the top 8 bits, which this matches.
+    """
+    if not (image.mode.startswith("I;16") or (image.mode == "I" and image.format == "PNG")):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    return image_module.fromarray(np.clip(np.round(values / 257), 0, 255).astype(np.uint8))
 
 
 def _unreadable(path: str, exc: BaseException) -> str:

@@ -82,7 +82,7 @@ def clustered_wilson_interval(
     Parameters
     ----------
     correct : array-like of bool, shape (n,)
-        Success of every trial (image classified correctly).
+        Success of every trial (image classified correctly); True/False or 1/0.
     clusters : array-like, shape (n,), optional
         The cluster (identity) of every trial. None: independent trials (``deff = 1``).
     confidence : float, default 0.95
@@ -102,6 +102,12 @@ def clustered_wilson_interval(
     cluster is all-or-nothing). When ``p`` is 0 or 1, or ``C < 2``, the data cannot show
     how alike a cluster's trials are and ``deff = m`` (each cluster counts once).
 
+    Raises
+    ------
+    ValueError
+        If ``correct`` is empty or holds values other than True/False (1/0), or
+        ``clusters`` has not one entry per trial.
+
     Examples
     --------
     Eight identities of six images, all classified correctly: the interval is that of
@@ -111,7 +117,16 @@ def clustered_wilson_interval(
     >>> out["effective_n"], round(out["low"], 3), out["high"]
     (8.0, 0.676, 1.0)
     """
-    ok = np.asarray(correct, dtype=bool).reshape(-1)
+    given = np.asarray(correct).reshape(-1)
+    if given.dtype != bool and not (
+        given.dtype.kind in "iuf" and np.isin(given, [0, 1]).all()
+    ):
+        # bool() of a class label or a score is True: a perfect classifier, silently
+        raise ValueError(
+            f"`correct` must hold True/False (or 1/0) per trial; got dtype {given.dtype}, "
+            f"e.g. {given[:3].tolist()}. Pass y_true == y_pred, not the labels or scores."
+        )
+    ok = given.astype(bool)
     n = ok.size
     if n == 0:
         raise ValueError("`correct` is empty: a group without examples has no interval.")
@@ -188,9 +203,26 @@ def classification_summary(
         ``n_bootstrap``, ``groups`` (each group's :func:`clustered_wilson_interval`)
         and ``pairwise_bias`` (the percentile interval over the cluster resamples, or
         None).
+
+    Raises
+    ------
+    TypeError
+        If ``n_bootstrap`` is not an integer.
+    ValueError
+        If ``n_bootstrap`` is negative, or ``clusters`` has not one entry per example.
     """
+    from numbers import Integral
+
+    from fairtrain._validation import Interval, check
     from fairtrain.metrics import bias_report, confusion_by_group, normalize_confusion
 
+    n_bootstrap = check("n_bootstrap", n_bootstrap, Interval(Integral, 0, None))
+    n_clusters, n_examples = np.size(clusters), np.size(y_true)
+    if clusters is not None and n_clusters != n_examples:
+        raise ValueError(
+            f"`clusters` must give the cluster (identity) of every example: got "
+            f"{n_clusters} entries for {n_examples} examples."
+        )
     confusion = confusion_by_group(y_true, y_pred, groups, labels=list(labels))
     report = bias_report(
         y_true, y_pred, groups, metric="recall", metric_kwargs={"average": "macro"},
@@ -262,6 +294,9 @@ def _cell(value: Any) -> str:
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A GitHub-flavoured Markdown table; floats with 4 decimals.
 
+    A ``|`` in a cell is escaped with a backslash and a line break becomes a space, so every
+    row keeps its columns.
+
     Examples
     --------
     >>> print(markdown_table(["group", "recall"], [["Asian", 0.5]]))
@@ -269,8 +304,12 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     |---|---|
     | Asian | 0.5000 |
     """
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    def text(cell: str) -> str:  # a "|" or line break would end the cell or the row
+        return cell.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(text(str(h)) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(text(_cell(v)) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
