@@ -201,7 +201,7 @@ def scores(part, y_pred):
 
 # ---------------------------------------------------------------- the Keras methods
 def fit_mlp(data, seed, args, sampler, *, load=None, sample_weight=None, probe_for=(),
-            every_n_steps=None, epochs=None):
+            probe_every_steps=None, epochs=None):
     """Train the MLP on ``sampler``'s batches; 0/1 predictions on val and test, seconds.
 
     ``probe_for``: consumers fed per-cell losses of a stratified sample of the training
@@ -222,9 +222,11 @@ def fit_mlp(data, seed, args, sampler, *, load=None, sample_weight=None, probe_f
                   loss="binary_crossentropy")
     callbacks = [ft.data.EpochSync(batches)]
     if probe_for:
+        every = ({"every": probe_every_steps, "unit": "step"} if probe_every_steps
+                 else {})
         callbacks.append(ft.GroupLossProbe(train.x, y, train.cells, consumers=list(probe_for),
-                                           size=args.probe_size, seed=seed,
-                                           every_n_steps=every_n_steps, batch_size=1024))
+                                           size=args.probe_size, seed=seed, batch_size=1024,
+                                           **every))
     history = model.fit(batches, epochs=epochs or args.epochs, verbose=0, callbacks=callbacks)
     out = {name: (model.predict(data[name].x, batch_size=4096, verbose=0)[:, 0] > 0.5)
            for name in ("val", "test")}
@@ -291,7 +293,7 @@ def group_dro(data, seed, args):
     return fit_mlp(data, seed, args,
                    ft.sampling.Proportional(train.cells, batch_size=args.batch_size, seed=seed),
                    load=dro.weighted(lambda i: (train.x[i], y[i])), probe_for=[dro],
-                   every_n_steps=short)
+                   probe_every_steps=short)
 
 
 # ---------------------------------------------------------------- the peers

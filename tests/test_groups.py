@@ -289,7 +289,7 @@ def test_binned_column_straight_to_a_metric_keeps_bin_order():
     from fairtrain.metrics import bias_report, by_group
 
     age = ft.bins([3, 7, 15, 30, 12, 4], [0, 5, 10, 20, 40])
-    values = by_group("mae", [1.0] * 6, [1.0] * 6, age)
+    values = by_group([1.0] * 6, [1.0] * 6, age, metric="mae")
     assert list(values) == ["0-5", "5-10", "10-20", "20-40"]
     report = bias_report([1.0] * 6, [1.0] * 6, age, metric="mae", min_count=1)
     assert report["group"].groups == ("0-5", "5-10", "10-20", "20-40")

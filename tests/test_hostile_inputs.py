@@ -178,12 +178,12 @@ def _(tmp):
     ft.Groups.from_columns({"a": ["x", "y"]}, levels={"b": ["x"]})
 
 
-@case("groups-min-count-zero", ValueError, r"`min_count`.*at least 1.*got.*0")
+@case("groups-min-count-zero", ValueError, r"`min_count`.*>= 1.*got.*0")
 def _(tmp):
     ft.Groups.from_columns({"a": ["x", "y"]}, min_count=0)
 
 
-@case("groups-policy-unknown", ValueError, r"`policy`.*'merge'.*'drop'.*'error'.*'skip'")
+@case("groups-policy-unknown", ValueError, r'`policy`.*"merge".*"drop".*"error".*skip')
 def _(tmp):
     ft.Groups.from_columns({"a": ["x", "y"]}, policy="skip")
 
@@ -262,7 +262,7 @@ def _(tmp):
 # ---- samplers
 
 
-@case("sampler-batch-size-zero", ValueError, r"`batch_size`.*at least.*got.*0")
+@case("sampler-batch-size-zero", ValueError, r"`batch_size`.*>= 1.*got.*0")
 def _(tmp):
     ft.sampling.Homogeneous(groups4(), batch_size=0)
 
@@ -272,12 +272,12 @@ def _(tmp):
     ft.sampling.Homogeneous(groups4(), batch_size=3)
 
 
-@case("sampler-seed-negative", ValueError, r"`seed`.*non-negative|`seed`.*at least 0")
+@case("sampler-seed-negative", ValueError, r"`seed`.*>= 0")
 def _(tmp):
     ft.sampling.Homogeneous(groups4(), batch_size=8, seed=-1).plan(0)
 
 
-@case("sampler-seed-float", TypeError, r"`seed`.*integer.*1\.5")
+@case("sampler-seed-float", TypeError, r"`seed`.*int.*1\.5")
 def _(tmp):
     ft.sampling.Homogeneous(groups4(), batch_size=8, seed=1.5).plan(0)
 
@@ -303,7 +303,7 @@ def _(tmp):
     ft.sampling.TargetShares(groups4(), shares="uniform", batch_size=8)
 
 
-@case("sampler-plan-negative-epoch", ValueError, r"`epoch`.*at least 0.*-1")
+@case("sampler-plan-negative-epoch", ValueError, r"`epoch`.*>= 0.*-1")
 def _(tmp):
     ft.sampling.Homogeneous(groups4(), batch_size=8).plan(-1)
 
@@ -372,7 +372,7 @@ def _(tmp):
     ft.group_weights(groups4(), scheme="invers")
 
 
-@case("weights-negative-clip", ValueError, r"`clip`.*positive.*-1")
+@case("weights-negative-clip", ValueError, r"`clip`.*> 0.*-1")
 def _(tmp):
     ft.sample_weights(groups4(), scheme="inverse", clip=-1.0)
 
@@ -392,7 +392,7 @@ def _(tmp):
     ft.group_weights(groups4(), scheme="reweighing", labels=np.zeros(39, int))
 
 
-@case("dro-step-size-negative", ValueError, r"`step_size`.*at least 0.*-1")
+@case("dro-step-size-negative", ValueError, r"`step_size`.*>= 0.*-1")
 def _(tmp):
     ft.GroupDRO(groups4(), step_size=-1)
 
@@ -437,12 +437,12 @@ def _(tmp):
                    metric_kwargs={"average": "macro"})
 
 
-@case("report-bootstrap-negative", ValueError, r"`n_bootstrap`.*at least 0.*-1")
+@case("report-bootstrap-negative", ValueError, r"`n_bootstrap`.*>= 0.*-1")
 def _(tmp):
     ft.bias_report([1, 0], [1, 0], ["a", "b"], n_bootstrap=-1)
 
 
-@case("report-seed-negative", ValueError, r"`seed`.*(non-negative|at least 0).*-1")
+@case("report-seed-negative", ValueError, r"`seed`.*>= 0.*-1")
 def _(tmp):
     ft.bias_report([1, 0, 1, 0], [1, 0, 0, 1], ["a", "a", "b", "b"], n_bootstrap=5, seed=-1)
 
@@ -470,7 +470,7 @@ def _(tmp):
                    metric_kwargs={"average": "binary", "pos_label": 5})
 
 
-@case("recall-average-unknown", ValueError, r"`average`.*'binary'.*'macro'.*'mean'")
+@case("recall-average-unknown", ValueError, r'`average`.*"binary".*"macro".*mean')
 def _(tmp):
     ft.metrics.recall([1, 0], [1, 0], average="mean")
 
@@ -496,9 +496,9 @@ def _(tmp):
 
 
 @case("leaderboard-direction-length", ValueError,
-      r"`lower_is_better`.*one value per score \(2\).*3")
+      r"`greater_is_better`.*one bool or one per score \(2\).*\[False, False, False\]")
 def _(tmp):
-    ft.metrics.leaderboard_rank([[0.1, 0.2], [0.2, 0.3]], lower_is_better=[True] * 3)
+    ft.metrics.leaderboard_rank([[0.1, 0.2], [0.2, 0.3]], greater_is_better=[False] * 3)
 
 
 @case("leaderboard-columns-differ", ValueError, ("'mae': 2", "'bias': 3", "one value per entry"))
@@ -551,7 +551,7 @@ def _(tmp):
     ft.testing.check_sampler(5)
 
 
-@case("testing-check-metric-seed-negative", ValueError, r"`seed`.*at least 0.*-1")
+@case("testing-check-metric-seed-negative", ValueError, r"`seed`.*>= 0.*-1")
 def _(tmp):
     ft.testing.check_metric("mae", seed=-1)
 
@@ -598,7 +598,7 @@ def _(tmp):
     ft.datasets.load_images([tmp / "sub"])
 
 
-@case("image-size-zero", ValueError, r"`size`.*positive.*\(0, 32\)")
+@case("image-size-zero", ValueError, r"`size`.*>= 1.*\(0, 32\)")
 def _(tmp):
     ft.datasets.load_images([], size=(0, 32))
 
@@ -750,7 +750,7 @@ def _(tmp):
     ft.datasets.load_celeba(tmp)
 
 
-@case("celeba-partition-unknown", ValueError, r"`partition`.*'train'.*'valid'.*'val'")
+@case("celeba-partition-unknown", ValueError, r'`partition`.*"train".*"valid".*val')
 def _(tmp):
     ft.datasets.load_celeba(tmp, partition="val")
 
@@ -761,13 +761,13 @@ def _(tmp):
     ft.datasets.split(ds, test_size=1.5)
 
 
-@case("split-seed-negative", ValueError, r"`seed`.*at least 0.*-1")
+@case("split-seed-negative", ValueError, r"`seed`.*>= 0.*-1")
 def _(tmp):
     ds = FaceDataset(paths=["/a", "/b"], columns={"g": ["x", "y"]})
     ft.datasets.split(ds, seed=-1)
 
 
-@case("synthetic-seed-negative", ValueError, r"`seed`.*at least 0.*-1", needs=("PIL",))
+@case("synthetic-seed-negative", ValueError, r"`seed`.*>= 0.*-1", needs=("PIL",))
 def _(tmp):
     ft.datasets.synthetic.write_utkface(tmp / "u", n=10, seed=-1)
 
@@ -986,7 +986,7 @@ def _(tmp):
 # ---- schedules: stages, staged training and its backups
 
 
-@case("stage-epochs-zero", ValueError, r"`epochs`.*positive.*0", needs=("keras",))
+@case("stage-epochs-zero", ValueError, r"`epochs`.*>= 1.*0", needs=("keras",))
 def _(tmp):
     ft.Stage("head", epochs=0, learning_rate=1e-3)
 
@@ -1099,7 +1099,7 @@ def _(tmp):
     _probe(np.zeros(7, int))
 
 
-@case("bias-monitor-lengths", ValueError, r"one entry per example.*y_val=9",
+@case("bias-monitor-lengths", ValueError, r"one entry per example.*y=9",
       needs=("keras",))
 def _(tmp):
     ft.BiasMonitor(np.zeros((10, 2)), np.zeros(9), np.zeros(10, int))

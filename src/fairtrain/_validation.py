@@ -1,30 +1,402 @@
-"""The input checks every public function shares: groups, integers, positive numbers, weights.
+"""Declared parameter constraints: one table per public callable, one error shape.
 
-One definition each, so that the same mistake gets the same message everywhere. A leaf:
-it imports nothing of fairtrain. (The rule on groups arguments,
+Every public callable of fairtrain states what each parameter may be, once, as a table
+of constraints (``validate_params``, in the spirit of scikit-learn's), or checks one
+value with :func:`check`; relations between parameters that no table can state (a
+``batch_size`` below the number of groups) raise :func:`param_error`, so that every
+mistake reads the same way::
+
+    `batch_size` must be an int >= 1; got batch_size=2.0 (float). <hint>
+
+**TypeError or ValueError.** A value of a type no constraint allows raises
+``TypeError`` (``2.0``, ``"3"`` or ``True`` for an int); a value of an allowed type
+outside the allowed range or set raises ``ValueError`` (``-1`` for an int >= 1, ``nan``
+for a number, ``"sometimes"`` for ``"partial"`` or ``"drop"``). ``bool`` is not an int
+(nor a number); NumPy integers are ints and NumPy floats are numbers, and a checked
+number comes back as a plain Python ``int`` or ``float`` (so that configs are JSON).
+
+A leaf: it imports nothing of fairtrain. (The rule on groups arguments,
 :func:`fairtrain.groups.as_groups`, lives beside :class:`~fairtrain.Groups`.)
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Mapping, Sequence
+import reprlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "Constraint",
+    "HasMethods",
+    "InstanceOf",
+    "Interval",
+    "Options",
     "as_sample_weight",
+    "check",
     "check_finite",
-    "check_int",
     "check_lengths",
-    "check_positive",
     "check_shares",
-    "check_step_decay",
     "is_missing",
+    "make_constraint",
+    "param_error",
+    "share_spec_config",
+    "validate_params",
 ]
 
 
+# ---------------------------------------------------------------------- constraints
+class Constraint:
+    """What a parameter may be: a type test, a value test and the words for both.
+
+    ``type_ok(value)`` says whether the value has an allowed type, ``ok(value)``
+    whether it is allowed (type and value); ``convert`` gives the value as stored
+    (plain Python numbers).
+    """
+
+    description = "a valid value"
+
+    def type_ok(self, value: Any) -> bool:
+        """Whether ``value`` has a type this constraint allows."""
+        return self.ok(value)
+
+    def ok(self, value: Any) -> bool:
+        """Whether ``value`` satisfies the constraint."""
+        raise NotImplementedError
+
+    def convert(self, value: Any) -> Any:
+        """``value`` as the callable receives it (unchanged unless a number)."""
+        return value
+
+    def __str__(self) -> str:
+        return self.description
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _bound(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+class Interval(Constraint):
+    """An int or a number within bounds (``None``: unbounded on that side).
+
+    Parameters
+    ----------
+    kind : numbers.Integral or numbers.Real
+        ``Integral``: an int (NumPy integers too, bool not). ``Real``: a finite number
+        (ints and NumPy numbers too, bool not; NaN and infinities are out of range).
+    left, right : number or None
+        The bounds.
+    closed : {"both", "left", "right", "neither"}, default "both"
+        Which bounds belong to the interval.
+    """
+
+    def __init__(
+        self, kind: type, left: float | None, right: float | None, *, closed: str = "both"
+    ) -> None:
+        if kind not in (Integral, Real):
+            raise TypeError(f"Interval kind must be Integral or Real; got {kind!r}.")
+        if closed not in ("both", "left", "right", "neither"):
+            raise ValueError(f"`closed` must be both, left, right or neither; got {closed!r}.")
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+        self.description = self._describe()
+
+    def _describe(self) -> str:
+        noun = "an int" if self.kind is Integral else "a finite number"
+        lo_in = self.closed in ("both", "left")
+        hi_in = self.closed in ("both", "right")
+        lo, hi = self.left, self.right
+        if lo is None and hi is None:
+            return noun
+        if hi is None:
+            return f"{noun} {'>=' if lo_in else '>'} {_bound(lo)}"
+        if lo is None:
+            return f"{noun} {'<=' if hi_in else '<'} {_bound(hi)}"
+        return f"{noun} in {'[' if lo_in else '('}{_bound(lo)}, {_bound(hi)}{']' if hi_in else ')'}"
+
+    def type_ok(self, value: Any) -> bool:  # noqa: D102
+        return _is_int(value) if self.kind is Integral else _is_real(value)
+
+    def ok(self, value: Any) -> bool:  # noqa: D102
+        if not self.type_ok(value):
+            return False
+        if self.kind is Real and not math.isfinite(float(value)):
+            return False
+        lo_in = self.closed in ("both", "left")
+        hi_in = self.closed in ("both", "right")
+        if self.left is not None and (value < self.left or (value == self.left and not lo_in)):
+            return False
+        return not (
+            self.right is not None and (value > self.right or (value == self.right and not hi_in))
+        )
+
+    def convert(self, value: Any) -> Any:  # noqa: D102
+        return int(value) if self.kind is Integral else float(value)
+
+
+class Options(Constraint):
+    """One of a fixed set of values of one type (usually strings: a ``Literal``)."""
+
+    def __init__(self, kind: type, options: Iterable[Any]) -> None:
+        self.kind = kind
+        self.options = tuple(options)
+        shown = ", ".join(f'"{o}"' if isinstance(o, str) else repr(o) for o in self.options)
+        self.description = (
+            f"{shown}" if len(self.options) == 1 else f"one of {shown}"
+        )
+
+    def type_ok(self, value: Any) -> bool:  # noqa: D102
+        return isinstance(value, self.kind) and not (
+            self.kind is not bool and isinstance(value, bool)
+        )
+
+    def ok(self, value: Any) -> bool:  # noqa: D102
+        return self.type_ok(value) and value in self.options
+
+
+class InstanceOf(Constraint):
+    """An instance of a type (or of one of several types)."""
+
+    def __init__(self, kind: type | tuple[type, ...], description: str | None = None) -> None:
+        self.kind = kind
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        self.description = description or " or ".join(
+            f"a {'' if k.__module__ == 'builtins' else k.__module__ + '.'}{k.__qualname__}"
+            for k in kinds
+        )
+
+    def ok(self, value: Any) -> bool:  # noqa: D102
+        return isinstance(value, self.kind)
+
+
+class HasMethods(Constraint):
+    """Any object with the named methods (duck typing stated as a constraint)."""
+
+    def __init__(self, methods: Sequence[str], description: str | None = None) -> None:
+        self.methods = tuple(methods)
+        self.description = description or (
+            "an object with " + ", ".join(f"{m}()" for m in self.methods)
+        )
+
+    def ok(self, value: Any) -> bool:  # noqa: D102
+        return all(callable(getattr(value, m, None)) for m in self.methods)
+
+
+class _NoneConstraint(Constraint):
+    description = "None"
+
+    def ok(self, value: Any) -> bool:
+        return value is None
+
+
+class _Boolean(Constraint):
+    description = "True or False"
+
+    def ok(self, value: Any) -> bool:
+        return isinstance(value, (bool, np.bool_))
+
+    def convert(self, value: Any) -> Any:
+        return bool(value)
+
+
+class _Callable(Constraint):
+    description = "a callable"
+
+    def ok(self, value: Any) -> bool:
+        return callable(value)
+
+
+class _ArrayLike(Constraint):
+    description = "an array-like"
+
+    def ok(self, value: Any) -> bool:
+        # a string or a callable is never data (it is a metric passed where data goes)
+        if isinstance(value, (str, bytes)) or callable(value) and not hasattr(value, "__len__"):
+            return False
+        return hasattr(value, "__len__") or hasattr(value, "__array__") or hasattr(
+            value, "shape"
+        )
+
+
+class _NonEmptyString(Constraint):
+    description = "a non-empty str"
+
+    def type_ok(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def ok(self, value: Any) -> bool:
+        return isinstance(value, str) and bool(value)
+
+
+_NAMED: dict[str, Constraint] = {
+    "boolean": _Boolean(),
+    "callable": _Callable(),
+    "array-like": _ArrayLike(),
+    "name": _NonEmptyString(),
+}
+
+
+def make_constraint(spec: Any) -> Constraint:
+    """A :class:`Constraint` from its short form.
+
+    ``None`` (the value None), ``"boolean"``, ``"callable"``, ``"array-like"``,
+    ``"name"`` (a non-empty str), a type (an instance of it), or a constraint.
+    """
+    if isinstance(spec, Constraint):
+        return spec
+    if spec is None:
+        return _NoneConstraint()
+    if isinstance(spec, str):
+        try:
+            return _NAMED[spec]
+        except KeyError:
+            raise ValueError(f"Unknown constraint {spec!r}; known: {sorted(_NAMED)}.") from None
+    if isinstance(spec, type):
+        return InstanceOf(spec)
+    raise TypeError(f"Not a constraint: {spec!r}.")
+
+
+# ---------------------------------------------------------------------- errors
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 6
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    return _REPR.repr(value)
+
+
+def _allowed(constraints: Sequence[Constraint]) -> str:
+    words = [str(c) for c in constraints]
+    if len(words) <= 2:
+        return " or ".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def param_error(
+    name: str,
+    value: Any,
+    allowed: str,
+    *,
+    hint: str | None = None,
+    error: type[Exception] = ValueError,
+) -> Exception:
+    """The exception for a parameter that is not what is allowed, in the one shape.
+
+    "`name` must be <allowed>; got name=<value> (<type>). <hint>" -- for checks no
+    constraint table states (relations between parameters); raise what it returns.
+    """
+    message = f"`{name}` must be {allowed}; got {name}={_shown(value)} ({type(value).__name__})."
+    if hint:
+        message += f" {hint}"
+    return error(message)
+
+
+def check(name: str, value: Any, constraints: Any, *, hint: str | None = None) -> Any:
+    """``value`` if it satisfies one of ``constraints``, converted; else raise.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, as the message shows it.
+    value : object
+        Its value.
+    constraints : constraint or list of constraints
+        In the short forms of :func:`make_constraint`; any one may be satisfied.
+    hint : str, optional
+        How to fix it, appended to the message.
+
+    Returns
+    -------
+    object
+        ``value``, as a plain ``int``, ``float`` or ``bool`` where the satisfied
+        constraint is a number or a boolean.
+
+    Raises
+    ------
+    TypeError
+        If no constraint allows the value's type.
+    ValueError
+        If one allows its type but none its value.
+    """
+    if not isinstance(constraints, list):
+        constraints = [constraints]
+    made = [make_constraint(c) for c in constraints]
+    for c in made:
+        if c.ok(value):
+            return c.convert(value)
+    error = ValueError if any(c.type_ok(value) for c in made) else TypeError
+    raise param_error(name, value, _allowed(made), hint=hint, error=error)
+
+
+def validate_params(
+    constraints: Mapping[str, Any], *, hints: Mapping[str, str] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a function (or ``__init__``) with its table of parameter constraints.
+
+    Every argument named in ``constraints`` is checked with :func:`check` before the
+    body runs and passed on converted (plain Python numbers); defaults are trusted.
+    The table is kept on the function as ``__fairtrain_params__`` (tests read it).
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> @validate_params({"k": [Interval(Integral, 1, None)]}, hints={"k": "Use 1 or more."})
+    ... def f(k):
+    ...     return k
+    >>> f(2)
+    2
+    >>> f(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `k` must be an int >= 1; got k=0 (int). Use 1 or more.
+    """
+    hints = dict(hints or {})
+    table = {
+        k: [make_constraint(c) for c in (v if isinstance(v, list) else [v])]
+        for k, v in constraints.items()
+    }
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+        unknown = set(table) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{func.__qualname__} has no parameter(s) {sorted(unknown)}.")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as exc:  # name the callable, as Python's own message does
+                raise TypeError(f"{func.__qualname__}(): {exc}") from None
+            arguments = bound.arguments
+            for name, made in table.items():
+                if name in arguments:
+                    arguments[name] = check(name, arguments[name], made, hint=hints.get(name))
+            return func(*bound.args, **bound.kwargs)
+
+        wrapper.__fairtrain_params__ = table  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+# ---------------------------------------------------------------------- data checks
 def is_missing(column: np.ndarray) -> np.ndarray:
     """Boolean mask of the missing entries.
 
@@ -89,52 +461,6 @@ def check_finite(arr: np.ndarray, name: str) -> None:
             )
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """``value`` as an int, or a TypeError or ValueError saying what is wrong.
-
-    A TypeError unless it is an integer (bool is not); a ValueError if it is below
-    ``minimum``.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"`{name}` must be an integer; got {name}={value!r}.")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"`{name}` must be at least {minimum}; got {name}={value!r}.")
-    return int(value)
-
-
-def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    """``value`` as a Python float, or a TypeError or ValueError saying what is wrong.
-
-    A TypeError unless it is a real number (NumPy scalars and ints included, bool
-    not); a ValueError unless it is finite and positive (or zero with ``allow_zero``).
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        bound = "non-negative" if allow_zero else "positive"
-        raise TypeError(f"`{name}` must be a {bound} number; got {name}={value!r}.")
-    out = float(value)
-    if not math.isfinite(out) or out < 0 or (out == 0 and not allow_zero):
-        bound = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"`{name}` must be a {bound} finite number; got {name}={value!r}.")
-    return out
-
-
-def check_real(name: str, value: Any, low: float, high: float | None = None) -> float:
-    """``value`` as a Python float in ``[low, high]`` (or ``>= low``), finite.
-
-    A TypeError unless it is a real number (bool is not); a ValueError outside the
-    bounds.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value) or value < low or (high is not None and value > high):
-        bound = f"in [{low:g}, {high:g}]" if high is not None else f"at least {low:g}"
-        raise ValueError(f"`{name}` must be finite and {bound}; got {name}={value}.")
-    return value
-
-
 def as_sample_weight(
     sample_weight: Any, n: int, *, name: str = "sample_weight", dtype: Any = np.float64
 ) -> np.ndarray | None:
@@ -185,7 +511,7 @@ def share_spec_config(spec: Any) -> Any:
     or an array of shares) a ``list`` of ``float``.
     """
     if isinstance(spec, Mapping):
-        return dict(spec)
+        return {str(k): float(v) for k, v in spec.items()}
     if isinstance(spec, str):
         return spec
     return [float(x) for x in spec]
@@ -234,22 +560,3 @@ def check_shares(shares: Any, names: Sequence[str]) -> np.ndarray:
             f"{total:.9g}. Divide them by their sum if they are relative weights."
         )
     return values / total
-
-
-def check_step_decay(initial: Any, factor: Any, every: Any) -> None:
-    """Refuse a step decay whose rate, factor or period is out of range."""
-    if isinstance(initial, bool) or not isinstance(initial, (int, float, np.number)):
-        raise TypeError(f"`initial` must be a positive number; got initial={initial!r}.")
-    if not math.isfinite(initial) or initial <= 0:
-        raise ValueError(
-            f"`initial` must be a positive finite learning rate; got initial={initial!r}."
-        )
-    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)):
-        raise TypeError(f"`factor` must be a number in (0, 1]; got factor={factor!r}.")
-    if not 0 < factor <= 1:
-        raise ValueError(
-            f"`factor` must lie in (0, 1]; got factor={factor!r}. Use 0.5 to halve the "
-            "learning rate at every step."
-        )
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-        raise ValueError(f"`every` must be a positive integer (epochs); got every={every!r}.")

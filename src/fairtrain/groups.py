@@ -5,12 +5,19 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import check_int, is_missing
+from fairtrain._validation import (
+    Interval,
+    Options,
+    is_missing,
+    param_error,
+    validate_params,
+)
 
 __all__ = [
     "Binned",
@@ -20,6 +27,7 @@ __all__ = [
     "as_groups",
     "as_sampler_groups",
     "bins",
+    "groups_from_config",
 ]
 
 Policy = Literal["merge", "drop", "error"]
@@ -171,6 +179,12 @@ def bins(
     return Binned(codes=codes, labels=labels, edges=edges_arr)
 
 
+def _attribute_codes_of(codes: np.ndarray, cell_levels: np.ndarray) -> np.ndarray:
+    """Each example's level per attribute read from its cell (``-1`` rows if excluded)."""
+    if not cell_levels.size:
+        return np.full((codes.size, cell_levels.shape[1]), -1, dtype=np.int32)
+    rows = cell_levels[np.maximum(codes, 0)]
+    return np.where(codes[:, None] >= 0, rows, -1).astype(np.int32)
 def _numbers(name: str, values: Any) -> np.ndarray:
     """``values`` as a float array, or a TypeError naming the first value that is not a number."""
     if isinstance(values, (str, bytes)):
@@ -670,6 +684,13 @@ class Groups:
         return cls(arr, names, attributes=("group",), levels={"group": tuple(map(str, names))})
 
     @classmethod
+    @validate_params(
+        {
+            "min_count": [Interval(Integral, 1, None)],
+            "policy": [Options(str, ("merge", "drop", "error"))],
+            "other": ["name"],
+        }
+    )
     def from_columns(
         cls,
         columns: Any,
@@ -723,9 +744,6 @@ class Groups:
         by their codes, without turning every row into a Python object; the result is
         the same as for the equivalent NumPy array.
         """
-        if policy not in ("merge", "drop", "error"):
-            raise ValueError(f"`policy` must be 'merge', 'drop' or 'error'; got {policy!r}.")
-        min_count = check_int("min_count", min_count, minimum=1)
         if hasattr(columns, "columns") and hasattr(columns, "__getitem__"):  # DataFrame
             columns = {str(c): columns[c] for c in columns.columns}
         elif not isinstance(columns, Mapping):
@@ -866,7 +884,7 @@ class Groups:
                 + (" ..." if len(report) > 10 else "")
                 + ". See Groups.report for the full list.",
                 GroupPolicyWarning,
-                stacklevel=3,
+                stacklevel=4,  # the caller of from_columns, past validate_params
             )
         groups = cls(
             codes,
@@ -1046,6 +1064,74 @@ class Groups:
             other=self._other,
         )
 
+    def get_config(self) -> dict[str, Any]:
+        """The groups as plain JSON values; :meth:`from_config` rebuilds equal groups.
+
+        Holds the per-example codes as a list (``n`` ints), the names, attributes and
+        levels, the tiny-cell report, and, with several attributes, each cell's levels
+        (``cell_levels``) and each example's (``attribute_codes``, only where they
+        differ from its cell's, i.e. for examples the ``drop`` policy excluded).
+
+        Examples
+        --------
+        >>> import json
+        >>> import fairtrain as ft
+        >>> g = ft.Groups.from_columns({"sex": ["f", "m", "m"]})
+        >>> g.get_config()
+        {'codes': [0, 1, 1], 'names': ['f', 'm'], 'attributes': ['sex'], \
+'levels': {'sex': ['f', 'm']}, 'other': 'other', 'report': []}
+        >>> ft.Groups.from_config(json.loads(json.dumps(g.get_config()))).names
+        ('f', 'm')
+        """
+        config: dict[str, Any] = {
+            "codes": self._codes.tolist(),
+            "names": list(self._names),
+            "attributes": list(self._attributes),
+            "levels": {a: list(v) for a, v in self._levels.items()},
+            "other": self._other,
+            "report": [asdict(action) for action in self._report],
+        }
+        plain = np.arange(len(self._names), dtype=np.int32)[:, None]
+        if len(self._attributes) > 1 or not np.array_equal(self._cell_levels, plain):
+            config["cell_levels"] = self._cell_levels.tolist()
+        if not np.array_equal(_attribute_codes_of(self._codes, self._cell_levels),
+                              self._attribute_codes):
+            config["attribute_codes"] = self._attribute_codes.tolist()
+        return config
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Groups:
+        """Groups from :meth:`get_config`'s output (after a JSON round trip too).
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``config`` is not such a mapping, or its parts disagree.
+        """
+        if not isinstance(config, Mapping) or "codes" not in config or "names" not in config:
+            raise param_error(
+                "config", config, "a mapping from Groups.get_config()", error=TypeError
+            )
+        codes = np.asarray(config["codes"], dtype=np.int32)
+        cell_levels = config.get("cell_levels")
+        attribute_codes = config.get("attribute_codes")
+        if cell_levels is None and attribute_codes is not None:
+            cell_levels = np.arange(len(config["names"]), dtype=np.int32)[:, None]
+        if cell_levels is not None:
+            cell_levels = np.asarray(cell_levels, dtype=np.int32).reshape(len(config["names"]), -1)
+            if attribute_codes is None:
+                attribute_codes = _attribute_codes_of(codes, cell_levels)
+        return cls(
+            codes,
+            config["names"],
+            attributes=config.get("attributes", ("group",)),
+            levels=config.get("levels"),
+            attribute_codes=attribute_codes,
+            cell_levels=cell_levels,
+            report=[PolicyAction(**a) for a in config.get("report", ())],
+            other=config.get("other", OTHER),
+        )
+
     def __repr__(self) -> str:
         width = max((len(n) for n in self._names), default=5)
         lines = [
@@ -1069,8 +1155,18 @@ class Groups:
 def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
     """A :class:`~fairtrain.Groups` from a Groups or raw attribute columns.
 
-    ``sensitive_features`` is fairlearn's name for the same argument; exactly one of the
-    two must be given.
+    The one rule on groups arguments: every public callable that takes ``groups``
+    takes what this takes (a ``Groups``, a mapping of attribute columns, a pandas
+    DataFrame, one column, a :func:`bins` result), and fairlearn's
+    ``sensitive_features`` as the alias; exactly one of the two must be given.
+
+    Raises
+    ------
+    TypeError
+        If neither or both are given, or the value is a scalar.
+    ValueError
+        If an array is not one column (e.g. 2-D), or the columns are invalid (see
+        :meth:`Groups.from_columns`).
     """
     if groups is None and sensitive_features is None:
         raise TypeError("Pass the groups (`groups=` or fairlearn's `sensitive_features=`).")
@@ -1087,20 +1183,38 @@ def as_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
         return Groups.from_columns({"group": value})
     if isinstance(value, Mapping) or hasattr(value, "columns"):
         return Groups.from_columns(value)
-    arr = np.asarray(value)
+    arr = np.asarray(value) if not isinstance(value, (str, bytes)) else np.asarray(0)
     if arr.ndim != 1:
-        raise ValueError(
-            f"`{name}` must be a fairtrain.Groups, a mapping of attribute columns, a "
-            f"DataFrame, or one column of group labels; got an array of shape {arr.shape}."
+        raise param_error(
+            name,
+            value,
+            "a fairtrain.Groups, a mapping of attribute columns, a DataFrame or one "
+            "column of group labels",
+            hint=f"Got {'a scalar' if arr.ndim == 0 else f'shape {arr.shape}'}.",
+            error=TypeError if arr.ndim == 0 else ValueError,
         )
     # a pandas categorical (Series, Categorical, CategoricalIndex) keeps its order
     ordered = hasattr(value, "cat") or hasattr(value, "categories")
     return Groups.from_columns({"group": value if ordered else arr})
 
 
-def as_sampler_groups(groups: Any) -> Groups:
+def as_sampler_groups(groups: Any = None, *, sensitive_features: Any = None) -> Groups:
     """:func:`as_groups`, refusing groups with no included example (nothing to sample)."""
-    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
+    # the one rule: a Groups, or columns made into one
+    groups = as_groups(groups, sensitive_features=sensitive_features)
     if int(groups.counts.sum()) == 0:
         raise ValueError("`groups` has no included example; there is nothing to sample.")
     return groups
+
+
+def groups_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``get_config()`` output with its ``groups`` entry made a :class:`Groups` again.
+
+    For ``from_config`` of the classes whose config holds :meth:`Groups.get_config`;
+    any other ``groups`` value (a Groups, columns) is left as it is.
+    """
+    config = dict(config)
+    spec = config.get("groups")
+    if isinstance(spec, Mapping) and "codes" in spec and "names" in spec:
+        config["groups"] = Groups.from_config(spec)
+    return config

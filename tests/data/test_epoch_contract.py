@@ -96,7 +96,7 @@ def make_feed(adapter: str, sampler: Any, steps: int | None) -> Any:
     if adapter == "groups":
         streams = [tf.data.Dataset.from_tensor_slices((X[m], m.astype("float32")[:, None]))
                    for m in MEMBERS]
-        return ft.data.from_group_datasets(streams, sampler, **short)
+        return ft.data.from_group_datasets(sampler, streams, **short)
     return ft.data.to_tf_dataset(sampler, load, vectorized=True,
                                  repeat=adapter == "tf_repeat", **short)
 

@@ -114,23 +114,26 @@ def test_the_fingerprint_is_the_same_for_every_shard_and_tells_plans_apart():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "match"),
     [
-        ({"num_shards": 3, "shard_index": 0}, r"batch_size \(8\).*multiple of the number "
-                                               r"of shards \(3\).*batch_size=9"),
-        ({"num_shards": 2}, r"pass `shard_index`"),
-        ({"num_shards": 2, "shard_index": 2}, r"\[0, 2\)"),
-        ({"num_shards": 2, "shard_index": -1}, r"\[0, 2\)"),
-        ({"num_shards": 2, "shard_index": True}, r"\[0, 2\)"),
-        ({"num_shards": 0}, "positive integer or 'auto'"),
-        ({"num_shards": True}, "positive integer or 'auto'"),
-        ({"num_shards": "processes"}, "positive integer or 'auto'"),
-        ({"num_shards": "auto", "shard_index": 1}, "do not pass `shard_index`"),
+        ({"num_shards": 3, "shard_index": 0}, ValueError,
+         r"batch_size \(8\).*multiple of the number of shards \(3\).*batch_size=9"),
+        ({"num_shards": 2}, ValueError,
+         r"`shard_index` must be an int in \[0, 2\) with num_shards=2.*this process"),
+        ({"num_shards": 2, "shard_index": 2}, ValueError,
+         r"`shard_index` must be an int in \[0, 2\); got shard_index=2"),
+        ({"num_shards": 2, "shard_index": -1}, ValueError, r"`shard_index` must be an int >= 0"),
+        ({"num_shards": 2, "shard_index": True}, TypeError, r"`shard_index` must be an int"),
+        ({"num_shards": 0}, ValueError, '`num_shards` must be an int >= 1 or "auto"'),
+        ({"num_shards": True}, TypeError, '`num_shards` must be an int >= 1 or "auto"'),
+        ({"num_shards": "processes"}, ValueError, '`num_shards` must be an int >= 1 or "auto"'),
+        ({"num_shards": "auto", "shard_index": 1}, ValueError,
+         r"`shard_index` must be None with num_shards='auto'"),
     ],
 )
-def test_bad_shards_are_refused_before_training(kwargs, match):
+def test_bad_shards_are_refused_before_training(kwargs, error, match):
     sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         SampledPyDataset(sampler, lambda i: i, **kwargs)
 
 

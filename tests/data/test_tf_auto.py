@@ -243,9 +243,10 @@ def test_none_hints_once_that_a_cheap_load_could_run_batched(caplog, monkeypatch
     assert len(hints) == 1 and "vectorized='auto'" in hints[0]
 
 
-@pytest.mark.parametrize("value", ["yes", 2, "Auto"])
-def test_vectorized_must_be_a_known_value(value):
-    with pytest.raises(ValueError, match='True, False, "auto" or None'):
+@pytest.mark.parametrize(("value", "error"), [("yes", ValueError), (2, TypeError),
+                                              ("Auto", ValueError)])
+def test_vectorized_must_be_a_known_value(value, error):
+    with pytest.raises(error, match='`vectorized` must be True or False, "auto" or None'):
         to_tf_dataset(ft.sampling.Homogeneous(GROUPS, batch_size=8), index_and_group,
                       vectorized=value)
 

@@ -272,9 +272,9 @@ def test_found_by_name_as_builtins(name):
 def test_per_group_functions_refuse_a_measure_with_its_rates():
     args = ([1, 0, 1, 0], [1, 1, 0, 0], ["p", "p", "q", "q"])
     with pytest.raises(ValueError, match="true_positive_rate, false_positive_rate"):
-        by_group("equalized_odds_difference", *args)
+        by_group(*args, metric="equalized_odds_difference")
     with pytest.raises(ValueError, match="fairness measure over all the groups"):
-        to_metricframe("demographic_parity_ratio", *args)
+        to_metricframe(*args, metric="demographic_parity_ratio")
 
 
 # --------------------------------------------------------------------------- bias_report

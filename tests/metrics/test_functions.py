@@ -65,14 +65,27 @@ def test_regression_metrics_agree_with_sklearn(pairs):
     assert F.mse(yt, yp) == pytest.approx(skm.mean_squared_error(yt, yp), rel=1e-9, abs=1e-6)
 
 
-def test_recall_per_class_and_precision_per_class():
-    yt, yp = [0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 3]
-    per_class = F.recall(yt, yp, average=None)
-    assert list(per_class) == [0, 1, 2, 3]
-    assert [per_class[c] for c in (0, 1, 2)] == [0.5, 2 / 3, 0.0]
-    assert math.isnan(per_class[3])  # never a true class: undefined, not 0
-    assert F.precision(yt, yp, average=None)[3] == 0.0
-    assert math.isnan(F.precision(yt, yp, average=None)[2])
+def test_per_class_recall_and_precision_are_by_group_over_the_classes():
+    # A metric returns one number (average=None, which returned a dict, is gone): the
+    # per-class values are by_group over the true (recall) or predicted (precision)
+    # classes, which scikit-learn's average=None gives for the classes it covers.
+    from fairtrain.metrics import by_group
+
+    yt, yp = np.array([0, 0, 1, 1, 1, 2]), np.array([0, 1, 1, 1, 0, 3])
+    per_true = by_group(yt, yp, yt, metric="accuracy")
+    expected = skm.recall_score(yt, yp, labels=[0, 1, 2], average=None)
+    assert [per_true[str(c)] for c in (0, 1, 2)] == pytest.approx(expected.tolist())
+    per_pred = by_group(yt, yp, yp, metric="accuracy")
+    expected = skm.precision_score(yt, yp, labels=[0, 1, 3], average=None, zero_division=0)
+    assert [per_pred[str(c)] for c in (0, 1, 3)] == pytest.approx(expected.tolist())
+
+
+@pytest.mark.parametrize("name", ["recall", "precision"])
+def test_a_metric_returns_one_number_so_average_none_is_refused(name):
+    with pytest.raises(TypeError, match=r"`average` must be one of .*got average=None.*by_group"):
+        getattr(F, name)([0, 1], [0, 1], average=None)
+    with pytest.raises(ValueError, match=r"`average` must be one of .*got average='samples'"):
+        getattr(F, name)([0, 1], [0, 1], average="samples")
 
 
 def test_scores_and_probabilities_are_read_as_labels():
@@ -98,7 +111,8 @@ def test_weights_of_zero_give_nan_not_zero():
         (lambda: F.accuracy([0, 1], [0.2, 1.7]), ValueError, "outside"),
         (lambda: F.mae([1, 2], [1, 2], sample_weight=[1, -1]), ValueError, "non-negative"),
         (lambda: F.mae([1, 2], [1, 2], sample_weight=[1]), ValueError, "one weight"),
-        (lambda: F.recall([0, 1], [0, 1], average="samples"), ValueError, "'weighted' or None"),
+        (lambda: F.recall([0, 1], [0, 1], average="samples"), ValueError,
+         r"`average` must be one of \"binary\", \"micro\", \"macro\", \"weighted\""),
         (lambda: F.accuracy(["a", "b"], [0, 1]), TypeError, "one kind"),
         (lambda: F.true_positive_rate(["a", "b"], ["a", "b"]), TypeError, "pos_label"),
         (lambda: F.accuracy([None, "a"], ["a", "a"]), ValueError, "missing"),
@@ -123,7 +137,7 @@ def _labelled(data, n_classes):
 
 
 @pytest.mark.parametrize("zero_division", [0, 1, np.nan], ids=["zero", "one", "nan"])
-@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted"])
 @pytest.mark.parametrize("name", ["recall", "precision"])
 @given(data=st.data())
 def test_recall_precision_averages_agree_with_sklearn(name, average, zero_division, data):
@@ -134,11 +148,7 @@ def test_recall_precision_averages_agree_with_sklearn(name, average, zero_divisi
     labels = np.unique(np.concatenate([yt, yp]))
     theirs = sk(yt, yp, sample_weight=w, average=average, zero_division=zero_division,
                 labels=labels)
-    if average is None:
-        assert list(ours) == labels.tolist()
-        np.testing.assert_allclose(list(ours.values()), theirs)
-    else:
-        np.testing.assert_allclose(ours, theirs, equal_nan=True)
+    np.testing.assert_allclose(ours, theirs, equal_nan=True)
 
 
 @pytest.mark.parametrize("zero_division", [0, 1, np.nan], ids=["zero", "one", "nan"])
@@ -163,7 +173,7 @@ def test_per_group_average_equals_the_metric_on_each_group(average, data):
     groups = np.array(data.draw(st.lists(st.sampled_from("ab"), min_size=yt.size,
                                          max_size=yt.size)))
     kwargs = {"average": average, "zero_division": 0}
-    values = by_group("recall", yt, yp, groups, sample_weight=w, metric_kwargs=kwargs)
+    values = by_group(yt, yp, groups, sample_weight=w, metric_kwargs=kwargs, metric="recall")
     for g, v in values.items():
         m = groups == g
         expected = F.recall(yt[m], yp[m], sample_weight=None if w is None else w[m],
@@ -173,7 +183,7 @@ def test_per_group_average_equals_the_metric_on_each_group(average, data):
 
 def test_default_average_is_macro_and_bad_options_are_refused():
     assert F.recall([0, 1, 2], [0, 1, 1]) == pytest.approx(2 / 3)  # class 2 recall 0
-    with pytest.raises(ValueError, match="'binary', 'micro', 'macro', 'weighted'"):
+    with pytest.raises(ValueError, match='"binary", "micro", "macro", "weighted"'):
         F.recall([0, 1], [0, 1], average="samples")
     with pytest.raises(ValueError, match="zero_division"):
         F.precision([0, 1], [0, 1], zero_division=2)
@@ -181,14 +191,3 @@ def test_default_average_is_macro_and_bad_options_are_refused():
         assert F.recall([0, 0], [0, 1], zero_division="warn") == 0.25  # (1/2 + 0) / 2
 
 
-@pytest.mark.parametrize("name", ["recall", "precision"])
-def test_zero_division_warn_warns_for_average_none_too(name):
-    # average=None set the undefined class to 0 without the promised warning
-    with pytest.warns(RuntimeWarning, match="ill-defined"):
-        out = getattr(F, name)([0, 0], [1, 1], average=None, zero_division="warn")
-    assert out == {0: 0.0, 1: 0.0}
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # defined everywhere: no warning
-        getattr(F, name)([0, 1], [0, 1], average=None, zero_division="warn")

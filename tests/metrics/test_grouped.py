@@ -54,7 +54,8 @@ def _same(a, b):
 @given(data=grouped_data("regression"))
 def test_regression_by_group_equals_a_loop(name, data):
     g, yt, yp, w = data
-    _same(by_group(name, yt, yp, g, sample_weight=w), _loop(getattr(functions, name), yt, yp, g, w))
+    _same(by_group(yt, yp, g, metric=name, sample_weight=w),
+          _loop(getattr(functions, name), yt, yp, g, w))
 
 
 @pytest.mark.parametrize("name", CLASSIFICATION)
@@ -65,7 +66,8 @@ def test_classification_by_group_equals_a_loop(name, data):
         (yt == 1).any() or (yp == 1).any()
     ):
         return  # pos_label=1 absent everywhere: by_group refuses it (tested below)
-    _same(by_group(name, yt, yp, g, sample_weight=w), _loop(getattr(functions, name), yt, yp, g, w))
+    _same(by_group(yt, yp, g, metric=name, sample_weight=w),
+          _loop(getattr(functions, name), yt, yp, g, w))
 
 
 @given(data=grouped_data("regression"))
@@ -75,7 +77,7 @@ def test_mae_by_group_equals_plain_python(data):
     for code, name in enumerate(g.names):
         errors = [abs(float(a) - float(b)) for a, b, c in zip(yt, yp, g.codes) if c == code]
         expected[name] = sum(errors) / len(errors)
-    _same(by_group("mae", yt, yp, g), expected)
+    _same(by_group(yt, yp, g, metric="mae"), expected)
 
 
 @given(data=grouped_data("classification"))
@@ -88,7 +90,7 @@ def test_macro_recall_by_group_equals_plain_python(data):
         per_class = [sum(1 for a, b in rows if a == k and b == k) / sum(1 for a, _ in rows
                      if a == k) for k in classes]
         expected[name] = sum(per_class) / len(per_class)
-    _same(by_group("recall", yt, yp, g), expected)
+    _same(by_group(yt, yp, g, metric="recall"), expected)
 
 
 @pytest.mark.parametrize("name", ["mae", "accuracy", "recall", "true_positive_rate"])
@@ -116,20 +118,20 @@ def test_by_group_matches_fairlearn_metricframe(name, data):
                         sensitive_features=pd.Series(np.asarray(g.names)[g.codes], name="g"))
     expected = {str(k): float(v) for k, v in frame.by_group.items()}
     assert sorted(expected) == sorted(g.names)  # every group of the data has a value
-    _same(by_group(name, yt, yp, g), {k: expected[k] for k in g.names})
+    _same(by_group(yt, yp, g, metric=name), {k: expected[k] for k in g.names})
 
 
 def test_groups_given_as_columns_and_excluded_examples():
-    ours = by_group("mae", [1.0, 2, 3, 4], [1.0, 1, 1, 1], {"sex": ["f", "m", "f", "m"]})
+    ours = by_group([1.0, 2, 3, 4], [1.0, 1, 1, 1], {"sex": ["f", "m", "f", "m"]}, metric="mae")
     assert ours == {"f": 1.0, "m": 2.0}
     g = Groups(np.array([0, -1, 1, 1]), ["a", "b"])  # example 1 dropped by a policy
-    assert by_group("mae", [0.0, 100, 2, 4], [0.0, 0, 0, 0], g) == {"a": 0.0, "b": 3.0}
+    assert by_group([0.0, 100, 2, 4], [0.0, 0, 0, 0], g, metric="mae") == {"a": 0.0, "b": 3.0}
     def plain_mae(y_true, y_pred):
         return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
 
-    assert by_group(plain_mae, [0.0, 100, 2, 4], [0.0, 0, 0, 0], g) == {"a": 0.0, "b": 3.0}
+    assert by_group([0.0, 100, 2, 4], [0.0, 0, 0, 0], g, metric=plain_mae) == {"a": 0.0, "b": 3.0}
     empty = Groups.from_codes([0, 0], ["a", "b"])
-    values = by_group("mae", [1.0, 2.0], [1.0, 1.0], empty)
+    values = by_group([1.0, 2.0], [1.0, 1.0], empty, metric="mae")
     assert values["a"] == 0.5 and math.isnan(values["b"])
 
 
@@ -142,7 +144,7 @@ def test_third_party_metric_by_name_uses_the_loop():
         return float(np.max(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
 
     try:
-        out = by_group("max_error_test", [1.0, 5, 2, 2], [1.0, 1, 2, 0], [0, 0, 1, 1])
+        out = by_group([1.0, 5, 2, 2], [1.0, 1, 2, 0], [0, 0, 1, 1], metric="max_error_test")
     finally:
         registry.unregister("metrics", "max_error_test")
     assert out == {"0": 4.0, "1": 2.0}
@@ -151,26 +153,28 @@ def test_third_party_metric_by_name_uses_the_loop():
 
 def test_metric_kwargs_reach_the_metric():
     yt, yp, g = [0, 1, 1, 0], [0, 1, 0, 0], ["a", "a", "b", "b"]
-    assert by_group("recall", yt, yp, g, metric_kwargs={"average": "binary"}) == {
+    assert by_group(yt, yp, g, metric_kwargs={"average": "binary"}, metric="recall") == {
         "a": 1.0, "b": 0.0}
-    assert by_group("recall", yt, yp, g) == {"a": 1.0, "b": 0.5}
+    assert by_group(yt, yp, g, metric="recall") == {"a": 1.0, "b": 0.5}
 
 
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: by_group("mea", [1.0], [1.0], [0]), ValueError, "Did you mean .*'mae'"),
-        (lambda: by_group("mae", [1.0, 2.0], [1.0, 2.0], [0]), ValueError, "groups=1"),
-        (lambda: by_group(3, [1.0], [1.0], [0]), TypeError, "metric name"),
-        (lambda: by_group("true_positive_rate", [0, 0], [0, 0], [0, 1]), ValueError,
+        (lambda: by_group([1.0], [1.0], [0], metric="mea"), ValueError, "Did you mean .*'mae'"),
+        (lambda: by_group([1.0, 2.0], [1.0, 2.0], [0], metric="mae"), ValueError, "groups=1"),
+        (lambda: by_group([1.0], [1.0], [0], metric=3), TypeError, "metric name"),
+        (lambda: by_group([0, 0], [0, 0], [0, 1], metric="true_positive_rate"), ValueError,
          "pos_label"),
-        (lambda: by_group(lambda a, b: [1, 2], [1.0], [1.0], [0]), TypeError,
+        (lambda: by_group([1.0], [1.0], [0], metric=lambda a, b: [1, 2]), TypeError,
          "one number per group"),
-        (lambda: by_group("recall", [0], [0], [0], metric_kwargs={"average": None}),
-         ValueError, "not one number per group"),
+        (lambda: by_group([0], [0], [0], metric_kwargs={"average": None}, metric="recall"),
+         TypeError, "`average` must be one of"),
+        (lambda: by_group("mae", [1.0], [1.0]), TypeError,
+         r"`y_true` must be an array-like; got y_true='mae' \(str\).*metric='mae'"),
     ],
     ids=["unknown-name", "lengths", "not-callable", "pos-label-absent", "vector-metric",
-         "per-class-recall"],
+         "per-class-recall", "metric-first-as-before-0.1"],
 )
 def test_by_group_errors(call, error, match):
     with pytest.raises(error, match=match):

@@ -14,7 +14,7 @@ def test_metrics_import_report_and_streaming_load_nothing_heavy():
     code = (
         "import fairtrain as ft, json, sys\n"
         "ft.bias_report([1.0, 2.0, 3.0], [1.0, 2.5, 3.0], {'g': ['a', 'b', 'b']}, min_count=1)\n"
-        "ft.metrics.by_group('recall', [0, 1], [0, 1], [0, 1])\n"
+        "ft.metrics.by_group([0, 1], [0, 1], [0, 1], metric='recall')\n"
         "class Model:\n"
         "    def predict_on_batch(self, x):\n"
         "        return x\n"

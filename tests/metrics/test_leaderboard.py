@@ -41,29 +41,30 @@ def test_equals_the_mean_of_scipy_min_ranks(table):
 @given(tables, st.data())
 def test_higher_is_better_columns_rank_the_negated_column(table, data):
     flags = data.draw(st.lists(st.booleans(), min_size=table.shape[1], max_size=table.shape[1]))
-    oriented = np.where(flags, table, -table)
+    oriented = np.where(flags, -table, table)
     expected = np.mean(
         [rankdata(oriented[:, j], method="min") for j in range(table.shape[1])], axis=0
     )
-    np.testing.assert_allclose(leaderboard_rank(table, lower_is_better=flags), expected)
+    np.testing.assert_allclose(leaderboard_rank(table, greater_is_better=flags), expected)
 
 
 def test_mapping_and_dataframe_give_the_same_ranks():
     pd = pytest.importorskip("pandas")
     cols = {"mae": [9.0, 8.0, 9.0], "accuracy": [0.7, 0.9, 0.8]}
     expected = leaderboard_rank(np.column_stack(list(cols.values())),
-                                lower_is_better=[True, False])
+                                greater_is_better=[False, True])
     assert expected.tolist() == [2.5, 1.0, 2.0]
-    np.testing.assert_array_equal(leaderboard_rank(cols, lower_is_better=[True, False]), expected)
+    np.testing.assert_array_equal(leaderboard_rank(cols, greater_is_better=[False, True]), expected)
     np.testing.assert_array_equal(
-        leaderboard_rank(pd.DataFrame(cols), lower_is_better=[True, False]), expected
+        leaderboard_rank(pd.DataFrame(cols), greater_is_better=[False, True]), expected
     )
 
 
 @pytest.mark.parametrize(
     ("table", "kwargs", "match"),
     [([1.0, 2.0], {}, "2-D"), ([[1.0, np.nan]], {}, "NaN"),
-     ([[1.0, 2.0]], {"lower_is_better": [True]}, "one value per score")],
+     ([[1.0, 2.0]], {"greater_is_better": [False]},
+      r"`greater_is_better` must be one bool or one per score \(2\)")],
     ids=["1d", "nan", "flags-length"],
 )
 def test_rejects_bad_tables(table, kwargs, match):

@@ -19,7 +19,7 @@ def test_confusion_heat_map_has_labels_and_values(tmp_path):
     yt = np.array(CLASSES)[[0, 0, 1, 2, 2, 3]]
     yp = np.array(CLASSES)[[0, 1, 1, 2, 2, 2]]
     cm = confusion_by_group(yt, yp, {"e": yt}, labels=CLASSES)
-    ax = plots.plot_confusion(cm, normalize="rows")
+    ax = plots.plot_confusion(cm, normalize="true")
     assert [t.get_text() for t in ax.get_xticklabels()] == CLASSES
     assert [t.get_text() for t in ax.get_yticklabels()] == CLASSES
     assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "real"

@@ -48,10 +48,10 @@ def test_every_attribute_equals_by_group_on_that_attribute(age_data):
     y_true, y_pred, groups = age_data
     report = bias_report(y_true, y_pred, groups, metric="mse")
     for name in ("age", "sex"):
-        expected = by_group("mse", y_true, y_pred, groups.attribute(name))
+        expected = by_group(y_true, y_pred, groups.attribute(name), metric="mse")
         np.testing.assert_allclose(report[name].values, list(expected.values()))
         assert report[name].pairwise == pytest.approx(pairwise_bias(expected))
-    inter = by_group("mse", y_true, y_pred, groups)
+    inter = by_group(y_true, y_pred, groups, metric="mse")
     np.testing.assert_allclose(report["intersection"].values, list(inter.values()))
 
 
@@ -197,8 +197,8 @@ def test_sensitive_features_is_fairlearns_name_for_groups():
     a = bias_report(y_true, y_pred, sf, metric="mae", min_count=1)
     b = bias_report(y_true, y_pred, sensitive_features=sf, metric="mae", min_count=1)
     assert a.to_dict() == b.to_dict()
-    assert by_group("mae", y_true, y_pred, sensitive_features=sf) == by_group(
-        "mae", y_true, y_pred, sf)
+    assert by_group(y_true, y_pred, sensitive_features=sf, metric="mae") == by_group(
+        y_true, y_pred, sf, metric="mae")
     with pytest.raises(TypeError, match="not both"):
         bias_report(y_true, y_pred, sf, sensitive_features=sf)
     with pytest.raises(TypeError, match="sensitive_features"):

@@ -310,7 +310,7 @@ def test_other_metrics_are_refused_with_the_streamable_list():
     ("kwargs", "err", "match"),
     [(dict(metrics="accuracy"), ValueError, "n_classes"),
      (dict(metrics="recall", n_classes=2, metric_kwargs={"recall": {"average": None}}),
-      ValueError, "one number per group"),
+      TypeError, "`average` must be one of"),
      (dict(metrics="recall", n_classes=2, metric_kwargs={"recall": {"pos_label": 2}}),
       ValueError, "pos_label"),
      (dict(metrics="accuracy", n_classes=2, metric_kwargs={"accuracy": {"average": "x"}}),

@@ -105,13 +105,6 @@ def test_the_vectorized_scheduler_gives_up_when_short_of_ready_subtasks_for_long
     assert quotas._pd2_vectorized(release, key, np.array([0], dtype=np.int64), 1, 10) is None
 
 
-def test_a_whole_block_cached_by_an_earlier_version_is_redrawn_not_unpacked():
-    # Samplers pickled before rows were drawn lazily cache (block, all its rows).
-    sampler, fresh = _sampler(), _sampler()
-    sampler._blocks = {g: (0, np.zeros((3, 40 + 20 * g), dtype=np.int64)) for g in (0, 1)}
-    np.testing.assert_array_equal(sampler.plan(0), fresh.plan(0))
-
-
 @settings(max_examples=80, deadline=None)
 @given(
     st.integers(2, 70),

@@ -66,7 +66,7 @@ def test_largest_remainder_ties_go_to_the_lower_index():
 @pytest.mark.parametrize(
     ("numerators", "den", "message"),
     [([1, 1], 3, "multiple of the denominator"), ([-1, 4], 3, "non-negative"),
-     ([1, 2], 0, "positive")],
+     ([1, 2], 0, "`denominator` must be an int >= 1")],
     ids=["not-a-batch", "negative", "zero-denominator"],
 )
 def test_quota_table_rejects_bad_input(numerators, den, message):

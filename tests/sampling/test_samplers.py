@@ -226,8 +226,10 @@ EMPTY = ft.Groups.from_codes(np.array([0, 0, 2, 2]), ["a", "b", "c"])
     [
         (lambda: Homogeneous(GROUPS, batch_size=2), ValueError,
          r"at least the number of groups with a positive share \(3\); got batch_size=2"),
-        (lambda: Homogeneous(GROUPS, batch_size=0), ValueError, "at least 1"),
-        (lambda: Homogeneous(GROUPS, batch_size=2.0), TypeError, "integer"),
+        (lambda: Homogeneous(GROUPS, batch_size=0), ValueError,
+         r"`batch_size` must be an int >= 1; got batch_size=0 \(int\)"),
+        (lambda: Homogeneous(GROUPS, batch_size=2.0), TypeError,
+         r"`batch_size` must be an int >= 1; got batch_size=2.0 \(float\)"),
         (lambda: Homogeneous(GROUPS, batch_size=3, seed=-1), ValueError, "seed"),
         (lambda: Homogeneous(np.zeros((3, 2)), batch_size=3), ValueError, "Groups"),
         (lambda: TargetShares(EMPTY, shares=[0.5, 0.25, 0.25], batch_size=3), ValueError,
@@ -268,7 +270,7 @@ def test_homogeneous_ignores_empty_groups():
 
 def test_set_state_rejects_positions_outside_the_epoch():
     sampler = Homogeneous(GROUPS, batch_size=3)
-    with pytest.raises(ValueError, match="below steps_per_epoch"):
+    with pytest.raises(ValueError, match=r"`step` must be an int in \[0, 2\).*steps_per_epoch=2"):
         sampler.set_state({"epoch": 0, "step": sampler.steps_per_epoch})
 
 

@@ -89,13 +89,16 @@ def test_step_decay_without_steps_per_epoch_refuses_to_count_steps() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"initial": 0.0}, ValueError, "`initial` must be a positive"),
-        ({"initial": "0.1"}, TypeError, "`initial` must be a positive number"),
-        ({"initial": 0.1, "factor": 1.5}, ValueError, r"`factor` must lie in \(0, 1\]"),
-        ({"initial": 0.1, "factor": 0.0}, ValueError, r"`factor` must lie in \(0, 1\]"),
-        ({"initial": 0.1, "every": 0}, ValueError, "`every` must be a positive integer"),
-        ({"initial": 0.1, "every": 2.5}, ValueError, "`every` must be a positive integer"),
-        ({"initial": 0.1, "steps_per_epoch": 0}, ValueError, "`steps_per_epoch` must be"),
+        ({"initial": 0.0}, ValueError, r"`initial` must be a finite number > 0; got initial=0"),
+        ({"initial": "0.1"}, TypeError, r"`initial` must be a finite number > 0; got initial="),
+        ({"initial": 0.1, "factor": 1.5}, ValueError,
+         r"`factor` must be a finite number in \(0, 1\]; got factor=1.5 \(float\). Use 0.5"),
+        ({"initial": 0.1, "factor": 0.0}, ValueError, r"`factor` must be a finite number in \(0"),
+        ({"initial": 0.1, "every": 0}, ValueError, "`every` must be an int >= 1; got every=0"),
+        # a float where an int goes is a type mistake: TypeError, as everywhere
+        ({"initial": 0.1, "every": 2.5}, TypeError, "`every` must be an int >= 1; got every=2.5"),
+        ({"initial": 0.1, "steps_per_epoch": 0}, ValueError,
+         "`steps_per_epoch` must be an int >= 1 or None"),
     ],
     ids=["initial0", "initial-str", "factor-big", "factor0", "every0", "every-float", "spe0"],
 )

@@ -355,17 +355,18 @@ def test_history_round_trips_through_json_dict() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"name": ""}, TypeError, "`name` must be a non-empty string"),
-        ({"epochs": 0}, ValueError, "`epochs` must be a positive integer"),
-        ({"learning_rate": -1.0}, ValueError, "`learning_rate` must be positive"),
-        ({"learning_rate": "fast"}, TypeError, "`learning_rate` must be a positive number"),
+        ({"name": ""}, ValueError, "`name` must be a non-empty str; got name=''"),
+        ({"name": 3}, TypeError, "`name` must be a non-empty str; got name=3"),
+        ({"epochs": 0}, ValueError, "`epochs` must be an int >= 1; got epochs=0"),
+        ({"learning_rate": -1.0}, ValueError, "`learning_rate` must be a finite number > 0"),
+        ({"learning_rate": "fast"}, TypeError, "`learning_rate` must be a finite number > 0"),
         ({"trainable": 3}, TypeError, "`trainable` must be 'all'"),
         ({"batchnorm": "freeze"}, ValueError, "`batchnorm` must be one of"),
         ({"callbacks": keras.callbacks.History()}, TypeError, "Wrap a single callback"),
-        ({"optimizer": 3}, TypeError, "`optimizer` must be a name"),
+        ({"optimizer": 3}, TypeError, r"`optimizer` must be an optimizer \(a name"),
     ],
-    ids=["name", "epochs", "lr-negative", "lr-str", "trainable", "batchnorm", "callbacks",
-         "optimizer"],
+    ids=["name", "name-type", "epochs", "lr-negative", "lr-str", "trainable", "batchnorm",
+         "callbacks", "optimizer"],
 )
 def test_stage_rejects_bad_arguments(kwargs: dict, error: type, match: str) -> None:
     args = {"name": "s", "epochs": 1, "learning_rate": 1e-3, **kwargs}
@@ -374,9 +375,11 @@ def test_stage_rejects_bad_arguments(kwargs: dict, error: type, match: str) -> N
 
 
 def test_staged_training_rejects_bad_arguments(tmp_path: Any) -> None:
-    with pytest.raises(TypeError, match="non-empty list of Stage"):
+    with pytest.raises(ValueError, match="`stages` must be a non-empty list of Stage"):
         StagedTraining([])
-    with pytest.raises(ValueError, match="Stage names must be distinct"):
+    with pytest.raises(TypeError, match="`stages` must be a non-empty list of Stage"):
+        StagedTraining(Stage("a", epochs=1, learning_rate=1.0))
+    with pytest.raises(ValueError, match="`stages` must be stages with distinct names"):
         StagedTraining([Stage("a", epochs=1, learning_rate=1.0)] * 2)
     with pytest.raises(ValueError, match="Pass backup_dir"):
         StagedTraining(one_stage(1), callbacks=[keras.callbacks.BackupAndRestore(

@@ -38,7 +38,7 @@ def test_weights_follow_the_exponentiated_gradient_rule_step_by_step(counts, dat
         q = [v / sum(raw) for v in raw]
         assert dro.update(losses).tolist() == pytest.approx(q, rel=1e-9, abs=0)
         assert dro.group_weights.tolist() == pytest.approx(q, rel=1e-9, abs=0)
-        assert dro.history[-1].tolist() == pytest.approx(q, rel=1e-9, abs=0)
+        assert dro.history[-1][1].tolist() == pytest.approx(q, rel=1e-9, abs=0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -125,7 +125,7 @@ def test_weighted_loader_and_errors():
         dro.sample_weight([4])
     with pytest.raises(ValueError, match="step_size"):
         GroupDRO(groups, step_size=-1)
-    with pytest.raises(ValueError, match="share 0"):
+    with pytest.raises(ValueError, match="`batch_shares` must be a positive share for every"):
         GroupDRO(groups, batch_shares=[1.0, 0.0])
     with pytest.raises(ValueError, match="summing to 1"):
         dro.set_state({"group_weights": [0.9, 0.9]})
@@ -138,11 +138,14 @@ def test_stratified_probe_indices():
     from fairtrain.callbacks.probe import stratified_indices
 
     codes = np.repeat([0, 1, 2, -1], [100, 3, 20, 5])
-    idx = stratified_indices(codes, 30, seed=1)
+    groups = Groups(codes, ["0", "1", "2"])  # the last 5 examples excluded (code -1)
+    idx = stratified_indices(groups, 30, seed=1)
     assert idx.size == 30 and np.all(codes[idx] >= 0)
     assert np.bincount(codes[idx]).tolist() == [14, 3, 13]
-    assert np.array_equal(idx, stratified_indices(codes, 30, seed=1))
-    assert stratified_indices(codes, 10_000).size == 123
+    assert np.array_equal(idx, stratified_indices(groups, 30, seed=1))
+    assert stratified_indices(groups, 10_000).size == 123
+    # a column of labels is groups as everywhere (here the label -1 is a group)
+    assert stratified_indices(codes, 10_000).size == 128
 
 
 def _major_minor():
@@ -189,8 +192,9 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     hi = int(np.argmax(first))
     assert first[hi] > first[1 - hi]
     assert sampler.history[1][1][hi] > sampler.history[0][1][hi]
-    dro_history = dro.get_state()["history"]
-    assert dro_history[1][hi] > dro_history[0][hi]
+    dro_history = dro.get_state()["history"]  # [[epoch, q], ...], as Adaptive's
+    assert [e for e, _ in dro_history] == [None, 0, 1, 2]
+    assert dro_history[1][1][hi] > dro_history[0][1][hi]
     # Epoch e was served with the shares after the updates of epochs < e.
     assert [e for e, _ in sampler.history] == [0, 1, 2, 3]
     served = log.counts.reshape(3, sampler.steps_per_epoch, 2)
@@ -218,7 +222,7 @@ def test_probe_errors():
     with pytest.warns(UserWarning, match=r"no example of group\(s\) \['1'\]"):
         GroupLossProbe(x[:4], y[:4], np.zeros(4, dtype=np.int64), consumers=[sampler])
     other = Groups.from_codes(groups.codes, ["a", "b"])
-    with pytest.raises(ValueError, match="differ"):
+    with pytest.raises(ValueError, match=r"`groups` must be named as the consumers' groups"):
         GroupLossProbe(x, y, other, consumers=[sampler])
 
 
@@ -239,7 +243,7 @@ def _probe_data():
 
 
 @pytest.mark.keras_backend
-def test_probe_every_n_steps_updates_with_the_current_epoch():
+def test_probe_every_step_unit_updates_with_the_current_epoch():
     keras = pytest.importorskip("keras")
     from fairtrain.callbacks.probe import GroupLossProbe
 
@@ -252,7 +256,7 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
 
     x, y, codes = _probe_data()
     recorder = Recorder()
-    probe = GroupLossProbe(x, y, codes, consumers=[recorder], size=8, every_n_steps=2,
+    probe = GroupLossProbe(x, y, codes, consumers=[recorder], size=8, every=2, unit="step",
                            loss="mse")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
@@ -262,7 +266,7 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
     assert len(history.history["group_loss_0"]) == 2
     # A period longer than an epoch: epoch 0 has no measurement yet. Its logs must still
     # hold the keys (NaN), or History's lists shift by an epoch against history.epoch.
-    late = GroupLossProbe(x, y, codes, consumers=[Recorder()], size=8, every_n_steps=6,
+    late = GroupLossProbe(x, y, codes, consumers=[Recorder()], size=8, every=6, unit="step",
                           loss="mse")
     history = model.fit(x, y, batch_size=8, epochs=2, callbacks=[late], verbose=0)
     assert len(history.history["group_loss_0"]) == 2
@@ -271,7 +275,7 @@ def test_probe_every_n_steps_updates_with_the_current_epoch():
 
 
 @pytest.mark.keras_backend
-def test_probe_every_n_steps_counts_global_steps_so_resume_keeps_the_cadence():
+def test_probe_every_step_unit_counts_global_steps_so_resume_keeps_the_cadence():
     keras = pytest.importorskip("keras")
     from fairtrain.callbacks.probe import GroupLossProbe
 
@@ -281,7 +285,7 @@ def test_probe_every_n_steps_counts_global_steps_so_resume_keeps_the_cadence():
 
     def run(initial_epoch):
         rec = EpochRecorder()
-        probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every_n_steps=3,
+        probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every=3, unit="step",
                                loss="mse")
         model.fit(x, y, batch_size=8, epochs=3, initial_epoch=initial_epoch,
                   callbacks=[probe], verbose=0)
@@ -469,7 +473,7 @@ def test_weighted_loader_refuses_to_run_in_a_forked_worker():
 
 
 @pytest.mark.keras_backend
-def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
+def test_probe_every_step_unit_counts_batches_with_steps_per_execution():
     """Keras calls on_train_batch_end once per execution (``batch`` its last batch): the
     cadence is in training batches, whatever ``steps_per_execution``."""
     keras = pytest.importorskip("keras")
@@ -481,7 +485,7 @@ def test_probe_every_n_steps_counts_batches_with_steps_per_execution():
     calls = {}
     for spe in (1, 2):
         rec = EpochRecorder()
-        probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every_n_steps=2,
+        probe = GroupLossProbe(x, y, codes, consumers=[rec], size=8, every=2, unit="step",
                                loss="mse")
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         model.compile(optimizer="sgd", loss="mse", steps_per_execution=spe)
@@ -591,5 +595,5 @@ def test_set_state_with_a_bad_history_changes_nothing(history):
     with pytest.raises((ValueError, TypeError)):
         dro.set_state(state)
     np.testing.assert_array_equal(dro.group_weights, before[0])
-    assert [h.tolist() for h in dro.history] == [h.tolist() for h in before[1]]
+    assert [(e, h.tolist()) for e, h in dro.history] == [(e, h.tolist()) for e, h in before[1]]
     assert dro.get_state() == before[2]

@@ -63,12 +63,12 @@ def test_balanced_equals_scikit_learn(codes: list[int]) -> None:
     expected = compute_class_weight("balanced", classes=classes, y=y)
     g = ft.Groups.from_codes(y)  # names "0".."max": unused codes are empty cells
     got = ft.group_weights(g)
-    assert list(got) == [str(c) for c in classes]
-    np.testing.assert_allclose(list(got.values()), expected, rtol=1e-12)
-    assert ft.class_weight(y) == pytest.approx(
-        {int(c): float(w) for c, w in zip(classes, expected)}
-        | {c: 0.0 for c in range(int(y.max()) + 1) if c not in classes}
-    )
+    # every cell, an empty one with 0.0: the same cells and rule as class_weight
+    by_class = {int(c): float(w) for c, w in zip(classes, expected)}
+    full = {c: by_class.get(c, 0.0) for c in range(int(y.max()) + 1)}
+    assert list(got) == [str(c) for c in full]
+    np.testing.assert_allclose(list(got.values()), list(full.values()), rtol=1e-12)
+    assert ft.class_weight(y) == pytest.approx(full)
 
 
 @given(g=groups_strategy(max_groups=8, max_count=60))
@@ -171,8 +171,23 @@ def test_reweighing_cells_are_keyed_by_group_and_label() -> None:
     g = ft.Groups.from_columns({"gender": ["f", "f", "m", "m", "m", "m"]})
     got = ft.group_weights(g, scheme="reweighing", labels=["a", "b", "a", "a", "a", "b"])
     # P(f)=1/3, P(a)=2/3, P(f,a)=1/6 -> 4/3
-    assert got == pytest.approx({("f", "a"): 4 / 3, ("f", "b"): 2 / 3,
-                                 ("m", "a"): 8 / 9, ("m", "b"): 4 / 3})
+    assert got == pytest.approx({"gender=f|label=a": 4 / 3, "gender=f|label=b": 2 / 3,
+                                 "gender=m|label=a": 8 / 9, "gender=m|label=b": 4 / 3})
+
+
+@given(g=groups_strategy(max_groups=4, max_count=20), data=st.data())
+def test_group_label_cells_are_named_as_groups_names_the_cells_with_a_label_column(g, data):
+    # one key type (str) whatever the cells: a (group, label) cell is the cell
+    # Groups.from_columns makes of the attributes plus a "label" column
+    labels = np.array(data.draw(st.lists(st.sampled_from("xyz"), min_size=len(g),
+                                         max_size=len(g))))
+    got = ft.group_weights(g, scheme="balanced", labels=labels)
+    assert all(isinstance(k, str) for k in got)
+    columns = {a: np.asarray(g.levels[a])[g.attribute_codes[:, j]]
+               for j, a in enumerate(g.attributes)}
+    oracle = ft.Groups.from_columns({**columns, "label": labels})
+    nonempty = {k for k, w in got.items() if w > 0}
+    assert nonempty == set(oracle.names)
 
 
 def test_labels_make_other_schemes_work_on_group_label_cells() -> None:
@@ -226,15 +241,16 @@ def _g() -> ft.Groups:
         ({"scheme": "balancd"}, ValueError, "Did you mean 'balanced'"),
         ({"scheme": 3}, TypeError, "`scheme` must be"),
         ({"scheme": "inverse", "d": 2}, TypeError, r"does not accept the options \['d'\]"),
-        ({"scheme": "inverse", "c": 0}, ValueError, "`c` must be a positive"),
-        ({"scheme": "inverse", "c": "2"}, TypeError, "`c` must be a positive number"),
-        ({"scheme": "effective_number", "beta": 1.0}, ValueError, r"`beta` must lie in \[0, 1\)"),
+        ({"scheme": "inverse", "c": 0}, ValueError, r"`c` must be a finite number > 0; got c=0"),
+        ({"scheme": "inverse", "c": "2"}, TypeError, r"`c` must be a finite number > 0; got c='2'"),
+        ({"scheme": "effective_number", "beta": 1.0}, ValueError,
+         r"`beta` must be a finite number in \[0, 1\); got beta=1.0 \(float\). Cui et al."),
         ({"scheme": "reweighing"}, ValueError, "needs a .group x label. count table"),
         ({"labels": [0, 1, 0]}, ValueError, r"one entry per example \(4\); got 3"),
         ({"labels": [0.0, 1.0, np.nan, 0.0]}, ValueError, "NaN"),
         ({"labels": [0.5, 1.0, 0.0, 0.0]}, ValueError, "must be discrete"),
         ({"labels": np.eye(4)}, ValueError, "argmax"),
-        ({"clip": -1.0}, ValueError, "`clip` must be a positive"),
+        ({"clip": -1.0}, ValueError, "`clip` must be a finite number > 0 or None"),
         ({"normalize": "yes"}, TypeError, "`normalize` must be True or False"),
     ],
     ids=lambda v: str(v) if not isinstance(v, dict) else ",".join(v),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
 from fairtrain._lazy import import_keras
-from fairtrain._validation import check_int
+from fairtrain._validation import InstanceOf, Interval, param_error, validate_params
 from fairtrain.callbacks._common import batches, is_dataset, key_part, n_rows
 from fairtrain.groups import as_groups
 from fairtrain.metrics.evaluation import evaluate as _stream
 from fairtrain.metrics.fairness import measure_of
 from fairtrain.metrics.grouped import (
+    METRIC_PARAMS,
     MetricLike,
     attribute_views,
     check_metric_kwargs,
@@ -28,6 +30,9 @@ keras = import_keras("fairtrain.callbacks")
 
 __all__ = ["BiasMonitor"]
 
+#: What :meth:`BiasMonitor.get_config` leaves out: the data, given again to from_config.
+_DATA = ("x", "y", "groups")
+
 
 class BiasMonitor(keras.callbacks.Callback):
     """Evaluate per-group metrics and bias on validation data at the end of epochs.
@@ -41,25 +46,27 @@ class BiasMonitor(keras.callbacks.Callback):
 
     Parameters
     ----------
-    x_val : array-like, shape (n, ...), list or dict of such arrays, tf.data.Dataset, or PyDataset
+    x : array-like, shape (n, ...), list or dict of such arrays, tf.data.Dataset, or PyDataset
         Validation inputs, as ``model.predict`` takes them; or a finite dataset (then
-        ``y_val`` is None) whose batches ``carries`` describes. A dataset is read once
+        ``y`` is None) whose batches ``carries`` describes. A dataset is read once
         per evaluation; with a streamable metric (see
         :class:`~fairtrain.metrics.GroupAccumulator`) it is streamed through
         :func:`~fairtrain.metrics.evaluate`, one batch in memory at a time.
-    y_val : array-like, shape (n,) or (n, n_classes), or None
-        Validation targets; None when ``x_val`` is a dataset.
-    groups_val : Groups, mapping of str to array-like, array-like of shape (n,), or GroupSpec
-        The groups of the validation examples (e.g. ``groups.take(val_idx)``); with
-        ``carries="codes"``, only their structure (a ``GroupSpec`` or ``Groups``).
+    y : array-like, shape (n,) or (n, n_classes), or None
+        Validation targets; None when ``x`` is a dataset.
+    groups : Groups, mapping of str to array-like, array-like of shape (n,), or GroupSpec
+        The groups of the validation examples (e.g. ``groups.take(val_idx)``);
+        anything :func:`fairtrain.groups.as_groups` takes; with ``carries="codes"``,
+        only their structure (a ``GroupSpec`` or ``Groups``).
     metric : str or callable, default "mae"
         A registered metric name (``"mae"``, ``"recall"``, a plugin's, a fairness
         measure such as ``"equalized_odds_difference"``) or a callable
         ``metric(y_true, y_pred) -> float``.
     every : int, default 1
-        Evaluate on epochs ``0, every, 2 * every, ...`` and on the last epoch; the
-        epochs in between repeat the last values, so every epoch's logs have the same
-        keys (as ``CSVLogger`` requires).
+        Evaluate on epochs ``0, every, 2 * every, ...`` and on the last epoch (``every``
+        counts epochs, as everywhere in fairtrain); the epochs in between repeat the
+        last values, so every epoch's logs have the same keys (as ``CSVLogger``
+        requires).
     prefix : str, default ``"val_"``
         Prefix of every log key.
     batch_size : int, default 256
@@ -78,13 +85,15 @@ class BiasMonitor(keras.callbacks.Callback):
         Passed to :func:`~fairtrain.metrics.bias_report` (flags small groups).
     verbose : int, default 0
         1 prints the bias of every attribute after each evaluation.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
     carries : {"order", "codes", "index"}, default "order"
         For a dataset: ``"order"``, batches ``(x, y)`` or ``(x, y, sample_weight)``, as
-        Keras' ``validation_data``, matched to ``groups_val`` by position (so
-        deterministic, unshuffled, exactly ``len(groups_val)`` examples, checked at
+        Keras' ``validation_data``, matched to ``groups`` by position (so
+        deterministic, unshuffled, exactly ``len(groups)`` examples, checked at
         every evaluation); ``"codes"``, batches ``(x, y, group_codes[, sample_weight])``;
         ``"index"``, batches ``(x, y, index[, sample_weight])`` with positions in
-        ``groups_val``. See :func:`~fairtrain.metrics.evaluate`. ``"codes"`` and
+        ``groups``. See :func:`~fairtrain.metrics.evaluate`. ``"codes"`` and
         ``"index"`` need a streamable metric.
 
     Attributes
@@ -99,12 +108,13 @@ class BiasMonitor(keras.callbacks.Callback):
     Raises
     ------
     TypeError
-        If a fairness measure gets a ``metric_kwargs`` key other than its options.
+        If an argument has the wrong type (``every=2.0``), or a fairness measure gets
+        a ``metric_kwargs`` key other than its options.
     ValueError
-        If the lengths of ``x_val``, ``y_val`` and ``groups_val`` differ, ``every`` is
-        not a positive integer, the metric is unknown or has no direction, a fairness
-        measure's ``method`` or ``agg`` is unknown, or two log keys would be the same
-        (a group named ``bias``, ``gap`` or ``worst`` would overwrite its attribute's
+        If the lengths of ``x``, ``y`` and ``groups`` differ, ``every`` is not
+        positive, the metric is unknown or has no direction, a fairness measure's
+        ``method`` or ``agg`` is unknown, or two log keys would be the same (a group
+        named ``bias``, ``gap`` or ``worst`` would overwrite its attribute's
         aggregate: rename the group).
 
     Notes
@@ -140,11 +150,25 @@ class BiasMonitor(keras.callbacks.Callback):
 'val_mae_sex_f', 'val_mae_sex_m']
     """
 
+    @validate_params(
+        {
+            "metric": METRIC_PARAMS["metric"],
+            "metric_kwargs": METRIC_PARAMS["metric_kwargs"],
+            "every": [Interval(Integral, 1, None)],
+            "prefix": [InstanceOf(str, "a str")],
+            "batch_size": [Interval(Integral, 1, None)],
+            "greater_is_better": ["boolean", None],
+            "transform": ["callable", None],
+            "log_groups": ["boolean"],
+            "min_count": [Interval(Integral, 1, None)],
+            "verbose": [Interval(Integral, 0, None)],
+        }
+    )
     def __init__(
         self,
-        x_val: Any,
-        y_val: Any = None,
-        groups_val: Any = None,
+        x: Any,
+        y: Any = None,
+        groups: Any = None,
         *,
         metric: MetricLike = "mae",
         every: int = 1,
@@ -160,34 +184,34 @@ class BiasMonitor(keras.callbacks.Callback):
         carries: Literal["order", "codes", "index"] = "order",
     ) -> None:
         super().__init__()
-        every = check_int("every", every, minimum=1)
-        batch_size = check_int("batch_size", batch_size, minimum=1)
-        self._dataset = is_dataset(x_val)
+        self._dataset = is_dataset(x)
         self._stream = self._dataset and streamable(metric) is not None
         if carries not in ("order", "codes", "index"):
-            raise ValueError(f"`carries` must be 'order', 'codes' or 'index'; got {carries!r}.")
+            raise param_error("carries", carries, "'order', 'codes' or 'index'")
         if carries != "order" and not self._stream:
-            raise ValueError(
-                f"carries={carries!r} needs a dataset as x_val and a streamable metric "
-                f"(see fairtrain.metrics.GroupAccumulator); got metric={metric!r}."
+            raise param_error(
+                "carries", carries,
+                "'order' (the others need a dataset as `x` and a streamable metric)",
+                hint=f"See fairtrain.metrics.GroupAccumulator; got metric={metric!r}.",
             )
-        if carries == "codes" and isinstance(groups_val, GroupSpec):
-            groups: Any = groups_val
-            self._views = groups_val.views
+        if carries == "codes" and isinstance(groups, GroupSpec):
+            self._views = groups.views
         else:
-            groups = as_groups(groups_val, sensitive_features=sensitive_features)
+            groups = as_groups(groups, sensitive_features=sensitive_features)
             self._views = {name: v.names for name, v in attribute_views(groups).items()}
         if self._dataset:
-            if y_val is not None:
-                raise ValueError(
-                    "`x_val` is a dataset, which carries the targets: pass y_val=None."
+            if y is not None:
+                raise param_error(
+                    "y", y, "None when `x` is a dataset",
+                    hint="The dataset carries the targets.",
                 )
         else:
-            if y_val is None:
-                raise ValueError("`y_val` is required unless `x_val` is a dataset.")
-            lengths = {
-                "x_val": n_rows(x_val, "x_val"), "y_val": len(y_val), "groups_val": len(groups)
-            }
+            if y is None:
+                raise param_error(
+                    "y", y, "the validation targets unless `x` is a dataset",
+                    error=TypeError,
+                )
+            lengths = {"x": n_rows(x, "x"), "y": len(y), "groups": len(groups)}
             if len(set(lengths.values())) > 1:
                 shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
                 raise ValueError(
@@ -200,13 +224,13 @@ class BiasMonitor(keras.callbacks.Callback):
             self._measure.options(name, metric_kwargs)
         else:
             check_metric_kwargs(func, name, metric_kwargs)  # now, not after the first epoch
-        self.x_val = x_val
-        self.y_val = None if y_val is None else np.asarray(y_val)
-        self.groups_val = groups
+        self.x = x
+        self.y = None if y is None else np.asarray(y)
+        self.groups = groups
         self.metric = metric
-        self.every = int(every)
+        self.every = every
         self.prefix = prefix
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.metric_kwargs = dict(metric_kwargs or {})
         self.greater_is_better = greater_is_better
         self.transform = transform
@@ -253,7 +277,7 @@ class BiasMonitor(keras.callbacks.Callback):
 
     def _predict_dataset(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         y_true, y_pred, weights = [], [], []
-        for batch in batches(self.x_val):
+        for batch in batches(self.x):
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError(
                     "A validation dataset must yield (x, y) or (x, y, sample_weight) "
@@ -264,10 +288,10 @@ class BiasMonitor(keras.callbacks.Callback):
             if len(batch) == 3:
                 weights.append(np.asarray(batch[2]).reshape(-1))
         n = sum(len(y) for y in y_true)
-        if n != len(self.groups_val):
+        if n != len(self.groups):
             raise ValueError(
-                f"The validation dataset yielded {n} examples but groups_val has "
-                f"{len(self.groups_val)}; they are matched by position, so the dataset "
+                f"The validation dataset yielded {n} examples but groups has "
+                f"{len(self.groups)}; they are matched by position, so the dataset "
                 "must be finite, unshuffled and hold exactly the grouped examples."
             )
         if weights and len(weights) != len(y_true):
@@ -288,7 +312,7 @@ class BiasMonitor(keras.callbacks.Callback):
         if self._stream:
             name = streamable(self.metric)
             accumulator = _stream(
-                self.model, self.x_val, groups=self.groups_val, metrics=[self.metric],
+                self.model, self.x, groups=self.groups, metrics=[self.metric],
                 carries=self.carries, transform=self.transform,
                 metric_kwargs={name: self.metric_kwargs} if self.metric_kwargs else None,
             )
@@ -299,16 +323,16 @@ class BiasMonitor(keras.callbacks.Callback):
         if self._dataset:
             y_true, y_pred, weights = self._predict_dataset()
         else:
-            y_true = self.y_val
+            y_true = self.y
             y_pred = np.asarray(
-                self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
+                self.model.predict(self.x, batch_size=self.batch_size, verbose=0)
             )
         if self.transform is not None:
             y_pred = np.asarray(self.transform(y_pred))
         return bias_report(
             y_true,
             y_pred,
-            self.groups_val,
+            self.groups,
             metric=self.metric,
             sample_weight=weights,
             metric_kwargs=self.metric_kwargs,
@@ -367,10 +391,12 @@ class BiasMonitor(keras.callbacks.Callback):
             logs.update(self._last)
 
     def get_config(self) -> dict[str, Any]:
-        """The settings (not the data, nor ``transform``).
+        """The settings: everything but the data (and ``transform``).
 
-        ``BiasMonitor.from_config({**config, "x_val": x, "y_val": y, "groups_val": g})``
-        rebuilds it; a metric given as a callable is kept as that callable.
+        As Keras keeps datasets out of a model's config, the data are the one thing
+        not here: ``BiasMonitor.from_config({**config, "x": x, "y": y, "groups": g})``
+        rebuilds the callback. The config is plain JSON when the metric is given by
+        name (a callable metric is kept as that callable).
         """
         return {
             "metric": self.metric,
@@ -387,11 +413,18 @@ class BiasMonitor(keras.callbacks.Callback):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BiasMonitor:
-        """``cls(**config)``; the config must also hold ``x_val``, ``y_val``, ``groups_val``."""
-        missing = {"x_val", "y_val", "groups_val"} - set(config)
-        if missing:
+        """``cls(**config)``, with the data added back: ``x``, ``y`` and ``groups``.
+
+        Raises
+        ------
+        ValueError
+            If the config lacks the data (which :meth:`get_config` leaves out).
+        """
+        missing = [k for k in _DATA if k not in config]
+        if missing and not ("sensitive_features" in config and missing == ["groups"]):
             raise ValueError(
-                f"BiasMonitor.from_config needs the validation data too; add {sorted(missing)} "
-                "to the config."
+                f"BiasMonitor.from_config needs the validation data, which no config "
+                f"holds: add {missing} to it, e.g. "
+                "BiasMonitor.from_config({**config, 'x': x, 'y': y, 'groups': groups})."
             )
         return cls(**config)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import keras
 
+from fairtrain._validation import check
 from fairtrain.data.clock import FeedInfo, feed_info
 
 __all__ = ["EpochSync"]
@@ -79,8 +81,33 @@ class EpochSync(keras.callbacks.Callback):
                 )
             infos.append(info)
         self.feeds = tuple(feeds)
-        self.validation = bool(validation)
+        self.validation = check("validation", validation, "boolean")
         self._infos = infos
+
+    def get_config(self) -> dict[str, Any]:
+        """The settings: everything but the feeds, which no config holds.
+
+        ``EpochSync.from_config({**config, "feeds": [train]})`` rebuilds it.
+        """
+        return {"validation": self.validation}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> EpochSync:
+        """``cls(*config["feeds"], validation=...)``: the feeds added back to the config.
+
+        Raises
+        ------
+        ValueError
+            If the config lacks the feeds.
+        """
+        config = dict(config)
+        if "feeds" not in config:
+            raise ValueError(
+                "EpochSync.from_config needs the feeds, which no config holds: "
+                "EpochSync.from_config({**config, 'feeds': [train]})."
+            )
+        feeds = config.pop("feeds")
+        return cls(*feeds, **config)
 
     def covers(self, feed: Any) -> bool:
         """Whether ``feed`` is one of this callback's feeds."""

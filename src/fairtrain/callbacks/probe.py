@@ -4,35 +4,55 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from numbers import Integral
+from typing import Any, Literal
 
 import keras
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import (
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    check,
+    param_error,
+    validate_params,
+)
 from fairtrain.callbacks._common import key_part, n_rows
-from fairtrain.groups import Groups
+from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.streaming import sum_across_processes
 
 __all__ = ["GroupLossProbe", "stratified_indices"]
 
+#: What :meth:`GroupLossProbe.get_config` leaves out: the data and the consumers.
+_LIVE = ("x", "y", "groups", "consumers")
+_POSITIVE_INT = [Interval(Integral, 1, None)]
+_SEED = [Interval(Integral, 0, None)]
 
-def stratified_indices(codes: Any, size: int, *, seed: int = 0) -> np.ndarray:
+
+@validate_params({"size": _POSITIVE_INT, "seed": _SEED})
+def stratified_indices(
+    groups: Any = None, size: int = 1024, *, seed: int = 0, sensitive_features: Any = None
+) -> np.ndarray:
     """At most ``size`` example indices, as equal a number per group as the groups allow.
 
     Every group with examples gets ``min(n_g, m)`` of them, ``m`` the largest count
     such that the total stays within ``size`` (smaller groups are taken whole, the
     places they leave go to the larger ones; the places that do not divide evenly go
-    to the groups in code order). Examples with code ``-1`` are never taken.
+    to the groups in code order). Examples excluded from the groups (code ``-1``) are
+    never taken.
 
     Parameters
     ----------
-    codes : array-like of int, shape (n,)
-        Group code of every example.
-    size : int
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The group of every example (anything :func:`fairtrain.groups.as_groups` takes).
+    size : int, default 1024
         Maximum number of indices (at least 1).
     seed : int, default 0
         Which members of each group are taken.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
@@ -48,9 +68,7 @@ def stratified_indices(codes: Any, size: int, *, seed: int = 0) -> np.ndarray:
     ...     [0] * 8 + [1] * 2 + [2] * 4, 8)]).tolist()
     [3, 2, 3]
     """
-    codes = np.asarray(codes)
-    size = check_int("size", size, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
+    codes = as_groups(groups, sensitive_features=sensitive_features).codes
     k = int(codes.max(initial=-1)) + 1
     counts = np.bincount(codes[codes >= 0], minlength=k)
     alloc = np.zeros(k, dtype=np.int64)
@@ -79,6 +97,57 @@ def _take(x: Any, idx: np.ndarray) -> Any:
     if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
         return type(x)(np.asarray(v)[idx] for v in x)
     return np.asarray(x)[idx]
+
+
+def _consumer_codes(probe: Groups, consumers: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
+    """The probe examples' codes in the consumers' groups (matched by name), and names.
+
+    Without a consumer that has groups, the probe's own codes and names.
+    """
+    known = [c.groups for c in consumers if isinstance(getattr(c, "groups", None), Groups)]
+    if not known:
+        return probe.codes, list(probe.names)
+    names = list(known[0].names)
+    for other in known[1:]:
+        if list(other.names) != names:
+            raise ValueError(
+                f"The consumers' groups differ ({names} and {list(other.names)}); build "
+                "them from the same Groups."
+            )
+    unknown = [n for n in probe.names if n not in names]
+    if unknown:
+        raise param_error(
+            "groups",
+            list(probe.names),
+            f"named as the consumers' groups {names}",
+            hint=f"{unknown} are not among them; build the probe's groups with the same "
+            "Groups (e.g. train_groups.take(probe_idx)).",
+        )
+    position = {name: i for i, name in enumerate(names)}
+    mapping = np.array([position[n] for n in probe.names], dtype=np.int32)
+    codes = np.where(probe.codes >= 0, mapping[np.maximum(probe.codes, 0)], -1)
+    return codes.astype(np.int32), names
+
+
+def _warn_fixed_shares_beside_adaptive(consumers: Sequence[Any]) -> None:
+    from fairtrain.sampling.adaptive import Adaptive
+    from fairtrain.sampling.fairbatch import FairBatch
+    from fairtrain.weighting.dro import GroupDRO
+
+    moving = [c for c in consumers if isinstance(c, (Adaptive, FairBatch))]
+    fixed_r = [
+        c for c in consumers
+        if isinstance(c, GroupDRO)
+        and not (isinstance(c.batch_shares, str) and c.batch_shares == "batch")
+    ]
+    if moving and fixed_r:
+        warnings.warn(
+            "GroupLossProbe: a GroupDRO weighs examples by fixed batch shares while "
+            "an Adaptive sampler moves its shares, so the weighted loss is not the "
+            'DRO objective; build the GroupDRO with batch_shares="batch".',
+            UserWarning,
+            stacklevel=4,  # the caller of GroupLossProbe(...), past validate_params
+        )
 
 
 def _local_predict(model: Any, x: Any, batch_size: int) -> np.ndarray:
@@ -114,7 +183,9 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     if isinstance(fn, keras.losses.Loss):
         return fn.call
     if not callable(fn):
-        raise TypeError(f"`loss` must be a Keras loss, its name or a callable; got {loss!r}.")
+        raise param_error(
+            "loss", loss, "a Keras loss, its name or a callable", error=TypeError
+        )
     return fn
 
 
@@ -188,38 +259,48 @@ class GroupLossProbe(keras.callbacks.Callback):
         Probe inputs: training or validation examples (never test examples).
     y : array-like (n, ...)
         Their targets.
-    groups : Groups or array-like of int (n,)
-        Their groups, with the same cells (codes and names) as the consumers' groups
-        (``train_groups.take(idx)`` keeps them).
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        Their groups (anything :func:`fairtrain.groups.as_groups` takes), matched to
+        the consumers' groups by name: ``train_groups.take(idx)``, or columns of the
+        same attributes and labels. A name the consumers do not have is an error.
     consumers : sequence
         Objects with ``update(group_losses, *, epoch)``.
     loss : str, keras.losses.Loss or callable, optional
         Per-example loss; default the model's compiled loss.
     size : int, default 1024
         Most probe examples used.
-    every_n_steps : int, optional
-        Measure and update every that many training batches (counted from the first
-        batch of epoch 0, whatever ``steps_per_execution``, so a run resumed with
-        ``initial_epoch`` keeps the same cadence when Keras knows the epoch length and
-        it is the same in both runs) instead of at every epoch end. An
-        adaptive sampler's new shares still take effect from the next epoch (its
-        plans are per epoch; use a shorter ``steps_per_epoch`` for finer steps), a
-        GroupDRO's from the next batch loaded.
+    every : int, default 1
+        Measure and update every that many epochs (at the end of epochs ``0, every,
+        2 * every, ...``), or, with ``unit="step"``, every that many training
+        batches. ``every`` counts epochs wherever fairtrain takes it
+        (:class:`BiasMonitor`, :class:`StepDecayCallback`); only this callback can
+        count steps too.
+    unit : {"epoch", "step"}, default "epoch"
+        What ``every`` counts. Steps are counted from the first batch of epoch 0,
+        whatever ``steps_per_execution``, so a run resumed with ``initial_epoch``
+        keeps the same cadence when Keras knows the epoch length and it is the same in
+        both runs. An adaptive sampler's new shares still take effect from the next
+        epoch (its plans are per epoch; use a shorter ``steps_per_epoch`` for finer
+        steps), a GroupDRO's from the next batch loaded.
     seed : int, default 0
         Which examples form the probe set.
     batch_size : int, default 256
         Prediction batch size.
     prefix : str, default ""
         Put before every log key.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
     TypeError
-        If a consumer has no ``update`` method or ``groups`` is not groups or codes.
+        If an argument has the wrong type (a consumer without ``update``,
+        ``every=2.0``).
     ValueError
-        If lengths differ, a consumer's groups differ from the probe's, a size or
-        period is not positive, or a consumer with a ``loss_target`` gets ``y`` with
-        one column per class (one-hot) or of a dtype that cannot hold that target.
+        If lengths differ, a probe group is not among the consumers' groups, the
+        consumers' groups differ, a size or period is not positive, or a consumer with
+        a ``loss_target`` gets ``y`` with one column per class (one-hot) or of a dtype
+        that cannot hold that target.
     FloatingPointError
         During training, if a measured group's loss is NaN or infinite (see Notes).
 
@@ -239,97 +320,74 @@ class GroupLossProbe(keras.callbacks.Callback):
     all consumers, and ``group_loss_<group>`` logs the true-label losses. FairBatch
     measures the whole training set: pass the training examples and
     ``size=len(x_train)``.
+
+    :meth:`get_config` holds the settings; the data and the consumers are the one
+    thing not in it (as Keras keeps datasets out of configs):
+    ``GroupLossProbe.from_config({**config, "x": x, "y": y, "groups": g,
+    "consumers": [sampler]})``.
     """
 
+    @validate_params(
+        {
+            "consumers": [InstanceOf((list, tuple), "a list of consumers")],
+            "size": _POSITIVE_INT,
+            "every": _POSITIVE_INT,
+            "unit": [Options(str, ("epoch", "step"))],
+            "seed": _SEED,
+            "batch_size": _POSITIVE_INT,
+            "prefix": [InstanceOf(str, "a str")],
+        }
+    )
     def __init__(
         self,
         x: Any,
         y: Any,
-        groups: Groups | Any,
+        groups: Any = None,
         *,
         consumers: Sequence[Any],
         loss: Any = None,
         size: int = 1024,
-        every_n_steps: int | None = None,
+        every: int = 1,
+        unit: Literal["epoch", "step"] = "epoch",
         seed: int = 0,
         batch_size: int = 256,
         prefix: str = "",
+        sensitive_features: Any = None,
     ) -> None:
         super().__init__()
         n = n_rows(x, "x")
-        if isinstance(groups, Groups):
-            codes, names = groups.codes, list(groups.names)
-        else:
-            codes = np.asarray(groups)
-            if codes.ndim != 1 or not np.issubdtype(codes.dtype, np.integer):
-                raise TypeError(
-                    "`groups` must be a fairtrain.Groups or an int array of group codes; "
-                    f"got {type(groups).__name__} of dtype {getattr(codes, 'dtype', None)}."
-                )
-            names = None
+        probe = as_groups(groups, sensitive_features=sensitive_features)
         y_arr = np.asarray(y)
-        if len(codes) != n or len(y_arr) != n:
+        if len(probe) != n or len(y_arr) != n:
             raise ValueError(
                 f"`x`, `y` and `groups` must have the same length; got {n}, {len(y_arr)} "
-                f"and {len(codes)}."
+                f"and {len(probe)}."
             )
         if not consumers:
-            raise ValueError("`consumers` is empty; pass an Adaptive sampler or a GroupDRO.")
-        k = None
-        for c in consumers:
-            if not callable(getattr(c, "update", None)):
-                raise TypeError(f"Consumer {c!r} has no update(group_losses, *, epoch) method.")
+            raise param_error(
+                "consumers", consumers, "a non-empty list",
+                hint="Pass an Adaptive sampler or a GroupDRO.",
+            )
+        for i, c in enumerate(consumers):
+            check(f"consumers[{i}]", c, HasMethods(["update"], "an object with "
+                                                   "update(group_losses, *, epoch)"))
             _check_loss_target(c, y_arr)
-            cg = getattr(c, "groups", None)
-            if isinstance(cg, Groups):
-                if k is not None and cg.n_groups != k:
-                    raise ValueError("The consumers' groups have different numbers of cells.")
-                k = cg.n_groups
-                if names is not None and list(cg.names) != names:
-                    raise ValueError(
-                        f"The probe's groups {names} differ from a consumer's groups "
-                        f"{list(cg.names)}; build them with the same Groups (e.g. "
-                        "train_groups.take(probe_idx))."
-                    )
-                names = list(cg.names)
-        if k is None:
-            k = int(codes.max(initial=-1)) + 1
-        if names is None:
-            names = [str(g) for g in range(k)]
-        if codes.size and codes.max() >= k:
-            raise ValueError(f"`groups` holds codes >= the consumers' {k} groups.")
-        self.size = check_int("size", size, minimum=1)
-        self.every_n_steps = (
-            None if every_n_steps is None else check_int("every_n_steps", every_n_steps, minimum=1)
-        )
-        self.seed = check_int("seed", seed, minimum=0)
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.prefix = str(prefix)
+        codes, names = _consumer_codes(probe, consumers)
+        self.size = size
+        self.every = every
+        self.unit = unit
+        self.seed = seed
+        self.batch_size = batch_size
+        self.prefix = prefix
         self.loss = loss
         self.consumers = list(consumers)
         self.names = names
         self.keys = [key_part(name) for name in names]
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"Group names {names} give clashing log keys {self.keys}.")
-        from fairtrain.sampling.adaptive import Adaptive
-        from fairtrain.sampling.fairbatch import FairBatch
-        from fairtrain.weighting.dro import GroupDRO
-
-        moving = [c for c in self.consumers if isinstance(c, (Adaptive, FairBatch))]
-        fixed_r = [
-            c for c in self.consumers
-            if isinstance(c, GroupDRO)
-            and not (isinstance(c.batch_shares, str) and c.batch_shares == "batch")
-        ]
-        if moving and fixed_r:
-            warnings.warn(
-                "GroupLossProbe: a GroupDRO weighs examples by fixed batch shares while "
-                "an Adaptive sampler moves its shares, so the weighted loss is not the "
-                'DRO objective; build the GroupDRO with batch_shares="batch".',
-                UserWarning,
-                stacklevel=2,
-            )
-        self.indices = stratified_indices(codes, self.size, seed=self.seed)
+        _warn_fixed_shares_beside_adaptive(self.consumers)
+        k = len(names)
+        self.indices = stratified_indices(Groups(codes, names), self.size, seed=self.seed)
         trained = np.zeros(k, dtype=bool)
         for c in self.consumers:
             cg = getattr(c, "groups", None)
@@ -344,7 +402,7 @@ class GroupLossProbe(keras.callbacks.Callback):
                 "their shares or weights will move only as the others' do. Use a probe "
                 "set stratified by group (e.g. split(..., stratify=...)).",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller, past validate_params
             )
         self._x = _take(x, self.indices)
         self._y = y_arr[self.indices]
@@ -470,7 +528,7 @@ class GroupLossProbe(keras.callbacks.Callback):
             self._processes = (1, 0)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Remember the epoch; with ``every_n_steps``, count from the global step."""
+        """Remember the epoch; with ``unit="step"``, count from the global step."""
         self._epoch = int(epoch)
         steps = (self.params or {}).get("steps")
         # The global step at this epoch's start, so a resumed run (initial_epoch > 0)
@@ -480,19 +538,19 @@ class GroupLossProbe(keras.callbacks.Callback):
         self._steps = self._epoch_start
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """With ``every_n_steps``, measure and update every that many batches."""
-        if self.every_n_steps is None:
+        """With ``unit="step"``, measure and update every ``every`` batches."""
+        if self.unit != "step":
             return
         # Keras calls this once per execution, ``batch`` being its last batch (several
         # with ``steps_per_execution > 1``): count batches, not calls.
         before = self._steps
         self._steps = before + 1 if batch is None else self._epoch_start + int(batch) + 1
-        if self._steps // self.every_n_steps > before // self.every_n_steps:
+        if self._steps // self.every > before // self.every:
             self._measure_and_update(self._epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Measure and update (per-epoch mode); write losses, shares and weights to logs."""
-        if self.every_n_steps is None:
+        """Measure and update (``unit="epoch"``, epochs ``0, every, ...``); write the logs."""
+        if self.unit == "epoch" and int(epoch) % self.every == 0:
             self._measure_and_update(int(epoch))
         if logs is None:
             return
@@ -502,7 +560,7 @@ class GroupLossProbe(keras.callbacks.Callback):
         """The values :meth:`on_epoch_end` writes into the logs."""
         p = self.prefix
         out: dict[str, float] = {}
-        # NaN before the first measurement (every_n_steps longer than an epoch): every
+        # NaN before the first measurement (a period longer than an epoch): every
         # epoch logs every key, so History's lists stay aligned with the epochs.
         losses = self.group_losses if self.group_losses is not None else [np.nan] * len(self.keys)
         for key, v in zip(self.keys, losses):
@@ -528,12 +586,44 @@ class GroupLossProbe(keras.callbacks.Callback):
         return out
 
     def get_config(self) -> dict[str, Any]:
-        """The settings (not the probe data nor the consumers)."""
+        """The settings: everything but the probe data and the consumers.
+
+        Plain JSON when ``loss`` is a name, None or a Keras ``Loss`` (serialised with
+        ``keras.losses.serialize``); a plain callable loss is kept as that callable.
+        """
+        loss = self.loss
+        if isinstance(loss, keras.losses.Loss):
+            loss = keras.losses.serialize(loss)
         return {
-            "loss": self.loss,
+            "loss": loss,
             "size": self.size,
-            "every_n_steps": self.every_n_steps,
+            "every": self.every,
+            "unit": self.unit,
             "seed": self.seed,
             "batch_size": self.batch_size,
             "prefix": self.prefix,
         }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GroupLossProbe:
+        """``cls(**config)`` with the data and consumers added back.
+
+        ``GroupLossProbe.from_config({**config, "x": x, "y": y, "groups": g,
+        "consumers": [sampler]})``.
+
+        Raises
+        ------
+        ValueError
+            If the config lacks the data or the consumers (no config holds them).
+        """
+        config = dict(config)
+        missing = [k for k in _LIVE if k not in config]
+        if missing and not ("sensitive_features" in config and missing == ["groups"]):
+            raise ValueError(
+                f"GroupLossProbe.from_config needs the probe data and the consumers, which "
+                f"no config holds: add {missing} to it, e.g. GroupLossProbe.from_config("
+                "{**config, 'x': x, 'y': y, 'groups': groups, 'consumers': [sampler]})."
+            )
+        if isinstance(config.get("loss"), Mapping):
+            config["loss"] = keras.losses.deserialize(config["loss"])
+        return cls(**config)

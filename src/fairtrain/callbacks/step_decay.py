@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import keras
 
-from fairtrain._validation import check_step_decay
+from fairtrain._validation import Interval, validate_params
 
 __all__ = ["StepDecayCallback"]
+
+#: The step-decay parameters, declared once for this callback and
+#: :class:`fairtrain.schedules.StepDecay`.
+STEP_DECAY_PARAMS: dict[str, Any] = {
+    "initial": [Interval(Real, 0, None, closed="neither")],
+    "factor": [Interval(Real, 0, 1, closed="right")],
+    "every": [Interval(Integral, 1, None)],
+}
+STEP_DECAY_HINTS = {
+    "initial": "It is the learning rate of the first `every` epochs.",
+    "factor": "Use 0.5 to halve the learning rate at every step.",
+    "every": "It counts epochs between two steps.",
+}
 
 
 @keras.saving.register_keras_serializable(package="fairtrain")
@@ -23,20 +37,22 @@ class StepDecayCallback(keras.callbacks.Callback):
     Parameters
     ----------
     initial : float
-        The learning rate of epochs ``0 .. every - 1``.
+        The learning rate of epochs ``0 .. every - 1``; positive and finite.
     factor : float, default 0.5
         In ``(0, 1]``.
     every : int, default 6
-        Epochs between two steps.
+        Epochs between two steps (>= 1); ``every`` counts epochs wherever fairtrain
+        takes it.
     verbose : int, default 0
         1 prints the rate when it changes.
 
     Raises
     ------
-    ValueError, TypeError
-        If an argument is out of range.
     TypeError
-        During training, if the optimizer's learning rate is itself a schedule.
+        If an argument has the wrong type; during training, if the optimizer's learning
+        rate is itself a schedule.
+    ValueError
+        If an argument is out of range.
 
     Notes
     -----
@@ -57,16 +73,19 @@ class StepDecayCallback(keras.callbacks.Callback):
     [0.0025, 0.0025, 0.00125]
     """
 
+    @validate_params(
+        {**STEP_DECAY_PARAMS, "verbose": [Interval(Integral, 0, None)]}, hints=STEP_DECAY_HINTS
+    )
     def __init__(
         self, initial: float, factor: float = 0.5, every: int = 6, verbose: int = 0
     ) -> None:
-        check_step_decay(initial, factor, every)
         super().__init__()
         self.initial = initial
         self.factor = factor
         self.every = every
         self.verbose = verbose
 
+    @validate_params({"epoch": [Interval(Integral, 0, None)]})
     def at_epoch(self, epoch: int) -> float:
         """Return ``initial · factor ** (epoch // every)``."""
         return float(self.initial * self.factor ** (int(epoch) // self.every))
@@ -92,7 +111,7 @@ class StepDecayCallback(keras.callbacks.Callback):
             )
 
     def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments."""
+        """Return the constructor arguments (plain JSON values)."""
         return {
             "initial": self.initial,
             "factor": self.factor,

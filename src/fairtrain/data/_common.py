@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import as_sample_weight
+from fairtrain._validation import Constraint, Interval, as_sample_weight, check
 from fairtrain.sampling.samplers import PAD, GroupBatchSampler
 
 
-def check_sampler(sampler: Any) -> GroupBatchSampler:
-    """Raise TypeError unless ``sampler`` plans batches like a fairtrain sampler."""
-    missing = [a for a in ("plan", "steps_per_epoch", "batch_size", "groups")
-               if not hasattr(sampler, a)]
-    if missing:
-        raise TypeError(
-            f"`sampler` must be a fairtrain sampler (e.g. fairtrain.sampling.Homogeneous); "
-            f"{type(sampler).__name__} lacks {missing}."
-        )
-    return sampler
+class SamplerLike(Constraint):
+    """An object that plans batches like a fairtrain sampler (duck-typed)."""
+
+    description = "a fairtrain sampler (e.g. fairtrain.sampling.Homogeneous)"
+
+    def ok(self, value: Any) -> bool:
+        return all(hasattr(value, a) for a in ("plan", "steps_per_epoch", "batch_size", "groups"))
+
+
+#: The parameters every adapter shares, declared once. Every adapter takes the sampler
+#: first, then where the data come from, then keyword-only options.
+ADAPTER_PARAMS: dict[str, Any] = {
+    "sampler": [SamplerLike()],
+    "steps_per_epoch": [Interval(Integral, 1, None), None],
+}
+
+
+def check_steps(sampler: GroupBatchSampler, steps_per_epoch: Any) -> int:
+    """The batches per epoch a feed serves: ``steps_per_epoch`` within the sampler's epoch."""
+    full = int(sampler.steps_per_epoch)
+    if steps_per_epoch is None:
+        return full
+    return check(
+        "steps_per_epoch",
+        steps_per_epoch,
+        Interval(Integral, 1, full),
+        hint=f"The sampler's epoch has {full} batches; a feed serves the first ones.",
+    )
 
 
 def check_sample_weight(

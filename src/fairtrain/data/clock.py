@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Any
+
+from fairtrain._validation import Interval, check
 
 UNSYNCED_MESSAGE = (
     "{name} was asked for a further epoch, but no epoch number reached it: without "
@@ -41,10 +44,9 @@ class EpochClock:
 
     def set(self, epoch: int) -> None:
         """Set the epoch (called by :class:`EpochSync` in ``on_epoch_begin``)."""
-        if isinstance(epoch, bool) or int(epoch) < 0:
-            raise ValueError(f"An epoch must be a non-negative integer; got {epoch!r}.")
+        epoch = check("epoch", epoch, Interval(Integral, 0, None))
         with self._lock:
-            self._epoch = int(epoch)
+            self._epoch = epoch
 
     def reset(self) -> None:
         """Forget the epoch: the feed behaves as new (EpochSync calls this at train end)."""

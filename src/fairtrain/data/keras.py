@@ -9,15 +9,25 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any
 
 import keras
 import numpy as np
 
+from fairtrain._validation import (
+    InstanceOf,
+    Interval,
+    Options,
+    check,
+    param_error,
+    validate_params,
+)
 from fairtrain.data._common import (
+    ADAPTER_PARAMS,
     check_sample_weight,
-    check_sampler,
     check_split,
+    check_steps,
     local_indices,
     split_loaded,
 )
@@ -26,11 +36,6 @@ from fairtrain.sampling.composition import CompositionLog
 from fairtrain.sampling.samplers import GroupBatchSampler
 
 __all__ = ["SampledPyDataset"]
-
-_REMOVED = {
-    "initial_epoch": "add ft.data.EpochSync(dataset) to fit's callbacks and pass "
-    "fit(initial_epoch=...): the epoch now comes from the training loop",
-}
 
 # Worker processes find their dataset here (inherited through fork), so `load_batch`
 # need not pickle; only (token, indices) crosses the process boundary. Weak, so the
@@ -48,10 +53,6 @@ def _pin_in_process(token: int) -> None:
 
 def _load_in_process(token: int, idx: np.ndarray) -> Any:
     return idx, _PINNED[token]._load(idx)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _auto_shard() -> tuple[int, int]:
@@ -85,27 +86,25 @@ def _auto_shard() -> tuple[int, int]:
     return 1, 0
 
 
-def _check_shards(num_shards: Any, shard_index: Any) -> tuple[int, int]:
-    if isinstance(num_shards, str):
-        if num_shards != "auto":
-            raise ValueError(f"`num_shards` must be a positive integer or 'auto'; got "
-                             f"{num_shards!r}.")
+def _check_shards(num_shards: int | str, shard_index: int | None) -> tuple[int, int]:
+    """(shards, this shard) from the checked arguments (see validate_params below)."""
+    if num_shards == "auto":
         if shard_index is not None:
-            raise ValueError("With num_shards='auto' the shard index comes from the Keras "
-                             "distribution; do not pass `shard_index`.")
+            raise param_error(
+                "shard_index", shard_index, "None with num_shards='auto'",
+                hint="The shard index then comes from the Keras distribution.",
+            )
         return _auto_shard()
-    if not _is_int(num_shards) or num_shards < 1:
-        raise ValueError(f"`num_shards` must be a positive integer or 'auto'; got "
-                         f"{num_shards!r}.")
     if shard_index is None:
         if num_shards > 1:
-            raise ValueError(f"With num_shards={num_shards}, pass `shard_index` (this "
-                             f"process's slice, in [0, {num_shards})).")
-        shard_index = 0
-    if not _is_int(shard_index) or not 0 <= shard_index < num_shards:
-        raise ValueError(f"`shard_index` must be an integer in [0, {num_shards}); got "
-                         f"{shard_index!r}.")
-    return int(num_shards), int(shard_index)
+            raise param_error(
+                "shard_index", shard_index, f"an int in [0, {num_shards}) with "
+                f"num_shards={num_shards}", hint="Pass this process's slice.",
+            )
+        return 1, 0
+    shard_index = check("shard_index", shard_index, Interval(Integral, 0, num_shards,
+                                                             closed="left"))
+    return int(num_shards), shard_index
 
 
 class SampledPyDataset(keras.utils.PyDataset):
@@ -178,8 +177,8 @@ class SampledPyDataset(keras.utils.PyDataset):
     Raises
     ------
     TypeError
-        If ``sampler`` is not a sampler, ``load_batch`` is not callable, or a removed
-        argument (``initial_epoch``) is passed.
+        If an argument has the wrong type (``sampler`` not a sampler, ``load_batch`` not
+        callable, ``steps_per_epoch=2.0``, ``workers="3"``).
     ValueError
         If the weights have the wrong shape or values, ``steps_per_epoch`` is out of
         range, a composition log is combined with multiprocessing, or the batches cannot
@@ -217,6 +216,18 @@ class SampledPyDataset(keras.utils.PyDataset):
     [1, 1]
     """
 
+    @validate_params(
+        {
+            **ADAPTER_PARAMS,
+            "load_batch": ["callable"],
+            "composition_log": [InstanceOf(CompositionLog, "a CompositionLog"), None],
+            "workers": [Interval(Integral, 1, None)],
+            "use_multiprocessing": ["boolean"],
+            "max_queue_size": [Interval(Integral, 1, None)],
+            "num_shards": [Interval(Integral, 1, None), Options(str, ("auto",))],
+            "shard_index": [Interval(Integral, 0, None), None],
+        }
+    )
     def __init__(
         self,
         sampler: GroupBatchSampler,
@@ -230,47 +241,32 @@ class SampledPyDataset(keras.utils.PyDataset):
         max_queue_size: int = 10,
         num_shards: int | str = 1,
         shard_index: int | None = None,
-        **removed: Any,
     ) -> None:
-        for name in removed:
-            if name in _REMOVED:
-                raise TypeError(f"SampledPyDataset no longer takes `{name}`: {_REMOVED[name]}.")
-            raise TypeError(f"SampledPyDataset() got an unexpected keyword argument {name!r}")
         # Keras reads batches in order, in this process; the pool below builds ahead.
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=max_queue_size)
-        self.sampler = check_sampler(sampler)
-        if not callable(load_batch):
-            raise TypeError(f"`load_batch` must be callable; got {type(load_batch).__name__}.")
+        self.sampler = sampler
         self.load_batch = load_batch
         self._weights = check_sample_weight(sample_weight, len(sampler.groups),
-                                        codes=sampler.groups.codes)
-        full = sampler.steps_per_epoch
-        if steps_per_epoch is None:
-            steps_per_epoch = full
-        if (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer))
-                or not 1 <= steps_per_epoch <= full):
-            raise ValueError(
-                f"`steps_per_epoch` must be an integer in [1, {full}] (the sampler's epoch); "
-                f"got {steps_per_epoch!r}."
-            )
-        if isinstance(workers, bool) or int(workers) < 1:
-            raise ValueError(f"`workers` must be a positive integer; got {workers!r}.")
+                                            codes=sampler.groups.codes)
+        steps_per_epoch = check_steps(sampler, steps_per_epoch)
         if use_multiprocessing and composition_log is not None:
-            raise ValueError(
-                "`composition_log` cannot record batches built in worker processes; use "
-                "use_multiprocessing=False (threads) or record in your own callback."
+            raise param_error(
+                "composition_log", composition_log, "None with use_multiprocessing=True",
+                hint="It cannot record batches built in worker processes; use "
+                "use_multiprocessing=False (threads) or record in your own callback.",
             )
         if use_multiprocessing and "fork" not in multiprocessing.get_all_start_methods():
-            raise ValueError(
-                "use_multiprocessing=True needs the 'fork' start method (Linux, macOS); "
-                f"{sys.platform} lacks it. Use threads (use_multiprocessing=False)."
+            raise param_error(
+                "use_multiprocessing", use_multiprocessing,
+                "False where the 'fork' start method is missing",
+                hint=f"{sys.platform} lacks it (Linux and macOS have it). Use threads.",
             )
         self.num_shards, self.shard_index = _check_shards(num_shards, shard_index)
         check_split(sampler, self.num_shards, "shards")
         self.composition_log = composition_log
-        self.prefetch_workers = int(workers)
-        self.prefetch_processes = bool(use_multiprocessing)
-        self._fairtrain_feed = FeedInfo("This SampledPyDataset", int(steps_per_epoch), False)
+        self.prefetch_workers = workers
+        self.prefetch_processes = use_multiprocessing
+        self._fairtrain_feed = FeedInfo("This SampledPyDataset", steps_per_epoch, False)
         self._lock = threading.Lock()
         self._served: set[int] = set()
         # Composition-log keys logged before EpochSync set the epoch and not confirmed

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import InstanceOf, Interval, Options, validate_params
 from fairtrain.data._common import (
+    ADAPTER_PARAMS,
     check_sample_weight,
-    check_sampler,
     check_split,
+    check_steps,
     has_partial_batch,
     local_indices,
     split_loaded,
@@ -216,17 +219,6 @@ def _replicas(sampler: GroupBatchSampler, input_context: Any) -> tuple[int, list
     return n_replicas, list(range(pipeline * per, (pipeline + 1) * per))
 
 
-def _local_indices(
-    sampler: GroupBatchSampler, epoch: int, steps: int, n_replicas: int, local: list[int]
-) -> np.ndarray:
-    """Indices of the first ``steps`` rows of ``plan(epoch)`` this pipeline yields, flat.
-
-    In yield order, without padding.
-    """
-    # Replica r takes columns r, r + R, ... (floor or ceil of every quota / R).
-    return local_indices(sampler.plan(epoch)[:steps], n_replicas, local)
-
-
 def _weight_fn(sample_weight: Any) -> Callable[[tf.Tensor], Any] | None:
     if sample_weight is None:
         return None
@@ -253,34 +245,8 @@ def _assemble(out: Any, indices: tf.Tensor, weights: Callable | None) -> Any:
     return (x, y, weights(indices))
 
 
-_REMOVED = {
-    "epochs": "one iteration of the dataset is now one epoch; Keras re-iterates it every "
-    "epoch (or pass repeat=True with fit(steps_per_epoch=...))",
-    "initial_epoch": "add ft.data.EpochSync(dataset) to fit's callbacks and pass "
-    "fit(initial_epoch=...): the epoch now comes from the training loop",
-    "initial_step": "resume at an epoch boundary (fit(initial_epoch=...) with "
-    "ft.data.EpochSync, or keras.callbacks.BackupAndRestore)",
-}
-
-
-def _refuse_removed(where: str, removed: dict[str, Any]) -> None:
-    for name in removed:
-        if name in _REMOVED:
-            raise TypeError(f"{where} no longer takes `{name}`: {_REMOVED[name]}.")
-        raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")
-
-
-def _check_steps(sampler: GroupBatchSampler, steps_per_epoch: Any) -> int:
-    full = sampler.steps_per_epoch
-    if steps_per_epoch is None:
-        return int(full)
-    if (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer))
-            or not 1 <= steps_per_epoch <= full):
-        raise ValueError(
-            f"`steps_per_epoch` must be an integer in [1, {full}] (the sampler's epoch); got "
-            f"{steps_per_epoch!r}."
-        )
-    return int(steps_per_epoch)
+#: ``prefetch``: True (AUTOTUNE), False, or a buffer size (0: none).
+_PREFETCH = ["boolean", Interval(Integral, 0, None), Options(int, (AUTOTUNE,))]
 
 
 def _epochs_dataset(info: FeedInfo, var: str, repeat: bool) -> tf.data.Dataset:
@@ -360,20 +326,32 @@ def _finish_pass_at_end(ds: tf.data.Dataset, info: FeedInfo) -> tf.data.Dataset:
     return ds.concatenate(tf.data.Dataset.from_generator(at_end, output_signature=ds.element_spec))
 
 
+@validate_params(
+    {
+        **ADAPTER_PARAMS,
+        "load": ["callable"],
+        "vectorized": ["boolean", Options(str, ("auto",)), None],
+        "num_parallel_calls": [Interval(Integral, 1, None), Options(int, (AUTOTUNE,)), None],
+        "deterministic": ["boolean"],
+        "prefetch": _PREFETCH,
+        "composition_log": [InstanceOf(CompositionLog, "a CompositionLog"), None],
+        "repeat": ["boolean"],
+    },
+    hints={"num_parallel_calls": f"AUTOTUNE is {AUTOTUNE}."},
+)
 def to_tf_dataset(
     sampler: GroupBatchSampler,
     load: Callable[[tf.Tensor], Any],
     *,
     sample_weight: Any = None,
     steps_per_epoch: int | None = None,
+    composition_log: CompositionLog | None = None,
     vectorized: bool | Literal["auto"] | None = "auto",
     num_parallel_calls: int | None = AUTOTUNE,
     deterministic: bool = True,
     prefetch: bool | int = True,
-    composition_log: CompositionLog | None = None,
     input_context: Any = None,
     repeat: bool = False,
-    **removed: Any,
 ) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of the sampler's batches, loading only the planned examples.
 
@@ -408,6 +386,9 @@ def to_tf_dataset(
     steps_per_epoch : int, optional
         Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
         Default: ``sampler.steps_per_epoch``.
+    composition_log : CompositionLog, optional
+        Records the group counts of every batch as it leaves the pipeline (before the
+        prefetch buffer).
     vectorized : bool, "auto" or None, default "auto"
         "auto": ``load`` takes one index, and runs on whole batches through
         ``tf.vectorized_map`` when that gives bit for bit its per-example values: its
@@ -430,9 +411,6 @@ def to_tf_dataset(
         the slices of one planned batch.
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
-    composition_log : CompositionLog, optional
-        Records the group counts of every batch as it leaves the pipeline (before the
-        prefetch buffer).
     input_context : tf.distribute.InputContext, optional
         Pass the context ``strategy.distribute_datasets_from_function`` gives: the
         dataset then yields per-replica batches of ``batch_size / num_replicas``, and
@@ -452,13 +430,13 @@ def to_tf_dataset(
     Raises
     ------
     TypeError
-        If ``sampler`` is not a sampler, or a removed argument is passed (``epochs``,
-        ``initial_epoch``, ``initial_step``; the message names the replacement).
+        If an argument has the wrong type (``sampler`` not a sampler, ``load`` not
+        callable, ``steps_per_epoch=2.0``).
     ValueError
         If the weights have the wrong shape or are negative or non-finite, the global
         batch does not split evenly over the replicas, a partial last batch would be
         split over replicas, ``steps_per_epoch`` is out of range, or ``vectorized``
-        is not True, False, "auto" or None.
+        is a str other than "auto".
 
     Notes
     -----
@@ -490,18 +468,9 @@ def to_tf_dataset(
     >>> [np.bincount(y.numpy(), minlength=2).tolist() for x, y in ds]
     [[2, 2], [2, 2]]
     """
-    _refuse_removed("to_tf_dataset", removed)
-    sampler = check_sampler(sampler)
-    if isinstance(vectorized, (bool, np.bool_)):
-        vectorized = bool(vectorized)
-    elif not (vectorized is None or (isinstance(vectorized, str) and vectorized == "auto")):
-        raise ValueError(
-            f'`vectorized` must be True, False, "auto" or None; got {vectorized!r}.')
-    if not callable(load):
-        raise TypeError(f"`load` must be callable; got {type(load).__name__}.")
     weights = check_sample_weight(sample_weight, len(sampler.groups),
                                   codes=sampler.groups.codes)
-    steps = _check_steps(sampler, steps_per_epoch)
+    steps = check_steps(sampler, steps_per_epoch)
     n_replicas, local = _replicas(sampler, input_context)
     per_replica = sampler.batch_size // n_replicas
     partial = has_partial_batch(sampler) and steps == sampler.steps_per_epoch
@@ -509,7 +478,10 @@ def to_tf_dataset(
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
 
     def epoch_indices(epoch: np.int64) -> np.ndarray:
-        idx = _local_indices(sampler, int(epoch), steps, n_replicas, local)
+        # The first `steps` rows of plan(epoch) this pipeline yields, flat, in yield order,
+        # without padding: replica r takes columns r, r + R, ... (floor or ceil of every
+        # quota / R).
+        idx = local_indices(sampler.plan(int(epoch))[:steps], n_replicas, local)
         return idx.astype(np.int64, copy=False)  # already a fresh array
 
     def load_one(i: tf.Tensor) -> Any:
@@ -609,14 +581,24 @@ def to_tf_dataset(
     return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(local))
 
 
+@validate_params(
+    {
+        **ADAPTER_PARAMS,
+        "datasets_by_group": [
+            InstanceOf((list, tuple), "a sequence of datasets"),
+            InstanceOf(Mapping, "a mapping {group name: dataset}"),
+        ],
+        "repeat": ["boolean"],
+        "prefetch": _PREFETCH,
+    }
+)
 def from_group_datasets(
-    datasets_by_group: Sequence[tf.data.Dataset] | Mapping[str, tf.data.Dataset],
     sampler: GroupBatchSampler,
+    datasets_by_group: Sequence[tf.data.Dataset] | Mapping[str, tf.data.Dataset],
     *,
     steps_per_epoch: int | None = None,
-    repeat: bool = True,
     prefetch: bool | int = True,
-    **removed: Any,
+    repeat: bool = True,
 ) -> tf.data.Dataset:
     """Exact-quota batches from one streaming dataset per group.
 
@@ -631,20 +613,21 @@ def from_group_datasets(
 
     Parameters
     ----------
+    sampler : GroupBatchSampler
+        Gives the quotas and the epoch length. First, as in every adapter.
     datasets_by_group : sequence or mapping of tf.data.Dataset
         One dataset of single examples per group, in group-code order, or a mapping
         from group name to dataset (every group with a positive share must be there).
-    sampler : GroupBatchSampler
-        Gives the quotas and the epoch length.
     steps_per_epoch : int, optional
         Batches per epoch (the first rows of each epoch's quotas); default
         ``sampler.steps_per_epoch``.
+    prefetch : bool or int, default True
+        Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     repeat : bool, default True
         Repeat each group's dataset, so a small group cycles instead of running out.
         With False, the epoch ends at the last batch whose quotas every stream can
         fill: a batch that a stream runs out in the middle of is dropped, never served
         short or with another composition.
-    prefetch : bool or int, default True
 
     Returns
     -------
@@ -655,7 +638,7 @@ def from_group_datasets(
     Raises
     ------
     TypeError
-        If a removed argument (``epochs``, ``initial_epoch``) is passed.
+        If an argument has the wrong type.
     ValueError
         If the number of datasets differs from the number of groups, a group with a
         positive share has no dataset, the sampler plans a partial last batch, or
@@ -669,13 +652,11 @@ def from_group_datasets(
     >>> sampler = ft.sampling.Homogeneous(groups, batch_size=4)
     >>> streams = {"maj": tf.data.Dataset.from_tensors("maj"),
     ...            "min": tf.data.Dataset.from_tensors("min")}
-    >>> ds = ft.data.from_group_datasets(streams, sampler)
+    >>> ds = ft.data.from_group_datasets(sampler, streams)
     >>> [b.numpy().tolist() for b in ds][0]
     [b'maj', b'maj', b'min', b'min']
     """
-    _refuse_removed("from_group_datasets", removed)
-    sampler = check_sampler(sampler)
-    steps = _check_steps(sampler, steps_per_epoch)
+    steps = check_steps(sampler, steps_per_epoch)
     names = sampler.groups.names
     shares = np.asarray(sampler.quotas(0).sum(axis=0) > 0)
     if isinstance(datasets_by_group, Mapping):

@@ -6,12 +6,13 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, check, param_error
 from fairtrain.groups import Groups
 
 if TYPE_CHECKING:
@@ -215,12 +216,6 @@ def column_groups(
 _D = TypeVar("_D", "FaceDataset", "TabularDataset")
 
 
-def _fraction(name: str, value: float) -> float:
-    if not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be a fraction in [0, 1); got {name}={value!r}.")
-    return float(value)
-
-
 def _units(dataset: FaceDataset, by: str | None) -> tuple[np.ndarray, int]:
     """The unit of every row (its index, or the code of its ``by`` value), and how many."""
     n = len(dataset)
@@ -322,12 +317,13 @@ def split(
     >>> sorted(map(len, (train, val, test)))
     [2, 2, 6]
     """
-    test_size = _fraction("test_size", test_size)
-    val_size = _fraction("val_size", val_size)
-    seed = check_int("seed", seed, minimum=0)
+    test_size = check("test_size", test_size, _FRACTION)
+    val_size = check("val_size", val_size, _FRACTION)
+    seed = check("seed", seed, Interval(Integral, 0, None))
     if test_size + val_size >= 1:
-        raise ValueError(
-            f"test_size + val_size must be below 1; got {test_size} + {val_size}."
+        raise param_error(
+            "val_size", val_size, f"below 1 - test_size = {1 - test_size:g}",
+            hint="test_size + val_size must leave examples to train on.",
         )
     for key, value in (("by", by), ("stratify", stratify)):
         if value is not None and value not in dataset.columns:
@@ -341,19 +337,22 @@ def split(
     return tuple(dataset.take(np.flatnonzero(row_side == s)) for s in (0, 1, 2))  # type: ignore[return-value]
 
 
+_FRACTION = Interval(Real, 0, 1, closed="left")
+
+
 def _size(size: Sequence[int]) -> tuple[int, int]:
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        raise TypeError(
-            f"`size` must be (height, width); got the single number {size!r}. Write "
-            f"size=({size}, {size}) for a square image."
+        raise param_error(
+            "size", size, "(height, width)",
+            hint=f"Write size=({size}, {size}) for a square image.", error=TypeError,
         )
-    try:
-        out = tuple(int(s) for s in size)
-    except (TypeError, ValueError):
-        raise TypeError(f"`size` must be (height, width) of positive ints; got {size!r}.") from None
-    if len(out) != 2 or min(out) < 1:
-        raise ValueError(f"`size` must be (height, width) of positive ints; got {out!r}.")
-    return out  # type: ignore[return-value]
+    given = size
+    parts = list(size) if isinstance(size, (tuple, list)) else [size]
+    ints = [isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in parts]
+    if not all(ints) or len(parts) != 2 or min(parts) < 1:
+        raise param_error("size", given, "(height, width) of ints >= 1",
+                          error=ValueError if all(ints) else TypeError)
+    return (int(parts[0]), int(parts[1]))
 
 
 def _pil():

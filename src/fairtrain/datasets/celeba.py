@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import Options, check
 from fairtrain.datasets._core import (
     IMAGE_SUFFIXES,
     FaceDataset,
@@ -135,8 +136,7 @@ def load_celeba(
         listed twice. Also if no image of the folder is listed in both files (an empty
         folder, or only refused files), whatever ``partition``.
     """
-    if partition is not None and partition not in PARTITIONS:
-        raise ValueError(f"`partition` must be one of {PARTITIONS} or None; got {partition!r}.")
+    check("partition", partition, [Options(str, PARTITIONS), None])
     root = check_dir(root, "CelebA root")
     image_dir = check_dir(root / _IMAGE_DIR, "CelebA image folder")
     header, attributes = _read_attributes(root / _ATTR_FILE)

@@ -16,12 +16,13 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, param_error, validate_params
 from fairtrain.datasets._core import MARKER as _MARKER
 from fairtrain.datasets._core import _pil
 from fairtrain.datasets.vggface2 import ETHNICITIES
@@ -103,21 +104,28 @@ _GENDER_STYLES: tuple[Style, ...] = (
 )
 
 
+#: The parameters the synthetic writers share, declared once.
+_COUNT = [Interval(Integral, 1, None)]
+WRITER_PARAMS: dict[str, Any] = {
+    "size": [Interval(Integral, 8, None)],
+    "seed": [Interval(Integral, 0, None)],
+}
+WRITER_HINTS = {"size": "It is the image side in pixels."}
+
+
 def _check_shares(shares: Sequence[float], k: int) -> np.ndarray:
-    shares = np.asarray(shares, dtype=float)
-    if shares.shape != (k,) or np.any(shares < 0) or not np.isclose(shares.sum(), 1.0):
-        raise ValueError(
-            f"`shares` must be {k} non-negative fractions summing to 1; got {shares.tolist()}."
-        )
-    return shares
+    values = np.asarray(shares, dtype=float)
+    if values.shape != (k,) or np.any(values < 0) or not np.isclose(values.sum(), 1.0):
+        raise param_error("shares", list(shares), f"{k} non-negative fractions summing to 1")
+    return values
 
 
 def _check_enough(shares: np.ndarray, n: int, name: str) -> None:
     needed = int(np.count_nonzero(shares))
     if n < needed:
-        raise ValueError(
-            f"`{name}`={n} cannot give each of the {needed} groups with a positive share "
-            f"at least one; use at least {needed}."
+        raise param_error(
+            name, n, f"at least the number of groups with a positive share ({needed})",
+            hint="Each of them needs one at least.",
         )
 
 
@@ -131,12 +139,6 @@ def _counts(shares: np.ndarray, n: int) -> np.ndarray:
         counts[g] = 1
         counts[np.argmax(counts)] -= 1
     return counts
-
-
-def _check_size(size: int) -> int:
-    if not isinstance(size, (int, np.integer)) or size < 8:
-        raise ValueError(f"`size` must be an int of at least 8 pixels; got size={size!r}.")
-    return int(size)
 
 
 def _prepare(root: Any, kind: str, params: dict) -> tuple[Path, bool]:
@@ -223,6 +225,10 @@ def _save(image: np.ndarray, path: Path) -> None:
     _pil().fromarray(image).save(path, format="JPEG", quality=95)
 
 
+@validate_params(
+    {**WRITER_PARAMS, "n_identities": _COUNT, "images_per_identity": _COUNT},
+    hints=WRITER_HINTS,
+)
 def write_vggface2(
     root: Any,
     *,
@@ -272,14 +278,8 @@ def write_vggface2(
     0.12 for the minorities, with per-pixel noise of standard deviation 0.08 and an
     identity-specific face and background.
     """
-    for name, value in (("n_identities", n_identities),
-                        ("images_per_identity", images_per_identity)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"`{name}` must be a positive int; got {name}={value!r}.")
     shares = _check_shares(shares, len(ETHNICITIES))
-    _check_enough(shares, int(n_identities), "n_identities")
-    size = _check_size(size)
-    seed = check_int("seed", seed, minimum=0)
+    _check_enough(shares, n_identities, "n_identities")
     params = {"n_identities": int(n_identities), "images_per_identity": int(images_per_identity),
               "shares": shares.tolist(), "size": size, "seed": int(seed)}
     root, done = _prepare(root, "vggface2", params)
@@ -335,6 +335,7 @@ def _age_band(image: np.ndarray, age: int, rng: np.random.Generator, size: int) 
     image[:rows] = np.clip(level * 255.0, 0, 255)
 
 
+@validate_params({**WRITER_PARAMS, "n": _COUNT}, hints=WRITER_HINTS)
 def write_utkface(
     root: Any,
     *,
@@ -381,12 +382,8 @@ def write_utkface(
     and age as the grey level ``age / 116`` of the top ``size // 8`` rows. Ages are
     ``clip(round(Gamma(2.2, 15)), 1, 116)``.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"`n` must be a positive int; got n={n!r}.")
     shares = _check_shares(UTKFACE_RACE_SHARES if shares is None else shares, 5)
-    _check_enough(shares, int(n), "n")
-    size = _check_size(size)
-    seed = check_int("seed", seed, minimum=0)
+    _check_enough(shares, n, "n")
     params = {"n": int(n), "shares": shares.tolist(), "size": size, "seed": int(seed),
               "malformed": bool(malformed)}
     root, done = _prepare(root, "utkface", params)
@@ -409,6 +406,7 @@ def write_utkface(
     return str(root)
 
 
+@validate_params({**WRITER_PARAMS, "n": _COUNT}, hints=WRITER_HINTS)
 def write_celeba(root: Any, *, n: int = 1000, size: int = 32, seed: int = 0) -> str:
     """Write a synthetic CelebA folder: ``img_align_celeba/`` and the two list files.
 
@@ -440,10 +438,6 @@ def write_celeba(root: Any, *, n: int = 1000, size: int = 32, seed: int = 0) -> 
     Gender shows as a grating; ``Young`` (about 77% true) brightens the face. The other
     38 attributes are random (-1/1) and do not show.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"`n` must be a positive int; got n={n!r}.")
-    size = _check_size(size)
-    seed = check_int("seed", seed, minimum=0)
     params = {"n": int(n), "size": size, "seed": int(seed)}
     root, done = _prepare(root, "celeba", params)
     if done:

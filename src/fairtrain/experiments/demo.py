@@ -14,10 +14,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import Interval, check
 from fairtrain.experiments.output import TermsError
 
 __all__ = ["DEFAULTS", "run_demo"]  # DemoOptionError: importable, not yet on the API page
@@ -162,18 +164,22 @@ def run_demo(
     ------
     fairtrain.experiments.OutputError
         If ``out`` cannot be written (checked before any training).
+    TypeError
+        If an option has the wrong type (``epochs=2.0``).
     DemoOptionError
         (a ``ValueError``) If an option is out of range, or ``identities`` is too small
         to give every group a train and a test identity.
     """
-    for name, value, low in (("epochs", epochs, 1), ("batch_size", batch_size, 4),
-                             ("identities", identities, 20),
-                             ("images_per_identity", images_per_identity, 1),
-                             ("bootstrap", bootstrap, 0), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise DemoOptionError(f"`{name}` must be an integer >= {low}; got {value!r}.")
-    if not learning_rate > 0:
-        raise DemoOptionError(f"`learning_rate` must be positive; got {learning_rate!r}.")
+    options = [(name, value, Interval(Integral, low, None)) for name, value, low in (
+        ("epochs", epochs, 1), ("batch_size", batch_size, 4), ("identities", identities, 20),
+        ("images_per_identity", images_per_identity, 1), ("bootstrap", bootstrap, 0),
+        ("seed", seed, 0))]
+    options.append(("learning_rate", learning_rate, Interval(Real, 0, None, closed="neither")))
+    for name, value, constraint in options:
+        try:
+            check(name, value, constraint)
+        except ValueError as exc:  # the CLI reports an option out of range as its own
+            raise DemoOptionError(str(exc)) from None
 
     from fairtrain.experiments import OutputDir
 

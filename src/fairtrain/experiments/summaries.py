@@ -211,10 +211,12 @@ def classification_summary(
     ValueError
         If ``n_bootstrap`` is negative, or ``clusters`` has not one entry per example.
     """
-    from fairtrain._validation import check_int
+    from numbers import Integral
+
+    from fairtrain._validation import Interval, check
     from fairtrain.metrics import bias_report, confusion_by_group, normalize_confusion
 
-    n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
+    n_bootstrap = check("n_bootstrap", n_bootstrap, Interval(Integral, 0, None))
     n_clusters, n_examples = np.size(clusters), np.size(y_true)
     if clusters is not None and n_clusters != n_examples:
         raise ValueError(
@@ -230,7 +232,7 @@ def classification_summary(
     out = {
         "labels": list(labels),
         "confusion": confusion.overall,
-        "confusion_normalized": normalize_confusion(confusion.overall, normalize="rows"),
+        "confusion_normalized": normalize_confusion(confusion.overall, normalize="true"),
         "recall": report.to_dict(),
         "report": report,
     }

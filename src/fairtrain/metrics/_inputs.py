@@ -6,15 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import (
-    as_sample_weight,
-    check_finite,
-    check_lengths,
-    is_missing,
-)
-from fairtrain.groups import as_groups
+from fairtrain._validation import check_finite, is_missing
 
-__all__ = ["as_groups", "as_labels", "as_values", "as_weights", "check_finite", "check_lengths"]
+__all__ = ["as_labels", "as_values"]
 
 
 def as_values(y: Any, name: str) -> np.ndarray:
@@ -88,7 +82,3 @@ def _check_one_hot(arr: np.ndarray, name: str) -> None:
             "example (shape (n,)), one-hot rows, or float class scores."
         )
 
-
-def as_weights(sample_weight: Any, n: int) -> np.ndarray | None:
-    """Validated non-negative finite float64 weights of length ``n`` (or None)."""
-    return as_sample_weight(sample_weight, n)

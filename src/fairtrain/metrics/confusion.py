@@ -7,13 +7,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain.metrics._inputs import as_groups, as_labels, as_weights, check_lengths
+from fairtrain._validation import Options, as_sample_weight, check, check_lengths
+from fairtrain.groups import as_groups
+from fairtrain.metrics._inputs import as_labels
 
 __all__ = ["GroupConfusion", "confusion_by_group", "normalize_confusion"]
 
 Normalize = Literal["true", "pred", "all"]
-#: The names fairtrain used before it took scikit-learn's; still accepted.
-_ALIASES = {"rows": "true", "columns": "pred"}
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def confusion_by_group(
     yt, yp = as_labels(y_true, "y_true"), as_labels(y_pred, "y_pred")
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=yt, y_pred=yp, groups=g.codes)
-    w = as_weights(sample_weight, n)
+    w = as_sample_weight(sample_weight, n)
     classes, kt, kp = _class_codes(yt, yp, labels)
     c = classes.size
     cell = kt.astype(np.int64) * c + kp
@@ -152,7 +152,7 @@ def confusion_by_group(
 
 
 def normalize_confusion(
-    confusion: Any, *, normalize: Normalize | Literal["rows", "columns"] | None = "true"
+    confusion: Any, *, normalize: Normalize | None = "true"
 ) -> np.ndarray:
     """Normalise confusion matrices over the true classes (rows), predictions or all.
 
@@ -165,8 +165,7 @@ def normalize_confusion(
         to one, so the diagonal is each class's recall (the row-normalised matrices of
         the ethnicity experiment). ``"pred"``: every column (predicted class) sums to
         one (precision on the diagonal). ``"all"``: the matrix sums to one. ``None``:
-        the matrices unchanged, as floats. ``"rows"`` and ``"columns"`` are accepted as
-        the older names of ``"true"`` and ``"pred"``.
+        the matrices unchanged, as floats.
 
     Returns
     -------
@@ -197,12 +196,10 @@ def normalize_confusion(
     >>> normalize_confusion([[3, 1], [0, 2]], normalize="pred").tolist()
     [[1.0, 0.3333333333333333], [0.0, 0.6666666666666666]]
     """
-    mode = _ALIASES.get(normalize, normalize) if isinstance(normalize, str) else normalize
-    if mode not in ("true", "pred", "all", None):
-        raise ValueError(
-            "`normalize` must be 'true', 'pred', 'all' or None (as in scikit-learn's "
-            f"confusion_matrix); got {normalize!r}."
-        )
+    mode = check(
+        "normalize", normalize, [Options(str, ("true", "pred", "all")), None],
+        hint="As in scikit-learn's confusion_matrix.",
+    )
     if isinstance(confusion, GroupConfusion):
         confusion = confusion.matrices
     cm = np.asarray(confusion, dtype=np.float64)

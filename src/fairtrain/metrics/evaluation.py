@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, check
 from fairtrain.groups import as_groups
 from fairtrain.metrics.spec import GroupSpec
 from fairtrain.metrics.streaming import (
@@ -113,7 +114,7 @@ def evaluate(
     model: Any,
     dataset: Any,
     *,
-    groups: Any,
+    groups: Any = None,
     metrics: Any = "mae",
     carries: Carries = "codes",
     n_classes: int | None = None,
@@ -121,6 +122,7 @@ def evaluate(
     steps: int | None = None,
     transform: Callable[[Any], Any] | None = None,
     reduce: bool | str | Callable[[np.ndarray], Any] = False,
+    sensitive_features: Any = None,
 ) -> GroupAccumulator:
     """Per-group metrics of a model over a dataset, one batch in memory at a time.
 
@@ -176,6 +178,8 @@ def evaluate(
         vector`` for another runtime. Every process must then call ``evaluate``, give
         only its shard, and pass ``n_classes`` for a classification metric (each
         process would otherwise infer it from its own predictions).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
@@ -225,8 +229,10 @@ def evaluate(
         raise TypeError(
             f"`model` must have predict_on_batch (a keras.Model); got {type(model).__name__}."
         )
+    if sensitive_features is not None or groups is None:  # the alias; neither or both: refused
+        groups = as_groups(groups, sensitive_features=sensitive_features)
     if steps is not None:
-        steps = check_int("steps", steps, minimum=1)
+        steps = check("steps", steps, Interval(Integral, 1, None))
     if not (reduce is True or reduce is False or reduce == "auto" or callable(reduce)):
         raise ValueError(
             f"`reduce` must be True, False, 'auto' or a callable sum(vector) -> vector; "

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from fairtrain.metrics._inputs import as_groups, as_labels, as_weights, check_lengths
+from fairtrain._validation import as_sample_weight, check_lengths
+from fairtrain.groups import as_groups
+from fairtrain.metrics._inputs import as_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from fairtrain.groups import Groups
@@ -262,7 +264,7 @@ def fairness_inputs(
         )
     n = check_lengths(y_true=yt, y_pred=yp)
     _check_binary(name, {"y_true": yt, "y_pred": yp} if needs_truth else {"y_pred": yp})
-    weights = as_weights(sample_weight, n)
+    weights = as_sample_weight(sample_weight, n)
     return FairnessInputs(
         predicted=yp == 1,
         positive=(yt == 1) if needs_truth else None,

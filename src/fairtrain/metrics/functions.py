@@ -23,12 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain.metrics._inputs import (
-    as_labels,
-    as_values,
-    as_weights,
-    check_lengths,
-)
+from fairtrain._validation import Options, as_sample_weight, check, check_lengths, param_error
+from fairtrain.metrics._inputs import as_labels, as_values
 
 __all__ = [
     "accuracy",
@@ -43,7 +39,7 @@ __all__ = [
 ]
 
 Average = Literal["binary", "micro", "macro", "weighted"]
-_AVERAGES = ("binary", "micro", "macro", "weighted", None)
+_AVERAGES = Options(str, ("binary", "micro", "macro", "weighted"))
 
 
 @dataclass
@@ -243,9 +239,8 @@ def _check_zero_division(zero_division: Any) -> float:
         and (math.isnan(zero_division) or zero_division in (0, 1))
     ):
         return float(zero_division)
-    raise ValueError(
-        "`zero_division` must be 'warn', 0, 1 or numpy.nan (as in scikit-learn); got "
-        f"{zero_division!r}."
+    raise param_error(
+        "zero_division", zero_division, "'warn', 0, 1 or numpy.nan (as in scikit-learn)"
     )
 
 
@@ -271,7 +266,7 @@ def _builtin(
 def _regression(y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[np.ndarray, ...]:
     yt, yp = as_values(y_true, "y_true"), as_values(y_pred, "y_pred")
     n = check_lengths(y_true=yt, y_pred=yp)
-    return yt, yp, as_weights(sample_weight, n)
+    return yt, yp, as_sample_weight(sample_weight, n)
 
 
 def _classification(
@@ -285,7 +280,7 @@ def _classification(
             f"`y_true` ({yt.dtype}) and `y_pred` ({yp.dtype}) must hold labels of one kind: "
             "both numbers or both strings."
         )
-    return yt, yp, as_weights(sample_weight, n)
+    return yt, yp, as_sample_weight(sample_weight, n)
 
 
 def _weighted(mask_or_values: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -372,22 +367,20 @@ def _selection_rate_terms(y_true: Any, y_pred: Any, sample_weight: Any = None, *
 
 
 def _check_average(average: Any) -> None:
-    if average not in _AVERAGES:
-        raise ValueError(
-            "`average` must be 'binary', 'micro', 'macro', 'weighted' or None (as in "
-            f"scikit-learn); got {average!r}."
-        )
+    check(
+        "average",
+        average,
+        _AVERAGES,
+        hint="A metric gives one number; for one value per class use "
+        "by_group(y_true, y_pred, groups=y_true, metric='accuracy') (recall) or "
+        "groups=y_pred (precision).",
+    )
 
 
 def _class_counts(score: Literal["recall", "precision"], y_true: Any, y_pred: Any,
                   sample_weight: Any, average: Any, pos_label: Any, zero_division: Any,
                   strict: bool) -> _ClassCounts:
     _check_average(average)
-    if average is None:
-        raise ValueError(
-            f"average=None gives one {score} per class, not one number per group; use "
-            f"fairtrain.metrics.{score}(..., average=None) on its own, or pick an average."
-        )
     zero = _check_zero_division(zero_division)
     yt, yp, w = _classification(y_true, y_pred, sample_weight)
     pos = -1
@@ -555,41 +548,16 @@ def error_rate(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
     return _error_rate_terms(y_true, y_pred, sample_weight).overall()
 
 
-def _per_class(yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None,
-               by: Literal["true", "pred"], zero_division: float) -> dict[Any, float]:
-    labels = np.unique(np.concatenate([yt, yp]))
-    out: dict[Any, float] = {}
-    undefined = False
-    for label in labels:
-        chosen = (yt if by == "true" else yp) == label
-        den = _weighted(chosen, w).sum()
-        num = _weighted(chosen & (yt == yp), w).sum()
-        undefined |= not den > 0
-        out[label.item() if hasattr(label, "item") else label] = (
-            float(num / den) if den > 0 else float(zero_division)
-        )
-    if undefined and isinstance(zero_division, _WarnZero):
-        score = "recall" if by == "true" else "precision"
-        warnings.warn(
-            f"{score} is ill-defined for a class with no "
-            f"{'true' if by == 'true' else 'predicted'} examples and is set to 0 "
-            "(zero_division='warn'); pass zero_division=0, 1 or numpy.nan.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    return out
-
-
 @_builtin(_recall_terms, greater_is_better=True, kind="classification")
 def recall(
     y_true: Any,
     y_pred: Any,
     *,
     sample_weight: Any = None,
-    average: Average | None = "macro",
+    average: Average = "macro",
     pos_label: Any = 1,
     zero_division: Any = np.nan,
-) -> float | dict[Any, float]:
+) -> float:
     """Recall per class, averaged over the classes (macro by default), or of one class.
 
     Parameters
@@ -598,13 +566,14 @@ def recall(
         Class labels, class scores or probabilities, as for :func:`accuracy`.
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example. Default: 1 each.
-    average : {"binary", "micro", "macro", "weighted"} or None, default "macro"
+    average : {"binary", "micro", "macro", "weighted"}, default "macro"
         As scikit-learn's ``recall_score``, over the classes seen in ``y_true`` or
         ``y_pred``: ``"macro"``: the unweighted mean of the per-class recall;
         ``"weighted"``: their mean weighted by each class's (weighted) number of true
         examples; ``"micro"``: from the summed counts (equals the accuracy);
-        ``"binary"``: the recall of ``pos_label``; ``None``: a dict of the recall of
-        every class (per-group functions need one number, so not there).
+        ``"binary"``: the recall of ``pos_label``. A metric returns one number: the
+        recall of every class is
+        ``by_group(y_true, y_pred, groups=y_true, metric="accuracy")``.
     pos_label : label, default 1
         The positive class for ``average="binary"``.
     zero_division : {"warn", 0, 1, numpy.nan}, default numpy.nan
@@ -614,11 +583,13 @@ def recall(
 
     Returns
     -------
-    float or dict
+    float
         ``nan`` if no class has a positive (weighted) support.
 
     Raises
     ------
+    TypeError
+        If ``average`` is not a str (``None`` included).
     ValueError
         If the lengths differ, the inputs are empty, a value is NaN, or ``average`` is
         not one of the options.
@@ -649,13 +620,7 @@ def recall(
     0.389
     >>> recall(y_true, y_pred, average="binary")    # class 1
     0.6666666666666666
-    >>> recall(y_true, y_pred, average=None)
-    {0: 0.5, 1: 0.6666666666666666, 2: 0.0}
     """
-    if average is None:
-        zero = _check_zero_division(zero_division)
-        yt, yp, w = _classification(y_true, y_pred, sample_weight)
-        return _per_class(yt, yp, w, "true", zero)
     return _recall_terms(
         y_true, y_pred, sample_weight, average=average, pos_label=pos_label,
         zero_division=zero_division,
@@ -668,10 +633,10 @@ def precision(
     y_pred: Any,
     *,
     sample_weight: Any = None,
-    average: Average | None = "macro",
+    average: Average = "macro",
     pos_label: Any = 1,
     zero_division: Any = np.nan,
-) -> float | dict[Any, float]:
+) -> float:
     """Precision per predicted class, averaged over the classes, or of one class.
 
     Parameters
@@ -680,13 +645,14 @@ def precision(
         Class labels, class scores or probabilities, as for :func:`accuracy`.
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example. Default: 1 each.
-    average : {"binary", "micro", "macro", "weighted"} or None, default "macro"
+    average : {"binary", "micro", "macro", "weighted"}, default "macro"
         As scikit-learn's ``precision_score``, over the classes seen in ``y_true`` or
         ``y_pred``: ``"macro"``: the unweighted mean of the per-class precision;
         ``"weighted"``: their mean weighted by each class's (weighted) number of true
         examples; ``"micro"``: from the summed counts (equals the accuracy);
-        ``"binary"``: the precision of ``pos_label``; ``None``: a dict of the precision of
-        every class (per-group functions need one number, so not there).
+        ``"binary"``: the precision of ``pos_label``. A metric returns one number: the
+        precision of every predicted class is
+        ``by_group(y_true, y_pred, groups=y_pred, metric="accuracy")``.
     pos_label : label, default 1
         The positive class for ``average="binary"``.
     zero_division : {"warn", 0, 1, numpy.nan}, default numpy.nan
@@ -696,11 +662,13 @@ def precision(
 
     Returns
     -------
-    float or dict
+    float
         ``nan`` if nothing is predicted (with positive weight).
 
     Raises
     ------
+    TypeError
+        If ``average`` is not a str (``None`` included).
     ValueError
         If the lengths differ, the inputs are empty, a value is NaN, or ``average`` is
         not one of the options.
@@ -728,10 +696,6 @@ def precision(
     >>> precision([0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 0], average="binary")
     0.6666666666666666
     """
-    if average is None:
-        zero = _check_zero_division(zero_division)
-        yt, yp, w = _classification(y_true, y_pred, sample_weight)
-        return _per_class(yt, yp, w, "pred", zero)
     return _precision_terms(
         y_true, y_pred, sample_weight, average=average, pos_label=pos_label,
         zero_division=zero_division,

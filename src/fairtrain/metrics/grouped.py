@@ -9,13 +9,35 @@ from typing import Any
 import numpy as np
 
 from fairtrain import registry
-from fairtrain.groups import Groups
-from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
+from fairtrain._validation import (
+    InstanceOf,
+    as_sample_weight,
+    check_lengths,
+    param_error,
+    validate_params,
+)
+from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.fairness import measure_of
 
 __all__ = ["by_group"]
 
 MetricLike = str | Callable[..., Any]
+
+#: The parameters every per-group metric entry point shares, declared once: the data
+#: first (``y_true, y_pred, groups``), then the metric and its options as keywords.
+METRIC_PARAMS: dict[str, Any] = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "metric": [InstanceOf(str, "a metric name"), "callable"],
+    "metric_kwargs": [InstanceOf(Mapping, "a mapping"), None],
+}
+#: How to read the mistake of passing the metric first (the order before 0.1).
+METRIC_HINTS = {
+    "y_true": "The data come first and the metric is a keyword: "
+    "f(y_true, y_pred, groups, metric='mae').",
+    "y_pred": "The data come first and the metric is a keyword: "
+    "f(y_true, y_pred, groups, metric='mae').",
+}
 
 
 def resolve_metric(metric: MetricLike) -> tuple[Callable[..., Any], str]:
@@ -24,9 +46,9 @@ def resolve_metric(metric: MetricLike) -> tuple[Callable[..., Any], str]:
         return registry.get("metrics", metric), metric
     if callable(metric):
         return metric, str(getattr(metric, "__name__", type(metric).__name__))
-    raise TypeError(
-        f"`metric` must be a metric name (see fairtrain.registry.available('metrics')) or "
-        f"a callable metric(y_true, y_pred); got {type(metric).__name__}."
+    raise param_error(
+        "metric", metric, "a metric name (see fairtrain.registry.available('metrics')) or "
+        "a callable metric(y_true, y_pred)", error=TypeError,
     )
 
 
@@ -125,7 +147,7 @@ class GroupEvaluator:
         self.func, self.name = resolve_metric(metric)
         check_per_group(self.func, self.name)
         self.kwargs = check_metric_kwargs(self.func, self.name, metric_kwargs)
-        self.weights = as_weights(sample_weight, n)
+        self.weights = as_sample_weight(sample_weight, n)
         terms = getattr(self.func, "_fairtrain_contribution", None)
         self.terms = None
         if terms is not None:
@@ -199,12 +221,13 @@ class GroupEvaluator:
             ) from exc
 
 
+@validate_params(METRIC_PARAMS, hints=METRIC_HINTS)
 def by_group(
-    metric: MetricLike,
     y_true: Any,
     y_pred: Any,
     groups: Any = None,
     *,
+    metric: MetricLike = "mae",
     sample_weight: Any = None,
     metric_kwargs: Mapping[str, Any] | None = None,
     sensitive_features: Any = None,
@@ -213,16 +236,16 @@ def by_group(
 
     Parameters
     ----------
-    metric : str or callable
-        A registered metric name (``"mae"``, ``"recall"``, a plugin's name; see
-        ``fairtrain.registry.available("metrics")``) or any callable
-        ``metric(y_true, y_pred, **metric_kwargs) -> float``.
     y_true, y_pred : array-like, shape (n,) or (n, n_classes)
         Targets and predictions, as the metric takes them.
     groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         The groups. Columns are turned into :meth:`fairtrain.Groups.from_columns`; with
         several attributes, the groups are their intersection (use
         :func:`bias_report` for every attribute at once).
+    metric : str or callable, default "mae"
+        A registered metric name (``"mae"``, ``"recall"``, a plugin's name; see
+        ``fairtrain.registry.available("metrics")``) or any callable
+        ``metric(y_true, y_pred, **metric_kwargs) -> float``.
     sample_weight : array-like of float, shape (n,), optional
         Non-negative weight of every example, passed on to the metric.
     metric_kwargs : mapping, optional
@@ -245,7 +268,7 @@ def by_group(
         over all groups, such as ``"equalized_odds_difference"``).
     TypeError
         If the metric is neither a name nor a callable, or returns something that is not
-        one number.
+        one number, or the data are not arrays (a metric passed first, as before 0.1).
 
     Notes
     -----
@@ -258,8 +281,14 @@ def by_group(
     Examples
     --------
     >>> from fairtrain.metrics import by_group
-    >>> by_group("mae", [10, 20, 30, 40], [12, 20, 26, 40], ["a", "a", "b", "b"])
+    >>> by_group([10, 20, 30, 40], [12, 20, 26, 40], ["a", "a", "b", "b"], metric="mae")
     {'a': 1.0, 'b': 2.0}
+
+    Per-class recall is the accuracy within each true class:
+
+    >>> by_group([0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 2],
+    ...          metric="accuracy")
+    {'0': 0.5, '1': 0.6666666666666666, '2': 0.0}
     """
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)

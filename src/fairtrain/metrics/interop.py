@@ -8,18 +8,26 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.metrics._inputs import as_groups, as_weights, check_lengths
-from fairtrain.metrics.grouped import MetricLike, check_per_group, resolve_metric
+from fairtrain._validation import as_sample_weight, check_lengths, validate_params
+from fairtrain.groups import as_groups
+from fairtrain.metrics.grouped import (
+    METRIC_HINTS,
+    METRIC_PARAMS,
+    MetricLike,
+    check_per_group,
+    resolve_metric,
+)
 
 __all__ = ["to_metricframe"]
 
 
+@validate_params(METRIC_PARAMS, hints=METRIC_HINTS)
 def to_metricframe(
-    metric: MetricLike,
     y_true: Any,
     y_pred: Any,
     groups: Any = None,
     *,
+    metric: MetricLike = "mae",
     sample_weight: Any = None,
     metric_kwargs: Mapping[str, Any] | None = None,
     sensitive_features: Any = None,
@@ -28,14 +36,14 @@ def to_metricframe(
 
     Parameters
     ----------
-    metric : str or callable
-        A registered metric name or a callable, as for :func:`by_group`.
     y_true, y_pred : array-like, shape (n,)
         Targets and predictions.
     groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         The groups; every attribute becomes one sensitive feature, so ``by_group`` is
         indexed by the intersection. A level merged into ``"other"`` by the ``merge``
         policy is ``groups.other`` there too, so the cells are fairtrain's.
+    metric : str or callable, default "mae"
+        A registered metric name or a callable, as for :func:`by_group`.
     sample_weight : array-like of float, shape (n,), optional
         Passed to the metric through ``sample_params``.
     metric_kwargs : mapping, optional
@@ -76,7 +84,7 @@ def to_metricframe(
         func = functools.partial(func, **metric_kwargs)
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
-    w = as_weights(sample_weight, n)
+    w = as_sample_weight(sample_weight, n)
     keep = g.codes >= 0
     # each example's level in its cell (merged levels read g.other), so that fairlearn
     # sees fairtrain's cells, not the levels a merge policy pooled

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import param_error
+
 __all__ = ["leaderboard_rank"]
 
 
@@ -23,7 +25,7 @@ def _scores(name: str, values: Any) -> np.ndarray:
 
 
 def leaderboard_rank(
-    table: Any, *, lower_is_better: bool | Sequence[bool] = True
+    table: Any, *, greater_is_better: bool | Sequence[bool] = False
 ) -> np.ndarray:
     """Rank the entries on every score (ties share the lower rank) and average the ranks.
 
@@ -32,9 +34,10 @@ def leaderboard_rank(
     table : array-like of float, shape (n_entries, n_scores), mapping or DataFrame
         One row per entry, one column per score. A mapping of score name to column (or
         a pandas DataFrame) is read column by column.
-    lower_is_better : bool or sequence of bool, default True
-        For every score (or one value for all): True when a lower value ranks first
-        (errors and bias scores), False when a higher one does (accuracy).
+    greater_is_better : bool or sequence of bool, default False
+        For every score (or one value for all): False when a lower value ranks first
+        (errors and bias scores), True when a higher one does (accuracy); the word every
+        fairtrain metric uses for its direction.
 
     Returns
     -------
@@ -45,7 +48,7 @@ def leaderboard_rank(
     ------
     ValueError
         If the table is not two-dimensional, is empty, holds NaN, its columns differ in
-        length, or ``lower_is_better`` has the wrong length.
+        length, or ``greater_is_better`` has the wrong length.
     TypeError
         If a score is not a number.
 
@@ -61,6 +64,8 @@ def leaderboard_rank(
     The challenge's worked example: an entry ranked 3, 6, 1, 2, 1 on the five scores.
 
     >>> import numpy as np
+
+    from fairtrain._validation import param_error
     >>> from fairtrain.metrics import leaderboard_rank
     >>> scores = np.array([[0.3, 0.6, 0.1, 0.2, 0.1],      # the entry
     ...                    [0.1, 0.1, 0.2, 0.1, 0.2],
@@ -95,15 +100,16 @@ def leaderboard_rank(
             f"`table` holds {rows.size} NaN score(s), first at entry {rows[0]}, score "
             f"{cols[0]}; every entry needs every score to be ranked."
         )
-    lower = np.asarray(lower_is_better, dtype=bool)
-    if lower.ndim == 0:
-        lower = np.full(x.shape[1], bool(lower))
-    if lower.shape != (x.shape[1],):
-        raise ValueError(
-            f"`lower_is_better` needs one value per score ({x.shape[1]}); got "
-            f"{lower.size}."
+    greater = np.asarray(greater_is_better, dtype=bool)
+    if greater.ndim == 0:
+        greater = np.full(x.shape[1], bool(greater))
+    if greater.shape != (x.shape[1],):
+        raise param_error(
+            "greater_is_better",
+            greater_is_better,
+            f"one bool or one per score ({x.shape[1]})",
         )
-    oriented = np.where(lower, x, -x)
+    oriented = np.where(greater, -x, x)
     ranks = np.empty_like(oriented)
     for j in range(x.shape[1]):
         column = oriented[:, j]

@@ -50,7 +50,7 @@ def plot_confusion(
     confusion: Any,
     labels: Sequence[Any] | None = None,
     *,
-    normalize: Literal["true", "pred", "all", "rows", "columns"] | None = None,
+    normalize: Literal["true", "pred", "all"] | None = None,
     group: str | None = None,
     ax: Any = None,
     title: str | None = None,
@@ -116,7 +116,7 @@ def plot_confusion_pair(
     confusion: Any,
     labels: Sequence[Any] | None = None,
     *,
-    normalize: Literal["true", "pred", "all", "rows", "columns"] = "true",
+    normalize: Literal["true", "pred", "all"] = "true",
     group: str | None = None,
     title: str | None = None,
 ) -> Any:

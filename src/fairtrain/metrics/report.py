@@ -7,15 +7,18 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import check_int, check_lengths
+from fairtrain._validation import Interval, Options, check, check_lengths, validate_params
 from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.aggregators import max_gap, pairwise_bias, ratio, worst_group
 from fairtrain.metrics.fairness import fairness_inputs, measure_of
 from fairtrain.metrics.grouped import (
+    METRIC_HINTS,
+    METRIC_PARAMS,
     GroupEvaluator,
     MetricLike,
     attribute_views,
@@ -409,8 +412,7 @@ class BiasReport:
         ImportError
             If pandas is not installed.
         """
-        if kind not in ("groups", "bias"):
-            raise ValueError(f"`kind` must be 'groups' or 'bias'; got {kind!r}.")
+        check("kind", kind, Options(str, ("groups", "bias")))
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is in the test extra
@@ -459,8 +461,8 @@ class BiasReport:
             raise ValueError("This report was built without its data; use to_metricframe().")
         metric, y_true, y_pred, groups, sample_weight, metric_kwargs = self._inputs
         return to_metricframe(
-            metric, y_true, y_pred, groups,
-            sample_weight=sample_weight, metric_kwargs=metric_kwargs,
+            y_true, y_pred, groups,
+            metric=metric, sample_weight=sample_weight, metric_kwargs=metric_kwargs,
         )
 
 
@@ -525,6 +527,17 @@ def _fairness_report(
     )
 
 
+@validate_params(
+    {
+        **METRIC_PARAMS,
+        "greater_is_better": ["boolean", None],
+        "min_count": [Interval(Integral, 1, None)],
+        "n_bootstrap": [Interval(Integral, 0, None)],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "seed": [Interval(Integral, 0, None)],
+    },
+    hints=METRIC_HINTS,
+)
 def bias_report(
     y_true: Any,
     y_pred: Any,
@@ -626,11 +639,6 @@ def bias_report(
       40-60         2      7.3900
       60-120        2     10.2300
     """
-    min_count = check_int("min_count", min_count, minimum=1)
-    n_bootstrap = check_int("n_bootstrap", n_bootstrap, minimum=0)
-    seed = check_int("seed", seed, minimum=0)
-    if not 0 < confidence < 1:
-        raise ValueError(f"`confidence` must lie in (0, 1); got {confidence!r}.")
     g = as_groups(groups, sensitive_features=sensitive_features)
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
     func, name = resolve_metric(metric)

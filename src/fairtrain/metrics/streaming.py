@@ -6,16 +6,17 @@ import inspect
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from fairtrain import registry
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, as_sample_weight, check
 from fairtrain.groups import Groups
 from fairtrain.metrics import functions as _f
-from fairtrain.metrics._inputs import as_labels, as_values, as_weights
+from fairtrain.metrics._inputs import as_labels, as_values
 from fairtrain.metrics.report import AttributeBias, BiasReport, _bias
 from fairtrain.metrics.spec import GroupSpec
 
@@ -103,12 +104,7 @@ def _check_kwargs(name: str, kwargs: Mapping[str, Any], n_classes: int | None) -
         )
     out = dict(kwargs)
     if "average" in out:
-        _f._check_average(out["average"])
-        if out["average"] is None:
-            raise ValueError(
-                f"average=None gives one {name} per class, not one number per group; pick "
-                "'binary', 'micro', 'macro' or 'weighted'."
-            )
+        _f._check_average(out["average"])  # average=None (one value per class) is refused
     if "zero_division" in out:
         _f._check_zero_division(out["zero_division"])
     if "pos_label" in allowed:
@@ -243,7 +239,7 @@ class GroupAccumulator:
                     f"Classification metrics ({named}) need n_classes (their labels are "
                     "class indices in [0, n_classes))."
                 )
-            n_classes = check_int("n_classes", n_classes, minimum=1)
+            n_classes = check("n_classes", n_classes, Interval(Integral, 1, None))
         kwargs = dict(metric_kwargs or {})
         unknown = sorted(set(kwargs) - set(names))
         if unknown:
@@ -479,7 +475,7 @@ class GroupAccumulator:
         b = _check_batch(y_true, y_pred, units, sample_weight)
         if b == 0:
             return self
-        w = as_weights(sample_weight, b)
+        w = as_sample_weight(sample_weight, b)
         keep = units >= 0
         u = units[keep]
         wk = None if w is None else w[keep]
@@ -632,7 +628,7 @@ class GroupAccumulator:
             ``pos_label`` never occurred (as ``bias_report`` refuses).
         """
         name = self._pick(metric)
-        min_count = check_int("min_count", min_count, minimum=1)
+        min_count = check("min_count", min_count, Interval(Integral, 1, None))
         if not 0 < confidence < 1:
             raise ValueError(f"`confidence` must lie in (0, 1); got {confidence!r}.")
         if self.n == 0:

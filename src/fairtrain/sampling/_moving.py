@@ -6,16 +6,19 @@ import math
 import warnings
 from collections.abc import Mapping
 from fractions import Fraction
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, check
 from fairtrain.groups import Groups
 from fairtrain.sampling.quotas import largest_remainder, quota_table
 from fairtrain.sampling.samplers import GroupBatchSampler
 
 __all__ = ["MovingShares"]
+
+_EPOCH = Interval(Integral, 0, None)
 
 
 class MovingShares(GroupBatchSampler):
@@ -62,7 +65,7 @@ class MovingShares(GroupBatchSampler):
 
     def shares_for(self, epoch: int) -> np.ndarray:
         """The shares epoch ``epoch`` is (or will be, barring updates) planned with."""
-        epoch = check_int("epoch", epoch, minimum=0)
+        epoch = check("epoch", epoch, _EPOCH)
         return self._segment_shares(epoch).copy()
 
     @property
@@ -86,12 +89,12 @@ class MovingShares(GroupBatchSampler):
     def _check_epoch(epoch: Any) -> None:
         """Raise on an ``epoch`` that :meth:`_set_from` would refuse (None passes)."""
         if epoch is not None:
-            check_int("epoch", epoch, minimum=0)
+            check("epoch", epoch, _EPOCH)
 
     def _set_from(self, shares: np.ndarray, epoch: int | None) -> None:
         """Use ``shares`` from epoch ``epoch + 1`` (None: the first epoch not planned)."""
         last_first = self._segments[-1][0]
-        wanted = self._planned if epoch is None else check_int("epoch", epoch, minimum=0) + 1
+        wanted = self._planned if epoch is None else check("epoch", epoch, _EPOCH) + 1
         first = max(wanted, self._planned, last_first)
         if epoch is not None and first > wanted:
             if self._planned >= last_first:
@@ -151,7 +154,7 @@ class MovingShares(GroupBatchSampler):
 
     def targets(self, epoch: int) -> np.ndarray:
         """Exact real-valued counts the quotas of ``epoch`` round (see the Notes)."""
-        epoch = check_int("epoch", epoch, minimum=0)
+        epoch = check("epoch", epoch, _EPOCH)
         return self._table(self._segment_shares(epoch))[1].copy()
 
     def _drawn_before(self, step: int) -> np.ndarray:
@@ -168,7 +171,7 @@ class MovingShares(GroupBatchSampler):
         return out
 
     def plan(self, epoch: int) -> np.ndarray:  # noqa: D102 - documented in the base class
-        epoch = check_int("epoch", epoch, minimum=0)
+        epoch = check("epoch", epoch, _EPOCH)
         out = super().plan(epoch)
         self._planned = max(self._planned, epoch + 1)
         return out
@@ -178,7 +181,7 @@ class MovingShares(GroupBatchSampler):
     def quotas(self, epoch: int) -> np.ndarray:  # noqa: D102 - documented in the base class
         # A pipeline may serve quotas rather than plans (from_group_datasets): reading
         # them freezes the epoch as planning it does.
-        epoch = check_int("epoch", epoch, minimum=0)
+        epoch = check("epoch", epoch, _EPOCH)
         out = super().quotas(epoch)
         self._planned = max(self._planned, epoch + 1)
         return out
@@ -255,7 +258,7 @@ class MovingShares(GroupBatchSampler):
             super().set_state(state)
             return
         segments = self._parse_history(state["history"])
-        planned = check_int("planned", state.get("planned", 0), minimum=0)
+        planned = check("planned", state.get("planned", 0), _EPOCH)
         extra = self._parse_extra_state(state)
         # Everything checked before anything changes: a refused state leaves no trace.
         super().set_state(state)

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 
 from fairtrain._validation import (
-    check_real,
+    InstanceOf,
+    Interval,
+    Options,
     check_shares,
+    param_error,
     share_spec_config,
+    validate_params,
 )
 from fairtrain.groups import Groups, as_sampler_groups
 from fairtrain.sampling._moving import MovingShares
+from fairtrain.sampling.samplers import SAMPLER_PARAMS
+
+_EPOCH = [Interval(Integral, 0, None)]
 
 __all__ = ["Adaptive"]
 
@@ -95,7 +103,7 @@ class Adaptive(MovingShares):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; empty groups get share 0.
     batch_size : int
         Examples per batch.
@@ -116,6 +124,8 @@ class Adaptive(MovingShares):
         depend on the scale of the loss (MSE in years² or cross-entropy in nats).
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
@@ -182,9 +192,23 @@ class Adaptive(MovingShares):
     ([0.75, 0.25], [26, 14])
     """
 
+    @validate_params(
+        {
+            **SAMPLER_PARAMS,
+            "step_size": [Interval(Real, 0, None)],
+            "momentum": [Interval(Real, 0, 1, closed="left")],
+            "min_share": [Interval(Real, 0, 1), None],
+            "initial_shares": [
+                Options(str, ("proportional", "homogeneous")),
+                InstanceOf((list, tuple, np.ndarray), "a sequence of shares"),
+                InstanceOf(Mapping, "a mapping {name: share}"),
+            ],
+            "relative": ["boolean"],
+        }
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         batch_size: int,
         seed: int = 0,
@@ -196,29 +220,27 @@ class Adaptive(MovingShares):
         | Mapping[str, float] = "proportional",
         relative: bool = True,
         steps_per_epoch: int | None = None,
+        sensitive_features: Any = None,
     ) -> None:
-        groups = as_sampler_groups(groups)
-        self.step_size = check_real("step_size", step_size, 0.0)
-        self.momentum = check_real("momentum", momentum, 0.0, 1.0)
-        if self.momentum >= 1.0:
-            raise ValueError(f"`momentum` must be below 1; got momentum={momentum}.")
+        groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
+        self.step_size = step_size
+        self.momentum = momentum
         present = groups.counts > 0
         k = int(present.sum())
         if min_share is None:
             self.min_share = None
             self._floor = 0.1 / k
         else:
-            self.min_share = check_real("min_share", min_share, 0.0, 1.0)
-            if self.min_share * k > 1.0 + 1e-12:
-                raise ValueError(
-                    f"`min_share` must be at most 1 / k = {1 / k:.6g} with k = {k} non-empty "
-                    f"groups; got min_share={min_share}."
+            if min_share * k > 1.0 + 1e-12:
+                raise param_error(
+                    "min_share",
+                    min_share,
+                    f"at most 1 / k = {1 / k:.6g} with k = {k} non-empty groups",
                 )
+            self.min_share = min_share
             self._floor = min(self.min_share, 1.0 / k)
-        if not isinstance(relative, (bool, np.bool_)):
-            raise TypeError(f"`relative` must be a bool; got {relative!r}.")
-        self.relative = bool(relative)
-        self.initial_shares = initial_shares
+        self.relative = relative
+        self.initial_shares = share_spec_config(initial_shares)
         self._present = present
         start = _floor_projection(self._initial(groups, initial_shares), present, self._floor)
         self._velocity = np.zeros(groups.n_groups)
@@ -233,12 +255,7 @@ class Adaptive(MovingShares):
         if isinstance(initial, str):
             if initial == "proportional":
                 return np.asarray(groups.shares, dtype=float)
-            if initial == "homogeneous":
-                return present / present.sum()
-            raise ValueError(
-                f'`initial_shares` must be "proportional", "homogeneous", a sequence or a '
-                f"mapping of shares; got {initial!r}."
-            )
+            return present / present.sum()  # "homogeneous" (validate_params checked)
         shares = check_shares(initial, groups.names)
         if np.any((shares > 0) & ~present):
             names = [groups.names[g] for g in np.flatnonzero((shares > 0) & ~present)]

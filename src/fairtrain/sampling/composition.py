@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.groups import Groups, as_groups
+from fairtrain.groups import as_groups
 
 __all__ = ["CompositionLog"]
 
@@ -21,8 +21,11 @@ class CompositionLog:
 
     Parameters
     ----------
-    groups : Groups
-        The groups the indices refer to.
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The groups the indices refer to (anything :func:`fairtrain.groups.as_groups`
+        takes).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Attributes
     ----------
@@ -43,8 +46,8 @@ class CompositionLog:
     [2, 3]
     """
 
-    def __init__(self, groups: Groups) -> None:
-        self.groups = as_groups(groups)
+    def __init__(self, groups: Any = None, *, sensitive_features: Any = None) -> None:
+        self.groups = as_groups(groups, sensitive_features=sensitive_features)
         self._rows: list[np.ndarray] = []
         self._keys: dict[Any, int] = {}
         self._lock = threading.Lock()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import check_real
+from fairtrain._validation import InstanceOf, Interval, Options, validate_params
 from fairtrain.groups import Groups, as_sampler_groups
 from fairtrain.sampling._moving import MovingShares
 from fairtrain.sampling.adaptive import check_group_losses
+from fairtrain.sampling.samplers import SAMPLER_PARAMS
 
 __all__ = ["FairBatch"]
 
@@ -99,7 +101,7 @@ class FairBatch(MovingShares):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups or mapping of str to array-like
         The (label, sensitive group) cells: a :class:`~fairtrain.Groups` with exactly
         two attributes, e.g. ``Groups.from_columns({"label": y, "sex": sex})``. Any
         number of sensitive groups; any number of labels (two for
@@ -125,6 +127,8 @@ class FairBatch(MovingShares):
         Non-negative seed.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
@@ -193,9 +197,18 @@ class FairBatch(MovingShares):
     [[0.75, 0.25], [0.567, 0.433]]
     """
 
+    @validate_params(
+        {
+            **SAMPLER_PARAMS,
+            "objective": [Options(str, OBJECTIVES)],
+            "label": [InstanceOf(str, "an attribute name")],
+            "sensitive": [InstanceOf(str, "an attribute name"), None],
+            "alpha": [Interval(Real, 0, 1)],
+        }
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         batch_size: int,
         objective: Objective,
@@ -205,13 +218,12 @@ class FairBatch(MovingShares):
         alpha: float = 0.005,
         seed: int = 0,
         steps_per_epoch: int | None = None,
+        sensitive_features: Any = None,
     ) -> None:
-        groups = as_sampler_groups(groups)
-        if objective not in OBJECTIVES:
-            raise ValueError(f"`objective` must be one of {list(OBJECTIVES)}; got {objective!r}.")
+        groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
         self.objective = objective
-        self.alpha = check_real("alpha", alpha, 0.0, 1.0)
-        self.label = str(label)
+        self.alpha = alpha
+        self.label = label
         self.sensitive, self._cell = _cell_layout(groups, self.label, sensitive)
         self.positive = _plain(positive)
         self._pos = self._check_positive(groups)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from numbers import Integral
 
 import numpy as np
+
+from fairtrain._validation import Interval, check
 
 __all__ = ["largest_remainder", "quota_table"]
 
@@ -311,9 +314,7 @@ def quota_table(numerators: Sequence[int], denominator: int, steps: int) -> np.n
     [[1, 1], [1, 1], [1, 1], [2, 0]]
     """
     nums = [int(a) for a in numerators]
-    q = int(denominator)
-    if q <= 0:
-        raise ValueError(f"`denominator` must be positive; got {denominator}.")
+    q = check("denominator", denominator, Interval(Integral, 1, None))
     if any(a < 0 for a in nums):
         raise ValueError(f"`numerators` must be non-negative; got {nums}.")
     if sum(nums) % q:
@@ -321,8 +322,7 @@ def quota_table(numerators: Sequence[int], denominator: int, steps: int) -> np.n
             f"The numerators must sum to a multiple of the denominator ({q}); got "
             f"{sum(nums)}."
         )
-    if steps < 0:
-        raise ValueError(f"`steps` must be non-negative; got {steps}.")
+    steps = check("steps", steps, Interval(Integral, 0, None))
     # Reduce the fraction: a smaller denominator is a shorter period and cheaper PD².
     g = q
     for a in nums:

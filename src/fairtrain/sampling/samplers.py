@@ -5,12 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import check_int, check_shares
-from fairtrain.groups import Groups, as_groups, as_sampler_groups
+from fairtrain._validation import (
+    Interval,
+    Options,
+    check,
+    check_shares,
+    param_error,
+    share_spec_config,
+    validate_params,
+)
+from fairtrain.groups import as_sampler_groups, groups_from_config
 from fairtrain.sampling.quotas import as_fractions, largest_remainder, quota_table
 
 __all__ = ["GroupBatchSampler", "Homogeneous", "InverseFrequency", "Proportional", "TargetShares"]
@@ -24,9 +33,13 @@ _BLOCK = 1 << 12
 #: Least slots+draws of a chunk of groups whose plan positions are built together.
 _CHUNK_SLOTS = 1 << 16
 
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    return check_int(name, value, minimum=minimum)
+#: The parameters every sampler shares, declared once (subclasses add their own).
+SAMPLER_PARAMS: dict[str, Any] = {
+    "batch_size": [Interval(Integral, 1, None)],
+    "seed": [Interval(Integral, 0, None)],
+    "steps_per_epoch": [Interval(Integral, 1, None), None],
+}
+_EPOCH = {"epoch": [Interval(Integral, 0, None)]}
 
 
 class GroupBatchSampler:
@@ -40,27 +53,38 @@ class GroupBatchSampler:
 
     Parameters
     ----------
-    groups : Groups
-        Group of every example; examples with code ``-1`` are never sampled.
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        Group of every example (anything :func:`fairtrain.groups.as_groups` takes);
+        examples with code ``-1`` are never sampled.
     batch_size : int
-        Examples per batch (the global batch under ``tf.distribute``).
+        Examples per batch (the global batch under ``tf.distribute``), >= 1.
     seed : int, default 0
         Non-negative seed. Same seed, same epoch: same plan, on any machine.
     steps_per_epoch : int, optional
-        Batches per epoch. Default ``ceil(n / batch_size)`` with ``n`` the number of
-        included examples (the ordinary epoch length).
+        Batches per epoch, >= 1. Default ``ceil(n / batch_size)`` with ``n`` the number
+        of included examples (the ordinary epoch length).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
     TypeError
-        If ``groups`` is not a :class:`~fairtrain.Groups` or an integer argument is not
-        an integer.
+        If an argument has the wrong type (``batch_size=2.0``, ``seed="3"``,
+        ``seed=True``).
     ValueError
-        If ``batch_size`` is smaller than the number of groups with a positive share,
-        a positive share targets an empty group, or ``seed`` is negative.
+        If an argument is out of range (``seed=-1``), ``batch_size`` is smaller than the
+        number of groups with a positive share, or a positive share targets an empty
+        group.
 
     Notes
     -----
+    **Parameters are fixed once built.** A sampler caches its quota table and its
+    last plan, so its parameters cannot change underneath: assigning ``groups``,
+    ``batch_size``, ``seed`` or any other public attribute raises ``AttributeError``.
+    Build a new sampler instead, e.g. ``type(s).from_config({**s.get_config(),
+    "seed": 1})``. A subclass sets its own parameters before calling
+    ``super().__init__``.
+
     **Quotas.** With ``s_g`` the target share of group ``g`` and ``B`` the batch size,
     batch ``t`` holds ``q_tg`` examples of group ``g``, where ``q_tg`` is
     ``floor(B s_g)`` or ``ceil(B s_g)`` and the running total never drifts a whole
@@ -93,16 +117,18 @@ class GroupBatchSampler:
     #: Whether every group with a positive share needs a place in every batch.
     _every_batch_needs_each_group = True
 
+    @validate_params(SAMPLER_PARAMS)
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         batch_size: int,
         seed: int = 0,
         steps_per_epoch: int | None = None,
+        sensitive_features: Any = None,
     ) -> None:
         # the one rule on groups: a Groups, or attribute columns made into one
-        self.groups = as_groups(groups)
+        self.groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
         self.batch_size = batch_size
         self.seed = seed
         self._steps_per_epoch_arg = steps_per_epoch
@@ -111,6 +137,25 @@ class GroupBatchSampler:
         self._schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._plan_cache: tuple[int, np.ndarray] | None = None
         self._blocks: dict[int, tuple] = {}
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and self.__dict__.get("_frozen", False):
+            cls = type(self).__name__
+            raise AttributeError(
+                f"{cls}.{name} cannot be changed: a sampler's parameters are fixed once "
+                f"it is built (its plans are cached). Build a new sampler instead: "
+                f"{cls}.from_config({{**sampler.get_config(), {name!r}: ...}})."
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if not name.startswith("_") and self.__dict__.get("_frozen", False):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} cannot be deleted: a sampler's parameters "
+                "are fixed once it is built."
+            )
+        object.__delattr__(self, name)
 
     # ------------------------------------------------------------------ subclass API
     def target_shares(self) -> np.ndarray:
@@ -123,13 +168,14 @@ class GroupBatchSampler:
         return [f / total for f in fractions]
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments; ``from_config(get_config())`` is an equal sampler.
+        """The constructor arguments as plain JSON values.
 
-        The ``groups`` entry is the :class:`~fairtrain.Groups` object itself; save it
-        with your data (its codes are the per-example group labels).
+        ``from_config(json.loads(json.dumps(get_config())))`` plans the same batches.
+        The ``groups`` entry is :meth:`Groups.get_config() <fairtrain.Groups.get_config>`
+        (the per-example codes as a list, names, attributes, levels).
         """
         config: dict[str, Any] = {
-            "groups": self.groups,
+            "groups": self.groups.get_config(),
             "batch_size": self.batch_size,
             "seed": self.seed,
         }
@@ -139,16 +185,11 @@ class GroupBatchSampler:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GroupBatchSampler:
-        """A sampler from :meth:`get_config`'s output: ``cls(**config)``."""
-        return cls(**config)
+        """A sampler from :meth:`get_config`'s output: ``cls(**config)``, groups rebuilt."""
+        return cls(**groups_from_config(config))
 
     # ------------------------------------------------------------------ validation
     def _validate(self) -> None:
-        as_sampler_groups(self.groups)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("seed", self.seed, 0)
-        if self._steps_per_epoch_arg is not None:
-            _check_int("steps_per_epoch", self._steps_per_epoch_arg, 1)
         shares = np.asarray(self.target_shares(), dtype=float)
         counts = self.groups.counts
         empty = (shares > 0) & (counts == 0)
@@ -160,10 +201,11 @@ class GroupBatchSampler:
             )
         needed = int(np.count_nonzero(shares > 0))
         if self._every_batch_needs_each_group and self.batch_size < needed:
-            raise ValueError(
-                f"`batch_size` must be at least the number of groups with a positive "
-                f"share ({needed}); got batch_size={self.batch_size}. Increase batch_size "
-                "or drop a group from the target."
+            raise param_error(
+                "batch_size",
+                self.batch_size,
+                f"at least the number of groups with a positive share ({needed})",
+                hint="Increase batch_size or drop a group from the target.",
             )
 
     # ------------------------------------------------------------------ schedule
@@ -218,6 +260,7 @@ class GroupBatchSampler:
             return table
         return table[(epoch * steps + np.arange(steps)) % period]
 
+    @validate_params(_EPOCH)
     def quotas(self, epoch: int) -> np.ndarray:
         """Examples of every group in every batch of ``epoch``.
 
@@ -225,16 +268,15 @@ class GroupBatchSampler:
         -------
         ndarray of int64, shape (steps_per_epoch, n_groups)
         """
-        epoch = _check_int("epoch", epoch, 0)
         return self._rows(epoch).copy()
 
+    @validate_params(_EPOCH)
     def targets(self, epoch: int) -> np.ndarray:
         """Exact real-valued counts the quotas of ``epoch`` round, same shape as quotas.
 
         ``|quotas - targets| < 1`` elementwise, and the cumulative sums from epoch 0 on
         differ by less than one (see the class Notes).
         """
-        epoch = _check_int("epoch", epoch, 0)
         table, targets, _ = self._schedule_arrays()
         steps, period = self.steps_per_epoch, table.shape[0]
         if period == steps:
@@ -307,8 +349,7 @@ class GroupBatchSampler:
         meanwhile: that plan misses the cache and draws from a fresh generator.
         """
         cached = self._blocks.pop(g, None)  # atomic: this call owns the entry
-        # (a 2-tuple is a whole block cached by an earlier fairtrain, e.g. unpickled)
-        if cached is not None and len(cached) == 4 and cached[0] == block:
+        if cached is not None and cached[0] == block:
             _, row0, rows, rng = cached
             end = row0 + rows.shape[0]  # the generator stands at row `end`
             if row0 <= lo and hi < end:
@@ -328,6 +369,7 @@ class GroupBatchSampler:
         self._blocks[g] = (block, lo, rows, rng)
         return rows
 
+    @validate_params(_EPOCH)
     def plan(self, epoch: int) -> np.ndarray:
         """The example indices of every batch of ``epoch``.
 
@@ -344,7 +386,6 @@ class GroupBatchSampler:
             is padded at its end with ``-1``. The array is read-only (the last plan is
             cached); copy it to modify it.
         """
-        epoch = _check_int("epoch", epoch, 0)
         if self._plan_cache is not None and self._plan_cache[0] == epoch:
             return self._plan_cache[1]
         steps, b = self.steps_per_epoch, self.batch_size
@@ -445,13 +486,20 @@ class GroupBatchSampler:
 
     def batch(self, epoch: int, step: int) -> np.ndarray:
         """The indices of one batch, shape (q,), without padding."""
-        steps = self.steps_per_epoch
-        if not 0 <= step < steps:
-            raise ValueError(f"`step` must be in [0, {steps}); got step={step}.")
+        step = self._check_step(step)
         row = self.plan(epoch)[step]
         return row[row != PAD]
 
     # ------------------------------------------------------------------ position
+    def _check_step(self, step: Any) -> int:
+        steps = self.steps_per_epoch
+        return check(
+            "step",
+            step,
+            Interval(Integral, 0, steps, closed="left"),
+            hint=f"An epoch of this sampler has steps_per_epoch={steps} batches.",
+        )
+
     def get_state(self) -> dict[str, int]:
         """The position: the epoch and step of the next batch :meth:`next_batch` gives."""
         return {"epoch": self._position[0], "step": self._position[1]}
@@ -471,12 +519,8 @@ class GroupBatchSampler:
                 f"The sampler state lacks {missing}; pass what get_state() returned "
                 f"({{'epoch': ..., 'step': ...}}); got {dict(state)!r}."
             )
-        epoch = _check_int("epoch", state["epoch"], 0)
-        step = _check_int("step", state["step"], 0)
-        if step >= self.steps_per_epoch:
-            raise ValueError(
-                f"`step` must be below steps_per_epoch ({self.steps_per_epoch}); got {step}."
-            )
+        epoch = check("epoch", state["epoch"], _EPOCH["epoch"])
+        step = self._check_step(state["step"])
         self._position = (epoch, step)
 
     def next_batch(self) -> np.ndarray:
@@ -514,7 +558,7 @@ class Proportional(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; examples with code ``-1`` are never sampled.
     batch_size : int
         Examples per batch.
@@ -528,6 +572,8 @@ class Proportional(GroupBatchSampler):
         steps; each group's leftover examples come first in the next epoch (its stream
         continues), so none is starved, and the quotas carry over epochs as described
         in :class:`GroupBatchSampler`.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Notes
     -----
@@ -553,25 +599,33 @@ class Proportional(GroupBatchSampler):
 
     _every_batch_needs_each_group = False
 
+    @validate_params(
+        {
+            "batch_size": SAMPLER_PARAMS["batch_size"],
+            "seed": SAMPLER_PARAMS["seed"],
+            "last_batch": [Options(str, ("partial", "drop"))],
+        }
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         batch_size: int,
         seed: int = 0,
         last_batch: Literal["partial", "drop"] = "partial",
+        sensitive_features: Any = None,
     ) -> None:
-        if last_batch not in ("partial", "drop"):
-            raise ValueError(
-                f'`last_batch` must be "partial" or "drop"; got last_batch={last_batch!r}.'
-            )
         self.last_batch = last_batch
-        super().__init__(groups, batch_size=batch_size, seed=seed)
+        super().__init__(
+            groups, batch_size=batch_size, seed=seed, sensitive_features=sensitive_features
+        )
         if last_batch == "drop" and self.n_examples < batch_size:
-            raise ValueError(
-                f'last_batch="drop" needs at least one full batch; there are '
-                f"{self.n_examples} examples and batch_size={batch_size}. Use "
-                'last_batch="partial" or a smaller batch_size.'
+            raise param_error(
+                "batch_size",
+                batch_size,
+                f'at most the number of examples ({self.n_examples}) with last_batch="drop" '
+                "(one full batch at least)",
+                hint='Use last_batch="partial" or a smaller batch_size.',
             )
 
     def target_shares(self) -> np.ndarray:
@@ -619,7 +673,7 @@ class Homogeneous(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; examples with code ``-1`` are never sampled. Empty
         groups get share 0.
     batch_size : int
@@ -628,6 +682,8 @@ class Homogeneous(GroupBatchSampler):
         Non-negative seed.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Notes
     -----
@@ -664,7 +720,7 @@ class InverseFrequency(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example; empty groups get share 0.
     batch_size : int
         Examples per batch; at least the number of non-empty groups.
@@ -674,6 +730,8 @@ class InverseFrequency(GroupBatchSampler):
         Finite exponent ``p``.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
@@ -692,25 +750,30 @@ class InverseFrequency(GroupBatchSampler):
     array([0.25, 0.75])
     """
 
+    @validate_params(
+        {**SAMPLER_PARAMS, "power": [Interval(Real, None, None)]},
+        hints={
+            "power": "Use 1.0 for inverse frequency, 0.5 for its square root, 0.0 for "
+            "equal shares."
+        },
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         batch_size: int,
         seed: int = 0,
         power: float = 1.0,
         steps_per_epoch: int | None = None,
+        sensitive_features: Any = None,
     ) -> None:
-        if isinstance(power, bool) or not isinstance(power, (int, float, np.number)):
-            raise TypeError(f"`power` must be a real number; got {power!r}.")
-        if not math.isfinite(float(power)):
-            raise ValueError(
-                f"`power` must be finite; got power={power}. Use 1.0 for inverse "
-                "frequency, 0.5 for its square root, 0.0 for equal shares."
-            )
         self.power = float(power)
         super().__init__(
-            groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
+            groups,
+            batch_size=batch_size,
+            seed=seed,
+            steps_per_epoch=steps_per_epoch,
+            sensitive_features=sensitive_features,
         )
 
     def target_shares(self) -> np.ndarray:
@@ -742,7 +805,7 @@ class TargetShares(GroupBatchSampler):
 
     Parameters
     ----------
-    groups : Groups
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         Group of every example.
     shares : sequence of float, length n_groups, or mapping of group name to float
         Non-negative target shares summing to 1 (within 1e-6; they are then
@@ -753,6 +816,8 @@ class TargetShares(GroupBatchSampler):
         Non-negative seed.
     steps_per_epoch : int, optional
         Default ``ceil(n / batch_size)``.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
@@ -774,17 +839,20 @@ class TargetShares(GroupBatchSampler):
     [[3, 2, 1], [3, 1, 2]]
     """
 
+    @validate_params(SAMPLER_PARAMS)
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         shares: Sequence[float] | Mapping[str, float],
         batch_size: int,
         seed: int = 0,
         steps_per_epoch: int | None = None,
+        sensitive_features: Any = None,
     ) -> None:
-        self.shares = shares
-        self._shares = check_shares(shares, as_sampler_groups(groups).names)
+        groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
+        self._shares = check_shares(shares, groups.names)
+        self.shares = share_spec_config(shares)
         super().__init__(
             groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
         )
@@ -795,5 +863,4 @@ class TargetShares(GroupBatchSampler):
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (see :meth:`GroupBatchSampler.get_config`)."""
-        shares = dict(self.shares) if isinstance(self.shares, Mapping) else list(self.shares)
-        return {**super().get_config(), "shares": shares}
+        return {**super().get_config(), "shares": share_spec_config(self.shares)}

@@ -5,13 +5,14 @@ Its epoch-keyed twin is :class:`fairtrain.callbacks.StepDecayCallback`.
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
-from fairtrain._validation import check_step_decay
+from fairtrain._validation import Interval, validate_params
+from fairtrain.callbacks.step_decay import STEP_DECAY_HINTS, STEP_DECAY_PARAMS
 
 __all__ = ["StepDecay"]
 
@@ -36,7 +37,9 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     Raises
     ------
-    ValueError, TypeError
+    TypeError
+        If an argument has the wrong type.
+    ValueError
         If an argument is out of range, or when the schedule is called with
         ``steps_per_epoch=None``.
 
@@ -64,6 +67,10 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
     True
     """
 
+    @validate_params(
+        {**STEP_DECAY_PARAMS, "steps_per_epoch": [Interval(Integral, 1, None), None]},
+        hints=STEP_DECAY_HINTS,
+    )
     def __init__(
         self,
         initial: float,
@@ -71,16 +78,6 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
         every: int = 6,
         steps_per_epoch: int | None = None,
     ) -> None:
-        check_step_decay(initial, factor, every)
-        if steps_per_epoch is not None and (
-            isinstance(steps_per_epoch, bool)
-            or not isinstance(steps_per_epoch, (int, np.integer))
-            or steps_per_epoch < 1
-        ):
-            raise ValueError(
-                "`steps_per_epoch` must be a positive integer or None; got "
-                f"steps_per_epoch={steps_per_epoch!r}."
-            )
         super().__init__()
         self.initial = initial
         self.factor = factor
@@ -103,6 +100,7 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
         p = ops.floor_divide(ops.cast(step, "int32"), self.every * self.steps_per_epoch)
         return ops.multiply(initial, ops.power(ops.cast(self.factor, dtype), ops.cast(p, dtype)))
 
+    @validate_params({"epoch": [Interval(Integral, 0, None)]})
     def at_epoch(self, epoch: int) -> float:
         """Return ``initial · factor ** (epoch // every)``, the rate during ``epoch``.
 
@@ -112,12 +110,10 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
         >>> [StepDecay(0.005).at_epoch(e) for e in (0, 5, 6, 12)]
         [0.005, 0.005, 0.0025, 0.00125]
         """
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"`epoch` must be a non-negative integer; got epoch={epoch!r}.")
         return float(self.initial * self.factor ** (int(epoch) // self.every))
 
     def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments."""
+        """Return the constructor arguments (plain JSON values)."""
         return {
             "initial": self.initial,
             "factor": self.factor,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fairtrain._validation import param_error
 from fairtrain.schedules.stage import Stage
 
 __all__ = ["one_stage", "three_stage", "two_stage"]
@@ -27,7 +28,7 @@ __all__ = ["one_stage", "three_stage", "two_stage"]
 def _per_stage(name: str, value: Any, n: int) -> tuple[Any, ...]:
     values = tuple(value) if isinstance(value, (list, tuple)) else (value,) * n
     if len(values) != n:
-        raise ValueError(f"`{name}` must be one value or {n} values; got {name}={value!r}.")
+        raise param_error(name, value, f"one value or {n} values (one per stage)")
     return values
 
 

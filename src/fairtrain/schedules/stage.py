@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import keras
-import numpy as np
+
+from fairtrain._validation import Constraint, InstanceOf, Interval, Options, validate_params
 
 __all__ = ["BatchNormMode", "Selector", "Stage"]
 
@@ -15,17 +16,49 @@ Selector = str | Sequence[str] | Callable[[keras.layers.Layer], bool]
 BatchNormMode = Literal["auto", "inference", "train"]
 _BN_MODES = ("auto", "inference", "train")
 
-def _check_selector(name: str, value: Any) -> Any:
-    if callable(value) and not isinstance(value, str):
-        return value
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise TypeError(
-        f"`{name}` must be 'all', a layer name or name pattern, a sequence of them, or a "
-        f"predicate layer -> bool; got {name}={value!r}."
+
+class LayerSelector(Constraint):
+    """Which layers: a name or pattern, a sequence of them, or a predicate."""
+
+    description = (
+        "'all', a layer name or name pattern, a sequence of them, or a predicate "
+        "layer -> bool"
     )
+
+    def ok(self, value: Any) -> bool:
+        if isinstance(value, str) or callable(value):
+            return True
+        return isinstance(value, Sequence) and all(isinstance(v, str) for v in value)
+
+
+class CallbackList(Constraint):
+    """A sequence of Keras callbacks (never a single callback)."""
+
+    description = "a sequence of keras.callbacks.Callback"
+
+    def ok(self, value: Any) -> bool:
+        return (
+            isinstance(value, Sequence)
+            and not isinstance(value, (str, keras.callbacks.Callback))
+            and all(isinstance(cb, keras.callbacks.Callback) for cb in value)
+        )
+
+
+#: An optimizer as Stage and StagedTraining take it.
+OPTIMIZER = InstanceOf(
+    (str, dict, keras.optimizers.Optimizer),
+    "an optimizer (a name, a config dict or a keras Optimizer)",
+)
+
+
+def serialize_optimizer(optimizer: Any) -> Any:
+    """An optimizer spec as plain JSON values (``keras.optimizers.get`` reads it back).
+
+    A name or a config dict stays as it is; an optimizer object is serialised.
+    """
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return keras.optimizers.serialize(optimizer)
+    return optimizer
 
 
 def check_keras_name(what: str, spec: Any, get: Callable[[Any], Any], examples: str) -> None:
@@ -78,8 +111,10 @@ class Stage:
 
     Raises
     ------
-    TypeError, ValueError
-        If an argument has the wrong type or range.
+    TypeError
+        If an argument has the wrong type (``epochs=2.0``, a single callback).
+    ValueError
+        If an argument is out of range (``epochs=0``, ``learning_rate=nan``).
 
     Notes
     -----
@@ -88,6 +123,10 @@ class Stage:
     ``gamma`` / ``beta`` do not train. Keeping BN "in inference mode" therefore means
     keeping it non-trainable while the rest of its parent trains.
 
+    :meth:`get_config` is plain JSON when the selectors are names (a predicate is kept
+    as that callable); the per-stage ``callbacks`` are the one thing not in it (Keras
+    callbacks have no config): ``Stage.from_config({**config, "callbacks": [...]})``.
+
     Examples
     --------
     >>> from fairtrain.schedules import Stage
@@ -95,6 +134,23 @@ class Stage:
     Stage('head', trainable='all', frozen='backbone', epochs=5, learning_rate=0.0001)
     """
 
+    @validate_params(
+        {
+            "name": ["name"],
+            "trainable": [LayerSelector()],
+            "epochs": [Interval(Integral, 1, None)],
+            "learning_rate": [
+                Interval(Real, 0, None, closed="neither"),
+                InstanceOf(keras.optimizers.schedules.LearningRateSchedule,
+                           "a keras LearningRateSchedule"),
+            ],
+            "optimizer": [OPTIMIZER, None],
+            "callbacks": [CallbackList()],
+            "frozen": [LayerSelector()],
+            "batchnorm": [Options(str, _BN_MODES)],
+        },
+        hints={"callbacks": "Wrap a single callback in a list."},
+    )
     def __init__(
         self,
         name: str,
@@ -107,47 +163,9 @@ class Stage:
         frozen: Selector = (),
         batchnorm: BatchNormMode = "auto",
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"`name` must be a non-empty string; got name={name!r}.")
-        _check_selector("trainable", trainable)
-        _check_selector("frozen", frozen)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"`epochs` must be a positive integer; got epochs={epochs!r}.")
-        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            if isinstance(learning_rate, bool) or not isinstance(
-                learning_rate, (int, float, np.number)
-            ):
-                raise TypeError(
-                    "`learning_rate` must be a positive number or a Keras "
-                    f"LearningRateSchedule; got learning_rate={learning_rate!r}."
-                )
-            if not math.isfinite(learning_rate) or learning_rate <= 0:
-                raise ValueError(
-                    "`learning_rate` must be positive and finite; got "
-                    f"learning_rate={learning_rate!r}."
-                )
-            # NumPy scalars and ints become a Python float here, at the call: Keras
-            # optimizers built from a config want a float.
-            learning_rate = float(learning_rate)
-        if optimizer is not None and not isinstance(
-            optimizer, (str, dict, keras.optimizers.Optimizer)
-        ):
-            raise TypeError(
-                "`optimizer` must be a name, a config dict or a keras Optimizer; got "
-                f"optimizer={optimizer!r}."
-            )
+        # (NumPy scalars and ints became a Python float in validate_params: Keras
+        # optimizers built from a config want a float.)
         check_keras_name("optimizer", optimizer, keras.optimizers.get, "'adam', 'sgd'")
-        if isinstance(callbacks, keras.callbacks.Callback) or not all(
-            isinstance(cb, keras.callbacks.Callback) for cb in callbacks
-        ):
-            raise TypeError(
-                "`callbacks` must be a sequence of keras.callbacks.Callback; got "
-                f"callbacks={callbacks!r}. Wrap a single callback in a list."
-            )
-        if batchnorm not in _BN_MODES:
-            raise ValueError(
-                f"`batchnorm` must be one of {list(_BN_MODES)}; got batchnorm={batchnorm!r}."
-            )
         self.name = name
         self.trainable = trainable
         self.epochs = epochs
@@ -158,21 +176,36 @@ class Stage:
         self.batchnorm = batchnorm
 
     def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments."""
+        """The constructor arguments as plain JSON values, all but ``callbacks``.
+
+        A learning-rate schedule and an optimizer object are serialised with Keras
+        (``keras.saving.serialize_keras_object``, ``keras.optimizers.serialize``).
+        """
+
+        def selector(value: Any) -> Any:
+            return value if isinstance(value, str) or callable(value) else list(value)
+
+        learning_rate = self.learning_rate
+        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            learning_rate = keras.saving.serialize_keras_object(learning_rate)
         return {
             "name": self.name,
-            "trainable": self.trainable,
+            "trainable": selector(self.trainable),
             "epochs": self.epochs,
-            "learning_rate": self.learning_rate,
-            "optimizer": self.optimizer,
-            "callbacks": self.callbacks,
-            "frozen": self.frozen,
+            "learning_rate": learning_rate,
+            "optimizer": serialize_optimizer(self.optimizer),
+            "frozen": selector(self.frozen),
             "batchnorm": self.batchnorm,
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Stage:
-        """Rebuild from :meth:`get_config`."""
+    def from_config(cls, config: Mapping[str, Any]) -> Stage:
+        """Rebuild from :meth:`get_config`, plus ``callbacks`` if the stage had any."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), Mapping):
+            config["learning_rate"] = keras.saving.deserialize_keras_object(
+                config["learning_rate"]
+            )
         return cls(**config)
 
     def __repr__(self) -> str:

@@ -11,17 +11,24 @@ The pieces live one concern per module: :mod:`~fairtrain.schedules.stage` (the
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
 
+from fairtrain._validation import Constraint, InstanceOf, param_error, validate_params
 from fairtrain.schedules._scoping import _LearningRateLog, _RunScoped
 from fairtrain.schedules.backup import StagedBackup
 from fairtrain.schedules.freezing import apply_stage
 from fairtrain.schedules.history import StagedHistory
 from fairtrain.schedules.recipes import one_stage, three_stage, two_stage
-from fairtrain.schedules.stage import Stage, check_keras_name
+from fairtrain.schedules.stage import (
+    OPTIMIZER,
+    CallbackList,
+    Stage,
+    check_keras_name,
+    serialize_optimizer,
+)
 
 __all__ = [
     "Stage",
@@ -32,6 +39,22 @@ __all__ = [
     "three_stage",
     "two_stage",
 ]
+
+
+class StageList(Constraint):
+    """A non-empty sequence of :class:`Stage` (never a single one)."""
+
+    description = "a non-empty list of Stage"
+
+    def type_ok(self, value: Any) -> bool:
+        return (
+            isinstance(value, Sequence)
+            and not isinstance(value, (str, Stage))
+            and all(isinstance(s, Stage) for s in value)
+        )
+
+    def ok(self, value: Any) -> bool:
+        return self.type_ok(value) and len(value) > 0
 
 
 def _metric_objects(metrics: Any) -> list[keras.metrics.Metric]:
@@ -146,6 +169,16 @@ class StagedTraining:
     [0.0001, 0.0001, 1e-05]
     """
 
+    @validate_params(
+        {
+            "stages": [StageList()],
+            "optimizer": [OPTIMIZER],
+            "callbacks": [CallbackList()],
+            "backup_dir": [InstanceOf((str, os.PathLike), "a folder path"), None],
+            "compile_kwargs": [InstanceOf(dict, "a dict"), None],
+        },
+        hints={"stages": "Build one with Stage(...) or a recipe such as two_stage(epochs)."},
+    )
     def __init__(
         self,
         stages: Sequence[Stage],
@@ -157,37 +190,19 @@ class StagedTraining:
         backup_dir: str | os.PathLike[str] | None = None,
         compile_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        if isinstance(stages, Stage) or not isinstance(stages, Sequence) or not stages:
-            raise TypeError(
-                f"`stages` must be a non-empty list of Stage; got stages={stages!r}. Build "
-                "one with Stage(...) or a recipe such as two_stage(epochs)."
-            )
-        bad = [s for s in stages if not isinstance(s, Stage)]
-        if bad:
-            raise TypeError(f"`stages` must hold Stage objects only; got {bad[0]!r}.")
         names = [s.name for s in stages]
         if len(set(names)) != len(names):
-            raise ValueError(
-                f"Stage names must be distinct (they label the history); got {names}."
-            )
-        if not isinstance(optimizer, (str, dict, keras.optimizers.Optimizer)):
-            raise TypeError(
-                "`optimizer` must be a name, a config dict or a keras Optimizer; got "
-                f"optimizer={optimizer!r}."
+            raise param_error(
+                "stages", names, "stages with distinct names",
+                hint="The names label the history.",
             )
         check_keras_name("optimizer", optimizer, keras.optimizers.get, "'adam', 'sgd'")
         check_keras_name("loss", loss, keras.losses.get, "'mse', 'binary_crossentropy'")
-        if isinstance(callbacks, keras.callbacks.Callback) or not all(
-            isinstance(cb, keras.callbacks.Callback) for cb in callbacks
-        ):
-            raise TypeError(
-                "`callbacks` must be a sequence of keras.callbacks.Callback; got "
-                f"callbacks={callbacks!r}."
-            )
         if any(isinstance(cb, keras.callbacks.BackupAndRestore) for cb in callbacks):
-            raise ValueError(
-                "`callbacks` must not hold a BackupAndRestore: it knows one fit, not the "
-                "stages. Pass backup_dir=... to resume a staged run instead."
+            raise param_error(
+                "callbacks", callbacks, "callbacks without a BackupAndRestore",
+                hint="It knows one fit, not the stages. Pass backup_dir=... to resume a "
+                "staged run instead.",
             )
         self.stages = stages
         self.optimizer = optimizer
@@ -198,20 +213,34 @@ class StagedTraining:
         self.compile_kwargs = compile_kwargs
 
     def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments."""
+        """The constructor arguments as plain JSON values, all but ``callbacks``.
+
+        The stages by their :meth:`Stage.get_config`, an optimizer or loss object
+        serialised with Keras; JSON when ``loss`` and ``metrics`` are names (or Keras
+        objects) and ``compile_kwargs`` holds plain values. Callbacks (the run's and the
+        stages') have no config: give them again to :meth:`from_config`.
+        """
+        loss = self.loss
+        if isinstance(loss, keras.losses.Loss):
+            loss = keras.losses.serialize(loss)
         return {
-            "stages": self.stages,
-            "optimizer": self.optimizer,
-            "loss": self.loss,
+            "stages": [stage.get_config() for stage in self.stages],
+            "optimizer": serialize_optimizer(self.optimizer),
+            "loss": loss,
             "metrics": self.metrics,
-            "callbacks": self.callbacks,
-            "backup_dir": self.backup_dir,
+            "backup_dir": None if self.backup_dir is None else os.fspath(self.backup_dir),
             "compile_kwargs": self.compile_kwargs,
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> StagedTraining:
-        """Rebuild from :meth:`get_config`."""
+    def from_config(cls, config: Mapping[str, Any]) -> StagedTraining:
+        """Rebuild from :meth:`get_config` (plus ``callbacks``, if the run had any)."""
+        config = dict(config)
+        config["stages"] = [
+            s if isinstance(s, Stage) else Stage.from_config(s) for s in config["stages"]
+        ]
+        if isinstance(config.get("loss"), Mapping):
+            config["loss"] = keras.losses.deserialize(config["loss"])
         return cls(**config)
 
     def _backup(self) -> StagedBackup | None:

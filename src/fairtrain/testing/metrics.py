@@ -5,11 +5,12 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Mapping
+from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, check
 from fairtrain.groups import Groups
 from fairtrain.metrics.grouped import by_group, greater_is_better_of, resolve_metric
 from fairtrain.metrics.report import bias_report
@@ -123,7 +124,8 @@ def check_metric(
     func, name = resolve_metric(metric)
     kind = _kind(func, name, kind)
     direction = greater_is_better_of(func, name, greater_is_better)
-    rng = np.random.default_rng(np.random.SeedSequence(check_int("seed", seed, minimum=0)))
+    seed = check("seed", seed, Interval(Integral, 0, None))
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
     y_true, y_pred = _data(kind, n_examples, n_classes, rng)
     groups = _groups(n_examples, n_groups, rng)
     call = _Call(func, name, dict(metric_kwargs or {}))
@@ -182,7 +184,7 @@ def _check_value(call: _Call, y_true: np.ndarray, y_pred: np.ndarray,
 def _check_grouped(call: _Call, metric: Any, value: float, y_true: np.ndarray,
                    y_pred: np.ndarray, groups: Groups, direction: bool) -> None:
     """:func:`by_group` equals the metric on each group; :func:`bias_report` runs."""
-    grouped = by_group(metric, y_true, y_pred, groups, metric_kwargs=call.kwargs)
+    grouped = by_group(y_true, y_pred, groups, metric=metric, metric_kwargs=call.kwargs)
     for code, group in enumerate(groups.names):
         rows = groups.codes == code
         expected = float(call(y_true[rows], y_pred[rows]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -75,14 +76,24 @@ def _check_instance(
     k = groups.n_groups
     plans = [_check_plan(sampler, e) for e in range(epochs)]
 
-    # Determinism, order independence and config round trip: a fresh copy planning
-    # the epochs backwards gives the same plans.
+    # Determinism, order independence and config round trip through JSON: a fresh
+    # copy planning the epochs backwards gives the same plans.
     config = sampler.get_config()
-    twin = type(sampler).from_config(config)
-    if {a: v for a, v in twin.get_config().items() if a != "groups"} != {
-        a: v for a, v in config.items() if a != "groups"
-    }:
+    try:
+        text = json.dumps(config)
+    except TypeError as exc:
+        _fail(sampler, f"get_config() is not plain JSON: {exc}.")
+    twin = type(sampler).from_config(json.loads(text))
+    if twin.get_config() != json.loads(text):
         _fail(sampler, "from_config(get_config()).get_config() differs from get_config().")
+    # Parameters are fixed once built (plans are cached).
+    for name in ("seed", "batch_size"):
+        try:
+            setattr(sampler, name, getattr(sampler, name))
+        except AttributeError:
+            continue
+        _fail(sampler, f"`{name}` can be assigned after construction; a sampler's "
+                       "parameters must be fixed once built (see GroupBatchSampler).")
     for e in reversed(range(epochs)):
         if not np.array_equal(np.asarray(twin.plan(e)), plans[e]):
             _fail(
@@ -198,7 +209,8 @@ def check_sampler(
     The checks: plan shape ``(steps_per_epoch, batch_size)``, dtype int64, indices in
     range, ``-1`` only as trailing padding, never an excluded example; the same
     config gives the same plans whatever was planned before (epochs planned
-    backwards); ``from_config(get_config())`` round-trips; per-batch counts equal
+    backwards); ``get_config()`` is plain JSON and ``from_config`` of it round-trips;
+    ``seed`` and ``batch_size`` cannot be assigned once built; per-batch counts equal
     ``quotas`` with ``|quotas - targets| < 1`` and cumulative drift below one;
     ``set_state(get_state())`` mid-epoch resumes on the identical next batch; the
     position rolls over to the next epoch after the last step.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,7 +32,7 @@ def check_schedule(
     ``keras.optimizers.schedules.LearningRateSchedule`` subclass, built with keyword
     arguments, whose instances return a finite learning rate at every optimizer step
     (positive at step 0, never negative: a decay may underflow to 0), rebuild equal
-    from ``get_config``, and drive a Keras optimizer.
+    from ``get_config`` passed through JSON, and drive a Keras optimizer.
 
     Parameters
     ----------
@@ -68,9 +69,9 @@ def check_schedule(
     except Exception as exc:  # noqa: BLE001 - reported with the plugin's name
         _fail(cls, f"cls(**{dict(options or {})!r}) raised {type(exc).__name__}: {exc}")
     try:
-        again = cls.from_config(schedule.get_config())
+        again = cls.from_config(json.loads(json.dumps(schedule.get_config())))
     except Exception as exc:  # noqa: BLE001
-        _fail(cls, f"from_config(get_config()) raised {type(exc).__name__}: {exc}")
+        _fail(cls, f"from_config(get_config()) through JSON raised {type(exc).__name__}: {exc}")
     for step in steps:
         try:
             value = float(keras.ops.convert_to_numpy(schedule(step)))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import check_int
+from fairtrain._validation import Interval, check
 from fairtrain.groups import Groups
 from fairtrain.weighting import sample_weights
 
@@ -84,7 +85,8 @@ def check_weight_scheme(
     def fail(check: str, detail: str) -> None:
         raise AssertionError(f"check_weight_scheme({name!r}) failed '{check}': {detail}")
 
-    rng = np.random.default_rng(np.random.SeedSequence(check_int("seed", seed, minimum=0)))
+    seed = check("seed", seed, Interval(Integral, 0, None))
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
     shape = (5, 3) if needs_labels else (6,)
     counts = rng.integers(1, 50, size=shape)
     counts.flat[0] = 0  # an empty cell: its weight may be anything, it is ignored

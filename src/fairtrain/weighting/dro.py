@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import check_real, check_shares, share_spec_config
-from fairtrain.groups import Groups, as_sampler_groups
+from fairtrain._validation import (
+    InstanceOf,
+    Interval,
+    Options,
+    check,
+    check_shares,
+    param_error,
+    share_spec_config,
+    validate_params,
+)
+from fairtrain.groups import as_sampler_groups, groups_from_config
 from fairtrain.sampling.adaptive import check_group_losses
+
+_NON_NEGATIVE = [Interval(Real, 0, None)]
+_EPOCH = [Interval(Integral, 0, None), None]
 
 __all__ = ["GroupDRO"]
 
@@ -29,8 +42,9 @@ class GroupDRO:
 
     Parameters
     ----------
-    groups : Groups
-        The training examples' groups (the same object the sampler takes).
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The training examples' groups (the same object the sampler takes; columns are
+        made into groups by :func:`fairtrain.groups.as_groups`).
     step_size : float, default 0.01
         ``eta`` in the update (non-negative), as in Sagawa et al.'s
         ``robust_step_size``; it appears in the logs as ``dro_step_size``.
@@ -45,9 +59,13 @@ class GroupDRO:
         Sagawa et al.'s generalisation adjustment ``C``: ``C / sqrt(n_g)`` is added to
         every measured group loss (small groups look worse than they are on the
         training set).
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
 
     Raises
     ------
+    TypeError
+        If an argument has the wrong type.
     ValueError
         On a negative step size or adjustment, or batch shares that are not a
         distribution with a positive share for every non-empty group.
@@ -90,27 +108,35 @@ class GroupDRO:
     [0.359, 2.924]
     """
 
+    @validate_params(
+        {
+            "step_size": _NON_NEGATIVE,
+            "batch_shares": [
+                Options(str, ("proportional", "batch")),
+                InstanceOf((list, tuple, np.ndarray), "a sequence of shares"),
+                InstanceOf(Mapping, "a mapping {name: share}"),
+            ],
+            "adjustment": _NON_NEGATIVE,
+        }
+    )
     def __init__(
         self,
-        groups: Groups,
+        groups: Any = None,
         *,
         step_size: float = 0.01,
         batch_shares: Sequence[float] | Mapping[str, float] | str = "proportional",
         adjustment: float = 0.0,
+        sensitive_features: Any = None,
     ) -> None:
-        self.groups = as_sampler_groups(groups)
-        self.step_size = check_real("step_size", step_size, 0.0)
-        self.adjustment = check_real("adjustment", adjustment, 0.0)
-        self.batch_shares = batch_shares
+        groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
+        self.groups = groups
+        self.step_size = step_size
+        self.adjustment = adjustment
+        self.batch_shares = share_spec_config(batch_shares)
         self._per_batch = isinstance(batch_shares, str) and batch_shares == "batch"
         present = groups.counts > 0
         self._present = present
         if isinstance(batch_shares, str):
-            if batch_shares not in ("proportional", "batch"):
-                raise ValueError(
-                    f'`batch_shares` must be "proportional", "batch", a sequence or a '
-                    f"mapping; got {batch_shares!r}."
-                )
             # "batch": r is read from each batch; the population shares stand in here.
             r = np.asarray(groups.shares, dtype=float)
         else:
@@ -118,16 +144,19 @@ class GroupDRO:
         missing = present & (r <= 0)
         if missing.any():
             names = [groups.names[g] for g in np.flatnonzero(missing)]
-            raise ValueError(
-                f"`batch_shares` gives share 0 to non-empty group(s) {names}; their "
-                "examples would never be trained on, so no weight can be set for them."
+            raise param_error(
+                "batch_shares",
+                batch_shares,
+                "a positive share for every non-empty group",
+                hint=f"Group(s) {names} get 0: their examples would never be trained on, "
+                "so no weight can be set for them.",
             )
         self._r = r
         self._q = present / present.sum()
         # The state is log q (max 0 over the non-empty groups): q itself underflows to
         # exactly 0 after a large step (an MSE in years²) and could never come back.
         self._logq = np.where(present, 0.0, -np.inf)
-        self._history: list[list[float]] = [self._q.tolist()]
+        self._history: list[tuple[int | None, list[float]]] = [(None, self._q.tolist())]
 
     @property
     def group_weights(self) -> np.ndarray:
@@ -135,9 +164,15 @@ class GroupDRO:
         return self._q.copy()
 
     @property
-    def history(self) -> list[np.ndarray]:
-        """``q`` after every update, the initial weights first."""
-        return [np.asarray(h) for h in self._history]
+    def history(self) -> list[tuple[int | None, np.ndarray]]:
+        """``(epoch, q)`` after every update, oldest first.
+
+        One shape with :attr:`Adaptive.history <fairtrain.sampling.Adaptive.history>`:
+        ``epoch`` is the epoch the losses of that update were measured in (the
+        ``epoch`` given to :meth:`update`; None when none was given, and for the
+        initial equal weights, which come first).
+        """
+        return [(e, np.asarray(q)) for e, q in self._history]
 
     def update(
         self,
@@ -153,14 +188,15 @@ class GroupDRO:
             Mean loss of every group; NaN (or a name left out) marks a group not
             measured.
         epoch : int, optional
-            Accepted for the :class:`~fairtrain.GroupLossProbe` protocol; the new
-            weights apply from the next batch loaded.
+            The epoch the losses were measured in (recorded in :attr:`history`); the
+            new weights apply from the next batch loaded.
 
         Raises
         ------
         ValueError
             On a wrong number of losses, an unknown name or an infinite loss.
         """
+        epoch = check("epoch", epoch, _EPOCH)
         losses = check_group_losses(self.groups, group_losses)
         measured = self._present & ~np.isnan(losses)
         step = np.zeros_like(losses)
@@ -169,7 +205,7 @@ class GroupDRO:
             losses[measured] + self.adjustment / np.sqrt(counts[measured])
         )
         self._set_log_weights(self._logq + step)
-        self._history.append(self._q.tolist())
+        self._history.append((epoch, self._q.tolist()))
         return self._q.copy()
 
     def _set_log_weights(self, logq: np.ndarray) -> None:
@@ -238,20 +274,21 @@ class GroupDRO:
         For :class:`~fairtrain.data.SampledPyDataset`; the weights are read when each
         batch is loaded, so they follow every :meth:`update`.
         """
-        if not callable(load_batch):
-            raise TypeError(f"`load_batch` must be callable; got {type(load_batch).__name__}.")
+        check("load_batch", load_batch, "callable")
         return _Weighted(self, load_batch)
 
     def get_state(self) -> dict[str, Any]:
         """The weights and their history, as plain Python lists (JSON-serialisable).
 
-        ``"log_weights"`` is ``log q`` up to a constant (None for an empty group): it
-        keeps a weight that rounds to 0 in ``"group_weights"`` able to grow again.
+        ``"history"`` is ``[[epoch, q], ...]``, as :meth:`Adaptive.get_state
+        <fairtrain.sampling.Adaptive.get_state>` writes its own. ``"log_weights"`` is
+        ``log q`` up to a constant (None for an empty group): it keeps a weight that
+        rounds to 0 in ``"group_weights"`` able to grow again.
         """
         return {
             "group_weights": self._q.tolist(),
             "log_weights": [float(v) if p else None for v, p in zip(self._logq, self._present)],
-            "history": [list(h) for h in self._history],
+            "history": [[e, list(q)] for e, q in self._history],
             "step_size": self.step_size,
         }
 
@@ -271,7 +308,7 @@ class GroupDRO:
                 "The GroupDRO state lacks 'group_weights'; pass what get_state() returned "
                 f"(keys group_weights, history, step_size); got keys {sorted(state)}."
             )
-        step_size = check_real("step_size", state.get("step_size", self.step_size), 0.0)
+        step_size = check("step_size", state.get("step_size", self.step_size), _NON_NEGATIVE)
         q = np.asarray(state["group_weights"], dtype=float)
         k = self.groups.n_groups
         if (
@@ -291,7 +328,7 @@ class GroupDRO:
         else:
             logq = self._checked_log_weights(state["log_weights"], q)
         # checked before anything changes: a bad history must not leave new weights
-        history = _checked_history(state.get("history", [q.tolist()]), k)
+        history = _checked_history(state.get("history", [[None, q.tolist()]]), k)
         self._set_log_weights(logq)
         self._history = history
         self.step_size = step_size
@@ -316,9 +353,13 @@ class GroupDRO:
         return logq
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments; ``GroupDRO.from_config(get_config())`` is equal."""
+        """The constructor arguments as plain JSON values (groups by their config).
+
+        ``GroupDRO.from_config(json.loads(json.dumps(get_config())))`` is equal; the
+        learned weights are state (:meth:`get_state`).
+        """
         return {
-            "groups": self.groups,
+            "groups": self.groups.get_config(),
             "step_size": self.step_size,
             "batch_shares": share_spec_config(self.batch_shares),
             "adjustment": self.adjustment,
@@ -326,8 +367,8 @@ class GroupDRO:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GroupDRO:
-        """``cls(**config)``."""
-        return cls(**config)
+        """``cls(**config)``, the groups rebuilt from their config."""
+        return cls(**groups_from_config(config))
 
     def __repr__(self) -> str:
         return (
@@ -336,16 +377,22 @@ class GroupDRO:
         )
 
 
-def _checked_history(history: Any, k: int) -> list[list[float]]:
-    """A state's ``history``: a list of weight vectors of ``k`` finite floats each."""
+def _checked_history(history: Any, k: int) -> list[tuple[int | None, list[float]]]:
+    """A state's ``history``: ``[[epoch, q], ...]``, each ``q`` of ``k`` finite floats."""
+    out: list[tuple[int | None, list[float]]] | None = []
     try:
-        out = [[float(v) for v in h] for h in history] if isinstance(history, list) else None
+        for e, h in history if isinstance(history, list) else None:  # type: ignore[union-attr]
+            q = [float(v) for v in h]
+            if len(q) != k or not np.all(np.isfinite(q)):
+                out = None
+                break
+            out.append((None if e is None else check("epoch", e, _EPOCH), q))  # type: ignore[union-attr]
     except (TypeError, ValueError):
         out = None
-    if out is None or not all(len(h) == k and np.all(np.isfinite(h)) for h in out):
+    if out is None:
         raise ValueError(
-            f"The state's history must be a list of weight vectors of {k} finite numbers "
-            f"each (get_state's output); got {str(history)[:200]}."
+            f"The state's history must be a list of [epoch, weights] pairs, the weights "
+            f"{k} finite numbers each (get_state's output); got {str(history)[:200]}."
         )
     return out
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from fairtrain import registry
-from fairtrain._validation import check_positive
+from fairtrain._validation import InstanceOf, Interval, param_error, validate_params
 from fairtrain.groups import Groups, as_groups
 
 __all__ = [
@@ -49,8 +50,13 @@ def _check_counts(counts: Any) -> np.ndarray:
     return table.astype(np.float64)
 
 
-def _positive(name: str, value: Any) -> float:
-    return check_positive(name, value)
+_POSITIVE = [Interval(Real, 0, None, closed="neither")]
+#: The options every front end (group_weights, sample_weights, class_weight) shares.
+WEIGHT_PARAMS: dict[str, Any] = {
+    "scheme": [InstanceOf(str, "a registered scheme name"), "callable"],
+    "normalize": ["boolean"],
+    "clip": [*_POSITIVE, None],
+}
 
 
 def balanced(counts: Any) -> np.ndarray:
@@ -88,6 +94,7 @@ def balanced(counts: Any) -> np.ndarray:
     return out
 
 
+@validate_params({"c": _POSITIVE})
 def inverse(counts: Any, *, c: float = 1.0) -> np.ndarray:
     """Inverse-frequency weights ``N / (c · n_g)``.
 
@@ -120,7 +127,6 @@ def inverse(counts: Any, *, c: float = 1.0) -> np.ndarray:
     >>> inverse([6, 2], c=2).tolist()
     [0.6666666666666666, 2.0]
     """
-    c = _positive("c", c)
     table = _check_counts(counts)
     out = np.zeros_like(table)
     nonempty = table > 0
@@ -164,6 +170,10 @@ def sqrt_inverse(counts: Any, *, c: float = 1.0) -> np.ndarray:
     return np.sqrt(inverse(counts, c=c))
 
 
+@validate_params(
+    {"beta": [Interval(Real, 0, 1, closed="left")]},
+    hints={"beta": "Cui et al. use 0.9 to 0.9999."},
+)
 def effective_number(counts: Any, *, beta: float = 0.999) -> np.ndarray:
     """Class-balanced weights from the effective number of samples (Cui et al., 2019).
 
@@ -205,12 +215,6 @@ def effective_number(counts: Any, *, beta: float = 0.999) -> np.ndarray:
     >>> effective_number([1, 3], beta=0.0).tolist()
     [1.0, 1.0]
     """
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`beta` must be a number in [0, 1); got beta={beta!r}.")
-    if not 0 <= beta < 1:
-        raise ValueError(
-            f"`beta` must lie in [0, 1); got beta={beta!r}. Cui et al. use 0.9 to 0.9999."
-        )
     table = _check_counts(counts)
     nonempty = table > 0
     raw = (1.0 - beta) / -np.expm1(table[nonempty] * np.log(beta)) if beta > 0 else 1.0
@@ -278,12 +282,7 @@ def reweighing(counts: Any) -> np.ndarray:
 def _resolve(scheme: str | Scheme) -> tuple[str, Scheme]:
     if isinstance(scheme, str):
         return scheme, registry.get("weights", scheme)
-    if callable(scheme):
-        return getattr(scheme, "__name__", repr(scheme)), scheme
-    raise TypeError(
-        f"`scheme` must be a registered name (see fairtrain.registry.available"
-        f"('weights')) or a callable counts -> weights; got scheme={scheme!r}."
-    )
+    return getattr(scheme, "__name__", repr(scheme)), scheme  # a callable: checked
 
 
 def _encode_labels(labels: Any, n: int) -> tuple[np.ndarray, list[Any]]:
@@ -322,12 +321,7 @@ def _weights_table(
     clip: float | None,
     params: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any] | None]:
-    """Validate, then return (weights, counts, per-example cell index, label values)."""
-    groups = as_groups(groups)  # the one rule: a Groups, or columns made into one
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"`normalize` must be True or False; got normalize={normalize!r}.")
-    if clip is not None:
-        clip = _positive("clip", clip)
+    """Return (weights, counts, per-example cell index, label values); options checked."""
     name, fn = _resolve(scheme)
     codes = groups.codes
     included = codes >= 0
@@ -379,21 +373,40 @@ def _weights_table(
     return table, counts, cell, label_values
 
 
+def _cell_names(groups: Groups, label_values: list[Any] | None) -> list[str]:
+    """The name of every cell, in table order: the group's, or its (group, label) pair's.
+
+    A (group, label) cell is named as :meth:`Groups.from_columns` names the cell of the
+    attributes plus a ``label`` column: ``"gender=f|label=1"``.
+    """
+    if label_values is None:
+        return list(groups.names)
+    stems = (
+        [f"{groups.attributes[0]}={name}" for name in groups.names]
+        if len(groups.attributes) == 1
+        else list(groups.names)
+    )
+    return [f"{stem}|label={label}" for stem in stems for label in label_values]
+
+
+@validate_params(WEIGHT_PARAMS)
 def group_weights(
-    groups: Groups,
+    groups: Any = None,
     *,
     scheme: str | Scheme = "balanced",
     labels: Any = None,
     normalize: bool = False,
     clip: float | None = None,
+    sensitive_features: Any = None,
     **params: Any,
-) -> dict[Any, float]:
-    """The weight of every non-empty cell.
+) -> dict[str, float]:
+    """The weight of every cell, by name.
 
     Parameters
     ----------
-    groups : Groups, n examples
-        The groups. Examples with code ``-1`` are excluded (weight 0).
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
+        The groups (anything :func:`fairtrain.groups.as_groups` takes). Examples with
+        code ``-1`` are excluded (weight 0).
     scheme : str or callable, default "balanced"
         A scheme registered under ``fairtrain.weights`` (built in: ``"balanced"``,
         ``"inverse"``, ``"sqrt_inverse"``, ``"effective_number"``, ``"reweighing"``),
@@ -405,22 +418,26 @@ def group_weights(
     normalize : bool, default False
         Scale the weights so that their mean over the included examples is 1.
     clip : float, optional
-        Upper bound applied after ``normalize``; the mean can then fall below 1.
+        Positive upper bound applied after ``normalize``; the mean can then fall below 1.
+    sensitive_features : optional
+        fairlearn's name for ``groups``; give exactly one of the two.
     **params
         Options of the scheme, e.g. ``c=2`` for ``"inverse"``, ``beta=0.99`` for
         ``"effective_number"``.
 
     Returns
     -------
-    dict
-        ``{group name: weight}``, or ``{(group name, label): weight}`` when ``labels``
-        is given, for the non-empty cells in code order.
+    dict of str to float
+        ``{cell name: weight}`` for every cell in code order, an empty cell with 0.0
+        (as :func:`class_weight` gives an empty class). Without ``labels`` the cells are
+        the groups (``groups.names``); with ``labels`` they are the (group, label)
+        pairs, named as :meth:`fairtrain.Groups.from_columns` names the cells of the
+        attributes plus a ``label`` column (``"gender=f|label=1"``), group-major.
 
     Raises
     ------
     TypeError
-        If ``groups`` is not a :class:`~fairtrain.Groups`, or the scheme rejects
-        ``params``.
+        If an option has the wrong type, or the scheme rejects ``params``.
     ValueError
         If the scheme name is unknown, ``labels`` does not have one discrete entry per
         example, ``clip`` is not positive, or the scheme returns a negative, NaN or
@@ -440,36 +457,32 @@ def group_weights(
     >>> ft.group_weights(g, scheme="inverse", c=2)
     {'f': 2.0, 'm': 0.6666666666666666}
     >>> ft.group_weights(g, scheme="reweighing", labels=[1, 0, 1, 1])
-    {('f', 1): 0.75, ('m', 0): 0.75, ('m', 1): 1.125}
+    {'gender=f|label=0': 0.0, 'gender=f|label=1': 0.75, 'gender=m|label=0': 0.75, \
+'gender=m|label=1': 1.125}
     """
-    groups = as_groups(groups)
-    table, counts, _, label_values = _weights_table(
-        groups, scheme, labels, normalize, clip, params
-    )
-    if label_values is None:
-        return {groups.names[i]: float(table[i]) for i in np.flatnonzero(counts)}
-    return {
-        (groups.names[i], label_values[j]): float(table[i, j])
-        for i, j in zip(*np.nonzero(counts))
-    }
+    groups = as_groups(groups, sensitive_features=sensitive_features)
+    table, _, _, label_values = _weights_table(groups, scheme, labels, normalize, clip, params)
+    return dict(zip(_cell_names(groups, label_values), map(float, table.reshape(-1))))
 
 
+@validate_params(WEIGHT_PARAMS)
 def sample_weights(
-    groups: Groups,
+    groups: Any = None,
     *,
     scheme: str | Scheme = "balanced",
     labels: Any = None,
     normalize: bool = False,
     clip: float | None = None,
+    sensitive_features: Any = None,
     **params: Any,
 ) -> np.ndarray:
     """The weight of every example, for ``model.fit(..., sample_weight=...)``.
 
     Parameters
     ----------
-    groups : Groups, n examples
+    groups : Groups, mapping of str to array-like, or array-like of shape (n,)
         The groups. Examples with code ``-1`` get weight 0.
-    scheme, labels, normalize, clip, **params
+    scheme, labels, normalize, clip, sensitive_features, **params
         As in :func:`group_weights`.
 
     Returns
@@ -497,36 +510,68 @@ def sample_weights(
     >>> ft.sample_weights(g, scheme="inverse", normalize=True, clip=1.5).tolist()
     [1.5, 0.6666666666666666, 0.6666666666666666, 0.6666666666666666]
     """
-    groups = as_groups(groups)
+    groups = as_groups(groups, sensitive_features=sensitive_features)
     table, _, cell, _ = _weights_table(groups, scheme, labels, normalize, clip, params)
     flat = table.reshape(-1)
     return np.where(cell >= 0, flat[np.maximum(cell, 0)], 0.0)
 
 
+def _class_groups(groups: Any, sensitive_features: Any) -> Groups:
+    """The classes as groups: integer class labels as codes, or groups named 0..k-1."""
+    value = groups if groups is not None else sensitive_features
+    if not isinstance(value, Groups) and not (
+        isinstance(value, Mapping) or hasattr(value, "columns")
+    ):
+        arr = np.asarray(value) if value is not None else None
+        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
+            if arr.dtype.kind not in "iu" or arr.size == 0 or arr.min() < 0:
+                raise param_error(
+                    "groups", value, "non-negative integer class labels, at least one",
+                    hint="For one-hot labels pass y.argmax(axis=1).",
+                )
+            as_groups(groups, sensitive_features=sensitive_features)  # one of the two
+            return Groups.from_codes(arr)
+    groups = as_groups(groups, sensitive_features=sensitive_features)
+    names = groups.names
+    if all(n.isdecimal() for n in names) and [int(n) for n in names] != list(range(len(names))):
+        raise ValueError(
+            f"The groups are named by integer labels {list(names)[:10]} but their codes "
+            "are not those class indices (from_columns numbers the classes present 0, 1, "
+            "...), so Keras would give a class another class's weight. Pass the integer "
+            "class labels themselves: class_weight(y)."
+        )
+    return groups
+
+
+@validate_params(WEIGHT_PARAMS)
 def class_weight(
-    groups: Groups | Any,
+    groups: Any = None,
     *,
     scheme: str | Scheme = "balanced",
     normalize: bool = False,
     clip: float | None = None,
+    sensitive_features: Any = None,
     **params: Any,
 ) -> dict[int, float]:
     """The ``class_weight`` dict Keras ``fit`` takes, when the groups are the classes.
 
     Parameters
     ----------
-    groups : Groups or array-like of int, shape (n,)
+    groups : Groups, mapping of str to array-like, or array-like of int, shape (n,)
         The groups, whose codes must be the class indices of ``y`` (e.g. the ethnicity
         classifier, where the label is the group), or the integer class labels
-        themselves.
-    scheme, normalize, clip, **params
+        themselves (then class ``c`` is code ``c``, and a class with no example in
+        between gets 0.0). A mapping or DataFrame of columns is made into groups as
+        everywhere (:func:`fairtrain.groups.as_groups`).
+    scheme, normalize, clip, sensitive_features, **params
         As in :func:`group_weights` (without labels: the cells are the classes).
 
     Returns
     -------
     dict of int to float
         ``{class index: weight}`` for every class ``0 .. n_groups - 1``; a class with no
-        example gets 0.0.
+        example gets 0.0. Keras' format: :func:`group_weights` gives the same weights
+        keyed by group name.
 
     Raises
     ------
@@ -544,25 +589,9 @@ def class_weight(
     >>> import fairtrain as ft
     >>> ft.class_weight([0, 1, 1, 1])
     {0: 2.0, 1: 0.6666666666666666}
+    >>> ft.class_weight({"ethnicity": [0, 1, 1, 1]})
+    {0: 2.0, 1: 0.6666666666666666}
     """
-    if not isinstance(groups, Groups):
-        arr = np.asarray(groups)
-        if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu" or arr.min() < 0:
-            raise ValueError(
-                "`groups` must be a fairtrain.Groups or a non-empty 1-D array of "
-                f"non-negative integer class labels; got shape {arr.shape}, dtype "
-                f"{arr.dtype}. For one-hot labels pass y.argmax(axis=1)."
-            )
-        groups = Groups.from_codes(arr)
-    else:
-        names = groups.names
-        integers = all(n.isdecimal() for n in names)
-        if integers and [int(n) for n in names] != list(range(len(names))):
-            raise ValueError(
-                f"The groups are named by integer labels {list(names)[:10]} but their "
-                "codes are not those class indices (from_columns numbers the classes present "
-                "0, 1, ...), so Keras would give a class another class's weight. Pass "
-                "the integer class labels themselves: class_weight(y)."
-            )
+    groups = _class_groups(groups, sensitive_features)
     table, _, _, _ = _weights_table(groups, scheme, None, normalize, clip, params)
     return {i: float(w) for i, w in enumerate(table)}
