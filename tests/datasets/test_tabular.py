@@ -91,3 +91,13 @@ def test_bad_fields_are_errors(kwargs, match):
                   columns={"g": ["a", "b"]}) | kwargs
     with pytest.raises(ValueError, match=match):
         TabularDataset(**fields)
+
+
+@pytest.mark.parametrize("index", [[0.7, 2.9], [9], [True, False]],
+                         ids=["floats", "out-of-range", "short-mask"])
+def test_take_refuses_what_face_datasets_refuse(index):
+    # the float truncation issue 19 fixed in FaceDataset.take stood again here:
+    # take([0.7, 2.9]) returned rows 0 and 2 without a word
+    ds = _dataset(np.arange(12).reshape(4, 3), label=[0, 1, 1, 0])
+    with pytest.raises((TypeError, IndexError), match="index"):
+        ds.take(index)

@@ -25,6 +25,39 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 MARKER = ".fairtrain-synthetic.json"
 
 
+def row_index(index: Any, n: int) -> Any:
+    """``index`` checked as a row selection of ``n`` rows (internal helper of ``take``).
+
+    A slice passes as it is; integers (negative ones counted from the end) and a
+    boolean mask of ``n`` entries come back as an array. Floats are refused, never
+    truncated to a row.
+    """
+    if isinstance(index, slice):
+        return index
+    index = np.asarray(index)
+    if index.size == 0 and index.dtype != bool:
+        return index.astype(np.intp)  # [] is float64 to NumPy: an empty selection
+    if index.dtype == bool:
+        if index.shape != (n,):
+            raise IndexError(
+                f"A boolean `index` must have one entry per row ({n}); got shape {index.shape}."
+            )
+        return index
+    if index.dtype.kind not in "iu":
+        bad = index.reshape(-1)[:3].tolist()
+        raise TypeError(
+            f"`index` must hold integers (row numbers) or be a boolean mask; got "
+            f"dtype {index.dtype}, e.g. {bad}. Round or cast the indices yourself."
+        )
+    index = index.astype(np.intp).reshape(-1)
+    if index.size and (index.max() >= n or index.min() < -n):
+        bad = int(index.max() if index.max() >= n else index.min())
+        raise IndexError(
+            f"`index` holds {bad}, outside the dataset's {n} rows (valid: {-n} to {n - 1})."
+        )
+    return index
+
+
 @dataclass(frozen=True)
 class Rejected:
     """One file or table row a loader refused, and why.
@@ -139,30 +172,7 @@ class FaceDataset:
         IndexError
             If an index is out of range, or a mask has the wrong length.
         """
-        if not isinstance(index, slice):
-            index = np.asarray(index)
-            if index.size == 0 and index.dtype != bool:
-                index = index.astype(np.intp)  # [] is float64 to NumPy: an empty selection
-            if index.dtype == bool:
-                if index.shape != self.paths.shape:
-                    raise IndexError(
-                        f"A boolean `index` must have one entry per row ({len(self)}); got "
-                        f"shape {index.shape}."
-                    )
-            elif index.dtype.kind not in "iu":
-                bad = index.reshape(-1)[:3].tolist()
-                raise TypeError(
-                    f"`index` must hold integers (row numbers) or be a boolean mask; got "
-                    f"dtype {index.dtype}, e.g. {bad}. Round or cast the indices yourself."
-                )
-            else:
-                index = index.astype(np.intp).reshape(-1)
-                if index.size and (index.max() >= len(self) or index.min() < -len(self)):
-                    bad = int(index.max() if index.max() >= len(self) else index.min())
-                    raise IndexError(
-                        f"`index` holds {bad}, outside the dataset's {len(self)} rows "
-                        f"(valid: {-len(self)} to {len(self) - 1})."
-                    )
+        index = row_index(index, len(self))
         return dataclasses.replace(
             self,
             paths=self.paths[index],

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.datasets._core import Rejected, column_groups
+from fairtrain.datasets._core import Rejected, column_groups, row_index
 from fairtrain.groups import Groups
 
 
@@ -140,11 +140,15 @@ class TabularDataset:
         Returns
         -------
         TabularDataset
+
+        Raises
+        ------
+        TypeError
+            If ``index`` holds numbers that are not integers (floats are not truncated).
+        IndexError
+            If an index is out of range, or a mask has the wrong length.
         """
-        if not isinstance(index, slice):
-            index = np.asarray(index)
-            if index.dtype != bool:
-                index = index.astype(np.intp).reshape(-1)
+        index = row_index(index, len(self))
         return dataclasses.replace(
             self,
             features=self.features[index],
