@@ -10,6 +10,12 @@ opportunity 300 epochs, equalized odds 400, demographic parity 450; the mean ove
 
     python examples/fairbatch_synthetic.py                      # one data draw, 10 seeds
     python examples/fairbatch_synthetic.py --data-seeds 0 1 2 3 4 5 6 7 8 9 --jobs 2
+    python examples/fairbatch_synthetic.py --data DIR              # the paper's own files
+
+``--data DIR`` reads the six NumPy files the paper's authors published with their code
+(``xz_train.npy``, ``y_train.npy``, ``z_train.npy`` and the same three ``_test``; the
+labels in {-1, 1} or {0, 1}, ``z`` in {0, 1}, ``xz`` the features with ``z`` as a
+column) instead of drawing the data; ``--data-seeds`` is then ignored.
 
 **Data** (the generator of Zafar et al., AISTATS 2017, which FairBatch uses, as we
 recall it): 1,500 examples per label, ``x | y=1 ~ N([2, 2], [[5, 1], [1, 5]])``,
@@ -23,9 +29,8 @@ paper's 0.88; ``[2, 2]`` gives 0.87-0.89.
 **Model** (NumPy by default; ``--keras`` trains the same model with Keras through
 :class:`~fairtrain.data.SampledPyDataset` and :class:`~fairtrain.GroupLossProbe`):
 ``p(y=1 | x, z) = (tanh(w . [x, z] + b) + 1) / 2 = sigmoid(2 (w . [x, z] + b))``, the
-paper's code's output for labels in {-1, 1}, binary cross-entropy; ``w, b`` start
-uniform in ``[-1/sqrt(3), 1/sqrt(3)]`` (PyTorch's ``Linear`` default); Adam
-(0.9, 0.999, 1e-8). Before every epoch (the first included) the per-cell mean losses
+paper's code's output for labels in {-1, 1}, binary cross-entropy; ``w ~ N(0, 0.2^2)`` and
+``b = 0`` at the start (the initialisation of the paper's code); Adam (0.9, 0.999, 1e-8). Before every epoch (the first included) the per-cell mean losses
 on the whole training set are fed to ``sampler.update`` (for demographic parity, the
 loss of predicting ``y = 1``), as FairBatch does. "Without FairBatch" trains 300
 epochs on :class:`~fairtrain.sampling.Proportional` batches.
@@ -41,6 +46,7 @@ import argparse
 import math
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -90,6 +96,44 @@ def make_data(seed: int, *, n_per_label: int = 1500, n_train: int = 2000,
             "x_test": xz[n_train:], "y_test": y[n_train:], "z_test": z[n_train:]}
 
 
+FILES = ("xz_train", "y_train", "z_train", "xz_test", "y_test", "z_test")
+
+
+def load_files(folder: str | Path) -> dict:
+    """The paper's published data files in ``folder``, in :func:`make_data`'s layout.
+
+    Labels in {-1, 1} become {0, 1} (``y > 0`` is positive); ``z`` must be 0/1.
+    Raises ``FileNotFoundError`` naming the missing files, ``ValueError`` on shapes or
+    values that do not fit.
+    """
+    folder = Path(folder)
+    missing = [f"{name}.npy" for name in FILES if not (folder / f"{name}.npy").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{folder} lacks {', '.join(missing)}; --data needs the six files "
+            f"{', '.join(name + '.npy' for name in FILES)}."
+        )
+    raw = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in FILES}
+    out = {}
+    for part in ("train", "test"):
+        xz, y, z = raw[f"xz_{part}"], raw[f"y_{part}"].ravel(), raw[f"z_{part}"].ravel()
+        if xz.ndim != 2 or not len(xz) == y.size == z.size:
+            raise ValueError(
+                f"xz_{part}.npy must be 2-D with one row per label and z; got shapes "
+                f"{xz.shape}, {raw[f'y_{part}'].shape}, {raw[f'z_{part}'].shape}."
+            )
+        labels, sensitive = set(np.unique(y).tolist()), set(np.unique(z).tolist())
+        if not (labels <= {-1, 1} or labels <= {0, 1}) or not sensitive <= {0, 1}:
+            raise ValueError(
+                f"y_{part}.npy must hold -1/1 or 0/1 and z_{part}.npy 0/1; got labels "
+                f"{sorted(labels)} and groups {sorted(sensitive)}."
+            )
+        out[f"x_{part}"] = xz.astype(float)
+        out[f"y_{part}"] = (y > 0).astype(np.int64)
+        out[f"z_{part}"] = z.astype(np.int64)
+    return out
+
+
 def disparities(y_pred: np.ndarray, y: np.ndarray, z: np.ndarray) -> dict:
     """Accuracy and the paper's three disparities of 0/1 predictions."""
     def rate(mask):
@@ -126,8 +170,7 @@ def train_numpy(data: dict, objective: str, seed: int, epochs: int, *, alpha: fl
                                         positive=1, alpha=alpha, seed=seed)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
     xb = np.column_stack([x, np.ones(len(y))])
-    bound = 1 / math.sqrt(x.shape[1])
-    theta = rng.uniform(-bound, bound, xb.shape[1])
+    theta = np.append(rng.normal(0.0, 0.2, x.shape[1]), 0.0)  # w ~ N(0, 0.2^2), b = 0
     m, v, t = np.zeros_like(theta), np.zeros_like(theta), 0
     yf = y.astype(float)
     target = np.ones_like(yf) if objective == "demographic_parity" else yf
@@ -157,11 +200,10 @@ def train_keras(data: dict, objective: str, seed: int, epochs: int, *, alpha: fl
     x, y, z = data["x_train"], data["y_train"], data["z_train"]
     groups = ft.Groups.from_columns({"label": y, "z": z})
     keras.utils.set_random_seed(seed)
-    bound = 1 / math.sqrt(x.shape[1])
-    init = keras.initializers.RandomUniform(-bound, bound, seed=seed)
+    init = keras.initializers.RandomNormal(stddev=0.2, seed=seed)
     model = keras.Sequential([
         keras.Input((x.shape[1],)),
-        keras.layers.Dense(1, kernel_initializer=init, bias_initializer=init),
+        keras.layers.Dense(1, kernel_initializer=init, bias_initializer="zeros"),
         keras.layers.Rescaling(2.0),  # (tanh(o) + 1) / 2 = sigmoid(2 o)
         keras.layers.Activation("sigmoid"),
     ])
@@ -187,8 +229,8 @@ def train_keras(data: dict, objective: str, seed: int, epochs: int, *, alpha: fl
 
 
 def _one(task: tuple) -> tuple:
-    objective, data_seed, seed, epochs, kwargs, keras_path = task
-    data = make_data(data_seed)
+    objective, data_seed, seed, epochs, kwargs, keras_path, folder = task
+    data = load_files(folder) if folder else make_data(data_seed)
     start = time.perf_counter()
     fn = train_keras if keras_path else train_numpy
     out = fn(data, objective, seed, epochs, **kwargs)
@@ -217,6 +259,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--data-seeds", type=int, nargs="+", default=[0],
                         help="data draws; every seed runs on every draw")
+    parser.add_argument("--data", metavar="DIR",
+                        help="read the paper's six .npy files from DIR instead of drawing "
+                        "the data (--data-seeds is then ignored)")
     parser.add_argument("--objectives", nargs="+", default=list(PUBLISHED),
                         choices=list(PUBLISHED))
     parser.add_argument("--epochs", type=positive_int, help="override the paper's epochs")
@@ -235,11 +280,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.seeds, args.epochs = args.seeds[:2], 5
+    if args.data:
+        args.data_seeds = ["files"]
     return args
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse(argv)
+    if args.data:  # a missing or malformed file is refused before any folder or training
+        try:
+            load_files(args.data)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"error: {exc}") from None
     folder = None
     if args.out:  # refused before any training, never over a file fairtrain did not write
         try:
@@ -249,7 +301,7 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"error: {exc.for_command_line()}") from None
     kwargs = {"alpha": args.alpha, "batch_size": args.batch_size,
               "learning_rate": args.learning_rate}
-    tasks = [(o, d, s, args.epochs or PUBLISHED[o][0], kwargs, args.keras)
+    tasks = [(o, d, s, args.epochs or PUBLISHED[o][0], kwargs, args.keras, args.data)
              for o in args.objectives for d in args.data_seeds for s in args.seeds]
     runs: dict = {o: [] for o in args.objectives}
     detail: list = []
