@@ -202,6 +202,7 @@ def _numbers(name: str, values: Any) -> np.ndarray:
 
 
 def _is_number(value: Any) -> bool:
+    """Whether ``float(value)`` works on something other than a string."""
     try:
         float(value)
     except (TypeError, ValueError):
@@ -210,6 +211,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, made read-only."""
     array.setflags(write=False)
     return array
 

@@ -13,6 +13,7 @@ __all__ = ["leaderboard_rank"]
 
 
 def _scores(name: str, values: Any) -> np.ndarray:
+    """``values`` as float64, or a TypeError naming the first value that is not a number."""
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):

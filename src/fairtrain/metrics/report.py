@@ -126,6 +126,7 @@ class AttributeBias:
 
 
 def _bias(values: np.ndarray, names: tuple[str, ...], greater_is_better: bool) -> tuple:
+    """``(pairwise, gap, ratio, worst)`` over the defined values (nan with fewer than two)."""
     defined = np.isfinite(values)
     if defined.sum() < 2:
         worst = names[int(np.flatnonzero(defined)[0])] if defined.any() else None
@@ -169,6 +170,7 @@ def _stratified_resample(groups: Groups, rng: np.random.Generator) -> np.ndarray
 
 
 def _fmt(value: float) -> str:
+    """A value as the report prints it: 4 decimals, 4 significant digits if tiny or huge."""
     if value is None or not np.isfinite(value):
         return "nan"
     if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
@@ -342,6 +344,7 @@ class BiasReport:
         return "\n".join(lines)
 
     def _fairness_str(self) -> str:
+        """The printed report of a fairness measure: its value and rates per attribute."""
         assert self.overall_rates is not None and self.options is not None
         direction = "higher" if self.greater_is_better else "lower"
         lines = [
