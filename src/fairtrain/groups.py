@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from numbers import Integral
 from typing import Any, Literal
@@ -202,6 +202,7 @@ def _numbers(name: str, values: Any) -> np.ndarray:
 
 
 def _is_number(value: Any) -> bool:
+    """Whether ``float(value)`` works on something other than a string."""
     try:
         float(value)
     except (TypeError, ValueError):
@@ -210,6 +211,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, made read-only."""
     array.setflags(write=False)
     return array
 
@@ -493,6 +495,244 @@ def _check_levels(levels: Any, columns: Mapping[str, Any]) -> dict[str, Any]:
     return levels
 
 
+def _check_codes(codes: Any, names: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``(codes, names)`` as an integer array in ``[-1, len(names))`` and distinct strings."""
+    codes = np.asarray(codes)
+    if codes.ndim != 1:
+        raise ValueError(f"`codes` must be one-dimensional; got shape {codes.shape}.")
+    if codes.size and codes.dtype.kind not in "iu":
+        raise TypeError(f"`codes` must be integers; got dtype {codes.dtype}.")
+    names = tuple(str(n) for n in names)
+    if len(set(names)) != len(names):
+        raise ValueError(f"Group names must be distinct; got {list(names)}.")
+    if codes.size and (codes.min() < -1 or codes.max() >= len(names)):
+        raise ValueError(
+            f"`codes` must lie in [0, {len(names)}) (or be -1 for excluded examples); "
+            f"got values from {int(codes.min())} to {int(codes.max())}."
+        )
+    return codes, names
+
+
+def _check_attributes(attributes: Sequence[str]) -> tuple[str, ...]:
+    """The attribute names as distinct strings, at least one."""
+    names = tuple(str(a) for a in attributes)
+    if len(names) == 0 or len(set(names)) != len(names):
+        raise ValueError(
+            f"`attributes` must be distinct names, at least one; got {list(attributes)}."
+        )
+    return names
+
+
+def _levels_of(
+    attributes: tuple[str, ...],
+    levels: Mapping[str, Sequence[str]] | None,
+    names: tuple[str, ...],
+) -> dict[str, tuple[str, ...]]:
+    """Every attribute's level labels (one attribute's default: the cell names)."""
+    if levels is None and len(attributes) == 1:
+        levels = {attributes[0]: names}
+    missing = [a for a in attributes if levels is None or a not in levels]
+    if missing:
+        raise ValueError(
+            f"`levels` must give the levels of every attribute; missing {missing} "
+            f"(attributes={list(attributes)}). Pass levels={{attribute: [...]}} "
+            "or build the groups with Groups.from_columns, which finds them."
+        )
+    assert levels is not None
+    return {a: tuple(str(v) for v in levels[a]) for a in attributes}
+
+
+def _level_tables(
+    codes: np.ndarray,
+    names: tuple[str, ...],
+    levels: dict[str, tuple[str, ...]],
+    attribute_codes: Any,
+    cell_levels: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(attribute_codes, cell_levels)`` as int32 tables checked against the levels.
+
+    One attribute may leave both out: each example's level is then its cell.
+    """
+    n_attr = len(levels)
+    if (attribute_codes is None) != (cell_levels is None) or (
+        attribute_codes is None and n_attr > 1
+    ):
+        raise ValueError(
+            "With several attributes, give both `attribute_codes` and `cell_levels` "
+            "(or build the groups with Groups.from_columns)."
+        )
+    if attribute_codes is None:
+        attribute_codes = codes[:, None]
+        cell_levels = np.arange(len(names))[:, None]
+    attribute_codes = np.asarray(attribute_codes, dtype=np.int32)
+    cell_levels = np.asarray(cell_levels, dtype=np.int32)
+    if attribute_codes.shape != (codes.size, n_attr):
+        raise ValueError(
+            f"`attribute_codes` must have shape ({codes.size}, {n_attr}); got "
+            f"{attribute_codes.shape}."
+        )
+    if cell_levels.shape != (len(names), n_attr):
+        raise ValueError(
+            f"`cell_levels` must have shape ({len(names)}, {n_attr}); got "
+            f"{cell_levels.shape}."
+        )
+    _check_level_codes("attribute_codes", attribute_codes, levels)
+    _check_level_codes("cell_levels", cell_levels, levels)
+    return attribute_codes, cell_levels
+
+
+def _check_level_codes(what: str, table: np.ndarray, levels: dict[str, tuple[str, ...]]) -> None:
+    """Refuse level codes outside ``[-1, len(levels))``; column ``j`` is attribute ``j``."""
+    if not table.size:
+        return
+    for j, (a, labels) in enumerate(levels.items()):
+        # one column at a time: min(axis=0) over (n, 2) rows is ~100x slower
+        column = table[:, j]
+        lo, hi = int(column.min()), int(column.max())
+        k = len(labels)
+        if lo < -1 or hi >= k:
+            raise ValueError(
+                f"`{what}` of attribute {a!r} must lie in [0, {k}) (its {k} "
+                f"level(s)) or be -1; got values from {lo} to {hi}."
+            )
+
+
+def _place_values(radix: np.ndarray) -> np.ndarray:
+    """The place value of every digit of a mixed-radix number, int64 (last digit: 1)."""
+    return np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+
+
+def _cell_namer(
+    attributes: tuple[str, ...], attr_levels: dict[str, tuple[str, ...]], other: str
+) -> Callable[[np.ndarray], str]:
+    """A function from a cell's digits (``len(levels)``: "other") to the cell's name.
+
+    One attribute: the level label; several: ``"a=x|b=y"``.
+    """
+
+    def cell_name(digits: np.ndarray) -> str:
+        labels = [
+            other if d == len(attr_levels[a]) else attr_levels[a][d]
+            for a, d in zip(attributes, digits)
+        ]
+        if len(attributes) == 1:
+            return labels[0]
+        return "|".join(f"{a}={v}" for a, v in zip(attributes, labels))
+
+    return cell_name
+
+
+def _apply_cell_policy(
+    attribute_codes: np.ndarray,
+    radix: np.ndarray,
+    min_count: int,
+    policy: str,
+    cell_name: Callable[[np.ndarray], str],
+) -> tuple[np.ndarray, np.ndarray | None, list[PolicyAction], bool]:
+    """``(digits, included, report, merged)`` after the tiny-cell policy of from_columns.
+
+    The digits are a copy where a merge may rewrite them (digit ``radix - 1``: "other");
+    ``included`` is None when no policy can exclude an example (no 10^7-row mask to
+    allocate); ``merged`` says whether a level became "other". Raises the
+    ``policy="error"`` ValueError naming the tiny cells.
+    """
+    report: list[PolicyAction] = []
+    if min_count <= 1:
+        return attribute_codes, None, report, False
+    weights = _place_values(radix)
+    row_digits = attribute_codes.copy()  # only the merge policy rewrites digits
+    included = np.ones(len(row_digits), dtype=bool)
+    merged = False
+    for depth in range(row_digits.shape[1] - 1, -1, -1):
+        keys = row_digits[included] @ weights
+        uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        tiny = counts < min_count
+        if not tiny.any():
+            return row_digits, included, report, merged
+        if policy == "error":
+            names = [
+                f"{cell_name(row_digits[included][inverse == i][0])} ({counts[i]})"
+                for i in np.flatnonzero(tiny)
+            ]
+            raise ValueError(
+                f"{len(names)} cell(s) have fewer than min_count={min_count} "
+                f"examples: {names}. Lower min_count, use policy='merge' or "
+                "'drop', or use fewer attributes."
+            )
+        rows = np.flatnonzero(included)
+        first = rows[np.unique(inverse, return_index=True)[1]]
+        tiny_rows = np.isin(inverse, np.flatnonzero(tiny))
+        if policy == "drop":
+            for i in np.flatnonzero(tiny):
+                report.append(PolicyAction("drop", cell_name(row_digits[first[i]]), int(counts[i])))
+            included[rows[tiny_rows]] = False
+            return row_digits, included, report, merged
+        # merge: the tiny cells' value of attribute `depth` becomes "other"
+        before = {int(i): cell_name(row_digits[first[i]]) for i in np.flatnonzero(tiny)}
+        row_digits[rows[tiny_rows], depth] = radix[depth] - 1
+        merged = True
+        for i, name in before.items():
+            into = cell_name(row_digits[first[i]])
+            if into != name:
+                report.append(PolicyAction("merge", name, int(counts[i]), into))
+    # every attribute merged and some cells still tiny: kept as they are, and reported
+    uniq, counts = np.unique(row_digits[included] @ weights, return_counts=True)
+    for key, count in zip(uniq, counts):
+        if count < min_count:
+            digits = (key // weights) % radix
+            report.append(PolicyAction("below_min_count", cell_name(digits), int(count)))
+    return row_digits, included, report, merged
+
+
+def _cell_codes(
+    row_digits: np.ndarray,
+    weights: np.ndarray,
+    radix: np.ndarray,
+    included: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(codes, keys, counts)``: every example's cell (``-1`` if not ``included``).
+
+    ``keys`` are the cells' int64 keys in code order; ``counts`` the cells' counts when
+    they came for free (a dense range of keys counted), else None. ``included=None``:
+    every example.
+    """
+    n_keys = int(np.prod(radix))
+    # intp keys: what bincount counts without a converted copy
+    keys = _cell_keys(row_digits, weights.astype(np.intp), included)
+    counts = None
+    if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
+        counts = np.bincount(keys, minlength=n_keys)
+        present = counts > 0
+        if present.all():
+            uniq, inverse = np.arange(n_keys, dtype=np.int64), keys
+        else:
+            counts = counts[present]
+            uniq = np.flatnonzero(present).astype(np.int64)
+            inverse = (np.cumsum(present, dtype=np.int32) - 1)[keys]
+        counts = counts.astype(np.int64)
+    else:
+        uniq, inverse = _factorize(keys)
+        uniq = uniq.astype(np.int64)
+    if included is None:
+        return inverse, uniq, counts  # Groups() makes its own int32 copy: no conversion
+    codes = np.full(len(row_digits), -1, dtype=np.int32)
+    codes[included] = inverse.reshape(-1)
+    return codes, uniq, counts
+
+
+def _warn_policy(report: list[PolicyAction], min_count: int, policy: str) -> None:
+    """Issue what the tiny-cell policy did as a GroupPolicyWarning at from_columns' caller."""
+    warnings.warn(
+        f"Groups.from_columns(min_count={min_count}, policy={policy!r}) changed "
+        f"{len(report)} cell(s): " + "; ".join(map(str, report[:10]))
+        + (" ..." if len(report) > 10 else "")
+        + ". See Groups.report for the full list.",
+        GroupPolicyWarning,
+        # here, _from_attribute_codes, from_columns, validate_params' wrapper, the caller
+        stacklevel=5,
+    )
+
+
 class Groups:
     """Per-example group membership: codes, names, counts and shares.
 
@@ -555,73 +795,14 @@ class Groups:
         report: Sequence[PolicyAction] = (),
         other: str = OTHER,
     ) -> None:
-        codes = np.asarray(codes)
-        if codes.ndim != 1:
-            raise ValueError(f"`codes` must be one-dimensional; got shape {codes.shape}.")
-        if codes.size and codes.dtype.kind not in "iu":
-            raise TypeError(f"`codes` must be integers; got dtype {codes.dtype}.")
-        names = tuple(str(n) for n in names)
-        if len(set(names)) != len(names):
-            raise ValueError(f"Group names must be distinct; got {list(names)}.")
-        if codes.size and (codes.min() < -1 or codes.max() >= len(names)):
-            raise ValueError(
-                f"`codes` must lie in [0, {len(names)}) (or be -1 for excluded examples); "
-                f"got values from {int(codes.min())} to {int(codes.max())}."
-            )
+        codes, names = _check_codes(codes, names)
         self._codes = _readonly(codes.astype(np.int32, copy=True))
         self._names = names
-        self._attributes = tuple(str(a) for a in attributes)
-        n_attr = len(self._attributes)
-        if n_attr == 0 or len(set(self._attributes)) != n_attr:
-            raise ValueError(
-                f"`attributes` must be distinct names, at least one; got {list(attributes)}."
-            )
-        if levels is None and n_attr == 1:
-            levels = {self._attributes[0]: names}
-        missing = [a for a in self._attributes if levels is None or a not in levels]
-        if missing:
-            raise ValueError(
-                f"`levels` must give the levels of every attribute; missing {missing} "
-                f"(attributes={list(self._attributes)}). Pass levels={{attribute: [...]}} "
-                "or build the groups with Groups.from_columns, which finds them."
-            )
-        assert levels is not None
-        self._levels = {a: tuple(str(v) for v in levels[a]) for a in self._attributes}
-        if (attribute_codes is None) != (cell_levels is None) or (
-            attribute_codes is None and n_attr > 1
-        ):
-            raise ValueError(
-                "With several attributes, give both `attribute_codes` and `cell_levels` "
-                "(or build the groups with Groups.from_columns)."
-            )
-        if attribute_codes is None:
-            attribute_codes = self._codes[:, None]
-            cell_levels = np.arange(len(names))[:, None]
-        attribute_codes = np.asarray(attribute_codes, dtype=np.int32)
-        cell_levels = np.asarray(cell_levels, dtype=np.int32)
-        if attribute_codes.shape != (self._codes.size, n_attr):
-            raise ValueError(
-                f"`attribute_codes` must have shape ({self._codes.size}, {n_attr}); got "
-                f"{attribute_codes.shape}."
-            )
-        if cell_levels.shape != (len(names), n_attr):
-            raise ValueError(
-                f"`cell_levels` must have shape ({len(names)}, {n_attr}); got "
-                f"{cell_levels.shape}."
-            )
-        for what, table in (("attribute_codes", attribute_codes), ("cell_levels", cell_levels)):
-            if not table.size:
-                continue
-            for j, a in enumerate(self._attributes):
-                # one column at a time: min(axis=0) over (n, 2) rows is ~100x slower
-                column = table[:, j]
-                lo, hi = int(column.min()), int(column.max())
-                k = len(self._levels[a])
-                if lo < -1 or hi >= k:
-                    raise ValueError(
-                        f"`{what}` of attribute {a!r} must lie in [0, {k}) (its {k} "
-                        f"level(s)) or be -1; got values from {lo} to {hi}."
-                    )
+        self._attributes = _check_attributes(attributes)
+        self._levels = _levels_of(self._attributes, levels, names)
+        attribute_codes, cell_levels = _level_tables(
+            self._codes, names, self._levels, attribute_codes, cell_levels
+        )
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
         self._report = tuple(report)
@@ -774,125 +955,70 @@ class Groups:
         policy: str,
         other: str,
     ) -> Groups:
-        n, n_attr = attribute_codes.shape
-        # Cell keys in mixed radix; "other" is the extra digit len(levels).
+        """Groups from checked per-attribute level codes: :meth:`from_columns`' core.
+
+        Parameters
+        ----------
+        attribute_codes : ndarray of int32, shape (n, n_attributes)
+            Each example's level code per attribute, in ``[0, len(levels))``.
+        attributes : tuple of str
+            The attribute names, in order.
+        attr_levels : dict of str to tuple of str
+            Each attribute's level labels, in code order.
+        min_count : int
+            Cells with fewer examples are handled by ``policy``.
+        policy : {"merge", "drop", "error"}
+            As in :meth:`from_columns`.
+        other : str
+            The label of merged levels.
+
+        Returns
+        -------
+        Groups
+            Its cells are the observed combinations in lexicographic order of the level
+            codes ("other", a merged level, after every real level); its ``report`` says
+            what the policy did, also issued as a :class:`GroupPolicyWarning`.
+
+        Raises
+        ------
+        ValueError
+            If the combinations are too many to index or ``policy="error"`` finds tiny cells.
+
+        Notes
+        -----
+        A cell's key is its level codes read as one number in mixed radix, one digit per
+        attribute with ``len(levels) + 1`` values (the last one "other"), so that sorting
+        the keys sorts the cells lexicographically.
+        """
         radix = np.array([len(attr_levels[a]) + 1 for a in attributes], dtype=np.int64)
         if np.prod(radix.astype(float)) > 2**62:
             raise ValueError("Too many attribute combinations to index; use fewer attributes.")
-        weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
-
-        def cell_name(digits: np.ndarray) -> str:
-            labels = [
-                other if d == len(attr_levels[a]) else attr_levels[a][d]
-                for a, d in zip(attributes, digits)
-            ]
-            if n_attr == 1:
-                return labels[0]
-            return "|".join(f"{a}={v}" for a, v in zip(attributes, labels))
-
-        # only the merge policy rewrites digits
-        row_digits = attribute_codes.copy() if min_count > 1 else attribute_codes
-        report: list[PolicyAction] = []
-        # None: every row (no 10^7-row mask to allocate when no policy can exclude)
-        included = np.ones(n, dtype=bool) if min_count > 1 else None
-        merged = False
-        if min_count > 1:
-            for depth in range(n_attr - 1, -1, -1):
-                keys = row_digits[included] @ weights
-                uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-                tiny = counts < min_count
-                if not tiny.any():
-                    break
-                if policy == "error":
-                    names = [
-                        f"{cell_name(row_digits[included][inverse == i][0])} ({counts[i]})"
-                        for i in np.flatnonzero(tiny)
-                    ]
-                    raise ValueError(
-                        f"{len(names)} cell(s) have fewer than min_count={min_count} "
-                        f"examples: {names}. Lower min_count, use policy='merge' or "
-                        "'drop', or use fewer attributes."
-                    )
-                rows = np.flatnonzero(included)
-                first = rows[np.unique(inverse, return_index=True)[1]]
-                tiny_rows = np.isin(inverse, np.flatnonzero(tiny))
-                if policy == "drop":
-                    for i in np.flatnonzero(tiny):
-                        report.append(
-                            PolicyAction("drop", cell_name(row_digits[first[i]]), int(counts[i]))
-                        )
-                    included[rows[tiny_rows]] = False
-                    break
-                # merge: the tiny cells' value of attribute `depth` becomes "other"
-                before = {
-                    int(i): cell_name(row_digits[first[i]]) for i in np.flatnonzero(tiny)
-                }
-                row_digits[rows[tiny_rows], depth] = len(attr_levels[attributes[depth]])
-                merged = True
-                for i, name in before.items():
-                    into = cell_name(row_digits[first[i]])
-                    if into != name:
-                        report.append(PolicyAction("merge", name, int(counts[i]), into))
-            else:
-                keys = row_digits[included] @ weights
-                uniq, counts = np.unique(keys, return_counts=True)
-                for key, count in zip(uniq, counts):
-                    if count < min_count:
-                        digits = (key // weights) % radix
-                        report.append(
-                            PolicyAction("below_min_count", cell_name(digits), int(count))
-                        )
+        cell_name = _cell_namer(attributes, attr_levels, other)
+        row_digits, included, report, merged = _apply_cell_policy(
+            attribute_codes, radix, min_count, policy, cell_name
+        )
         # Final keys: without a merge no digit is "other", so the radix can be the
         # levels alone; the keys' order (lexicographic in the digits) is the same.
         # When every combination occurs the keys are then the codes themselves.
         if not merged:
             radix = radix - 1
-            weights = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
-        n_keys = int(np.prod(radix))
-        # intp keys: what bincount counts without a converted copy
-        everyone = included is None or bool(included.all())
-        keys = _cell_keys(row_digits, weights.astype(np.intp), None if everyone else included)
-        counts = None
-        if n_keys <= _DENSE_RANGE:  # count the keys: no sort, no min/max pass
-            counts = np.bincount(keys, minlength=n_keys)
-            present = counts > 0
-            if present.all():
-                uniq, inverse = np.arange(n_keys, dtype=np.int64), keys
-            else:
-                counts = counts[present]
-                uniq = np.flatnonzero(present).astype(np.int64)
-                inverse = (np.cumsum(present, dtype=np.int32) - 1)[keys]
-            counts = counts.astype(np.int64)
-        else:
-            uniq, inverse = _factorize(keys)
-            uniq = uniq.astype(np.int64)
-        if everyone:
-            codes = inverse  # Groups() makes its own int32 copy: no conversion here
-        else:
-            codes = np.full(n, -1, dtype=np.int32)
-            codes[included] = inverse.reshape(-1)
+        weights = _place_values(radix)
+        if included is not None and included.all():
+            included = None  # every example kept: no mask to apply
+        codes, uniq, counts = _cell_codes(row_digits, weights, radix, included)
         cell_digits = (uniq[:, None] // weights[None, :]) % radix[None, :]
-        names = [cell_name(d) for d in cell_digits]
         other_digit = np.array([len(attr_levels[a]) for a in attributes])[None, :]
-        cell_levels = np.where(cell_digits == other_digit, -1, cell_digits)
-        if not everyone:
+        if included is not None:
             attribute_codes = np.where(included[:, None], attribute_codes, -1)
         if report:
-            warnings.warn(
-                f"Groups.from_columns(min_count={min_count}, policy={policy!r}) changed "
-                f"{len(report)} cell(s): " + "; ".join(map(str, report[:10]))
-                + (" ..." if len(report) > 10 else "")
-                + ". See Groups.report for the full list.",
-                GroupPolicyWarning,
-                stacklevel=4,  # the caller of from_columns, past validate_params
-            )
+            _warn_policy(report, min_count, policy)
         groups = cls(
             codes,
-            names,
+            [cell_name(d) for d in cell_digits],
             attributes=attributes,
             levels=attr_levels,
             attribute_codes=attribute_codes,
-            cell_levels=cell_levels,
+            cell_levels=np.where(cell_digits == other_digit, -1, cell_digits),
             report=report,
             other=other,
         )

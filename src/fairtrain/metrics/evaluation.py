@@ -92,6 +92,7 @@ def _unpack(element: Any, carries: str, i: int) -> tuple[Any, Any, Any, Any]:
 
 
 def _predict(model: Any, x: Any, transform: Callable[[Any], Any] | None, i: int) -> np.ndarray:
+    """The model's predictions of batch ``i``, transformed, as one array."""
     y_pred = model.predict_on_batch(x)
     if transform is not None:
         y_pred = transform(y_pred)
@@ -111,54 +112,34 @@ def _infer_classes(y_pred: np.ndarray) -> int:
 
 
 def evaluate(
-    model: Any,
-    dataset: Any,
-    *,
-    groups: Any = None,
-    metrics: Any = "mae",
-    carries: Carries = "codes",
-    n_classes: int | None = None,
-    metric_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
-    steps: int | None = None,
+    model: Any, dataset: Any, *, groups: Any = None, metrics: Any = "mae",
+    carries: Carries = "codes", n_classes: int | None = None,
+    metric_kwargs: Mapping[str, Mapping[str, Any]] | None = None, steps: int | None = None,
     transform: Callable[[Any], Any] | None = None,
-    reduce: bool | str | Callable[[np.ndarray], Any] = False,
-    sensitive_features: Any = None,
+    reduce: bool | str | Callable[[np.ndarray], Any] = False, sensitive_features: Any = None,
 ) -> GroupAccumulator:
     """Per-group metrics of a model over a dataset, one batch in memory at a time.
 
-    Every batch is predicted (``model.predict_on_batch``) and added to a
-    :class:`GroupAccumulator`, then dropped: memory holds one batch and the per-group
-    sums, whatever the size of the dataset. ``evaluate(...).result()`` is the
-    :class:`~fairtrain.metrics.BiasReport` that ``model.predict`` +
-    :func:`~fairtrain.metrics.bias_report` give on the whole set.
+    Every batch is predicted, added to a :class:`GroupAccumulator` and dropped; ``.result()``
+    is the :class:`BiasReport` that ``model.predict`` + :func:`bias_report` give on the whole set.
 
     Parameters
     ----------
     model : keras.Model
         Anything with ``predict_on_batch(x)`` returning one array.
     dataset : tf.data.Dataset, keras.utils.PyDataset, or iterable of tuples
-        A finite, batched dataset (``steps`` bounds an endless one). What each batch
-        holds depends on ``carries``.
+        A finite, batched dataset (``steps`` bounds an endless one), batches as ``carries`` says.
     groups : GroupSpec, Groups, or what bias_report takes as groups
-        ``carries="codes"``: the groups' structure (a ``GroupSpec``, or a ``Groups``
-        whose structure is used). ``"index"`` and ``"order"``: the groups of every
-        example of the dataset (a ``Groups`` or attribute columns).
+        ``carries="codes"``: the groups' structure (a ``GroupSpec``, or a ``Groups`` whose
+        structure is used). ``"index"`` and ``"order"``: the groups of every example of the
+        dataset (a ``Groups`` or attribute columns).
     metrics : str, metric function, or sequence of them, default "mae"
         Streamable metrics (see :class:`GroupAccumulator`).
     carries : {"codes", "index", "order"}, default "codes"
-        What ties a batch's examples to their groups.
-
-        * ``"codes"``: batches are ``(x, y, group_codes)`` or ``(x, y, group_codes,
-          sample_weight)``, ``group_codes`` the batch's cell codes, shape (b,), or
-          attribute codes, shape (b, n_attributes) (see :class:`GroupSpec`). Any order,
-          shuffled or sharded.
-        * ``"index"``: batches are ``(x, y, index)`` or ``(x, y, index,
-          sample_weight)``, ``index`` the examples' positions in ``groups``.
-        * ``"order"``: batches are ``(x, y)`` or ``(x, y, sample_weight)``, as Keras'
-          ``validation_data``; the dataset yields the examples of ``groups`` in order
-          (unshuffled, deterministic) and exactly ``len(groups)`` of them.
-
-        ``sample_weight`` has shape (b,) or (b, 1).
+        What ties a batch's examples to their groups: ``(x, y, group_codes)``, cell codes (b,)
+        or attribute codes (b, n_attributes), any order; ``(x, y, index)``, the examples'
+        positions in ``groups``; or ``(x, y)``, the examples of ``groups`` in order, exactly
+        ``len(groups)`` of them. Each may end with ``sample_weight``, shape (b,) or (b, 1).
     n_classes : int, optional
         For classification metrics; default: the number of columns of the model's
         output, or 2 for a single output (a probability of class 1).
@@ -167,43 +148,28 @@ def evaluate(
     steps : int, optional
         Stop after this many batches; required for an endless dataset.
     transform : callable, optional
-        Applied to every batch's predictions before scoring (e.g. pick one output, or
-        rescale), one batch at a time.
+        Applied to every batch's predictions before scoring (e.g. pick one output, or rescale).
     reduce : bool, "auto" or callable, default False
-        Sum the accumulators of every process (one collective of
-        :meth:`GroupAccumulator.to_array`), so that each process, having evaluated its
-        shard of the dataset, returns the accumulator of the whole: ``True`` with
-        :func:`sum_across_processes` (JAX processes), ``"auto"`` the same when
-        ``jax.process_count() > 1`` (else nothing), a callable ``sum(vector) ->
-        vector`` for another runtime. Every process must then call ``evaluate``, give
-        only its shard, and pass ``n_classes`` for a classification metric (each
-        process would otherwise infer it from its own predictions).
+        Sum the accumulators of every process (each evaluates its own shard and, to classify,
+        passes ``n_classes``): ``True`` over JAX processes (:func:`sum_across_processes`),
+        ``"auto"`` the same when ``jax.process_count() > 1``, a callable ``sum(vector) -> vector``.
     sensitive_features : optional
         fairlearn's name for ``groups``; give exactly one of the two.
 
     Returns
     -------
     GroupAccumulator
-        Call ``.result()`` (one metric) or ``.results()``; ``merge`` it with the
-        accumulators of other shards.
+        Call ``.result()`` (one metric) or ``.results()``; ``merge`` it with other shards'.
 
     Raises
     ------
     ValueError
-        If a batch does not have the shape ``carries`` says, the dataset yields no batch
-        or repeats forever without ``steps``, an index is out of range, or (with
-        ``"order"``) the dataset holds another number of examples than ``groups``; and
-        every error of :meth:`GroupAccumulator.update`.
+        If a batch does not have the shape ``carries`` says, the dataset yields no batch or
+        repeats forever without ``steps``, an index is out of range, or (with ``"order"``)
+        the dataset holds another number of examples than ``groups``; and every error of
+        :meth:`GroupAccumulator.update`.
     TypeError
         If ``model`` has no ``predict_on_batch`` or ``dataset`` is not a dataset.
-
-    Notes
-    -----
-    Keras is not imported here: the model and the dataset bring it. A ``PyDataset`` is
-    read in order, ``dataset[0]`` to ``dataset[len - 1]``, in this process (its
-    ``workers`` are not used); a ``tf.data.Dataset`` is read with
-    ``as_numpy_iterator()``, its prefetching and parallel maps included. Works under
-    every Keras backend (a tf.data dataset needs TensorFlow installed).
 
     Examples
     --------
@@ -214,8 +180,7 @@ def evaluate(
     >>> y = (x[:, 0] > 0).astype(int)
     >>> groups = ft.Groups.from_columns({"sex": np.tile(["f", "m"], 20)})
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, "sigmoid")])
-    >>> batches = [(x[i:i + 16], y[i:i + 16], groups.codes[i:i + 16])
-    ...            for i in range(0, 40, 16)]
+    >>> batches = [(x[i:i + 16], y[i:i + 16], groups.codes[i:i + 16]) for i in range(0, 40, 16)]
     >>> acc = evaluate(model, batches, groups=groups, metrics="accuracy")
     >>> streamed = acc.result(min_count=1)
     >>> in_memory = bias_report(y, model.predict(x, verbose=0), groups,
@@ -223,6 +188,15 @@ def evaluate(
     >>> np.allclose(streamed["sex"].values, in_memory["sex"].values)
     True
     """
+    groups, steps = _check_arguments(model, groups, carries, steps, reduce, sensitive_features)
+    stream = _Stream(model, groups, metrics, carries, n_classes, metric_kwargs, transform)
+    return _reduce(stream.run(batches(dataset, steps), empty_ok=reduce is not False), reduce)
+
+
+def _check_arguments(
+    model: Any, groups: Any, carries: str, steps: Any, reduce: Any, sensitive_features: Any
+) -> tuple[Any, int | None]:
+    """``(groups, steps)`` once every argument of :func:`evaluate` is checked."""
     if carries not in _ELEMENT:
         raise ValueError(f"`carries` must be 'codes', 'index' or 'order'; got {carries!r}.")
     if not hasattr(model, "predict_on_batch"):
@@ -238,42 +212,84 @@ def evaluate(
             f"`reduce` must be True, False, 'auto' or a callable sum(vector) -> vector; "
             f"got {reduce!r}."
         )
-    names = [metrics] if isinstance(metrics, str) or callable(metrics) else list(metrics)
-    classify = any(STREAMABLE[_resolve(m)] == "classification" for m in names)
-    units = None
+    return groups, steps
+
+
+def _spec_and_units(groups: Any, carries: str) -> tuple[GroupSpec, np.ndarray | None]:
+    """The groups' structure, and every example's unit where batches do not carry codes."""
     if carries == "codes":
         spec = groups if isinstance(groups, GroupSpec) else GroupSpec.from_groups(
             as_groups(groups))
-    else:
-        full = as_groups(groups)
-        spec = GroupSpec.from_groups(full)
-        # one unit per example: int32 halves the memory of the only O(n) array held
-        units = spec.codes_to_units(full).astype(np.int32)
-    acc: GroupAccumulator | None = None
-    offset = 0
-    weighted: bool | None = None
-    for i, element in enumerate(batches(dataset, steps)):
-        x, y, codes, w = _unpack(element, carries, i)
-        if w is not None and np.ndim(w) == 2 and np.shape(w)[1] == 1:
-            w = np.asarray(w)[:, 0]  # (b, 1), as Keras and the in-memory path take them
-        if weighted is None:
-            weighted = w is not None
-        elif weighted != (w is not None):
-            raise ValueError(
-                f"In the dataset, some batches carry sample weights and others do not "
-                f"(batch {i} {'does not' if weighted else 'does'}); yield weights from every "
-                "batch or from none."
-            )
-        y_pred = _predict(model, x, transform, i)
+        return spec, None
+    full = as_groups(groups)
+    spec = GroupSpec.from_groups(full)
+    # one unit per example: int32 halves the memory of the only O(n) array held
+    return spec, spec.codes_to_units(full).astype(np.int32)
+
+
+def _check_weights(w: Any, weighted: bool | None, i: int) -> tuple[Any, bool]:
+    """``(w, weighted)``: batch ``i``'s weights as (b,), and whether every batch has them."""
+    if w is not None and np.ndim(w) == 2 and np.shape(w)[1] == 1:
+        w = np.asarray(w)[:, 0]  # (b, 1), as Keras and the in-memory path take them
+    if weighted is None:
+        return w, w is not None
+    if weighted != (w is not None):
+        raise ValueError(
+            f"In the dataset, some batches carry sample weights and others do not "
+            f"(batch {i} {'does not' if weighted else 'does'}); yield weights from every "
+            "batch or from none."
+        )
+    return w, weighted
+
+
+class _Stream:
+    """One pass of a model over a dataset's batches into a :class:`GroupAccumulator`."""
+
+    def __init__(
+        self, model: Any, groups: Any, metrics: Any, carries: str, n_classes: int | None,
+        metric_kwargs: Mapping[str, Mapping[str, Any]] | None,
+        transform: Callable[[Any], Any] | None,
+    ) -> None:
+        self.model, self.carries, self.transform = model, carries, transform
+        self.names = [metrics] if isinstance(metrics, str) or callable(metrics) else list(metrics)
+        self.classify = any(STREAMABLE[_resolve(m)] == "classification" for m in self.names)
+        self.n_classes, self.metric_kwargs = n_classes, metric_kwargs
+        self.spec, self.units = _spec_and_units(groups, carries)
+
+    def accumulator(self, n_classes: int | None) -> GroupAccumulator:
+        """An empty accumulator of the metrics over the groups."""
+        return GroupAccumulator(self.spec, metrics=self.names, metric_kwargs=self.metric_kwargs,
+                                n_classes=n_classes)
+
+    def run(self, batches: Iterator[Any], *, empty_ok: bool) -> GroupAccumulator:
+        """The accumulator of every batch; ``empty_ok``: none at all gives an empty one."""
+        acc: GroupAccumulator | None = None
+        offset = 0
+        weighted: bool | None = None
+        for i, element in enumerate(batches):
+            x, y, codes, w = _unpack(element, self.carries, i)
+            w, weighted = _check_weights(w, weighted, i)
+            y_pred = _predict(self.model, x, self.transform, i)
+            if acc is None:
+                acc = self.accumulator(
+                    (self.n_classes or _infer_classes(y_pred)) if self.classify else None)
+            offset = self.add(acc, i, (y, y_pred, codes, w), offset)
+        if acc is None and empty_ok and (self.n_classes or not self.classify):
+            # an empty shard still takes part in the sum (the other processes wait for it)
+            acc = self.accumulator(self.n_classes if self.classify else None)
         if acc is None:
-            acc = GroupAccumulator(
-                spec, metrics=names, metric_kwargs=metric_kwargs,
-                n_classes=(n_classes or _infer_classes(y_pred)) if classify else None,
-            )
+            raise ValueError("The dataset yielded no batch: there is nothing to evaluate.")
+        if self.units is not None and self.carries == "order" and offset != len(self.units):
+            raise ValueError(_order_message(str(offset), len(self.units)))
+        return acc
+
+    def add(self, acc: GroupAccumulator, i: int, batch: tuple[Any, ...], offset: int) -> int:
+        """Add batch ``i`` to ``acc``; the examples matched by position so far."""
+        y, y_pred, codes, w = batch
+        units = self.units
         if units is None:
             acc.update(y, y_pred, codes, w)
-            continue
-        if carries == "index":
+        elif self.carries == "index":
             index = _check_index(codes, len(units), i)
             acc._add_units(y, y_pred, units[index], w)
         else:
@@ -282,18 +298,11 @@ def evaluate(
                 raise ValueError(_order_message(f"at least {offset + b}", len(units)))
             acc._add_units(y, y_pred, units[offset:offset + b], w)
             offset += b
-    if acc is None and reduce is not False and (n_classes or not classify):
-        # an empty shard still takes part in the sum (the other processes wait for it)
-        acc = GroupAccumulator(spec, metrics=names, metric_kwargs=metric_kwargs,
-                               n_classes=n_classes if classify else None)
-    if acc is None:
-        raise ValueError("The dataset yielded no batch: there is nothing to evaluate.")
-    if units is not None and carries == "order" and offset != len(units):
-        raise ValueError(_order_message(str(offset), len(units)))
-    return _reduce(acc, reduce)
+        return offset
 
 
 def _reduce(acc: GroupAccumulator, reduce: Any) -> GroupAccumulator:
+    """``acc`` summed across processes as ``reduce`` says (False: as it is)."""
     if reduce is False:
         return acc
     if callable(reduce):
@@ -305,6 +314,7 @@ def _reduce(acc: GroupAccumulator, reduce: Any) -> GroupAccumulator:
 
 
 def _check_index(index: Any, n: int, i: int) -> np.ndarray:
+    """Batch ``i``'s example positions as a 1-D integer array within ``[0, n)``."""
     idx = np.asarray(index)
     if idx.ndim == 2 and idx.shape[1] == 1:
         idx = idx[:, 0]
@@ -323,6 +333,7 @@ def _check_index(index: Any, n: int, i: int) -> np.ndarray:
 
 
 def _order_message(yielded: str, n: int) -> str:
+    """The error for a dataset whose count of examples differs from the groups' (``"order"``)."""
     return (
         f"The dataset yielded {yielded} examples but `groups` has {n}; with carries='order' "
         "they are matched by position, so the dataset must be finite, unshuffled and hold "

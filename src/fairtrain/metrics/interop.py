@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from fairtrain._validation import as_sample_weight, check_lengths, validate_params
-from fairtrain.groups import as_groups
+from fairtrain.groups import Groups, as_groups
 from fairtrain.metrics.grouped import (
     METRIC_HINTS,
     METRIC_PARAMS,
@@ -86,15 +86,7 @@ def to_metricframe(
     n = check_lengths(y_true=y_true, y_pred=y_pred, groups=g.codes)
     w = as_sample_weight(sample_weight, n)
     keep = g.codes >= 0
-    # each example's level in its cell (merged levels read g.other), so that fairlearn
-    # sees fairtrain's cells, not the levels a merge policy pooled
-    cell_levels = g.cell_levels[g.codes[keep]]
-    features = pd.DataFrame(
-        {
-            a: np.asarray((*g.levels[a], g.other), dtype=object)[cell_levels[:, j]]
-            for j, a in enumerate(g.attributes)
-        }
-    )
+    features = _sensitive_features(pd, g, keep)
     yt, yp = np.asarray(y_true)[keep], np.asarray(y_pred)[keep]
     return MetricFrame(
         metrics={name: func},
@@ -102,4 +94,17 @@ def to_metricframe(
         y_pred=yp,
         sensitive_features=features,
         sample_params=None if w is None else {name: {"sample_weight": w[keep]}},
+    )
+
+
+def _sensitive_features(pd: Any, g: Groups, keep: np.ndarray) -> Any:
+    """A DataFrame of the ``keep`` examples' level labels, one column per attribute."""
+    # each example's level in its cell (merged levels read g.other), so that fairlearn
+    # sees fairtrain's cells, not the levels a merge policy pooled
+    cell_levels = g.cell_levels[g.codes[keep]]
+    return pd.DataFrame(
+        {
+            a: np.asarray((*g.levels[a], g.other), dtype=object)[cell_levels[:, j]]
+            for j, a in enumerate(g.attributes)
+        }
     )

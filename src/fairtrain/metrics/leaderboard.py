@@ -13,6 +13,7 @@ __all__ = ["leaderboard_rank"]
 
 
 def _scores(name: str, values: Any) -> np.ndarray:
+    """``values`` as float64, or a TypeError naming the first value that is not a number."""
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -22,6 +23,47 @@ def _scores(name: str, values: Any) -> np.ndarray:
             f"{name} must hold numbers (scores); got {bad!r}. Pass the numeric scores "
             "of every entry, one column per score."
         ) from None
+
+
+def _table(table: Any) -> np.ndarray:
+    """The scores as a float array (entries x scores), checked: 2-D, non-empty, no NaN."""
+    if isinstance(table, Mapping) or hasattr(table, "columns"):
+        columns = table if isinstance(table, Mapping) else {c: table[c] for c in table.columns}
+        arrays = {str(k): _scores(f"`table`[{k!r}]", v) for k, v in columns.items()}
+        lengths = {k: a.shape[0] if a.ndim else 0 for k, a in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(
+                f"Every score column needs one value per entry; got lengths {lengths}. "
+                "Give each score for every entry (the same entries in the same order)."
+            )
+        x = np.column_stack(list(arrays.values())) if arrays else np.empty((0, 0))
+    else:
+        x = _scores("`table`", table)
+    if x.ndim != 2 or x.size == 0:
+        raise ValueError(
+            f"`table` must be a non-empty 2-D table (entries x scores); got shape {x.shape}."
+        )
+    if np.isnan(x).any():
+        rows, cols = np.nonzero(np.isnan(x))
+        raise ValueError(
+            f"`table` holds {rows.size} NaN score(s), first at entry {rows[0]}, score "
+            f"{cols[0]}; every entry needs every score to be ranked."
+        )
+    return x
+
+
+def _directions(greater_is_better: bool | Sequence[bool], n_scores: int) -> np.ndarray:
+    """``greater_is_better`` as one bool per score, shape (n_scores,)."""
+    greater = np.asarray(greater_is_better, dtype=bool)
+    if greater.ndim == 0:
+        greater = np.full(n_scores, bool(greater))
+    if greater.shape != (n_scores,):
+        raise param_error(
+            "greater_is_better",
+            greater_is_better,
+            f"one bool or one per score ({n_scores})",
+        )
+    return greater
 
 
 def leaderboard_rank(
@@ -64,8 +106,6 @@ def leaderboard_rank(
     The challenge's worked example: an entry ranked 3, 6, 1, 2, 1 on the five scores.
 
     >>> import numpy as np
-
-    from fairtrain._validation import param_error
     >>> from fairtrain.metrics import leaderboard_rank
     >>> scores = np.array([[0.3, 0.6, 0.1, 0.2, 0.1],      # the entry
     ...                    [0.1, 0.1, 0.2, 0.1, 0.2],
@@ -78,37 +118,8 @@ def leaderboard_rank(
     >>> leaderboard_rank([[1.0], [1.0], [3.0]]).tolist()   # ties share the lower rank
     [1.0, 1.0, 3.0]
     """
-    if isinstance(table, Mapping) or hasattr(table, "columns"):
-        columns = table if isinstance(table, Mapping) else {c: table[c] for c in table.columns}
-        arrays = {str(k): _scores(f"`table`[{k!r}]", v) for k, v in columns.items()}
-        lengths = {k: a.shape[0] if a.ndim else 0 for k, a in arrays.items()}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(
-                f"Every score column needs one value per entry; got lengths {lengths}. "
-                "Give each score for every entry (the same entries in the same order)."
-            )
-        x = np.column_stack(list(arrays.values())) if arrays else np.empty((0, 0))
-    else:
-        x = _scores("`table`", table)
-    if x.ndim != 2 or x.size == 0:
-        raise ValueError(
-            f"`table` must be a non-empty 2-D table (entries x scores); got shape {x.shape}."
-        )
-    if np.isnan(x).any():
-        rows, cols = np.nonzero(np.isnan(x))
-        raise ValueError(
-            f"`table` holds {rows.size} NaN score(s), first at entry {rows[0]}, score "
-            f"{cols[0]}; every entry needs every score to be ranked."
-        )
-    greater = np.asarray(greater_is_better, dtype=bool)
-    if greater.ndim == 0:
-        greater = np.full(x.shape[1], bool(greater))
-    if greater.shape != (x.shape[1],):
-        raise param_error(
-            "greater_is_better",
-            greater_is_better,
-            f"one bool or one per score ({x.shape[1]})",
-        )
+    x = _table(table)
+    greater = _directions(greater_is_better, x.shape[1])
     oriented = np.where(greater, -x, x)
     ranks = np.empty_like(oriented)
     for j in range(x.shape[1]):
