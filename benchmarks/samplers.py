@@ -51,6 +51,7 @@ CEIL_NOMAP, CEIL_MAP = "ceiling, no map", "ceiling, with map"
 
 
 def make_codes(n: int, seed: int = 0) -> np.ndarray:
+    """Group codes of ``n`` examples in the 6/8/80/6 shares, shuffled with ``seed``."""
     counts = np.floor(SHARES * n).astype(int)
     counts[2] += n - counts.sum()
     codes = np.repeat(np.arange(4), counts).astype(np.int32)
@@ -72,10 +73,25 @@ def build_methods(tf: Any, codes: np.ndarray, target_name: str, load: Any, load_
     """name -> zero-argument function returning a dataset of (x, group) batches."""
     import fairtrain as ft
 
-    n = codes.size
     groups = ft.Groups.from_codes(codes, NAMES)
     target = SHARES if target_name == "proportional" else np.full(4, 0.25)
     members = groups.members()
+    if target_name == "proportional":
+        sampler = ft.sampling.Proportional(groups, batch_size=BATCH, seed=seed)
+    else:
+        sampler = ft.sampling.Homogeneous(groups, batch_size=BATCH, seed=seed)
+    methods = {
+        **_ceilings(tf, codes.size, load, load_batch, seed),
+        **_fairtrain_methods(sampler, load, load_batch),
+        **_tf_methods(tf, codes.size, members, target, load, seed),
+    }
+    if with_imblearn:
+        methods["imblearn"] = _imblearn_method(tf, codes, members, target_name, load, seed)
+    return methods, target
+
+
+def _ceilings(tf: Any, n: int, load: Any, load_batch: Any, seed: int) -> dict[str, Any]:
+    """The two speed ceilings: shuffled, unbalanced batches, loaded batched or per example."""
     autotune = tf.data.AUTOTUNE
     idx = np.arange(n, dtype=np.int64)
 
@@ -88,10 +104,11 @@ def build_methods(tf: Any, codes: np.ndarray, target_name: str, load: Any, load_
         return (tf.data.Dataset.from_tensor_slices(idx).shuffle(n, seed=seed).repeat()
                 .map(load, num_parallel_calls=autotune).batch(BATCH).prefetch(autotune))
 
-    if target_name == "proportional":
-        sampler = ft.sampling.Proportional(groups, batch_size=BATCH, seed=seed)
-    else:
-        sampler = ft.sampling.Homogeneous(groups, batch_size=BATCH, seed=seed)
+    return {CEIL_NOMAP: ceiling_nomap, CEIL_MAP: ceiling_map}
+
+
+def _fairtrain_methods(sampler: Any, load: Any, load_batch: Any) -> dict[str, Any]:
+    """fairtrain's feed of ``sampler``: vectorized, per example, and "auto"."""
 
     def fairtrain_vectorized():
         return pipelines.make_tf_feed(sampler, load_batch, vectorized=True)
@@ -101,6 +118,17 @@ def build_methods(tf: Any, codes: np.ndarray, target_name: str, load: Any, load_
 
     def fairtrain_auto():
         return pipelines.make_tf_feed(sampler, load, vectorized="auto")
+
+    return {"fairtrain vectorized": fairtrain_vectorized,
+            "fairtrain per-example": fairtrain_per_example,
+            "fairtrain auto": fairtrain_auto}
+
+
+def _tf_methods(tf: Any, n: int, members: list[np.ndarray], target: np.ndarray, load: Any,
+                seed: int) -> dict[str, Any]:
+    """tf.data's own ways: a fixed quota pattern, weighted sampling, rejection resampling."""
+    autotune = tf.data.AUTOTUNE
+    idx = np.arange(n, dtype=np.int64)
 
     def streams():
         return [tf.data.Dataset.from_tensor_slices(m).shuffle(m.size, seed=seed + g).repeat()
@@ -128,6 +156,16 @@ def build_methods(tf: Any, codes: np.ndarray, target_name: str, load: Any, load_
                                    initial_dist=SHARES.astype(np.float32), seed=seed)
         return ds.map(lambda _, xy: xy).batch(BATCH).prefetch(autotune)
 
+    return {"choose_from_datasets": choose_from, "sample_from_datasets": sample_from,
+            "rejection_resample": rejection}
+
+
+def _imblearn_method(tf: Any, codes: np.ndarray, members: list[np.ndarray], target_name: str,
+                     load: Any, seed: int) -> Any:
+    """imbalanced-learn's balanced_batch_generator, restarted each epoch with a new seed."""
+    autotune = tf.data.AUTOTUNE
+    idx = np.arange(codes.size, dtype=np.int64)
+
     def imblearn():
         from imblearn.tensorflow import balanced_batch_generator
         from imblearn.under_sampling import RandomUnderSampler
@@ -151,19 +189,7 @@ def build_methods(tf: Any, codes: np.ndarray, target_name: str, load: Any, load_
         return (ds.unbatch().map(load, num_parallel_calls=autotune).batch(BATCH)
                 .prefetch(autotune))
 
-    methods = {
-        CEIL_NOMAP: ceiling_nomap,
-        CEIL_MAP: ceiling_map,
-        "fairtrain vectorized": fairtrain_vectorized,
-        "fairtrain per-example": fairtrain_per_example,
-        "fairtrain auto": fairtrain_auto,
-        "choose_from_datasets": choose_from,
-        "sample_from_datasets": sample_from,
-        "rejection_resample": rejection,
-    }
-    if with_imblearn:
-        methods["imblearn"] = imblearn
-    return methods, target
+    return imblearn
 
 
 def _measure(tf: Any, make: Any, n_batches: int, chunk: int) -> dict[str, Any]:
@@ -186,7 +212,21 @@ def _measure(tf: Any, make: Any, n_batches: int, chunk: int) -> dict[str, Any]:
     return {"speed": examples / elapsed, "cpu_us": 1e6 * cpu / examples, "counts": counts}
 
 
+#: The note under the table: how to read each column.
+_NOTE = (
+    "× ceiling: per repetition, the method's speed over the ceiling's measured in the "
+    "same round; the vectorised fairtrain mode is to be read against the no-map "
+    "ceiling, the per-example one against the with-map ceiling; auto is the "
+    "per-example load run batched (indices: it only gathers) or per example (jpeg: "
+    "decode_jpeg cannot be batched with the same values), so read it against the "
+    "no-map ceiling for indices and the with-map one for jpeg. CPU µs/example: "
+    "process CPU time (all threads) over the examples. composition error: mean over "
+    "batches of Σ_g |count_g − 64·share_g| / 2; outside floor/ceil: examples per "
+    "batch beyond floor/ceil(64·share_g), 0 for an exact sampler.")
+
+
 def run(mode: str, *, with_imblearn: bool | None = None) -> tuple[list[Table], dict]:
+    """Time every method on both loads and both targets, interleaved; (tables, raw)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
@@ -195,33 +235,9 @@ def run(mode: str, *, with_imblearn: bool | None = None) -> tuple[list[Table], d
 
     size = SIZES[mode]
     if with_imblearn is None:
-        try:
-            import imblearn  # noqa: F401
-            with_imblearn = mode != "tiny"
-        except ImportError:
-            with_imblearn = False
+        with_imblearn = _imblearn_by_default(mode)
     codes = make_codes(size["n"])
-    codes_t = tf.constant(codes)
-    rng = np.random.default_rng(0)
-    low = rng.integers(0, 255, size=(256, 12, 12, 3)).astype(np.uint8)
-    images = tf.cast(tf.image.resize(low, (96, 96), method="bilinear"), tf.uint8)
-    jpegs = tf.stack([tf.io.encode_jpeg(im, quality=90) for im in images])
-
-    def load_index(i):
-        return i, tf.gather(codes_t, i)
-
-    def decode(i):
-        img = tf.image.decode_jpeg(tf.gather(jpegs, i % 256), channels=3)
-        return tf.image.resize(img, (64, 64))
-
-    def load_jpeg(i):
-        return decode(i), tf.gather(codes_t, i)
-
-    def load_jpeg_batch(ib):
-        imgs = tf.map_fn(decode, ib, fn_output_signature=tf.TensorSpec([64, 64, 3],
-                                                                        tf.float32))
-        return imgs, tf.gather(codes_t, ib)
-
+    load_index, load_jpeg, load_jpeg_batch = _loads(tf, codes)
     table = Table(
         title=(f"Pipelines: n={size['n']:,}, batch {BATCH}, shares 6/8/80/6; median "
                f"(min–max) of {size['repeats']} interleaved repetitions"),
@@ -245,38 +261,70 @@ def run(mode: str, *, with_imblearn: bool | None = None) -> tuple[list[Table], d
 
             res = interleaved({name: runner(name, make) for name, make in methods.items()},
                               size["repeats"])
-            nomap = [r["speed"] for r in res[CEIL_NOMAP]]
-            withmap = [r["speed"] for r in res[CEIL_MAP]]
-            cpu_map = [r["cpu_us"] for r in res[CEIL_MAP]]
-            for name, reps in res.items():
-                speeds = [r["speed"] for r in reps]
-                cpus = [r["cpu_us"] for r in reps]
-                counts = np.concatenate([r["counts"] for r in reps])
-                err, outside = composition_error(counts, target)
-                s = summary(speeds)
-                r_nomap = summary([a / b for a, b in zip(speeds, nomap)])
-                r_map = summary([a / b for a, b in zip(speeds, withmap)])
-                c = summary(cpus)
-                c_ratio = summary([a / b for a, b in zip(cpus, cpu_map)])
-                table.rows.append([scenario, target_name, name, fmt_range(s, ",.0f"),
-                                   fmt_range(r_nomap), fmt_range(r_map), fmt_range(c, ".1f"),
-                                   fmt_range(c_ratio), f"{err:.2f}", f"{outside:.2f}"])
-                raw.append({"load": scenario, "target": target_name, "method": name,
-                            "examples_per_s": s, "x_nomap_ceiling": r_nomap,
-                            "x_map_ceiling": r_map, "cpu_us_per_example": c,
-                            "cpu_x_map_ceiling": c_ratio, "composition_error": err,
-                            "outside_floor_ceil": outside})
-                print(f"  {scenario:7s} {target_name:12s} {name:22s} "
-                      f"{s['median']:>10,.0f} ex/s  {r_nomap['median']:.2f}x no-map  "
-                      f"{r_map['median']:.2f}x map  outside {outside:.2f}", flush=True)
-    table.note = (
-        "× ceiling: per repetition, the method's speed over the ceiling's measured in the "
-        "same round; the vectorised fairtrain mode is to be read against the no-map "
-        "ceiling, the per-example one against the with-map ceiling; auto is the "
-        "per-example load run batched (indices: it only gathers) or per example (jpeg: "
-        "decode_jpeg cannot be batched with the same values), so read it against the "
-        "no-map ceiling for indices and the with-map one for jpeg. CPU µs/example: "
-        "process CPU time (all threads) over the examples. composition error: mean over "
-        "batches of Σ_g |count_g − 64·share_g| / 2; outside floor/ceil: examples per "
-        "batch beyond floor/ceil(64·share_g), 0 for an exact sampler.")
+            _add_rows(table, raw, scenario, target_name, res, target)
+    table.note = _NOTE
     return [table], {"results": raw, "sizes": size, "with_imblearn": with_imblearn}
+
+
+def _imblearn_by_default(mode: str) -> bool:
+    """Whether to time imbalanced-learn: when installed, outside the tiny mode."""
+    try:
+        import imblearn  # noqa: F401
+        return mode != "tiny"
+    except ImportError:
+        return False
+
+
+def _loads(tf: Any, codes: np.ndarray) -> tuple[Any, Any, Any]:
+    """The index load, and the JPEG load per example and per batch (256 fixed images)."""
+    codes_t = tf.constant(codes)
+    rng = np.random.default_rng(0)
+    low = rng.integers(0, 255, size=(256, 12, 12, 3)).astype(np.uint8)
+    images = tf.cast(tf.image.resize(low, (96, 96), method="bilinear"), tf.uint8)
+    jpegs = tf.stack([tf.io.encode_jpeg(im, quality=90) for im in images])
+
+    def load_index(i):
+        return i, tf.gather(codes_t, i)
+
+    def decode(i):
+        img = tf.image.decode_jpeg(tf.gather(jpegs, i % 256), channels=3)
+        return tf.image.resize(img, (64, 64))
+
+    def load_jpeg(i):
+        return decode(i), tf.gather(codes_t, i)
+
+    def load_jpeg_batch(ib):
+        imgs = tf.map_fn(decode, ib, fn_output_signature=tf.TensorSpec([64, 64, 3],
+                                                                        tf.float32))
+        return imgs, tf.gather(codes_t, ib)
+
+    return load_index, load_jpeg, load_jpeg_batch
+
+
+def _add_rows(table: Table, raw: list[dict[str, Any]], scenario: str, target_name: str,
+              res: dict[str, list[dict[str, Any]]], target: np.ndarray) -> None:
+    """One row per method (speeds over the same round's ceilings), to the table and raw."""
+    nomap = [r["speed"] for r in res[CEIL_NOMAP]]
+    withmap = [r["speed"] for r in res[CEIL_MAP]]
+    cpu_map = [r["cpu_us"] for r in res[CEIL_MAP]]
+    for name, reps in res.items():
+        speeds = [r["speed"] for r in reps]
+        cpus = [r["cpu_us"] for r in reps]
+        counts = np.concatenate([r["counts"] for r in reps])
+        err, outside = composition_error(counts, target)
+        s = summary(speeds)
+        r_nomap = summary([a / b for a, b in zip(speeds, nomap)])
+        r_map = summary([a / b for a, b in zip(speeds, withmap)])
+        c = summary(cpus)
+        c_ratio = summary([a / b for a, b in zip(cpus, cpu_map)])
+        table.rows.append([scenario, target_name, name, fmt_range(s, ",.0f"),
+                           fmt_range(r_nomap), fmt_range(r_map), fmt_range(c, ".1f"),
+                           fmt_range(c_ratio), f"{err:.2f}", f"{outside:.2f}"])
+        raw.append({"load": scenario, "target": target_name, "method": name,
+                    "examples_per_s": s, "x_nomap_ceiling": r_nomap,
+                    "x_map_ceiling": r_map, "cpu_us_per_example": c,
+                    "cpu_x_map_ceiling": c_ratio, "composition_error": err,
+                    "outside_floor_ceil": outside})
+        print(f"  {scenario:7s} {target_name:12s} {name:22s} "
+              f"{s['median']:>10,.0f} ex/s  {r_nomap['median']:.2f}x no-map  "
+              f"{r_map['median']:.2f}x map  outside {outside:.2f}", flush=True)

@@ -146,7 +146,28 @@ def _fresh(n: int, what: str) -> dict[str, float]:
 
 
 def run(mode: str) -> tuple[list[Table], dict]:
+    """Time planning over the grid of N and groups, then in fresh processes."""
     size = SIZES[mode]
+    points, skipped = _grid(size)
+    table = _points_table(points, size)
+    exps, perm_exp = _exponents(points, size)
+    table.note = (
+        "Fitted exponents of the later-epoch time: "
+        + "; ".join(f"{s} ∝ N^{e['N']:.2f} and groups^{e['groups']:.2f} (at N="
+                    f"{size['k_at']:,})" for s, e in exps.items())
+        + f"; permutation ∝ N^{perm_exp:.2f}. "
+        "× permutation: per repetition, over numpy's permutation of the same N in the same "
+        "round. Peak bytes: tracemalloc's peak while a new sampler plans its first epoch "
+        "(the plan itself is 8 bytes per example)."
+        + (" Skipped: " + "; ".join(skipped) + "." if skipped else ""))
+    fresh, fresh_table = _fresh_runs(size)
+    return [table, fresh_table], {"points": points, "exponents": exps,
+                                  "permutation_exponent": perm_exp, "fresh": fresh,
+                                  "skipped": skipped, "sizes": size}
+
+
+def _grid(size: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every point of the grid that fits in the available memory; (points, skipped)."""
     points: list[dict[str, Any]] = []
     skipped: list[str] = []
     grid = [(n, 4) for n in size["ns"]] + [(size["k_at"], k) for k in size["ks"] if k != 4]
@@ -164,6 +185,11 @@ def run(mode: str) -> tuple[list[Table], dict]:
               + "; ".join(f"{s} later {p[s]['later_s']['median']:.3f} s "
                           f"({p[s]['later_x_perm']['median']:.2f}x)"
                           for s in ("Proportional", "Homogeneous")), flush=True)
+    return points, skipped
+
+
+def _points_table(points: list[dict[str, Any]], size: dict[str, Any]) -> Table:
+    """The table of every point and sampler (its note is added by :func:`run`)."""
     table = Table(
         title=(f"Planning one epoch (batch {BATCH}, or the number of groups when larger); "
                f"median (min–max) over {size['repeats']} interleaved repetitions"),
@@ -181,6 +207,12 @@ def run(mode: str) -> tuple[list[Table], dict]:
                                fmt_range(p["permutation_s"], ".3f"),
                                fmt_range(q["later_x_perm"]), fmt_range(q["first_x_perm"]),
                                f"{q['peak_bytes_per_example']:.1f}"])
+    return table
+
+
+def _exponents(points: list[dict[str, Any]],
+               size: dict[str, Any]) -> tuple[dict[str, dict[str, float]], float]:
+    """Fitted exponents of the later-epoch time in N and groups, and of the permutation."""
     exps = {}
     for s in ("Proportional", "Homogeneous"):
         by_n = [p for p in points if p["groups"] == 4]
@@ -194,15 +226,11 @@ def run(mode: str) -> tuple[list[Table], dict]:
     perm_exp = fitted_exponent([p["n"] for p in points if p["groups"] == 4],
                                [p["permutation_s"]["median"] for p in points
                                 if p["groups"] == 4])
-    table.note = (
-        "Fitted exponents of the later-epoch time: "
-        + "; ".join(f"{s} ∝ N^{e['N']:.2f} and groups^{e['groups']:.2f} (at N="
-                    f"{size['k_at']:,})" for s, e in exps.items())
-        + f"; permutation ∝ N^{perm_exp:.2f}. "
-        "× permutation: per repetition, over numpy's permutation of the same N in the same "
-        "round. Peak bytes: tracemalloc's peak while a new sampler plans its first epoch "
-        "(the plan itself is 8 bytes per example)."
-        + (" Skipped: " + "; ".join(skipped) + "." if skipped else ""))
+    return exps, perm_exp
+
+
+def _fresh_runs(size: dict[str, Any]) -> tuple[dict[str, list[dict[str, float]]], Table]:
+    """The first epoch in fresh processes against a fresh permutation; (raw, table)."""
     fn = size["fresh_n"]
     fresh = interleaved({w: (lambda w=w: _fresh(fn, w))
                          for w in ("permutation", "Proportional", "Homogeneous")},
@@ -229,6 +257,4 @@ def run(mode: str) -> tuple[list[Table], dict]:
             fmt_range(summary([r["later"] for r in rs]), ".3f"),
             fmt_range(summary([r["total"] / p for r, p in zip(rs, perm_t)]))])
         print(f"  fresh {s}: {fresh_table.rows[-1]}", flush=True)
-    return [table, fresh_table], {"points": points, "exponents": exps,
-                                  "permutation_exponent": perm_exp, "fresh": fresh,
-                                  "skipped": skipped, "sizes": size}
+    return fresh, fresh_table

@@ -39,6 +39,59 @@ def parse(argv=None):
     return experiments.resolve_example_arguments(parser.parse_args(argv))
 
 
+def load_data(args, tmp):
+    """CelebA (a synthetic one with --smoke), cut to --subset images drawn with the seed."""
+    root = datasets.synthetic.write_celeba(tmp, n=200, seed=args.seed) if args.smoke \
+        else args.data_dir
+    data = datasets.load_celeba(root)
+    if args.subset and len(data) > args.subset:
+        rng = np.random.default_rng(args.seed)
+        data = data.take(np.sort(rng.choice(len(data), args.subset, replace=False)))
+    return data
+
+
+def fit_head(args, backbone, weights, size, train, load, validation, val_groups):
+    """Train the head of a frozen backbone on gender-proportional batches; (model, history)."""
+    x_val, y_val = validation
+    model = build_model(backbone, (*size, 3), 1, activation="sigmoid",
+                        weights=weights, seed=args.seed)
+    sampler = ft.sampling.Proportional(train.groups("gender"),
+                                       batch_size=args.batch_size, seed=args.seed)
+    print(f"== {backbone} (frozen), head trained")
+    history = experiments.fit_staged_sampled(
+        model,
+        [ft.Stage("head", trainable=["head"], epochs=args.epochs,
+                  learning_rate=args.learning_rate)],
+        sampler, load, loss="binary_crossentropy", metrics=["accuracy"],
+        validation_data=(x_val, y_val), verbose=args.verbose,
+        callbacks=[ft.BiasMonitor(x_val, y_val, val_groups,
+                                  metric="accuracy", min_count=1,
+                                  transform=lambda p: (p[:, 0] > 0.5).astype(int))],
+    )
+    return model, history
+
+
+def evaluate(model, x_test, y_test, test_groups):
+    """Test accuracy, inference time and per-group reports; (run fields, accuracy report)."""
+    probs, seconds = experiments.predict(model, x_test)
+    y_pred = (probs[:, 0] > 0.5).astype(int)
+    y_true = y_test.astype(int)
+    metrics = {}
+    for metric, kwargs in (("accuracy", None), ("true_positive_rate", {"pos_label": 1}),
+                           ("selection_rate", {"pos_label": 1})):
+        report = ft.bias_report(y_true, y_pred, test_groups, metric=metric,
+                                metric_kwargs=kwargs, min_count=1)
+        metrics[metric] = report.to_dict()
+        if metric == "accuracy":
+            accuracy_report = report
+    return {
+        "test_accuracy": float(np.mean(y_pred == y_true)),
+        "inference_seconds": seconds,
+        "inference_ms_per_image": 1000 * seconds / len(y_true),
+        "metrics": metrics,
+    }, accuracy_report
+
+
 def main(argv=None):
     args = parse(argv)
     try:
@@ -49,12 +102,7 @@ def main(argv=None):
         print(f"Replacing the files of an unfinished earlier run in {out.root}")
     size = (args.image_size, args.image_size)
     with tempfile.TemporaryDirectory() as tmp:
-        root = datasets.synthetic.write_celeba(tmp, n=200, seed=args.seed) if args.smoke \
-            else args.data_dir
-        data = datasets.load_celeba(root)
-        if args.subset and len(data) > args.subset:
-            rng = np.random.default_rng(args.seed)
-            data = data.take(np.sort(rng.choice(len(data), args.subset, replace=False)))
+        data = load_data(args, tmp)
         train, val, test = datasets.split(data, test_size=0.2, val_size=0.2,
                                           stratify="gender", seed=args.seed)
         y = {name: (part.columns["gender"] == "male").astype(np.float32)
@@ -69,43 +117,19 @@ def main(argv=None):
               f"val {len(val)}, test {len(test)}")
         runs = []
         for backbone, weights in zip(args.backbone, args.weights):
-            model = build_model(backbone, (*size, 3), 1, activation="sigmoid",
-                                weights=weights, seed=args.seed)
-            sampler = ft.sampling.Proportional(train.groups("gender"),
-                                               batch_size=args.batch_size, seed=args.seed)
-            print(f"== {backbone} (frozen), head trained")
-            history = experiments.fit_staged_sampled(
-                model,
-                [ft.Stage("head", trainable=["head"], epochs=args.epochs,
-                          learning_rate=args.learning_rate)],
-                sampler, load, loss="binary_crossentropy", metrics=["accuracy"],
-                validation_data=(x_val, y["val"]), verbose=args.verbose,
-                callbacks=[ft.BiasMonitor(x_val, y["val"], {"gender": val.columns["gender"],
-                                                            "age": age["val"]},
-                                          metric="accuracy", min_count=1,
-                                          transform=lambda p: (p[:, 0] > 0.5).astype(int))],
-            )
-            probs, seconds = experiments.predict(model, x_test)
-            y_pred = (probs[:, 0] > 0.5).astype(int)
-            y_true = y["test"].astype(int)
-            metrics = {}
-            for metric, kwargs in (("accuracy", None), ("true_positive_rate", {"pos_label": 1}),
-                                   ("selection_rate", {"pos_label": 1})):
-                report = ft.bias_report(y_true, y_pred, test_groups, metric=metric,
-                                        metric_kwargs=kwargs, min_count=1)
-                metrics[metric] = report.to_dict()
-                if metric == "accuracy":
-                    accuracy_report = report
-            runs.append({
-                "backbone": backbone, "frozen": True,
-                "test_accuracy": float(np.mean(y_pred == y_true)),
-                "inference_seconds": seconds,
-                "inference_ms_per_image": 1000 * seconds / len(y_true),
-                "metrics": metrics,
-                "history": experiments.history_to_dict(history),
-            })
+            model, history = fit_head(args, backbone, weights, size, train, load,
+                                      (x_val, y["val"]),
+                                      {"gender": val.columns["gender"], "age": age["val"]})
+            run, accuracy_report = evaluate(model, x_test, y["test"], test_groups)
+            runs.append({"backbone": backbone, "frozen": True, **run,
+                         "history": experiments.history_to_dict(history)})
             out.save_figure(f"accuracy_by_gender_{backbone}.png",
                             plots.plot_by_group(accuracy_report, "gender"))
+    write(out, args, runs)
+
+
+def write(out, args, runs):
+    """summary.json, summary.md and the printed table: accuracy and bias per backbone."""
     header = ["backbone", "test accuracy", "ms / image", "accuracy female", "accuracy male",
               "gender bias", "age bias"]
     rows = []

@@ -64,32 +64,13 @@ def main(argv=None):
 
 
 def run(args, out, data):
+    """Analyse the data, split it through TFRecords, train every backbone, write the summary."""
     import tensorflow as tf
-
 
     size = (args.image_size, args.image_size)
     races = list(data.levels.get("race", datasets.RACES))
-    counts = {race: {g: int(np.sum((data.columns["race"] == race)
-                                   & (data.columns["gender"] == g)))
-                     for g in ("male", "female")} for race in races}
-    rejected = [{"path": r.path, "reason": r.reason} for r in data.rejected]
-    print(f"{len(data)} images kept, {len(rejected)} rejected")
-    for r in rejected:
-        print(f"  rejected {r['path']}: {r['reason']}")
-    out.write_json("data_analysis.json", {"counts": counts, "n": len(data),
-                                          "rejected": rejected})
-
-    parts = dict(zip(("train", "val", "test"), datasets.split(
-        data, test_size=0.2, val_size=0.1, stratify="race", seed=args.seed)))
-    arrays = {}
-    for name, part in parts.items():
-        path = out.path(f"split/{name}.tfrecord")
-        out.path(f"split/{name}.tfrecord.json")
-        datasets.write_tfrecords(part, path)
-        x, restored = read_split(path, size)
-        assert list(restored.paths) == list(part.paths)  # the round trip keeps every row
-        y = np.array([races.index(r) for r in restored.columns["race"]], dtype=np.int64)
-        arrays[name] = (x, y, restored)
+    counts, rejected = analyse(out, data, races)
+    arrays = write_splits(args, out, data, races, size)
     x_train, y_train, train = arrays["train"]
     x_val, y_val, val = arrays["val"]
     x_test, y_test, test = arrays["test"]
@@ -103,41 +84,85 @@ def run(args, out, data):
     groups = train.groups("race")
     summary_rows, runs = [], []
     for backbone, weights in zip(args.backbone, args.weights):
-        model = build_model(backbone, (*size, 3), len(races), weights=weights, seed=args.seed)
-        sampler = ft.sampling.Proportional(groups, batch_size=args.batch_size, seed=args.seed)
-        stages = ft.schedules.two_stage(max(1, args.epochs // 2),
-                                        learning_rates=args.learning_rates)
-        print(f"== {backbone}: frozen, then unfrozen")
-        history = experiments.fit_staged_sampled(
-            model, stages, sampler, load, loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"], validation_data=(x_val, y_val), vectorized=True,
-            verbose=args.verbose)
-        hist = experiments.history_to_dict(history)
-        out.write_json(f"histories/{backbone}.json",
-                       {"history": hist, "stage": list(history.stage),
-                        # numbered from 1, as in the Markdown and the plots
-                        "epoch": [e + 1 for e in history.epoch]})
-        ax = plots.plot_training_curves(hist, list(history.stage),
-                                        keys=["accuracy", "val_accuracy"], title=backbone)
-        out.save_figure(f"curves_{backbone}.png", ax)
-        probs, _ = experiments.predict(model, x_test)
-        y_pred = np.asarray(races)[probs.argmax(1)]
-        summary = experiments.classification_summary(
-            np.asarray(races)[y_test], y_pred, test.groups("race", "gender"), races,
-            min_count=1)
-        summary.pop("report")
-        out.save_figure(f"confusion_{backbone}.png", plots.plot_confusion_pair(
-            np.asarray(summary["confusion"]), races, title=f"{backbone}: test split"))
-        features, _ = experiments.predict(embedding_model(model), x_test)
-        out.save_figure(f"tsne_{backbone}.png", tsne_figure(features, y_test, races, backbone,
-                                                            args.seed))
-        accuracy = float(np.mean(probs.argmax(1) == y_test))
-        runs.append({"backbone": backbone, "test_accuracy": accuracy,
-                     "val_accuracy_last": hist["val_accuracy"][-1], **summary})
-        race_bias = summary["recall"]["attributes"]["race"]
-        summary_rows.append([backbone, hist["val_accuracy"][-1], accuracy,
-                             *[race_bias["groups"][r]["value"] for r in races],
-                             race_bias["bias"]["pairwise"]])
+        result, row = fit_and_test(args, out, backbone, weights, races, groups, load,
+                                   (x_val, y_val), (x_test, y_test, test))
+        runs.append(result)
+        summary_rows.append(row)
+    write_summary(args, out, races, counts, rejected, runs, summary_rows)
+
+
+def analyse(out, data, races):
+    """Images per race and gender and the rejected files: printed, data_analysis.json."""
+    counts = {race: {g: int(np.sum((data.columns["race"] == race)
+                                   & (data.columns["gender"] == g)))
+                     for g in ("male", "female")} for race in races}
+    rejected = [{"path": r.path, "reason": r.reason} for r in data.rejected]
+    print(f"{len(data)} images kept, {len(rejected)} rejected")
+    for r in rejected:
+        print(f"  rejected {r['path']}: {r['reason']}")
+    out.write_json("data_analysis.json", {"counts": counts, "n": len(data),
+                                          "rejected": rejected})
+    return counts, rejected
+
+
+def write_splits(args, out, data, races, size):
+    """The stratified split written to TFRecords and read back; name -> (x, y, dataset)."""
+    parts = dict(zip(("train", "val", "test"), datasets.split(
+        data, test_size=0.2, val_size=0.1, stratify="race", seed=args.seed)))
+    arrays = {}
+    for name, part in parts.items():
+        path = out.path(f"split/{name}.tfrecord")
+        out.path(f"split/{name}.tfrecord.json")
+        datasets.write_tfrecords(part, path)
+        x, restored = read_split(path, size)
+        assert list(restored.paths) == list(part.paths)  # the round trip keeps every row
+        y = np.array([races.index(r) for r in restored.columns["race"]], dtype=np.int64)
+        arrays[name] = (x, y, restored)
+    return arrays
+
+
+def fit_and_test(args, out, backbone, weights, races, groups, load, validation, testing):
+    """Train one backbone frozen then unfrozen, save its pictures; (run, summary row)."""
+    x_test, y_test, test = testing
+    size = (args.image_size, args.image_size)
+    model = build_model(backbone, (*size, 3), len(races), weights=weights, seed=args.seed)
+    sampler = ft.sampling.Proportional(groups, batch_size=args.batch_size, seed=args.seed)
+    stages = ft.schedules.two_stage(max(1, args.epochs // 2),
+                                    learning_rates=args.learning_rates)
+    print(f"== {backbone}: frozen, then unfrozen")
+    history = experiments.fit_staged_sampled(
+        model, stages, sampler, load, loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"], validation_data=validation, vectorized=True,
+        verbose=args.verbose)
+    hist = experiments.history_to_dict(history)
+    out.write_json(f"histories/{backbone}.json",
+                   {"history": hist, "stage": list(history.stage),
+                    # numbered from 1, as in the Markdown and the plots
+                    "epoch": [e + 1 for e in history.epoch]})
+    ax = plots.plot_training_curves(hist, list(history.stage),
+                                    keys=["accuracy", "val_accuracy"], title=backbone)
+    out.save_figure(f"curves_{backbone}.png", ax)
+    probs, _ = experiments.predict(model, x_test)
+    y_pred = np.asarray(races)[probs.argmax(1)]
+    summary = experiments.classification_summary(
+        np.asarray(races)[y_test], y_pred, test.groups("race", "gender"), races,
+        min_count=1)
+    summary.pop("report")
+    out.save_figure(f"confusion_{backbone}.png", plots.plot_confusion_pair(
+        np.asarray(summary["confusion"]), races, title=f"{backbone}: test split"))
+    features, _ = experiments.predict(embedding_model(model), x_test)
+    out.save_figure(f"tsne_{backbone}.png", tsne_figure(features, y_test, races, backbone,
+                                                        args.seed))
+    accuracy = float(np.mean(probs.argmax(1) == y_test))
+    race_bias = summary["recall"]["attributes"]["race"]
+    row = [backbone, hist["val_accuracy"][-1], accuracy,
+           *[race_bias["groups"][r]["value"] for r in races], race_bias["bias"]["pairwise"]]
+    return {"backbone": backbone, "test_accuracy": accuracy,
+            "val_accuracy_last": hist["val_accuracy"][-1], **summary}, row
+
+
+def write_summary(args, out, races, counts, rejected, runs, summary_rows):
+    """summary.md (counts, rejected files, recall per race) and summary.json; printed."""
     header = ["backbone", "val accuracy", "test accuracy", *races, "race bias"]
     count_rows = [[race, c["male"], c["female"], c["male"] + c["female"]]
                   for race, c in counts.items()]

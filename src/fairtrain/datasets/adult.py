@@ -87,6 +87,7 @@ def _parse_row(text: str) -> tuple[tuple | None, str]:
 
 
 def _read(path: Path) -> tuple[list[tuple], list[Rejected]]:
+    """The parsed rows of one Adult file and its refused lines; ValueError if it has no rows."""
     rows: list[tuple] = []
     rejected: list[Rejected] = []
     seen = 0
@@ -105,6 +106,56 @@ def _read(path: Path) -> tuple[list[tuple], list[Rejected]]:
             f"from {SOURCE}."
         )
     return rows, rejected
+
+
+def _check_files(root: Path, wanted: list[str]) -> None:
+    """Raise FileNotFoundError unless every wanted split's file is in ``root``."""
+    missing = [FILES[s] for s in wanted if not (root / FILES[s]).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"Adult: {' and '.join(missing)} not found in {root}. The folder must hold "
+            f"adult.data (train) and adult.test (test) as published by {SOURCE} (the "
+            "'adult.zip' download)."
+        )
+
+
+def _read_columns(root: Path, wanted: list[str]) -> tuple[dict[str, np.ndarray], list[Rejected]]:
+    """The kept rows of the wanted splits as columns (plus ``"split"``), and the refused lines."""
+    rows: list[tuple] = []
+    splits: list[str] = []
+    rejected: list[Rejected] = []
+    for name in wanted:
+        kept, refused = _read(root / FILES[name])
+        rows += kept
+        splits += [name] * len(kept)
+        rejected += refused
+    columns: dict[str, np.ndarray] = {}
+    for j, column in enumerate(COLUMNS):
+        dtype = str if column in LEVELS else np.int64
+        columns[column] = np.asarray([row[j] for row in rows], dtype=dtype)
+    columns["split"] = np.asarray(splits, dtype=str)
+    return columns, rejected
+
+
+def _encode(
+    columns: dict[str, np.ndarray],
+    rejected: list[Rejected],
+    *,
+    split: str | None,
+    attributes_as_features: bool,
+) -> TabularDataset:
+    """The read columns as a TabularDataset: the income label, numeric and one-hot features."""
+    categorical = [c for c in CATEGORICAL if attributes_as_features or c not in ATTRIBUTES]
+    return encode(
+        columns,
+        (columns["income"] == ">50K").astype(np.int64),
+        numeric=NUMERIC,
+        categorical=categorical,
+        attributes=ATTRIBUTES,
+        rejected=tuple(rejected),
+        levels={**{k: list(v) for k, v in LEVELS.items()}, "split": list(FILES)},
+        name="adult" if split is None else f"adult-{split}",
+    )
 
 
 def load_adult(
@@ -177,34 +228,6 @@ def load_adult(
         raise ValueError(f"`split` must be 'train', 'test' or None; got split={split!r}.")
     root = check_dir(root, "Adult root")
     wanted = list(FILES) if split is None else [split]
-    missing = [FILES[s] for s in wanted if not (root / FILES[s]).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"Adult: {' and '.join(missing)} not found in {root}. The folder must hold "
-            f"adult.data (train) and adult.test (test) as published by {SOURCE} (the "
-            "'adult.zip' download)."
-        )
-    rows: list[tuple] = []
-    splits: list[str] = []
-    rejected: list[Rejected] = []
-    for name in wanted:
-        kept, refused = _read(root / FILES[name])
-        rows += kept
-        splits += [name] * len(kept)
-        rejected += refused
-    columns: dict[str, np.ndarray] = {}
-    for j, column in enumerate(COLUMNS):
-        dtype = str if column in LEVELS else np.int64
-        columns[column] = np.asarray([row[j] for row in rows], dtype=dtype)
-    columns["split"] = np.asarray(splits, dtype=str)
-    categorical = [c for c in CATEGORICAL if attributes_as_features or c not in ATTRIBUTES]
-    return encode(
-        columns,
-        (columns["income"] == ">50K").astype(np.int64),
-        numeric=NUMERIC,
-        categorical=categorical,
-        attributes=ATTRIBUTES,
-        rejected=tuple(rejected),
-        levels={**{k: list(v) for k, v in LEVELS.items()}, "split": list(FILES)},
-        name="adult" if split is None else f"adult-{split}",
-    )
+    _check_files(root, wanted)
+    columns, rejected = _read_columns(root, wanted)
+    return _encode(columns, rejected, split=split, attributes_as_features=attributes_as_features)

@@ -27,6 +27,7 @@ _IMAGE_DIR = "img_align_celeba"
 
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
+    """The non-blank lines of a CelebA list file as (line number, fields)."""
     if not path.is_file():
         raise FileNotFoundError(f"CelebA file {path} does not exist.")
     try:
@@ -99,6 +100,35 @@ def _read_partitions(path: Path) -> dict[str, Any]:
     return table
 
 
+def _rejection(path: Path, name: str, attributes: dict[str, Any],
+               partitions: dict[str, Any]) -> str:
+    """Why :func:`load_celeba` rejects the image ``name`` (a malformed row's reason), or ``""``."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"not an image file (suffix not in {IMAGE_SUFFIXES})"
+    if name not in attributes:
+        return f"not listed in {_ATTR_FILE}"
+    if isinstance(attributes[name], str):
+        return attributes[name]
+    if name not in partitions:
+        return f"not listed in {_PARTITION_FILE}"
+    if partitions[name] not in PARTITIONS:
+        return partitions[name]
+    return ""
+
+
+def _columns(header: list[str], rows: list[np.ndarray], parts: list[str]) -> dict[str, np.ndarray]:
+    """The kept images' columns: ``"gender"``, ``"partition"`` and every attribute as bool."""
+    values = np.asarray(rows, dtype=np.int8).reshape(len(rows), len(header))
+    male = values[:, header.index("Male")] == 1
+    columns: dict[str, np.ndarray] = {
+        "gender": np.where(male, "male", "female").astype(str),
+        "partition": np.asarray(parts, dtype=str),
+    }
+    for j, attribute in enumerate(header):
+        columns[attribute] = values[:, j] == 1
+    return columns
+
+
 def load_celeba(
     root: Any, *, partition: Literal["train", "valid", "test"] | None = None
 ) -> FaceDataset:
@@ -149,18 +179,7 @@ def load_celeba(
     for path in files:
         name = path.relative_to(image_dir).as_posix()
         seen.add(name)
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            reason = f"not an image file (suffix not in {IMAGE_SUFFIXES})"
-        elif name not in attributes:
-            reason = f"not listed in {_ATTR_FILE}"
-        elif isinstance(attributes[name], str):
-            reason = attributes[name]
-        elif name not in partitions:
-            reason = f"not listed in {_PARTITION_FILE}"
-        elif partitions[name] not in PARTITIONS:
-            reason = partitions[name]
-        else:
-            reason = ""
+        reason = _rejection(path, name, attributes, partitions)
         usable += not reason
         if reason:
             rejected.append(Rejected(str(path), reason))
@@ -176,17 +195,9 @@ def load_celeba(
     if not usable:
         raise nothing_loaded(image_dir, f"CelebA image listed in {_ATTR_FILE} and "
                              f"{_PARTITION_FILE}", rejected)
-    values = np.asarray(rows, dtype=np.int8).reshape(len(rows), len(header))
-    male = values[:, header.index("Male")] == 1
-    columns: dict[str, np.ndarray] = {
-        "gender": np.where(male, "male", "female").astype(str),
-        "partition": np.asarray(parts, dtype=str),
-    }
-    for j, attribute in enumerate(header):
-        columns[attribute] = values[:, j] == 1
     return FaceDataset(
         paths=np.asarray(paths, dtype=str),
-        columns=columns,
+        columns=_columns(header, rows, parts),
         rejected=tuple(rejected),
         levels={"gender": ["male", "female"], "partition": list(PARTITIONS)},
         name="celeba" if partition is None else f"celeba-{partition}",

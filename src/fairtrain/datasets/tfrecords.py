@@ -25,6 +25,7 @@ _NUMERIC = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint3
 
 
 def _tf():
+    """TensorFlow, or ImportError saying how to install it."""
     try:
         import tensorflow as tf
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -35,10 +36,12 @@ def _tf():
 
 
 def _sidecar(path: Path) -> Path:
+    """The JSON description's path beside the record file ``path``."""
     return path.with_name(path.name + ".json")
 
 
 def _sha256(path: Path) -> str:
+    """The SHA-256 hex digest of a file's bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -52,6 +55,7 @@ def _is_ours(sidecar: Path) -> bool:
 
 
 def _description(sidecar: Path) -> dict[str, Any] | None:
+    """The description in ``sidecar`` if write_tfrecords wrote it, else None."""
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -138,6 +142,54 @@ def _tensor(kind: str, value: Any, tf: Any) -> Any:
     return tf.cast(value, kind)
 
 
+def _column_kinds(dataset: FaceDataset) -> dict[str, str]:
+    """Each column's stored kind; ValueError for a column named like a record field."""
+    kinds = {name: _kind(name, column) for name, column in dataset.columns.items()}
+    for name in ("image", "path"):
+        if name in kinds:
+            raise ValueError(
+                f"A column {name!r} would replace each example's {name} when read back; "
+                "rename the column."
+            )
+    return kinds
+
+
+def _write_records(tf: Any, path: Path, dataset: FaceDataset, kinds: dict[str, str]) -> None:
+    """Write one ``tf.train.Example`` per image: its bytes, its path and every column."""
+    stored = {name: _stored(kinds[name], column) for name, column in dataset.columns.items()}
+
+    def feature(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for i, image_path in enumerate(dataset.paths):
+            features = {
+                "image": tf.train.Feature(bytes_list=tf.train.BytesList(
+                    value=[Path(image_path).read_bytes()])),
+                "path": feature(str(image_path).encode()),
+            }
+            for name, values in stored.items():
+                features[_PREFIX + name] = feature(values[i])
+            example = tf.train.Example(features=tf.train.Features(feature=features))
+            writer.write(example.SerializeToString())
+
+
+def _write_description(sidecar: Path, path: Path, dataset: FaceDataset,
+                       kinds: dict[str, str]) -> None:
+    """Write the JSON description that lets :func:`read_tfrecords` restore ``dataset``."""
+    sidecar.write_text(json.dumps({
+        "format": _FORMAT,
+        "sha256": _sha256(path),
+        "n": len(dataset),
+        "name": dataset.name,
+        "columns": kinds,
+        "levels": dataset.levels,
+        "rejected": [[r.path, r.reason] for r in dataset.rejected],
+    }, indent=1))
+
+
 def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False) -> str:
     """Write a dataset (a split) to one TFRecord file, plus a JSON description beside it.
 
@@ -190,34 +242,10 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     path = given.resolve()
     sidecar = _sidecar(path)
     _check_target(given, path, sidecar, overwrite)
-    kinds = {name: _kind(name, column) for name, column in dataset.columns.items()}
-    for name in ("image", "path"):
-        if name in kinds:
-            raise ValueError(
-                f"A column {name!r} would replace each example's {name} when read back; "
-                "rename the column."
-            )
+    kinds = _column_kinds(dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
-
-    stored = {name: _stored(kinds[name], column) for name, column in dataset.columns.items()}
-
-    def feature(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
-
     try:
-        with tf.io.TFRecordWriter(str(path)) as writer:
-            for i, image_path in enumerate(dataset.paths):
-                features = {
-                    "image": tf.train.Feature(bytes_list=tf.train.BytesList(
-                        value=[Path(image_path).read_bytes()])),
-                    "path": feature(str(image_path).encode()),
-                }
-                for name, values in stored.items():
-                    features[_PREFIX + name] = feature(values[i])
-                example = tf.train.Example(features=tf.train.Features(feature=features))
-                writer.write(example.SerializeToString())
+        _write_records(tf, path, dataset, kinds)
     except BaseException:
         # Both files are ours here (new, or replaced with overwrite=True): a partial
         # record file would pass for a foreign one and block every retry, and an
@@ -225,15 +253,7 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
         path.unlink(missing_ok=True)
         sidecar.unlink(missing_ok=True)
         raise
-    sidecar.write_text(json.dumps({
-        "format": _FORMAT,
-        "sha256": _sha256(path),
-        "n": len(dataset),
-        "name": dataset.name,
-        "columns": kinds,
-        "levels": dataset.levels,
-        "rejected": [[r.path, r.reason] for r in dataset.rejected],
-    }, indent=1))
+    _write_description(sidecar, path, dataset, kinds)
     return str(path)
 
 

@@ -46,6 +46,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _column(header: list[str], names: Sequence[str], path: Path) -> int:
+    """The index of the first of ``names`` in ``header`` (any case); ValueError if none or twice."""
     lowered = [h.lower() for h in header]
     for name in names:
         if lowered.count(name.lower()) > 1:
@@ -60,6 +61,7 @@ def _column(header: list[str], names: Sequence[str], path: Path) -> int:
 
 
 def _read_ethnicity(path: Path, levels: Sequence[str]) -> dict[str, str]:
+    """Identity -> ethnicity label of the user's ethnicity CSV."""
     header, rows = _read_csv(path)
     id_col = _column(header, _IDENTITY_HEADERS, path)
     eth_col = _column(header, ("ethnicity",), path)
@@ -120,6 +122,27 @@ def _rejection(rel: Path, path: Path, ethnicity: dict[str, str], ethnicity_csv: 
     return None
 
 
+def _check_levels(levels: Any) -> None:
+    """Raise TypeError if ``levels`` is one string rather than a list of labels."""
+    if isinstance(levels, (str, bytes)):
+        raise TypeError(
+            f"`levels` must be a list of the ethnicity labels in order; got the string "
+            f"{levels!r}. Give a list, e.g. levels=[{levels!r}, ...]."
+        )
+
+
+def _columns(identities: list[str], ethnicity: dict[str, str],
+             meta: dict[str, str] | None) -> dict[str, np.ndarray]:
+    """The kept images' ``"identity"``, ``"ethnicity"`` and (with ``meta``) ``"gender"``."""
+    columns = {
+        "identity": np.asarray(identities, dtype=str),
+        "ethnicity": np.asarray([ethnicity[i] for i in identities], dtype=str),
+    }
+    if meta is not None:
+        columns["gender"] = np.asarray([_GENDERS[meta[i].lower()] for i in identities], dtype=str)
+    return columns
+
+
 def load_vggface2(
     root: Any,
     ethnicity_csv: Any,
@@ -169,17 +192,13 @@ def load_vggface2(
     TypeError
         If ``levels`` is a string.
     """
-    if isinstance(levels, (str, bytes)):
-        raise TypeError(
-            f"`levels` must be a list of the ethnicity labels in order; got the string "
-            f"{levels!r}. Give a list, e.g. levels=[{levels!r}, ...]."
-        )
+    _check_levels(levels)
     root = check_dir(root, "VGGFace2 root")
     levels = [str(level) for level in levels]
     ethnicity_csv = Path(ethnicity_csv)
     ethnicity = _read_ethnicity(ethnicity_csv, levels)
     meta = None if identity_meta is None else _read_identity_meta(Path(identity_meta))
-    paths, identities, ethnicities, genders = [], [], [], []
+    paths, identities = [], []
     files, rejected = files_under(root)
     for path in files:
         rel = path.relative_to(root)
@@ -187,24 +206,14 @@ def load_vggface2(
         if reason is not None:
             rejected.append(Rejected(str(path), reason))
             continue
-        identity = rel.parts[0]
-        if meta is not None:
-            genders.append(_GENDERS[meta[identity].lower()])
         paths.append(str(path))
-        identities.append(identity)
-        ethnicities.append(ethnicity[identity])
+        identities.append(rel.parts[0])
     if not paths:
         raise nothing_loaded(root, "VGGFace2 image (root/<identity>/<image>.jpg, the "
                              f"identity listed in {ethnicity_csv})", rejected)
-    columns = {
-        "identity": np.asarray(identities, dtype=str),
-        "ethnicity": np.asarray(ethnicities, dtype=str),
-    }
-    if meta is not None:
-        columns["gender"] = np.asarray(genders, dtype=str)
     return FaceDataset(
         paths=np.asarray(paths, dtype=str),
-        columns=columns,
+        columns=_columns(identities, ethnicity, meta),
         rejected=tuple(rejected),
         levels={"ethnicity": levels},
         name="vggface2",

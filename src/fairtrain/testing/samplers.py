@@ -37,10 +37,12 @@ def default_check_groups() -> list[Groups]:
 
 
 def _fail(sampler: Any, what: str) -> None:
+    """Raise AssertionError naming the sampler's class and what it did wrong."""
     raise AssertionError(f"{type(sampler).__name__}: {what}")
 
 
 def _counts(plan: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Each batch's count of examples per group, shape ``(steps, k)`` (padding not counted)."""
     safe = np.where(plan == _PAD, 0, plan)
     cell = np.where(plan == _PAD, k, codes[safe])
     out = np.zeros((plan.shape[0], k + 1), dtype=np.int64)
@@ -49,6 +51,7 @@ def _counts(plan: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
 
 
 def _check_plan(sampler: Any, epoch: int) -> np.ndarray:
+    """``plan(epoch)``, checked for shape, dtype, range, trailing padding, no excluded example."""
     groups = sampler.groups
     plan = np.asarray(sampler.plan(epoch))
     steps, b = sampler.steps_per_epoch, sampler.batch_size
@@ -72,10 +75,21 @@ def _check_plan(sampler: Any, epoch: int) -> np.ndarray:
 def _check_instance(
     sampler: Any, *, epochs: int, within_group_balance: bool, exact_quotas: bool
 ) -> None:
-    groups = sampler.groups
-    k = groups.n_groups
+    """Run every check of :func:`check_sampler` on one built sampler, in order."""
     plans = [_check_plan(sampler, e) for e in range(epochs)]
+    config = _check_config(sampler, plans)
+    if exact_quotas:
+        _check_quotas(sampler, plans)
+    if within_group_balance:
+        _check_balance(sampler, plans)
+    _check_resume(sampler, plans, config)
 
+
+def _check_config(sampler: Any, plans: list[np.ndarray]) -> dict[str, Any]:
+    """JSON config round trip, fixed parameters, and plans that depend on the config only.
+
+    Returns ``get_config()``.
+    """
     # Determinism, order independence and config round trip through JSON: a fresh
     # copy planning the epochs backwards gives the same plans.
     config = sampler.get_config()
@@ -94,7 +108,7 @@ def _check_instance(
             continue
         _fail(sampler, f"`{name}` can be assigned after construction; a sampler's "
                        "parameters must be fixed once built (see GroupBatchSampler).")
-    for e in reversed(range(epochs)):
+    for e in reversed(range(len(plans))):
         if not np.array_equal(np.asarray(twin.plan(e)), plans[e]):
             _fail(
                 sampler,
@@ -103,36 +117,46 @@ def _check_instance(
             )
     if not np.array_equal(np.asarray(sampler.plan(0)), plans[0]):
         _fail(sampler, "plan(0) changed when called again.")
+    return config
 
-    counts = np.concatenate([_counts(p, groups.codes, k) for p in plans])
-    if exact_quotas:
-        quotas = np.concatenate([np.asarray(sampler.quotas(e)) for e in range(epochs)])
-        targets = np.concatenate([np.asarray(sampler.targets(e)) for e in range(epochs)])
-        if not np.array_equal(counts, quotas):
-            _fail(sampler, "the plans' per-batch group counts differ from quotas().")
-        worst = np.abs(quotas - targets).max(initial=0.0)
-        if worst >= 1 - _TOL:
-            _fail(sampler, f"a batch is {worst:.3g} examples from its exact share (must be < 1).")
-        drift = np.abs(np.cumsum(quotas, axis=0) - np.cumsum(targets, axis=0)).max(initial=0.0)
-        if drift >= 1 - _TOL:
-            _fail(sampler, f"the cumulative counts drift {drift:.3g} examples (must be < 1).")
-        shares = np.asarray(sampler.target_shares(), float)
-        if np.any(counts[:, shares == 0] > 0):
-            _fail(sampler, "a group with share 0 was drawn.")
 
-    if within_group_balance:
-        real = np.concatenate([p[p != _PAD] for p in plans])
-        seen = np.bincount(real, minlength=len(groups))
-        for g, members in enumerate(groups.members()):
-            if members.size and np.ptp(seen[members]) > 1:
-                _fail(
-                    sampler,
-                    f"within group {groups.names[g]!r}, appearance counts over epochs "
-                    f"0..{epochs - 1} range from {seen[members].min()} to "
-                    f"{seen[members].max()} (must differ by at most one).",
-                )
+def _check_quotas(sampler: Any, plans: list[np.ndarray]) -> None:
+    """Per-batch counts equal quotas(), each within one of its share, drift below one."""
+    groups = sampler.groups
+    epochs = len(plans)
+    counts = np.concatenate([_counts(p, groups.codes, groups.n_groups) for p in plans])
+    quotas = np.concatenate([np.asarray(sampler.quotas(e)) for e in range(epochs)])
+    targets = np.concatenate([np.asarray(sampler.targets(e)) for e in range(epochs)])
+    if not np.array_equal(counts, quotas):
+        _fail(sampler, "the plans' per-batch group counts differ from quotas().")
+    worst = np.abs(quotas - targets).max(initial=0.0)
+    if worst >= 1 - _TOL:
+        _fail(sampler, f"a batch is {worst:.3g} examples from its exact share (must be < 1).")
+    drift = np.abs(np.cumsum(quotas, axis=0) - np.cumsum(targets, axis=0)).max(initial=0.0)
+    if drift >= 1 - _TOL:
+        _fail(sampler, f"the cumulative counts drift {drift:.3g} examples (must be < 1).")
+    shares = np.asarray(sampler.target_shares(), float)
+    if np.any(counts[:, shares == 0] > 0):
+        _fail(sampler, "a group with share 0 was drawn.")
 
-    # Position: set_state(get_state()) mid-epoch resumes on the identical next batch.
+
+def _check_balance(sampler: Any, plans: list[np.ndarray]) -> None:
+    """Within each group, appearance counts over the planned epochs differ by at most one."""
+    groups = sampler.groups
+    real = np.concatenate([p[p != _PAD] for p in plans])
+    seen = np.bincount(real, minlength=len(groups))
+    for g, members in enumerate(groups.members()):
+        if members.size and np.ptp(seen[members]) > 1:
+            _fail(
+                sampler,
+                f"within group {groups.names[g]!r}, appearance counts over epochs "
+                f"0..{len(plans) - 1} range from {seen[members].min()} to "
+                f"{seen[members].max()} (must differ by at most one).",
+            )
+
+
+def _check_resume(sampler: Any, plans: list[np.ndarray], config: dict[str, Any]) -> None:
+    """set_state(get_state()) mid-epoch resumes on the same batch; epochs roll over."""
     steps = sampler.steps_per_epoch
     walker = type(sampler).from_config(config)
     mid = steps // 2
@@ -140,7 +164,7 @@ def _check_instance(
     state = walker.get_state()
     resumed = type(sampler).from_config(config)
     resumed.set_state(state)
-    expected = plans[1][mid] if epochs > 1 else np.asarray(sampler.plan(1))[mid]
+    expected = plans[1][mid] if len(plans) > 1 else np.asarray(sampler.plan(1))[mid]
     expected = expected[expected != _PAD]
     for name, s in (("the same sampler", walker), ("a restored copy", resumed)):
         got = np.asarray(s.next_batch())
@@ -221,23 +245,24 @@ def check_sampler(
     >>> from fairtrain.testing import check_sampler
     >>> check_sampler(Homogeneous, batch_sizes=[5], seeds=[0], registered_as="homogeneous")
     """
+    _check_is_sampler(sampler)
+    if registered_as is not None:
+        _check_registered(sampler, registered_as)
+    instances = [sampler] if not isinstance(sampler, type) else _instances(
+        sampler, groups, batch_sizes, seeds, init_kwargs)
+    for instance in instances:
+        _check_instance(instance, epochs=epochs, within_group_balance=within_group_balance,
+                        exact_quotas=exact_quotas)
+
+
+def _check_is_sampler(sampler: Any) -> None:
+    """Raise TypeError unless ``sampler`` is a class or has plan, groups and batch_size."""
     lacking = [a for a in ("plan", "groups", "batch_size") if not hasattr(sampler, a)]
     if not isinstance(sampler, type) and lacking:
         raise TypeError(
             f"`sampler` must be a sampler class or instance (a GroupBatchSampler); got "
             f"{sampler!r}, which has no {lacking}. Pass the class to check it on many "
             "groups, or one instance."
-        )
-    if registered_as is not None:
-        _check_registered(sampler, registered_as)
-    instances = [sampler] if not isinstance(sampler, type) else _instances(
-        sampler, groups, batch_sizes, seeds, init_kwargs)
-    for instance in instances:
-        _check_instance(
-            instance,
-            epochs=epochs,
-            within_group_balance=within_group_balance,
-            exact_quotas=exact_quotas,
         )
 
 

@@ -70,6 +70,23 @@ def check_weight_scheme(
     >>> check_weight_scheme(log_inverse)
     """
     kwargs = dict(params or {})
+    func, name = _resolve(scheme)
+    seed = check("seed", seed, Interval(Integral, 0, None))
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    shape = (5, 3) if needs_labels else (6,)
+    counts = rng.integers(1, 50, size=shape)
+    counts.flat[0] = 0  # an empty cell: its weight may be anything, it is ignored
+    weights = _check_table(func, name, kwargs, counts, rng)
+    _check_sample_weights(scheme, name, kwargs, counts, weights, needs_labels=needs_labels)
+
+
+def _fail(name: str, check: str, detail: str) -> None:
+    """Raise AssertionError naming the scheme, the failed check and what was seen."""
+    raise AssertionError(f"check_weight_scheme({name!r}) failed '{check}': {detail}")
+
+
+def _resolve(scheme: str | Callable[..., Any]) -> tuple[Callable[..., Any], str]:
+    """The scheme function (through the registry for a name) and the name to report."""
     name = scheme if isinstance(scheme, str) else getattr(scheme, "__name__", repr(scheme))
     if isinstance(scheme, str):
         from fairtrain import registry
@@ -78,37 +95,42 @@ def check_weight_scheme(
     else:
         func = scheme
     if not callable(func):
-        raise AssertionError(
-            f"check_weight_scheme({name!r}) failed 'is callable': got {type(func).__name__}"
-        )
+        _fail(name, "is callable", f"got {type(func).__name__}")
+    return func, name
 
-    def fail(check: str, detail: str) -> None:
-        raise AssertionError(f"check_weight_scheme({name!r}) failed '{check}': {detail}")
 
-    seed = check("seed", seed, Interval(Integral, 0, None))
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    shape = (5, 3) if needs_labels else (6,)
-    counts = rng.integers(1, 50, size=shape)
-    counts.flat[0] = 0  # an empty cell: its weight may be anything, it is ignored
+def _check_table(func: Callable[..., Any], name: str, kwargs: dict[str, Any],
+                 counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Shape, finite non-negative, counts untouched, deterministic, position-free.
+
+    Returns the weights of ``counts``.
+    """
+    shape = counts.shape
     before = counts.copy()
     weights = np.asarray(func(counts, **kwargs), dtype=np.float64)
     if weights.shape != counts.shape:
-        fail("one weight per cell", f"counts shape {counts.shape}, weights {weights.shape}")
+        _fail(name, "one weight per cell",
+              f"counts shape {counts.shape}, weights {weights.shape}")
     used = counts > 0
     if not (np.isfinite(weights[used]).all() and (weights[used] >= 0).all()):
-        fail("finite, non-negative weights", f"got {weights.tolist()}")
+        _fail(name, "finite, non-negative weights", f"got {weights.tolist()}")
     if not np.array_equal(counts, before):
-        fail("leaves counts unchanged", "counts was modified in place")
+        _fail(name, "leaves counts unchanged", "counts was modified in place")
     again = np.asarray(func(counts.copy(), **kwargs), dtype=np.float64)
     if not np.allclose(again[used], weights[used], rtol=1e-12, atol=0):
-        fail("deterministic", f"{weights.tolist()} then {again.tolist()}")
+        _fail(name, "deterministic", f"{weights.tolist()} then {again.tolist()}")
     order = rng.permutation(shape[0])
     permuted = np.asarray(func(counts[order], **kwargs), dtype=np.float64)
     if not np.allclose(permuted[used[order]], weights[order][used[order]], rtol=1e-9):
-        fail("depends on the counts, not the cell's position",
-             f"cells {order.tolist()}: {permuted.tolist()} vs {weights[order].tolist()}")
+        _fail(name, "depends on the counts, not the cell's position",
+              f"cells {order.tolist()}: {permuted.tolist()} vs {weights[order].tolist()}")
+    return weights
 
-    # through the front end, as users call it
+
+def _check_sample_weights(scheme: Any, name: str, kwargs: dict[str, Any], counts: np.ndarray,
+                          weights: np.ndarray, *, needs_labels: bool) -> None:
+    """Through the front end, as users call it: each example gets its cell's weight."""
+    shape = counts.shape
     codes = np.repeat(np.arange(shape[0]), counts.sum(axis=1) if needs_labels else counts)
     groups = Groups.from_codes(codes, [f"g{i}" for i in range(shape[0])])
     labels = None
@@ -117,5 +139,5 @@ def check_weight_scheme(
     per_example = sample_weights(groups, scheme=scheme, labels=labels, **kwargs)
     expected = weights[codes, labels] if needs_labels else weights[codes]
     if not np.allclose(per_example, expected):
-        fail("sample_weights gives every example its cell's weight",
-             f"{per_example[:5].tolist()} vs {expected[:5].tolist()}")
+        _fail(name, "sample_weights gives every example its cell's weight",
+              f"{per_example[:5].tolist()} vs {expected[:5].tolist()}")
