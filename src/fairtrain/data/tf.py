@@ -326,6 +326,140 @@ def _finish_pass_at_end(ds: tf.data.Dataset, info: FeedInfo) -> tf.data.Dataset:
     return ds.concatenate(tf.data.Dataset.from_generator(at_end, output_signature=ds.element_spec))
 
 
+def _rows_loader(load_one: Callable[[tf.Tensor], Any], vectorized: Any) -> Callable | None:
+    """``load`` on whole plan rows as ``vectorized`` asks, or None to load example by example."""
+    if vectorized is True:
+        return load_one
+    if isinstance(vectorized, str) and vectorized == "auto":
+        load_rows, why = _batched(load_one)
+        if load_rows is None:
+            # INFO: a decode that cannot run batched is the common, correct case.
+            _log.info("to_tf_dataset(vectorized='auto'): `load` runs one example at a "
+                      "time: %s.", why)
+        return load_rows
+    if vectorized is None:
+        _hint_batched(load_one)
+    return None
+
+
+class _Pipeline:
+    """One to_tf_dataset input pipeline: its share of each epoch's plan, loaded and batched."""
+
+    def __init__(self, sampler: GroupBatchSampler, load: Callable[[tf.Tensor], Any],
+                 weights: Any, *, steps: int, input_context: Any,
+                 log: CompositionLog | None, num_parallel_calls: int | None) -> None:
+        self.sampler, self.load, self.steps = sampler, load, steps
+        self.n_replicas, self.local = _replicas(sampler, input_context)
+        self.per_replica = sampler.batch_size // self.n_replicas
+        self.partial = has_partial_batch(sampler) and steps == sampler.steps_per_epoch
+        self.weight_of = _weight_fn(weights)
+        self.log, self.num_parallel_calls = log, num_parallel_calls
+
+    def epoch_indices(self, epoch: np.int64) -> np.ndarray:
+        """The first ``steps`` rows of ``plan(epoch)`` this pipeline yields, flat, in order."""
+        # Without padding: replica r takes columns r, r + R, ... (floor or ceil of every
+        # quota / R).
+        idx = local_indices(self.sampler.plan(int(epoch))[: self.steps], self.n_replicas,
+                            self.local)
+        return idx.astype(np.int64, copy=False)  # already a fresh array
+
+    def load_one(self, i: tf.Tensor) -> Any:
+        """``load(i)``, with the sample weights of ``i`` appended if there are any."""
+        return _assemble(self.load(i), i, self.weight_of)
+
+    def with_index(self, fn: Callable[[tf.Tensor], Any]) -> Callable[[tf.Tensor], Any]:
+        """``fn``, returning its indices too when a composition log needs them."""
+        return (lambda i: (fn(i), i)) if self.log is not None else fn
+
+    def _log_batch(self, a: np.ndarray) -> np.int64:
+        """Record one batch's indices in the composition log; their number."""
+        self.log.record(a)
+        return np.int64(a.size)
+
+    def record(self, out: Any, indices: tf.Tensor) -> Any:
+        """``out``, once the composition log has recorded ``indices``."""
+        done = tf.numpy_function(self._log_batch, [indices], tf.int64, stateful=True)
+        with tf.control_dependencies([done]):
+            return tf.nest.map_structure(tf.identity, out)
+
+    def epoch_indices_ds(self, epoch: tf.Tensor) -> tf.data.Dataset:
+        """The dataset of one epoch's indices, one element per example."""
+        idx = tf.numpy_function(self.epoch_indices, [epoch], tf.int64, stateful=False)
+        idx.set_shape([None])
+        return tf.data.Dataset.from_tensor_slices(idx)
+
+    def epoch_rows(self, epoch: np.int64) -> tuple[np.ndarray, np.ndarray]:
+        """The full rows of one epoch as one (k, B) array, and the partial last row apart."""
+        # One array, sliced per batch by tf.data: no per-example work.
+        flat = self.epoch_indices(epoch)
+        k = flat.size // self.per_replica
+        return (flat[: k * self.per_replica].reshape(k, self.per_replica),
+                flat[k * self.per_replica:])
+
+    def epoch_rows_ds(self, epoch: tf.Tensor) -> tf.data.Dataset:
+        """The dataset of one epoch's rows, one element per batch (a partial one last)."""
+        full, rest = tf.numpy_function(self.epoch_rows, [epoch], (tf.int64, tf.int64),
+                                       stateful=False)
+        full.set_shape([None, None])
+        rest.set_shape([None])
+        last = tf.data.Dataset.from_tensors(rest).filter(lambda r: tf.size(r) > 0)
+        return tf.data.Dataset.from_tensor_slices(full).concatenate(last)
+
+    def load_row(self, ib: tf.Tensor) -> tf.data.Dataset:
+        """One batch: ``load`` on each of its indices in turn, then batched."""
+        # A partial last row gives one smaller batch.
+        return tf.data.Dataset.from_tensor_slices(ib).map(self.with_index(self.load_one)).batch(
+            self.per_replica)
+
+    def epoch_loaded_ds(self, epoch: tf.Tensor) -> tf.data.Dataset:
+        """One epoch, loaded in parallel in order and batched by itself."""
+        # By itself: its partial last batch cannot take examples of the next epoch.
+        return self.epoch_indices_ds(epoch).map(
+            self.with_index(self.load_one), num_parallel_calls=self.num_parallel_calls,
+            deterministic=True,
+        ).batch(self.per_replica)
+
+    def batches(self, epochs_ds: tf.data.Dataset, load_rows: Callable | None,
+                deterministic: bool) -> tf.data.Dataset:
+        """The batches of the epochs ``epochs_ds`` yields, loaded, each one logged if asked."""
+        # A pipeline feeding several replicas hands them consecutive batches, which must be
+        # the slices of one planned batch: keep the order there.
+        in_order = bool(deterministic) or len(self.local) > 1
+        ds = self.loaded(epochs_ds, load_rows, in_order)
+        return ds if self.log is None else ds.map(self.record)
+
+    def loaded(self, epochs_ds: tf.data.Dataset, load_rows: Callable | None,
+               in_order: bool) -> tf.data.Dataset:
+        """The loaded batches of the epochs ``epochs_ds`` yields, in order if ``in_order``."""
+        calls = self.num_parallel_calls
+        if load_rows is not None and in_order:
+            return epochs_ds.flat_map(self.epoch_rows_ds).map(
+                self.with_index(load_rows), num_parallel_calls=calls, deterministic=True)
+        if load_rows is not None:
+            # Parallel across the batches of one epoch, which may leave out of order; an
+            # epoch's batches all leave before the next epoch's (repeat=True).
+            return epochs_ds.flat_map(lambda e: self.epoch_rows_ds(e).map(
+                self.with_index(load_rows), num_parallel_calls=calls, deterministic=False))
+        if not in_order:
+            # Batches of one epoch may leave out of order: parallel across batches,
+            # sequential within each, so no example can change batch (one hand-over per
+            # batch, not per example: faster than a parallel map for a cheap load, slower
+            # for a decode); epoch by epoch, so that no batch changes epoch.
+            return epochs_ds.flat_map(lambda e: self.epoch_rows_ds(e).interleave(
+                self.load_row, cycle_length=max(8, os.cpu_count() or 1), block_length=1,
+                num_parallel_calls=calls, deterministic=False,
+            ))
+        if not self.partial:
+            # Every epoch is whole batches, so one parallel map over the stream of all
+            # epochs, in order, then batching, gives exactly the plan rows, without a
+            # stall between epochs.
+            return epochs_ds.flat_map(self.epoch_indices_ds).map(
+                self.with_index(self.load_one), num_parallel_calls=calls, deterministic=True
+            ).batch(self.per_replica)
+        # A partial last batch: load and batch each epoch by itself.
+        return epochs_ds.flat_map(self.epoch_loaded_ds)
+
+
 @validate_params(
     {
         **ADAPTER_PARAMS,
@@ -340,87 +474,51 @@ def _finish_pass_at_end(ds: tf.data.Dataset, info: FeedInfo) -> tf.data.Dataset:
     hints={"num_parallel_calls": f"AUTOTUNE is {AUTOTUNE}."},
 )
 def to_tf_dataset(
-    sampler: GroupBatchSampler,
-    load: Callable[[tf.Tensor], Any],
-    *,
-    sample_weight: Any = None,
-    steps_per_epoch: int | None = None,
-    composition_log: CompositionLog | None = None,
-    vectorized: bool | Literal["auto"] | None = "auto",
-    num_parallel_calls: int | None = AUTOTUNE,
-    deterministic: bool = True,
-    prefetch: bool | int = True,
-    input_context: Any = None,
+    sampler: GroupBatchSampler, load: Callable[[tf.Tensor], Any], *, sample_weight: Any = None,
+    steps_per_epoch: int | None = None, composition_log: CompositionLog | None = None,
+    vectorized: bool | Literal["auto"] | None = "auto", num_parallel_calls: int | None = AUTOTUNE,
+    deterministic: bool = True, prefetch: bool | int = True, input_context: Any = None,
     repeat: bool = False,
 ) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of the sampler's batches, loading only the planned examples.
 
-    One iteration of the dataset is one epoch, and the training loop says which: with
+    One iteration is one epoch, which the training loop names: with
     :class:`~fairtrain.data.EpochSync` in ``fit``'s callbacks (:func:`fairtrain.fit_staged`
-    adds it), the iteration Keras starts for global epoch ``e`` (after
-    ``fit(initial_epoch=...)``, a ``BackupAndRestore`` resume or an earlier stage) yields
-    the first ``steps_per_epoch`` rows of ``sampler.plan(e)``. Without it, the dataset
-    yields ``plan(0)`` once (enough for ``fit(epochs=1)`` or a loop over one epoch) and
-    refuses a second iteration with a RuntimeError instead of replaying ``plan(0)``.
-
-    Each epoch's plan is computed in NumPy (:meth:`GroupBatchSampler.plan`), then
-    ``load`` runs on the planned indices only, in parallel, and the results are batched
-    exactly as planned. Nothing is read and thrown away.
+    adds it), global epoch ``e`` yields the first ``steps_per_epoch`` rows of ``sampler.plan(e)``;
+    without it, ``plan(0)`` once, then a RuntimeError. The sampling guide tells more.
 
     Parameters
     ----------
     sampler : GroupBatchSampler
         Plans the batches; ``sampler.batch_size`` is the global batch size.
     load : callable
-        ``load(index)`` with ``index`` a scalar int64 tensor, or, with
-        ``vectorized=True``, ``load(indices)`` with an int64 tensor of shape (q,).
-        Written with TensorFlow ops (wrap Python code in ``tf.numpy_function``).
-        Returns ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; ``x`` and ``y`` may be
-        nested (dicts for multi-input or multi-output models).
+        ``load(index)``, ``index`` a scalar int64 tensor (``load(indices)``, shape (q,),
+        with ``vectorized=True``), in TensorFlow ops; returns ``x``, ``(x, y)`` or
+        ``(x, y, sample_weight)``, where ``x`` and ``y`` may be nested (dicts).
     sample_weight : ndarray of shape (n,) or dict of str to ndarray (n,), optional
-        Per-example weights (``n = len(sampler.groups)``), gathered at the planned
-        indices: the dataset then yields ``(x, y, w)``, and a dict gives one weight per
-        named output of a multi-output model. ``load`` must then return ``(x, y)``.
-        Weights that are 0 for every example the sampler draws (in every output) are
-        refused: the loss would be 0.
+        Gathered at the planned indices (``n = len(sampler.groups)``; a dict: per named
+        output); batches are then ``(x, y, w)``, so ``load`` returns ``(x, y)``.
     steps_per_epoch : int, optional
-        Batches per epoch: the first ``steps_per_epoch`` rows of each epoch's plan.
-        Default: ``sampler.steps_per_epoch``.
+        The first rows of each epoch's plan; default ``sampler.steps_per_epoch``.
     composition_log : CompositionLog, optional
-        Records the group counts of every batch as it leaves the pipeline (before the
-        prefetch buffer).
+        Records every batch's group counts as it leaves (before the prefetch buffer).
     vectorized : bool, "auto" or None, default "auto"
-        "auto": ``load`` takes one index, and runs on whole batches through
-        ``tf.vectorized_map`` when that gives bit for bit its per-example values: its
-        ops only gather, slice, reshape, concatenate, select or compare values, cast
-        exactly (integers to integers, small integers to floats, floats to wider
-        floats) or do integer arithmetic, and no shape depends on the index.
-        Otherwise (float arithmetic, a decode, ``tf.numpy_function``...) it runs per
-        example, and the reason is logged at INFO (logger ``fairtrain.data``). The
-        batches are the same either way. True: ``load`` takes a whole batch of
-        indices (write ``load`` batched for float arithmetic on whole batches).
-        False: ``load`` runs per example. None: as False, and once per process a
-        logged hint when "auto" would batch ``load``.
+        "auto": a per-example ``load`` runs on whole batches if that gives bit for bit
+        its values (else per example, why logged at INFO). True: ``load`` takes a batch
+        of indices. False: per example. None: as False, hinting once if "auto" would batch.
     num_parallel_calls : int or None, default AUTOTUNE
         Parallel calls of ``load``.
     deterministic : bool, default True
-        Keep the planned order of the batches. With False, the batches of an epoch may
-        come out of order (each still exactly its planned batch: parallelism is across
-        batches), never into another epoch (``repeat=True``). Ignored when one input
-        pipeline feeds several replicas: they take consecutive batches, which must be
-        the slices of one planned batch.
+        False lets an epoch's batches leave out of order (each still its planned batch);
+        ignored when one input pipeline feeds several replicas.
     prefetch : bool or int, default True
         Prefetch buffer after batching: True is ``AUTOTUNE``, False or 0 none.
     input_context : tf.distribute.InputContext, optional
-        Pass the context ``strategy.distribute_datasets_from_function`` gives: the
-        dataset then yields per-replica batches of ``batch_size / num_replicas``, and
-        each replica gets ``floor`` or ``ceil`` of ``quota / num_replicas`` examples of
-        every group of every global batch.
+        From ``strategy.distribute_datasets_from_function``: per-replica batches, each
+        with ``floor`` or ``ceil`` of ``quota / num_replicas`` of every group.
     repeat : bool, default False
-        Make one iteration hold every epoch from the clock's on (an infinite dataset),
-        for ``fit(steps_per_epoch=steps_per_epoch)``, which keeps one iterator across
-        epochs; each epoch is then exactly ``steps_per_epoch`` batches (EpochSync
-        refuses another ``fit`` epoch length). No stall between epochs.
+        One (infinite) iteration holds every epoch from the clock's on, each exactly
+        ``steps_per_epoch`` batches, for ``fit(steps_per_epoch=steps_per_epoch)``.
 
     Returns
     -------
@@ -430,32 +528,11 @@ def to_tf_dataset(
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``sampler`` not a sampler, ``load`` not
-        callable, ``steps_per_epoch=2.0``).
+        If an argument has the wrong type (``load`` not callable, ``steps_per_epoch=2.0``).
     ValueError
-        If the weights have the wrong shape or are negative or non-finite, the global
-        batch does not split evenly over the replicas, a partial last batch would be
-        split over replicas, ``steps_per_epoch`` is out of range, or ``vectorized``
-        is a str other than "auto".
-
-    Notes
-    -----
-    The epoch is read from the feed's clock when an iteration starts (a
-    ``tf.numpy_function`` at the head of the pipeline), and each epoch's plan is
-    computed in NumPy as the epoch starts. A per-example ``load`` runs as
-    ``.map(load, num_parallel_calls, deterministic=True).batch(B)`` (``B`` the
-    per-replica batch) over the stream of planned indices, so batch ``t`` holds exactly
-    the indices of plan row ``t`` (an unsampled pipeline's cost); with a partial last
-    batch each epoch is mapped and batched by itself, so that its last batch stays
-    apart. With ``deterministic=False`` each row is loaded example by example and
-    batched by itself, rows of one epoch in parallel (``interleave`` over
-    ``max(8, os.cpu_count())`` rows). With ``vectorized=True`` the plan rows (sliced
-    from one array per epoch) are the elements and ``load`` maps whole rows: several times faster
-    than a per-example ``load`` when ``load`` is cheap (indexing arrays in memory),
-    where tf.data's per-element cost (tens of microseconds) dominates. "auto" batches
-    only ops that are exact by construction: float arithmetic is left per example
-    because TensorFlow rewrites the per-example and the batched graph differently
-    (``x * 1.7 * 1.7`` becomes ``x * 2.89`` in one of them, one ulp off).
+        If the weights have the wrong shape, are negative, non-finite or all 0, the global
+        (or a partial last) batch does not split over the replicas, ``steps_per_epoch`` is
+        out of range, or ``vectorized`` is a str other than "auto".
 
     Examples
     --------
@@ -468,117 +545,14 @@ def to_tf_dataset(
     >>> [np.bincount(y.numpy(), minlength=2).tolist() for x, y in ds]
     [[2, 2], [2, 2]]
     """
-    weights = check_sample_weight(sample_weight, len(sampler.groups),
-                                  codes=sampler.groups.codes)
+    weights = check_sample_weight(sample_weight, len(sampler.groups), codes=sampler.groups.codes)
     steps = check_steps(sampler, steps_per_epoch)
-    n_replicas, local = _replicas(sampler, input_context)
-    per_replica = sampler.batch_size // n_replicas
-    partial = has_partial_batch(sampler) and steps == sampler.steps_per_epoch
-    weight_of = _weight_fn(weights)
+    pipeline = _Pipeline(sampler, load, weights, steps=steps, input_context=input_context,
+                         log=composition_log, num_parallel_calls=num_parallel_calls)
     info = FeedInfo("This to_tf_dataset feed", steps, bool(repeat))
-
-    def epoch_indices(epoch: np.int64) -> np.ndarray:
-        # The first `steps` rows of plan(epoch) this pipeline yields, flat, in yield order,
-        # without padding: replica r takes columns r, r + R, ... (floor or ceil of every
-        # quota / R).
-        idx = local_indices(sampler.plan(int(epoch))[:steps], n_replicas, local)
-        return idx.astype(np.int64, copy=False)  # already a fresh array
-
-    def load_one(i: tf.Tensor) -> Any:
-        return _assemble(load(i), i, weight_of)
-
-    load_rows = load_one if vectorized is True else None
-    if isinstance(vectorized, str) and vectorized == "auto":
-        load_rows, why = _batched(load_one)
-        if load_rows is None:
-            # INFO: a decode that cannot run batched is the common, correct case.
-            _log.info("to_tf_dataset(vectorized='auto'): `load` runs one example at a "
-                      "time: %s.", why)
-    elif vectorized is None:
-        _hint_batched(load_one)
-
-    log = composition_log
-
-    def with_index(fn: Callable[[tf.Tensor], Any]) -> Callable[[tf.Tensor], Any]:
-        return (lambda i: (fn(i), i)) if log is not None else fn
-
-    def record(out: Any, indices: tf.Tensor) -> Any:
-        def _rec(a: np.ndarray) -> np.int64:
-            log.record(a)
-            return np.int64(a.size)
-
-        done = tf.numpy_function(_rec, [indices], tf.int64, stateful=True)
-        with tf.control_dependencies([done]):
-            return tf.nest.map_structure(tf.identity, out)
-
-    def epoch_indices_ds(epoch: tf.Tensor) -> tf.data.Dataset:
-        idx = tf.numpy_function(epoch_indices, [epoch], tf.int64, stateful=False)
-        idx.set_shape([None])
-        return tf.data.Dataset.from_tensor_slices(idx)
-
-    def epoch_rows(epoch: np.int64) -> tuple[np.ndarray, np.ndarray]:
-        # The full rows as one (k, B) array, sliced per batch by tf.data (no per-example
-        # work), and the partial last row, if any, apart.
-        flat = epoch_indices(epoch)
-        k = flat.size // per_replica
-        return flat[: k * per_replica].reshape(k, per_replica), flat[k * per_replica:]
-
-    def epoch_rows_ds(epoch: tf.Tensor) -> tf.data.Dataset:
-        full, rest = tf.numpy_function(epoch_rows, [epoch], (tf.int64, tf.int64),
-                                       stateful=False)
-        full.set_shape([None, None])
-        rest.set_shape([None])
-        last = tf.data.Dataset.from_tensors(rest).filter(lambda r: tf.size(r) > 0)
-        return tf.data.Dataset.from_tensor_slices(full).concatenate(last)
-
-    def load_row(ib: tf.Tensor) -> tf.data.Dataset:
-        # One batch: `load` on each of its indices in turn, then batched (a partial last
-        # row gives one smaller batch).
-        return tf.data.Dataset.from_tensor_slices(ib).map(with_index(load_one)).batch(
-            per_replica)
-
-    def epoch_loaded_ds(epoch: tf.Tensor) -> tf.data.Dataset:
-        # One epoch, loaded in parallel in order and batched by itself: its partial last
-        # batch cannot take examples of the next epoch.
-        return epoch_indices_ds(epoch).map(
-            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
-        ).batch(per_replica)
-
-    epochs_ds = _epochs_dataset(info, "dataset", bool(repeat))
-    # A pipeline feeding several replicas hands them consecutive batches, which must be
-    # the slices of one planned batch: keep the order there.
-    in_order = bool(deterministic) or len(local) > 1
-    if load_rows is not None and in_order:
-        ds = epochs_ds.flat_map(epoch_rows_ds).map(
-            with_index(load_rows), num_parallel_calls=num_parallel_calls, deterministic=True)
-    elif load_rows is not None:
-        # Parallel across the batches of one epoch, which may leave out of order; an
-        # epoch's batches all leave before the next epoch's (repeat=True).
-        ds = epochs_ds.flat_map(lambda e: epoch_rows_ds(e).map(
-            with_index(load_rows), num_parallel_calls=num_parallel_calls,
-            deterministic=False))
-    elif not in_order:
-        # Batches of one epoch may leave out of order: parallel across batches,
-        # sequential within each, so no example can change batch (one hand-over per
-        # batch, not per example: faster than a parallel map for a cheap load, slower
-        # for a decode); epoch by epoch, so that no batch changes epoch.
-        ds = epochs_ds.flat_map(lambda e: epoch_rows_ds(e).interleave(
-            load_row, cycle_length=max(8, os.cpu_count() or 1), block_length=1,
-            num_parallel_calls=num_parallel_calls, deterministic=False,
-        ))
-    elif not partial:
-        # Every epoch is whole batches, so one parallel map over the stream of all
-        # epochs, in order, then batching, gives exactly the plan rows, without a
-        # stall between epochs.
-        ds = epochs_ds.flat_map(epoch_indices_ds).map(
-            with_index(load_one), num_parallel_calls=num_parallel_calls, deterministic=True
-        ).batch(per_replica)
-    else:
-        # A partial last batch: load and batch each epoch by itself.
-        ds = epochs_ds.flat_map(epoch_loaded_ds)
-    if log is not None:
-        ds = ds.map(record)
-    return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(local))
+    load_rows = _rows_loader(pipeline.load_one, vectorized)
+    ds = pipeline.batches(_epochs_dataset(info, "dataset", bool(repeat)), load_rows, deterministic)
+    return _finish(ds, info, bool(repeat), True, prefetch, per_step=len(pipeline.local))
 
 
 @validate_params(
@@ -657,6 +631,28 @@ def from_group_datasets(
     [b'maj', b'maj', b'min', b'min']
     """
     steps = check_steps(sampler, steps_per_epoch)
+    datasets = _group_streams(sampler, datasets_by_group)
+    if has_partial_batch(sampler):
+        raise ValueError("The sampler plans a partial last batch; use Proportional(..., "
+                         "last_batch='drop') with from_group_datasets.")
+    if repeat:
+        datasets = [d.repeat() for d in datasets]
+    info = FeedInfo("This from_group_datasets feed", steps, False)
+    choice_ds = _choice_stream(sampler, steps, info)
+    # stop_on_empty_dataset: a stream that runs dry ends the epoch; drop_remainder: the
+    # batch it ran dry in is dropped instead of served short of its quotas.
+    ds = tf.data.Dataset.choose_from_datasets(datasets, choice_ds, stop_on_empty_dataset=True)
+    if not repeat:  # a pass may end early, where a stream runs dry
+        ds = _finish_pass_at_end(ds, info)
+    ds = ds.batch(sampler.batch_size, drop_remainder=True)
+    return _finish(ds, info, False, bool(repeat), prefetch)
+
+
+def _group_streams(
+    sampler: GroupBatchSampler,
+    datasets_by_group: Sequence[tf.data.Dataset] | Mapping[str, tf.data.Dataset],
+) -> list[tf.data.Dataset]:
+    """One dataset per group, in code order; every group the sampler draws must have one."""
     names = sampler.groups.names
     shares = np.asarray(sampler.quotas(0).sum(axis=0) > 0)
     if isinstance(datasets_by_group, Mapping):
@@ -667,38 +663,29 @@ def from_group_datasets(
         if missing:
             raise ValueError(f"No dataset for group(s) {missing}, which the sampler draws.")
         first = next(iter(datasets_by_group.values()))
-        datasets = [datasets_by_group.get(n, first.take(0)) for n in names]
-    else:
-        datasets = list(datasets_by_group)
-        if len(datasets) != len(names):
-            raise ValueError(
-                f"Got {len(datasets)} datasets for {len(names)} groups; pass one per group "
-                "in code order, or a mapping {name: dataset}."
-            )
-    if has_partial_batch(sampler):
+        return [datasets_by_group.get(n, first.take(0)) for n in names]
+    datasets = list(datasets_by_group)
+    if len(datasets) != len(names):
         raise ValueError(
-            "The sampler plans a partial last batch; use Proportional(..., "
-            "last_batch='drop') with from_group_datasets."
+            f"Got {len(datasets)} datasets for {len(names)} groups; pass one per group "
+            "in code order, or a mapping {name: dataset}."
         )
-    if repeat:
-        datasets = [d.repeat() for d in datasets]
-    k = len(names)
-    info = FeedInfo("This from_group_datasets feed", steps, False)
+    return datasets
+
+
+def _choice_stream(sampler: GroupBatchSampler, steps: int, info: FeedInfo) -> tf.data.Dataset:
+    """The group of every example of a pass, batch by batch: quota ``q[t, g]`` times ``g``."""
+    k = len(sampler.groups.names)
 
     def choices(epoch: np.int64) -> np.ndarray:
+        """The choices of one epoch's first ``steps`` batches, as one array."""
         rows = sampler.quotas(int(epoch))[:steps]
         return np.repeat(np.tile(np.arange(k, dtype=np.int64), steps), rows.reshape(-1))
 
     def epoch_choices(epoch: tf.Tensor) -> tf.data.Dataset:
+        """The choices of one epoch, one element per example."""
         c = tf.numpy_function(choices, [epoch], tf.int64, stateful=False)
         c.set_shape([None])
         return tf.data.Dataset.from_tensor_slices(c)
 
-    choice_ds = _epochs_dataset(info, "dataset", False).flat_map(epoch_choices)
-    # stop_on_empty_dataset: a stream that runs dry ends the epoch; drop_remainder: the
-    # batch it ran dry in is dropped instead of served short of its quotas.
-    ds = tf.data.Dataset.choose_from_datasets(datasets, choice_ds, stop_on_empty_dataset=True)
-    if not repeat:  # a pass may end early, where a stream runs dry
-        ds = _finish_pass_at_end(ds, info)
-    ds = ds.batch(sampler.batch_size, drop_remainder=True)
-    return _finish(ds, info, False, bool(repeat), prefetch)
+    return _epochs_dataset(info, "dataset", False).flat_map(epoch_choices)

@@ -170,140 +170,215 @@ def run_demo(
         (a ``ValueError``) If an option is out of range, or ``identities`` is too small
         to give every group a train and a test identity.
     """
-    options = [(name, value, Interval(Integral, low, None)) for name, value, low in (
-        ("epochs", epochs, 1), ("batch_size", batch_size, 4), ("identities", identities, 20),
-        ("images_per_identity", images_per_identity, 1), ("bootstrap", bootstrap, 0),
-        ("seed", seed, 0))]
-    options.append(("learning_rate", learning_rate, Interval(Real, 0, None, closed="neither")))
-    for name, value, constraint in options:
-        try:
-            check(name, value, constraint)
-        except ValueError as exc:  # the CLI reports an option out of range as its own
-            raise DemoOptionError(str(exc)) from None
-
+    _check_options(epochs=epochs, batch_size=batch_size, identities=identities,
+                   images_per_identity=images_per_identity, bootstrap=bootstrap, seed=seed,
+                   learning_rate=learning_rate)
     from fairtrain.experiments import OutputDir
 
     folder = OutputDir(out, force=force, tool="fairtrain demo")
     start = time.perf_counter()
+    _import_tensorflow(quiet)
+    settings = _settings(seed, epochs, batch_size, learning_rate, identities,
+                         images_per_identity, bootstrap)
+    labels, arrays = _synthetic_splits(settings, quiet)
+    groups = {split: arrays[split][2].groups("ethnicity") for split in ("train", "val")}
+    counts = _image_counts(labels, arrays)
+    _say(quiet, "Images per split and group: " + ", ".join(
+        f"{s} {sum(c.values())}" for s, c in counts.items()), "")
+    results, reports = _train_both(settings, labels, arrays, groups, quiet)
+    table = _side_by_side(labels, reports, reports["proportional"].min_count)
+    _say(quiet, "Per-group recall on the test identities (row-normalised confusion diagonal):",
+         "", table, "")
+    report = _report(settings, labels, counts, results, reports)
+    _write_outputs(folder, report, reports, table)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    folder.write_json("report.json", report)
+    folder.finish()
+    _say(quiet, f"Wrote {len(folder.files)} files to {folder.root}/ in {report['seconds']} s: "
+                + ", ".join(f for f in folder.files),
+         f"Open {folder.root / 'report.html'} in a browser.")
+    return report
 
+
+def _check_options(**options: Any) -> None:
+    """Refuse an option of the wrong type or out of range (a :class:`DemoOptionError`)."""
+    lowest = {"epochs": 1, "batch_size": 4, "identities": 20, "images_per_identity": 1,
+              "bootstrap": 0, "seed": 0}
+    constraints = {name: Interval(Integral, low, None) for name, low in lowest.items()}
+    constraints["learning_rate"] = Interval(Real, 0, None, closed="neither")
+    for name, constraint in constraints.items():
+        try:
+            check(name, options[name], constraint)
+        except ValueError as exc:  # the CLI reports an option out of range as its own
+            raise DemoOptionError(str(exc)) from None
+
+
+def _import_tensorflow(quiet: bool) -> None:
+    """Import Keras and TensorFlow, with ``quiet`` off the console (their start-up lines)."""
     with _quiet_imports(quiet):
-        import keras
-        import tensorflow as tf
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
 
-    import fairtrain as ft
+
+def _settings(seed: int, epochs: int, batch_size: int, learning_rate: float, identities: int,
+              images_per_identity: int, bootstrap: int) -> dict[str, Any]:
+    """The settings of a run, as ``report.json`` records them."""
+    return {"seed": seed, "epochs": epochs, "batch_size": batch_size,
+            "learning_rate": learning_rate, "lr_schedule": "halved every 6 epochs",
+            "identities": identities, "images_per_identity": images_per_identity,
+            "bootstrap": bootstrap, "image_size": 32,
+            "intervals": INTERVALS + (
+                "; the pairwise bias interval resamples the test identities within "
+                "every group" if bootstrap else "")}
+
+
+def _synthetic_splits(settings: dict[str, Any],
+                      quiet: bool) -> tuple[list[str], dict[str, tuple[Any, Any, Any]]]:
+    """The group labels, and (images, label codes, part) of every split of synthetic faces."""
     from fairtrain import datasets
     from fairtrain.datasets import synthetic
-    from fairtrain.experiments import classification_summary, fit_sampled, history_to_dict
-    from fairtrain.experiments.models import tiny_cnn
 
+    identities, per_identity = settings["identities"], settings["images_per_identity"]
     with tempfile.TemporaryDirectory(prefix="fairtrain-demo-") as tmp:
         _say(quiet, f"Writing the synthetic ethnicity dataset ({identities} identities x "
-                    f"{images_per_identity} images, shares 6/8/80/6) to {tmp} ...")
+                    f"{per_identity} images, shares 6/8/80/6) to {tmp} ...")
         written = synthetic.write_vggface2(
-            tmp, n_identities=identities, images_per_identity=images_per_identity, seed=seed
+            tmp, n_identities=identities, images_per_identity=per_identity,
+            seed=settings["seed"],
         )
         data = datasets.load_vggface2(written["root"], written["ethnicity_csv"])
-        train, val, test = datasets.split(
-            data, test_size=0.25, val_size=0.15, by="identity", stratify="ethnicity", seed=seed
-        )
+        train, val, test = datasets.split(data, test_size=0.25, val_size=0.15, by="identity",
+                                          stratify="ethnicity", seed=settings["seed"])
         labels = list(data.levels["ethnicity"])
-        for name, part in (("train", train), ("test", test)):
-            absent = [lab for lab in labels if not np.any(part.columns["ethnicity"] == lab)]
-            if absent:
-                # a group absent from test has no recall, and the worst group would be
-                # taken among the others without a word
-                raise DemoOptionError(
-                    f"{{identities}}{identities} leaves {', '.join(absent)} with no {name} "
-                    "identity, so the report could not compare every group; use more "
-                    f"identities (the default is {{identities}}{DEFAULTS['identities']})."
-                )
+        _check_every_group(labels, {"train": train, "test": test}, identities)
+        code = {label: k for k, label in enumerate(labels)}
         arrays = {}
         for name, part in (("train", train), ("val", val), ("test", test)):
             x = datasets.load_images(part.paths, size=(32, 32))
-            code = {label: k for k, label in enumerate(labels)}
             y = np.array([code[v] for v in part.columns["ethnicity"]], dtype=np.int64)
             arrays[name] = (x, y, part)
+    return labels, arrays
 
-    x_train, y_train, _ = arrays["train"]
-    x_val, y_val, val_part = arrays["val"]
-    x_test, y_test, test_part = arrays["test"]
-    groups = train.groups("ethnicity")
-    groups_val = val_part.groups("ethnicity")
-    counts = {
+
+def _check_every_group(labels: list[str], parts: dict[str, Any], identities: int) -> None:
+    """Refuse a split that leaves a group with no identity in one of ``parts``."""
+    for name, part in parts.items():
+        absent = [lab for lab in labels if not np.any(part.columns["ethnicity"] == lab)]
+        if absent:
+            # a group absent from test has no recall, and the worst group would be
+            # taken among the others without a word
+            raise DemoOptionError(
+                f"{{identities}}{identities} leaves {', '.join(absent)} with no {name} "
+                "identity, so the report could not compare every group; use more "
+                f"identities (the default is {{identities}}{DEFAULTS['identities']})."
+            )
+
+
+def _image_counts(labels: list[str], arrays: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The number of images of every group in every split."""
+    return {
         split: {lab: int(np.sum(arrays[split][1] == k)) for k, lab in enumerate(labels)}
         for split in arrays
     }
-    _say(quiet, "Images per split and group: " + ", ".join(
-        f"{s} {sum(c.values())}" for s, c in counts.items()), "")
 
+
+def _train_both(settings: dict[str, Any], labels: list[str], arrays: dict[str, Any],
+                groups: dict[str, Any], quiet: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train once per strategy from the same initial weights: the results and BiasReports."""
+    import tensorflow as tf
+
+    from fairtrain.experiments.models import tiny_cnn
+
+    x_train, y_train, _ = arrays["train"]
     # Vectorised gather from memory: the sampler chose the indices, the loader reads them.
     x_table, y_table = tf.constant(x_train), tf.constant(y_train)
 
     def load(indices: Any) -> Any:
+        """The images and label codes at ``indices``."""
         return tf.gather(x_table, indices), tf.gather(y_table, indices)
 
-    initial = tiny_cnn((32, 32, 3), len(labels), seed=seed).get_weights()
+    initial = tiny_cnn((32, 32, 3), len(labels), seed=settings["seed"]).get_weights()
     results: dict[str, Any] = {}
     reports: dict[str, Any] = {}
-    histories: dict[str, Any] = {}
     for strategy in STRATEGIES:
-        sampler_cls = ft.sampling.Proportional if strategy == "proportional" else (
-            ft.sampling.Homogeneous)
-        sampler = sampler_cls(groups, batch_size=batch_size, seed=seed)
-        keras.utils.set_random_seed(seed)
-        model = tiny_cnn((32, 32, 3), len(labels), seed=None)
-        model.set_weights(initial)
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-        )
-        first = np.bincount(groups.codes[sampler.plan(0)[0]], minlength=len(labels))
-        _say(quiet, f"== {strategy} batches: {sampler.steps_per_epoch} batches of "
-                    f"{batch_size} per epoch; first batch holds "
-                    + ", ".join(f"{n} {lab}" for n, lab in zip(first, labels)))
-        monitor = ft.BiasMonitor(x_val, y_val, groups_val, metric="recall",
-                                 metric_kwargs={"average": "macro"}, log_groups=False,
-                                 min_count=1)
-        t0 = time.perf_counter()
-        history = fit_sampled(
-            model, sampler, load, epochs=epochs, validation_data=(x_val, y_val),
-            callbacks=[ft.StepDecayCallback(learning_rate, factor=0.5, every=6), monitor],
-            vectorized=True, verbose=0 if quiet else "auto",
-        )
-        train_s = time.perf_counter() - t0
-        probs = np.asarray(model.predict(x_test, batch_size=512, verbose=0))
-        y_pred = probs.argmax(axis=1)
-        # the test images come in identities: they, not the images, are the units
-        summary = classification_summary(
-            np.asarray(labels)[y_test], np.asarray(labels)[y_pred],
-            test_part.groups("ethnicity"), labels, n_bootstrap=bootstrap, seed=seed,
-            clusters=test_part.columns["identity"],
-        )
-        reports[strategy] = summary.pop("report")
-        histories[strategy] = history_to_dict(history)
-        results[strategy] = {
-            **summary,
-            "train_seconds": round(train_s, 2),
-            "steps_per_epoch": int(sampler.steps_per_epoch),
-            "first_batch_counts": dict(zip(labels, first.tolist())),
-            "history": histories[strategy],
-        }
+        results[strategy], reports[strategy] = _train_one(
+            strategy, settings, labels, arrays, groups, load, initial, quiet)
         _say(quiet, "")
+    return results, reports
 
-    table = _side_by_side(labels, reports, reports["proportional"].min_count)
-    _say(quiet, "Per-group recall on the test identities (row-normalised confusion diagonal):",
-         "", table, "")
 
-    report = {
+def _train_one(strategy: str, settings: dict[str, Any], labels: list[str],
+               arrays: dict[str, Any], groups: dict[str, Any], load: Any, initial: list[Any],
+               quiet: bool) -> tuple[dict[str, Any], Any]:
+    """Train the CNN from ``initial`` on ``strategy``'s batches: its results and BiasReport."""
+    import keras
+
+    import fairtrain as ft
+    from fairtrain.experiments import fit_sampled, history_to_dict
+    from fairtrain.experiments.models import tiny_cnn
+
+    seed, batch_size, rate = settings["seed"], settings["batch_size"], settings["learning_rate"]
+    x_val, y_val, _ = arrays["val"]
+    sampler_cls = ft.sampling.Proportional if strategy == "proportional" else (
+        ft.sampling.Homogeneous)
+    sampler = sampler_cls(groups["train"], batch_size=batch_size, seed=seed)
+    keras.utils.set_random_seed(seed)
+    model = tiny_cnn((32, 32, 3), len(labels), seed=None)
+    model.set_weights(initial)
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate),
+        loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+    )
+    first = np.bincount(groups["train"].codes[sampler.plan(0)[0]], minlength=len(labels))
+    _say(quiet, f"== {strategy} batches: {sampler.steps_per_epoch} batches of "
+                f"{batch_size} per epoch; first batch holds "
+                + ", ".join(f"{n} {lab}" for n, lab in zip(first, labels)))
+    monitor = ft.BiasMonitor(x_val, y_val, groups["val"], metric="recall",
+                             metric_kwargs={"average": "macro"}, log_groups=False,
+                             min_count=1)
+    t0 = time.perf_counter()
+    history = fit_sampled(
+        model, sampler, load, epochs=settings["epochs"], validation_data=(x_val, y_val),
+        callbacks=[ft.StepDecayCallback(rate, factor=0.5, every=6), monitor],
+        vectorized=True, verbose=0 if quiet else "auto",
+    )
+    train_s = time.perf_counter() - t0
+    summary = _test_summary(model, labels, arrays["test"], settings)
+    report = summary.pop("report")
+    return {
+        **summary,
+        "train_seconds": round(train_s, 2),
+        "steps_per_epoch": int(sampler.steps_per_epoch),
+        "first_batch_counts": dict(zip(labels, first.tolist())),
+        "history": history_to_dict(history),
+    }, report
+
+
+def _test_summary(model: Any, labels: list[str], test: tuple[Any, Any, Any],
+                  settings: dict[str, Any]) -> dict[str, Any]:
+    """:func:`classification_summary` of ``model`` on the test identities."""
+    from fairtrain.experiments import classification_summary
+
+    x_test, y_test, test_part = test
+    probs = np.asarray(model.predict(x_test, batch_size=512, verbose=0))
+    y_pred = probs.argmax(axis=1)
+    # the test images come in identities: they, not the images, are the units
+    return classification_summary(
+        np.asarray(labels)[y_test], np.asarray(labels)[y_pred],
+        test_part.groups("ethnicity"), labels, n_bootstrap=settings["bootstrap"],
+        seed=settings["seed"], clusters=test_part.columns["identity"],
+    )
+
+
+def _report(settings: dict[str, Any], labels: list[str], counts: dict[str, Any],
+            results: dict[str, Any], reports: dict[str, Any]) -> dict[str, Any]:
+    """The content of ``report.json``, but for ``seconds``."""
+    import fairtrain as ft
+
+    return {
         "fairtrain_demo": 1,
         "version": ft.__version__,
-        "settings": {"seed": seed, "epochs": epochs, "batch_size": batch_size,
-                     "learning_rate": learning_rate, "lr_schedule": "halved every 6 epochs",
-                     "identities": identities, "images_per_identity": images_per_identity,
-                     "bootstrap": bootstrap, "image_size": 32,
-                     "intervals": INTERVALS + (
-                         "; the pairwise bias interval resamples the test identities within "
-                         "every group" if bootstrap else "")},
+        "settings": settings,
         "labels": labels,
         "counts": counts,
         "runs": results,
@@ -315,14 +390,6 @@ def run_demo(
         },
         "bias": {s: float(reports[s]["ethnicity"].pairwise) for s in STRATEGIES},
     }
-    _write_outputs(folder, report, reports, table)
-    report["seconds"] = round(time.perf_counter() - start, 1)
-    folder.write_json("report.json", report)
-    folder.finish()
-    _say(quiet, f"Wrote {len(folder.files)} files to {folder.root}/ in {report['seconds']} s: "
-                + ", ".join(f for f in folder.files),
-         f"Open {folder.root / 'report.html'} in a browser.")
-    return report
 
 
 def _write_outputs(folder: Any, report: dict[str, Any], reports: dict[str, Any],

@@ -182,6 +182,21 @@ def build_model(
             )
         return tiny_cnn(input_shape, n_outputs, activation=activation,
                         head_units=head_units, dropout=dropout, seed=seed)
+    _check_backbone(backbone)
+    path = _check_weights(weights)
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    base = _applications_base(backbone, input_shape, path)
+    inputs = keras.Input(tuple(input_shape))
+    features = base(inputs)
+    wrapped = keras.Model(inputs, features, name="backbone")
+    head = _head(int(features.shape[-1]), n_outputs, activation, head_units, dropout)
+    model_in = keras.Input(tuple(input_shape))
+    return keras.Model(model_in, head(wrapped(model_in)), name=f"{backbone.lower()}_model")
+
+
+def _check_backbone(backbone: str) -> None:
+    """Refuse a backbone name that is not in :func:`available_backbones`, naming close ones."""
     names = available_backbones()
     if backbone not in names:
         import difflib
@@ -192,12 +207,13 @@ def build_model(
             + (f"; did you mean {close}?" if close else ".")
             + f" Available: {names}."
         )
-    path = _check_weights(weights)
-    if seed is not None:
-        keras.utils.set_random_seed(int(seed))
-    factory = getattr(keras.applications, backbone)
+
+
+def _applications_base(backbone: str, input_shape: Sequence[int], path: str | None) -> Any:
+    """The ``keras.applications`` model without its top, average pooled, with ``path``'s weights."""
+    factory = getattr(_keras().applications, backbone)
     try:
-        base = factory(include_top=False, weights=path, input_shape=tuple(input_shape),
+        return factory(include_top=False, weights=path, input_shape=tuple(input_shape),
                        pooling="avg")
     except Exception as exc:
         if path != IMAGENET or not _is_download_failure(exc):
@@ -210,12 +226,6 @@ def build_model(
             "~/.keras/models folder of a machine that has one), or weights=None to start "
             "from random weights."
         ) from exc
-    inputs = keras.Input(tuple(input_shape))
-    features = base(inputs)
-    wrapped = keras.Model(inputs, features, name="backbone")
-    head = _head(int(features.shape[-1]), n_outputs, activation, head_units, dropout)
-    model_in = keras.Input(tuple(input_shape))
-    return keras.Model(model_in, head(wrapped(model_in)), name=f"{backbone.lower()}_model")
 
 
 def _refused(backbone: str, input_shape: Sequence[int], exc: Exception) -> ValueError:

@@ -152,6 +152,7 @@ def clustered_wilson_interval(
     return {"correct": k, "n": n, "clusters": n_clusters, "design_effect": float(deff),
             "effective_n": float(effective), "low": low, "high": high}
 
+
 def classification_summary(
     y_true: Any,
     y_pred: Any,
@@ -211,18 +212,9 @@ def classification_summary(
     ValueError
         If ``n_bootstrap`` is negative, or ``clusters`` has not one entry per example.
     """
-    from numbers import Integral
-
-    from fairtrain._validation import Interval, check
     from fairtrain.metrics import bias_report, confusion_by_group, normalize_confusion
 
-    n_bootstrap = check("n_bootstrap", n_bootstrap, Interval(Integral, 0, None))
-    n_clusters, n_examples = np.size(clusters), np.size(y_true)
-    if clusters is not None and n_clusters != n_examples:
-        raise ValueError(
-            f"`clusters` must give the cluster (identity) of every example: got "
-            f"{n_clusters} entries for {n_examples} examples."
-        )
+    n_bootstrap = _check_resampling(n_bootstrap, clusters, y_true)
     confusion = confusion_by_group(y_true, y_pred, groups, labels=list(labels))
     report = bias_report(
         y_true, y_pred, groups, metric="recall", metric_kwargs={"average": "macro"},
@@ -237,15 +229,40 @@ def classification_summary(
         "report": report,
     }
     if clusters is not None:
-        from fairtrain.groups import as_groups
-
-        correct = np.asarray(y_true) == np.asarray(y_pred)
-        out["intervals"] = {
-            name: _intervals(correct, view.codes, view.names, np.asarray(clusters),
-                             confidence=confidence, n_bootstrap=n_bootstrap, seed=seed)
-            for name, view in as_groups(groups).by_attribute().items()
-        }
+        out["intervals"] = _intervals_by_attribute(
+            y_true, y_pred, groups, clusters,
+            confidence=confidence, n_bootstrap=n_bootstrap, seed=seed)
     return out
+
+
+def _check_resampling(n_bootstrap: Any, clusters: Any, y_true: Any) -> int:
+    """``n_bootstrap`` checked, with ``clusters`` (if given) one entry per example."""
+    from numbers import Integral
+
+    from fairtrain._validation import Interval, check
+
+    n_bootstrap = check("n_bootstrap", n_bootstrap, Interval(Integral, 0, None))
+    n_clusters, n_examples = np.size(clusters), np.size(y_true)
+    if clusters is not None and n_clusters != n_examples:
+        raise ValueError(
+            f"`clusters` must give the cluster (identity) of every example: got "
+            f"{n_clusters} entries for {n_examples} examples."
+        )
+    return n_bootstrap
+
+
+def _intervals_by_attribute(y_true: Any, y_pred: Any, groups: Any, clusters: Any, *,
+                            confidence: float, n_bootstrap: int,
+                            seed: int) -> dict[str, dict[str, Any]]:
+    """Every attribute's :func:`_intervals` of the share of correct predictions."""
+    from fairtrain.groups import as_groups
+
+    correct = np.asarray(y_true) == np.asarray(y_pred)
+    return {
+        name: _intervals(correct, view.codes, view.names, np.asarray(clusters),
+                         confidence=confidence, n_bootstrap=n_bootstrap, seed=seed)
+        for name, view in as_groups(groups).by_attribute().items()
+    }
 
 
 def _intervals(correct: np.ndarray, codes: np.ndarray, names: Sequence[str],

@@ -307,28 +307,9 @@ class StagedTraining:
             cannot be restored (a file instead of a folder, unreadable variables, or
             another model's).
         """
-        clash = sorted({"epochs", "initial_epoch", "callbacks"} & set(fit_kwargs))
-        if clash:
-            raise ValueError(
-                f"{clash} are set by the stages; got them in fit's arguments. Give "
-                "epochs per Stage, and callbacks to StagedTraining or to a Stage."
-            )
-        history = StagedHistory()
-        first, epoch, start = 0, 0, 0
+        _check_fit_kwargs(fit_kwargs)
         store = self._backup()
-        backup = None if store is None else store.load(
-            [s.name for s in self.stages], [s.epochs for s in self.stages])
-        if backup is not None:
-            state, arrays = backup
-            history = StagedHistory.from_dict(state["history"])
-            first, epoch, start = state["stage"], state["epoch"], state["stage_start"]
-            if not model.built:
-                raise ValueError(
-                    f"`model` must be built to restore the backup in "
-                    f"{os.fspath(self.backup_dir)!r}; build it first (an Input layer, or "
-                    "model.build(input_shape))."
-                )
-            model.set_weights(store.check_model(model, arrays))
+        history, (first, epoch, start), arrays = self._resume(model, store)
         scoped = [_RunScoped(cb) for cb in self.callbacks]
         frozen_before: set[int] = set()
         stopped = False
@@ -337,69 +318,137 @@ class StagedTraining:
             frozen_before |= frozen
             if index < first:
                 continue
-            if index > first or backup is None:
+            if index > first or arrays is None:
                 start = epoch
-            end = start + stage.epochs
-            if epoch >= end:
+            if epoch >= start + stage.epochs:
                 continue
-            optimizer = _make_optimizer(
-                stage.optimizer if stage.optimizer is not None else self.optimizer,
-                stage.learning_rate,
-            )
-            model.compile(
-                optimizer=optimizer,
-                loss=self.loss,
-                metrics=self.metrics,
-                **(self.compile_kwargs or {}),
-            )
-            # Metric objects given once serve every stage's compile; Keras resets them
-            # only once built, so a new stage's first epoch would add to the last one's.
-            for metric in _metric_objects(self.metrics):
-                metric.reset_state()
-            if backup is not None and index == first and epoch > start:
-                saved = [arrays[k] for k in sorted(
-                    (k for k in arrays if k.startswith("optimizer_")),
-                    key=lambda k: int(k.split("_")[1]),
-                )]
-                if saved:
-                    optimizer.build(model.trainable_variables)
-                    optimizer.set_weights(saved)
-            recorder = _Recorder(self, history, index, start)
-            data = x(epoch) if callable(x) and not isinstance(x, keras.utils.PyDataset) else x
-            syncs = _epoch_syncs(data, validation_data, [*self.callbacks, *stage.callbacks])
-            kwargs = dict(fit_kwargs)
-            if y is None and not hasattr(data, "shape"):
-                # A dataset or PyDataset orders its own batches (a sampler's plan);
-                # Keras would only warn that it ignores shuffle=True.
-                kwargs.setdefault("shuffle", False)
-            model.fit(
-                data,
-                y,
-                validation_data=validation_data,
-                epochs=end,
-                initial_epoch=epoch,
-                callbacks=[*syncs, _LearningRateLog(), *stage.callbacks, *scoped, recorder],
-                verbose=verbose,
-                **kwargs,
-            )
-            if recorder.last_epoch is not None:
-                epoch = recorder.last_epoch + 1
-            if any(cb.requested_stop for cb in scoped):
-                stopped = True
+            optimizer = self._compile(model, stage)
+            if arrays is not None and index == first and epoch > start:
+                _restore_optimizer(optimizer, model, arrays)
+            epoch = self._fit_stage(
+                model, index, start, epoch, history=history, scoped=scoped, x=x, y=y,
+                validation_data=validation_data, verbose=verbose, fit_kwargs=fit_kwargs)
+            stopped = any(cb.requested_stop for cb in scoped)
+            if stopped:
                 break
             if self.backup_dir is not None:
                 self._save_backup(model, history, index + 1, epoch, epoch,
                                   with_optimizer=False)
-        last_logs = {k: v[-1] for k, v in history.history.items()} if history.epoch else {}
-        for cb in scoped:
-            cb.callback.on_train_end(last_logs)
-        if store is not None:
-            store.remove()
-        history.stopped_early = stopped
-        history.set_model(model)
-        model.history = history
+        _end_run(model, history, scoped, store, stopped)
         return history
 
+    def _resume(
+        self, model: keras.Model, store: StagedBackup | None
+    ) -> tuple[StagedHistory, tuple[int, int, int], dict[str, Any] | None]:
+        """The history, (stage, epoch, stage start) and saved arrays to resume from.
+
+        With a backup in ``backup_dir``, ``model`` gets its weights back; without one the
+        run starts afresh: an empty history at stage 0, epoch 0, and no arrays.
+        """
+        backup = None if store is None else store.load(
+            [s.name for s in self.stages], [s.epochs for s in self.stages])
+        if backup is None:
+            return StagedHistory(), (0, 0, 0), None
+        state, arrays = backup
+        history = StagedHistory.from_dict(state["history"])
+        if not model.built:
+            raise ValueError(
+                f"`model` must be built to restore the backup in "
+                f"{os.fspath(self.backup_dir)!r}; build it first (an Input layer, or "
+                "model.build(input_shape))."
+            )
+        model.set_weights(store.check_model(model, arrays))
+        return history, (state["stage"], state["epoch"], state["stage_start"]), arrays
+
+    def _compile(self, model: keras.Model, stage: Stage) -> keras.optimizers.Optimizer:
+        """Compile ``model`` for ``stage`` with a fresh optimizer; return that optimizer."""
+        optimizer = _make_optimizer(
+            stage.optimizer if stage.optimizer is not None else self.optimizer,
+            stage.learning_rate,
+        )
+        model.compile(
+            optimizer=optimizer,
+            loss=self.loss,
+            metrics=self.metrics,
+            **(self.compile_kwargs or {}),
+        )
+        # Metric objects given once serve every stage's compile; Keras resets them
+        # only once built, so a new stage's first epoch would add to the last one's.
+        for metric in _metric_objects(self.metrics):
+            metric.reset_state()
+        return optimizer
+
+    def _fit_stage(
+        self,
+        model: keras.Model,
+        index: int,
+        start: int,
+        epoch: int,
+        *,
+        history: StagedHistory,
+        scoped: list[_RunScoped],
+        x: Any,
+        y: Any,
+        validation_data: Any,
+        verbose: Any,
+        fit_kwargs: dict[str, Any],
+    ) -> int:
+        """Run stage ``index`` (from global ``start``) on from ``epoch``; the next epoch to run."""
+        stage = self.stages[index]
+        recorder = _Recorder(self, history, index, start)
+        data = x(epoch) if callable(x) and not isinstance(x, keras.utils.PyDataset) else x
+        syncs = _epoch_syncs(data, validation_data, [*self.callbacks, *stage.callbacks])
+        kwargs = dict(fit_kwargs)
+        if y is None and not hasattr(data, "shape"):
+            # A dataset or PyDataset orders its own batches (a sampler's plan);
+            # Keras would only warn that it ignores shuffle=True.
+            kwargs.setdefault("shuffle", False)
+        model.fit(
+            data,
+            y,
+            validation_data=validation_data,
+            epochs=start + stage.epochs,
+            initial_epoch=epoch,
+            callbacks=[*syncs, _LearningRateLog(), *stage.callbacks, *scoped, recorder],
+            verbose=verbose,
+            **kwargs,
+        )
+        return epoch if recorder.last_epoch is None else recorder.last_epoch + 1
+
+
+def _check_fit_kwargs(fit_kwargs: Mapping[str, Any]) -> None:
+    """Refuse the ``model.fit`` arguments that the stages set."""
+    clash = sorted({"epochs", "initial_epoch", "callbacks"} & set(fit_kwargs))
+    if clash:
+        raise ValueError(
+            f"{clash} are set by the stages; got them in fit's arguments. Give "
+            "epochs per Stage, and callbacks to StagedTraining or to a Stage."
+        )
+
+
+def _restore_optimizer(optimizer: keras.optimizers.Optimizer, model: keras.Model,
+                       arrays: Mapping[str, Any]) -> None:
+    """Give ``optimizer`` the state saved in the backup's ``optimizer_<i>`` arrays, if any."""
+    saved = [arrays[k] for k in sorted(
+        (k for k in arrays if k.startswith("optimizer_")),
+        key=lambda k: int(k.split("_")[1]),
+    )]
+    if saved:
+        optimizer.build(model.trainable_variables)
+        optimizer.set_weights(saved)
+
+
+def _end_run(model: keras.Model, history: StagedHistory, scoped: list[_RunScoped],
+             store: StagedBackup | None, stopped: bool) -> None:
+    """End the run: the run-wide callbacks' ``on_train_end``, no backup, the history set."""
+    last_logs = {k: v[-1] for k, v in history.history.items()} if history.epoch else {}
+    for cb in scoped:
+        cb.callback.on_train_end(last_logs)
+    if store is not None:
+        store.remove()
+    history.stopped_early = stopped
+    history.set_model(model)
+    model.history = history
 
 def fit_staged(
     model: keras.Model,
