@@ -29,9 +29,10 @@ paper's 0.88; ``[2, 2]`` gives 0.87-0.89.
 **Model** (NumPy by default; ``--keras`` trains the same model with Keras through
 :class:`~fairtrain.data.SampledPyDataset` and :class:`~fairtrain.GroupLossProbe`):
 ``p(y=1 | x, z) = (tanh(w . [x, z] + b) + 1) / 2 = sigmoid(2 (w . [x, z] + b))``, the
-paper's code's output for labels in {-1, 1}, binary cross-entropy; ``w ~ N(0, 0.2^2)`` and
-``b = 0`` at the start (the initialisation of the paper's code); Adam (0.9, 0.999, 1e-8). Before every epoch (the first included) the per-cell mean losses
-on the whole training set are fed to ``sampler.update`` (for demographic parity, the
+paper's code's output for labels in {-1, 1}, binary cross-entropy; ``w ~ N(0, 0.2^2)``
+and ``b = 0`` at the start (the initialisation of the paper's code); Adam (0.9, 0.999,
+1e-8). Before every epoch (the first included) the per-cell mean losses on the whole
+training set are fed to ``sampler.update`` (for demographic parity, the
 loss of predicting ``y = 1``), as FairBatch does. "Without FairBatch" trains 300
 epochs on :class:`~fairtrain.sampling.Proportional` batches.
 

@@ -16,9 +16,15 @@ reached::
 ``--data-dir`` holds UCI's ``adult.data`` and ``adult.test``, or ProPublica's
 ``compas-scores-two-years.csv``. Nothing is chosen on the test rows: a validation split
 carved out of the training rows (stratified by label and sensitive group) fits
-ThresholdOptimizer's thresholds, and FairBatch's step and update rate were chosen on it
-(Adult, seed 0; docs/reproduce/tabular_fairness.rst); the other defaults were set
-beforehand, not tuned. Every run's validation scores are in results.json too.
+ThresholdOptimizer's thresholds, FairBatch's step and update rate were chosen on it
+(Adult, seed 0; docs/reproduce/tabular_fairness.rst), and each Keras run reports the
+checkpoint chosen on it (``--select val``, the default: the model is scored on the
+validation split ``--updates`` times per pass; among the checkpoints within
+``--tolerance`` of the run's best validation accuracy, the one with the smallest
+difference its method targets, ``TARGET``; the unconstrained MLP takes its best
+validation accuracy; ``--select last`` reports the last model). The other defaults
+were set beforehand, not tuned. Every run's validation scores and chosen checkpoint are
+in results.json too.
 Logistic regression, ExponentiatedGradient and ThresholdOptimizer fit deterministically
 on the one training split: they are fitted once, and each seed draws their randomised
 predictions anew.
@@ -47,6 +53,13 @@ METHODS = KERAS + PEERS
 METRICS = ("accuracy", "eo_difference", "eqodds_difference", "dp_difference",
            "worst_group_accuracy", "seconds")
 GOAL_GAP, GOAL_POINTS = 0.02, 0.01  # issue 18: gap <= 0.02 within 1.0 accuracy point
+#: What each Keras method's checkpoint is chosen for on the validation split (``--select
+#: val``): the smallest of this difference among the checkpoints within ``--tolerance``
+#: of the run's best validation accuracy; None: the best validation accuracy.
+TARGET = {"proportional": None, "inverse_weights": "eo_difference",
+          "homogeneous": "eo_difference", "adaptive": "eo_difference",
+          "fairbatch_eo": "eo_difference", "fairbatch_eqodds": "eqodds_difference",
+          "fairbatch_dp": "dp_difference", "group_dro": "eo_difference"}
 
 
 def parse(argv=None):
@@ -76,10 +89,21 @@ def parse(argv=None):
                         help="Adaptive's step size (default: %(default)s)")
     parser.add_argument("--dro-step", type=float, default=0.1,
                         help="group DRO's step size (default: %(default)s)")
+    parser.add_argument("--select", choices=("val", "last"), default="val",
+                        help="the model each Keras run reports: the checkpoint chosen on the "
+                             "validation split (every --updates-th of a pass) or the last "
+                             "(default: %(default)s)")
+    parser.add_argument("--tolerance", type=float, default=0.005,
+                        help="--select val: checkpoints within this much of the run's best "
+                             "validation accuracy compete on the method's difference "
+                             "(default: %(default)s)")
     parser.add_argument("--probe-size", type=int, default=4096,
                         help="training rows the loss probe measures, stratified by cell "
                              "(default: %(default)s)")
     args = experiments.resolve_example_arguments(parser.parse_args(argv))
+    if not 0.0 <= args.tolerance <= 1.0:
+        parser.error(f"--tolerance must be an accuracy difference in [0, 1]; got "
+                     f"{args.tolerance}")
     if args.seeds is None:
         args.seeds = [0, 1] if args.smoke else [0, 1, 2, 3, 4]
     return args
@@ -200,12 +224,69 @@ def scores(part, y_pred):
 
 
 # ---------------------------------------------------------------- the Keras methods
+def choose(checkpoints, target, tolerance):
+    """Index of the checkpoint to report, from validation scores only.
+
+    ``checkpoints``: dicts of :func:`scores` on the validation split, in training
+    order. With ``target`` None, the first with the best accuracy; otherwise the one
+    with the smallest ``target`` among those within ``tolerance`` of the best accuracy
+    (ties: the later, the more trained).
+    """
+    if not checkpoints:
+        raise ValueError("no checkpoint to choose from")
+    acc = np.array([c["accuracy"] for c in checkpoints])
+    if target is None:
+        return int(np.argmax(acc))
+    gap = np.array([c[target] for c in checkpoints])
+    ok = np.flatnonzero(acc >= acc.max() - tolerance)
+    best = ok[gap[ok] == gap[ok].min()]
+    return int(best[-1])
+
+
+def selector(data, every, target, tolerance):
+    """A Keras callback scoring the model on the validation split every ``every`` steps
+    (and at the end), keeping each checkpoint's weights; ``.restore(model)`` loads the
+    chosen one (:func:`choose`) and returns its index and scores."""
+    import keras
+
+    val = data["val"]
+
+    class Select(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seen, self.scores, self.weights = 0, [], []
+
+        def _checkpoint(self):
+            pred = self.model.predict_on_batch(val.x)[:, 0] > 0.5
+            self.scores.append(scores(val, pred))
+            self.weights.append([w.copy() for w in self.model.get_weights()])
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen += 1
+            if self.seen % every == 0:
+                self._checkpoint()
+
+        def on_train_end(self, logs=None):
+            if self.seen % every:
+                self._checkpoint()
+
+        def restore(self, model):
+            i = choose(self.scores, target, tolerance)
+            model.set_weights(self.weights[i])
+            return {"index": i, "step": min((i + 1) * every, self.seen),
+                    "checkpoints": len(self.scores), "val": self.scores[i]}
+
+    return Select()
+
+
 def fit_mlp(data, seed, args, sampler, *, load=None, sample_weight=None, probe_for=(),
-            probe_every_steps=None, epochs=None):
+            probe_every_steps=None, epochs=None, target=None):
     """Train the MLP on ``sampler``'s batches; 0/1 predictions on val and test, seconds.
 
     ``probe_for``: consumers fed per-cell losses of a stratified sample of the training
-    rows (never validation or test rows) by a GroupLossProbe.
+    rows (never validation or test rows) by a GroupLossProbe. With ``--select val`` the
+    reported model is the checkpoint :func:`choose` picks for ``target`` (scored every
+    ``--updates``-th of a pass); ``out["selected"]`` says which.
     """
     import keras
 
@@ -227,11 +308,16 @@ def fit_mlp(data, seed, args, sampler, *, load=None, sample_weight=None, probe_f
         callbacks.append(ft.GroupLossProbe(train.x, y, train.cells, consumers=list(probe_for),
                                            size=args.probe_size, seed=seed, batch_size=1024,
                                            **every))
+    if args.select == "val":
+        callbacks.append(selector(data, short_epochs(data, args)[0], target, args.tolerance))
     history = model.fit(batches, epochs=epochs or args.epochs, verbose=0, callbacks=callbacks)
+    selected = callbacks[-1].restore(model) if args.select == "val" else None
     out = {name: (model.predict(data[name].x, batch_size=4096, verbose=0)[:, 0] > 0.5)
            for name in ("val", "test")}
     out["seconds"] = time.perf_counter() - start
     out["log"] = experiments.history_to_dict(history)
+    if selected is not None:
+        out["selected"] = selected
     return out
 
 
@@ -246,7 +332,7 @@ def proportional(data, seed, args):
     """Unconstrained: batches that keep the population shares (a shuffled epoch)."""
     cells = data["train"].cells
     return fit_mlp(data, seed, args, ft.sampling.Proportional(
-        cells, batch_size=args.batch_size, seed=seed))
+        cells, batch_size=args.batch_size, seed=seed), target=TARGET["proportional"])
 
 
 def inverse_weights(data, seed, args):
@@ -254,13 +340,15 @@ def inverse_weights(data, seed, args):
     cells = data["train"].cells
     return fit_mlp(data, seed, args, ft.sampling.Proportional(
         cells, batch_size=args.batch_size, seed=seed),
-        sample_weight=ft.sample_weights(cells, scheme="balanced"))
+        sample_weight=ft.sample_weights(cells, scheme="balanced"),
+        target=TARGET["inverse_weights"])
 
 
 def homogeneous(data, seed, args):
     """Every batch holds the same number of each (label, sensitive) cell."""
     return fit_mlp(data, seed, args, ft.sampling.Homogeneous(
-        data["train"].cells, batch_size=args.batch_size, seed=seed))
+        data["train"].cells, batch_size=args.batch_size, seed=seed),
+        target=TARGET["homogeneous"])
 
 
 def adaptive(data, seed, args):
@@ -268,17 +356,19 @@ def adaptive(data, seed, args):
     short, epochs = short_epochs(data, args)
     sampler = ft.sampling.Adaptive(data["train"].cells, batch_size=args.batch_size, seed=seed,
                                    step_size=args.adaptive_step, steps_per_epoch=short)
-    return fit_mlp(data, seed, args, sampler, probe_for=[sampler], epochs=epochs)
+    return fit_mlp(data, seed, args, sampler, probe_for=[sampler], epochs=epochs,
+                   target=TARGET["adaptive"])
 
 
-def fairbatch(objective):
+def fairbatch(objective, method):
     def run(data, seed, args):
         short, epochs = short_epochs(data, args)
         sampler = ft.sampling.FairBatch(
             data["train"].cells, batch_size=args.batch_size, seed=seed, objective=objective,
             label="label", sensitive=args.sensitive, positive=1, alpha=args.alpha,
             steps_per_epoch=short)
-        return fit_mlp(data, seed, args, sampler, probe_for=[sampler], epochs=epochs)
+        return fit_mlp(data, seed, args, sampler, probe_for=[sampler], epochs=epochs,
+                       target=TARGET[method])
 
     run.__doc__ = f"FairBatch, objective {objective}, ``--updates`` steps per pass."
     return run
@@ -293,7 +383,7 @@ def group_dro(data, seed, args):
     return fit_mlp(data, seed, args,
                    ft.sampling.Proportional(train.cells, batch_size=args.batch_size, seed=seed),
                    load=dro.weighted(lambda i: (train.x[i], y[i])), probe_for=[dro],
-                   probe_every_steps=short)
+                   probe_every_steps=short, target=TARGET["group_dro"])
 
 
 # ---------------------------------------------------------------- the peers
@@ -365,9 +455,9 @@ def threshold(constraints):
 RUNNERS = {
     "proportional": proportional, "inverse_weights": inverse_weights,
     "homogeneous": homogeneous, "adaptive": adaptive,
-    "fairbatch_eo": fairbatch("equal_opportunity"),
-    "fairbatch_eqodds": fairbatch("equalized_odds"),
-    "fairbatch_dp": fairbatch("demographic_parity"), "group_dro": group_dro,
+    "fairbatch_eo": fairbatch("equal_opportunity", "fairbatch_eo"),
+    "fairbatch_eqodds": fairbatch("equalized_odds", "fairbatch_eqodds"),
+    "fairbatch_dp": fairbatch("demographic_parity", "fairbatch_dp"), "group_dro": group_dro,
     "logistic": logistic,
     "expgrad_eo": expgrad("TruePositiveRateParity"), "expgrad_dp": expgrad("DemographicParity"),
     "threshold_eo": threshold("true_positive_rate_parity"),
@@ -519,7 +609,7 @@ def main(argv=None):
             result = RUNNERS[method](data, seed, args)
             run = {"method": method, "seed": seed, "seconds": result["seconds"],
                    **{k: scores(data[k], result[k]) for k in ("val", "test")},
-                   "log": result.get("log", {})}
+                   "log": result.get("log", {}), "selected": result.get("selected")}
             runs.append(run)
             t = run["test"]
             print(f"{method:>16} seed {seed}: accuracy {t['accuracy']:.4f}  EO "

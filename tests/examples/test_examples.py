@@ -273,3 +273,48 @@ def test_tabular_fairness_help_does_not_import_tensorflow():
                          check=True).stdout
     assert "--data-dir" in out and "fairbatch_eo" in out
     assert out.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_tabular_fairness_chooses_on_validation_scores_only():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    tabular = load_example("tabular_fairness")
+    score = st.fixed_dictionaries({"accuracy": st.sampled_from([0.80, 0.84, 0.845, 0.85]),
+                                   "eo_difference": st.sampled_from([0.0, 0.01, 0.05])})
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(score, min_size=1, max_size=12), st.sampled_from([0.0, 0.005, 0.1]))
+    def check(points, tolerance):
+        best = max(p["accuracy"] for p in points)
+        # brute force: within the tolerance of the best accuracy, the smallest gap, the last
+        ok = [i for i, p in enumerate(points) if p["accuracy"] >= best - tolerance]
+        gap = min(points[i]["eo_difference"] for i in ok)
+        want = max(i for i in ok if points[i]["eo_difference"] == gap)
+        assert tabular.choose(points, "eo_difference", tolerance) == want
+        first_best = next(i for i, p in enumerate(points) if p["accuracy"] == best)
+        assert tabular.choose(points, None, tolerance) == first_best
+
+    check()
+    with pytest.raises(ValueError, match="no checkpoint"):
+        tabular.choose([], None, 0.0)
+
+
+@FAIRLEARN_PANDAS
+def test_tabular_fairness_reports_the_checkpoint_chosen_on_validation(out_dir):
+    tabular = load_example("tabular_fairness")
+    out = out_dir / "tabular_select"
+    tabular.main(["--smoke", "--quiet", "--out", str(out), "--seeds", "0", "--epochs", "2",
+                  "--methods", "proportional", "fairbatch_eo", "logistic"])
+    runs = {r["method"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    for method in ("proportional", "fairbatch_eo"):
+        chosen = runs[method]["selected"]
+        # the reported validation scores are the chosen checkpoint's, recomputed from
+        # the restored weights' predictions
+        assert chosen["val"] == pytest.approx(runs[method]["val"])
+        assert 0 <= chosen["index"] < chosen["checkpoints"] >= 2
+    assert runs["logistic"]["selected"] is None
+    last = out_dir / "tabular_last"
+    tabular.main(["--smoke", "--quiet", "--out", str(last), "--seeds", "0", "--epochs", "2",
+                  "--methods", "proportional", "--select", "last"])
+    assert json.loads((last / "results.json").read_text())["runs"][0]["selected"] is None

@@ -121,7 +121,7 @@ def test_missing_or_malformed_files_are_refused_before_any_output(script, tmp_pa
         script.main(["--data", str(tmp_path), "--smoke", "--quiet", "--out", str(out)])
     assert not out.exists()
     np.save(tmp_path / "z_test.npy", np.full(1000, 2.0))
-    with pytest.raises(SystemExit, match=r"z_test.npy 0/1; got labels \[-1.0, 1.0\] and groups \[2.0\]"):
+    with pytest.raises(SystemExit, match=r"z_test.npy 0/1; got .* and groups \[2.0\]"):
         script.main(["--data", str(tmp_path), "--smoke", "--quiet"])
     np.save(tmp_path / "z_test.npy", np.zeros(999))
     with pytest.raises(SystemExit, match="one row per label and z"):
