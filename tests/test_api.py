@@ -34,6 +34,9 @@ LABELS = np.array(["a"] * 6 + ["b"] * 3 + ["c"] * 3)
 GROUPS = ft.Groups.from_columns({"group": LABELS})
 Y_TRUE = np.array([0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1, 1])
 Y_PRED = np.array([0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1])
+FAIRNESS_MEASURES = ["demographic_parity_difference", "demographic_parity_ratio",
+                     "equal_opportunity_difference", "equal_opportunity_ratio",
+                     "equalized_odds_difference", "equalized_odds_ratio"]
 
 
 def _samplers() -> list[type[GroupBatchSampler]]:
@@ -115,6 +118,8 @@ def _groups_callables():
                                                    min_count=1).to_dict()),
         ("confusion_by_group", lambda **g: ft.metrics.confusion_by_group(
             Y_TRUE, Y_PRED, **g).matrices),
+        *[(name, lambda name=name, **g: getattr(ft.metrics, name)(Y_TRUE, Y_PRED, **g))
+          for name in FAIRNESS_MEASURES],
     ]
     return pd_free
 
@@ -184,7 +189,9 @@ def test_no_public_signature_uses_the_old_names():
 
 # ---------------------------------------------------------------------- metrics
 @pytest.mark.parametrize("fn", [ft.metrics.by_group, ft.metrics.to_metricframe,
-                                ft.bias_report, ft.metrics.confusion_by_group])
+                                ft.bias_report, ft.metrics.confusion_by_group,
+                                *[getattr(ft.metrics, name) for name in FAIRNESS_MEASURES]],
+                         ids=lambda fn: fn.__name__)
 def test_metric_entry_points_take_the_data_first_and_the_metric_as_a_keyword(fn):
     params = list(inspect.signature(fn).parameters.values())
     assert [p.name for p in params[:3]] == ["y_true", "y_pred", "groups"]

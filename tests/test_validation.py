@@ -9,6 +9,7 @@ constructor and function that takes an int or a number.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
@@ -89,6 +90,23 @@ def test_numbers_come_back_as_python_floats(value):
 def test_numbers_must_be_finite_and_in_range(value, error):
     with pytest.raises(error, match="`lr` must be a finite number > 0"):
         check("lr", value, Interval(Real, 0, None, closed="neither"))
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), Fraction(10**400, 3)],
+                         ids=["huge", "huge-negative", "huge-fraction"])
+def test_a_number_beyond_every_float_is_out_of_range(value):
+    # review 4: Interval(Real).ok called float(value), an OverflowError outside the rule
+    # (an allowed type out of range is a ValueError)
+    with pytest.raises(ValueError, match="`lr` must be a finite number; got lr="):
+        check("lr", value, Interval(Real, None, None))
+    with pytest.raises(ValueError, match="`lr` must be a finite number >= 0; got lr="):
+        check("lr", value, Interval(Real, 0, None))
+    assert check("k", 10**400, Interval(Integral, 0, None)) == 10**400  # an int is exact
+
+
+def test_a_huge_int_is_a_value_error_not_an_overflow_error():
+    with pytest.raises(ValueError, match="`step_size` must be a finite number >= 0"):
+        ft.GroupDRO(ft.Groups.from_columns({"g": list("aabbc")}), step_size=10**400)
 
 
 def test_options_type_and_value():

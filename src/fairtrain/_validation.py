@@ -85,6 +85,14 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _as_float(value: Any) -> float:
+    """``float(value)``, or an infinity of its sign where no float holds it (10**400)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _bound(x: float) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -132,8 +140,8 @@ class Interval(Constraint):
     def ok(self, value: Any) -> bool:  # noqa: D102
         if not self.type_ok(value):
             return False
-        if self.kind is Real and not math.isfinite(float(value)):
-            return False
+        if self.kind is Real and not math.isfinite(_as_float(value)):
+            return False  # NaN, an infinity, or a number beyond every float (10**400)
         lo_in = self.closed in ("both", "left")
         hi_in = self.closed in ("both", "right")
         if self.left is not None and (value < self.left or (value == self.left and not lo_in)):

@@ -132,6 +132,19 @@ def test_attributes_can_be_left_out_of_the_features(root):
     assert ds.columns["sex"].tolist()[:2] == ["Male", "Female"]
 
 
+@pytest.mark.parametrize("flag", ["False", 0, None])
+def test_refuses_a_flag_that_is_not_a_bool(root, flag):
+    # review 4: "False" is truthy, so the protected attributes stayed among the features
+    with pytest.raises(TypeError, match="`attributes_as_features` must be True or False"):
+        load_adult(root, attributes_as_features=flag)
+
+
+@pytest.mark.parametrize(("value", "error"), [("valid", ValueError), (1, TypeError)])
+def test_refuses_an_unknown_split_in_the_one_error_shape(root, value, error):
+    with pytest.raises(error, match=r'`split` must be one of "train", "test" or None; got split='):
+        load_adult(root, split=value)
+
+
 def test_a_utf8_byte_order_mark_is_dropped(root):
     before = load_adult(root)
     for name in ("adult.data", "adult.test"):  # before a row, and before the "|" line

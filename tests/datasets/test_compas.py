@@ -126,6 +126,13 @@ def test_features_are_numerics_then_one_hot_over_every_value(root):
     assert without.feature_names == ds.feature_names[:7]
 
 
+@pytest.mark.parametrize("flag", ["False", 0, None])
+def test_refuses_a_flag_that_is_not_a_bool(root, flag):
+    # review 4: "False" is truthy, so the protected attributes stayed among the features
+    with pytest.raises(TypeError, match="`attributes_as_features` must be True or False"):
+        load_compas(root, attributes_as_features=flag)
+
+
 def test_split_divides_the_one_table(root):
     ds = load_compas(root)
     train, val, test = split(ds, test_size=0.5, val_size=0.0, seed=0)

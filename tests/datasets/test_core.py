@@ -85,6 +85,25 @@ def test_split_errors():
         split(ds, by="nope")
 
 
+@pytest.mark.parametrize("dataset", [["a"] * 10 + ["b"] * 10, np.arange(20), {"g": [1, 2]}],
+                         ids=["list", "array", "mapping"])
+def test_split_says_what_a_dataset_is(dataset):
+    # review 4: split(list) failed deep inside, after the shuffle, with AttributeError:
+    # 'list' object has no attribute 'take'
+    with pytest.raises(TypeError, match="`dataset` must be a FaceDataset or TabularDataset"):
+        split(dataset, seed=1)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"by": 1}, TypeError, "`by` must be a non-empty str or None; got by=1"),
+    ({"stratify": ""}, ValueError, "`stratify` must be a non-empty str or None"),
+    ({"seed": 1.5}, TypeError, "`seed` must be an int >= 0; got seed=1.5"),
+], ids=["by-int", "stratify-empty", "seed-float"])
+def test_split_declares_its_column_names_and_seed(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        split(_dataset(["a", "b", "c"]), **kwargs)
+
+
 def _write_png(path, array):
     from PIL import Image
 

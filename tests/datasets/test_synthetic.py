@@ -70,6 +70,14 @@ def test_vggface2_bad_arguments(tmp_path, kwargs, match):
         synthetic.write_vggface2(tmp_path, **kwargs)
 
 
+@pytest.mark.parametrize("flag", ["False", 0, None])
+def test_utkface_malformed_flag_must_be_a_bool(tmp_path, flag):
+    # "False" is truthy: the malformed names were written all the same
+    with pytest.raises(TypeError, match="`malformed` must be True or False"):
+        synthetic.write_utkface(tmp_path / "u", n=5, malformed=flag)
+    assert not (tmp_path / "u").exists()
+
+
 def test_minority_patterns_are_fainter_and_closer():
     styles = synthetic.ETHNICITY_STYLES
     major = ETHNICITIES.index("Latin/Caucasian")

@@ -65,6 +65,18 @@ def test_never_replaces_a_foreign_file_and_overwrites_only_on_request(tmp_path):
     assert len(read_tfrecords(path)[1]) == 1
 
 
+@pytest.mark.parametrize("flag", ["False", 0, None])
+def test_flags_that_are_not_bools_are_refused(tmp_path, flag):
+    # "False" is truthy: write_tfrecords(overwrite="False") replaced the earlier file
+    ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
+    path = write_tfrecords(ds, tmp_path / "mine.tfrecord")
+    with pytest.raises(TypeError, match="`overwrite` must be True or False"):
+        write_tfrecords(ds.take([0]), path, overwrite=flag)
+    with pytest.raises(TypeError, match="`decode` must be True or False"):
+        read_tfrecords(path, decode=flag)
+    assert len(read_tfrecords(path)[1]) == len(ds)
+
+
 def test_read_checks_the_description(tmp_path):
     ds = load_utkface(synthetic.write_utkface(tmp_path / "u", n=5, malformed=False))
     path = write_tfrecords(ds, tmp_path / "a.tfrecord")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -89,3 +90,12 @@ def test_gap_ratio_worst():
 def test_aggregators_reject_bad_values(func, arg, match):
     with pytest.raises(ValueError, match=match):
         func(arg)
+
+
+@pytest.mark.parametrize("direction", ["False", "True", None, 0, 1.0])
+def test_worst_group_refuses_a_direction_that_is_not_a_bool(direction):
+    # review 4: "False" was read as True, so the best group (1.0) came back as the worst
+    assert worst_group([1.0, 3.0], greater_is_better=False) == "1"  # by hand: 3.0 is worst
+    assert worst_group([1.0, 3.0], greater_is_better=np.True_) == "0"
+    with pytest.raises(TypeError, match="`greater_is_better` must be True or False; got"):
+        worst_group([1.0, 3.0], greater_is_better=direction)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -70,3 +72,39 @@ def test_mapping_and_dataframe_give_the_same_ranks():
 def test_rejects_bad_tables(table, kwargs, match):
     with pytest.raises(ValueError, match=match):
         leaderboard_rank(table, **kwargs)
+
+
+def _errors():
+    return [[0.1], [0.3], [0.2]]  # lower is better: by hand, ranks 1, 3, 2
+
+
+@pytest.mark.parametrize("direction", ["False", "false", "no", "0"])
+def test_refuses_a_direction_that_is_not_a_bool(direction):
+    # review 4: np.asarray("False", dtype=bool) is True, so the string reversed the ranks
+    assert leaderboard_rank(_errors(), greater_is_better=False).tolist() == [1.0, 3.0, 2.0]
+    with pytest.raises(TypeError, match="`greater_is_better` must be True or False"):
+        leaderboard_rank(_errors(), greater_is_better=direction)
+
+
+@pytest.mark.parametrize(
+    "direction", [[0.5, 2], None, 1, 0, np.array([1, 0]), ["False", True], [[True, False]]],
+    ids=["floats", "none", "one", "zero", "int-array", "string-in-list", "nested"],
+)
+def test_refuses_numbers_and_none_as_directions(direction):
+    # review 4: these were read through bool(); one bool per score is the documented list
+    with pytest.raises(TypeError, match="`greater_is_better` must be"):
+        leaderboard_rank([[0.1, 0.1], [0.3, 0.3]], greater_is_better=direction)
+
+
+def test_one_numpy_bool_per_score_is_a_list_of_directions():
+    table = [[0.1, 0.9], [0.3, 0.2]]
+    expected = leaderboard_rank(table, greater_is_better=[False, True])
+    assert expected.tolist() == [1.0, 2.0]  # by hand: entry 0 first on both
+    for flags in (np.array([False, True]), (np.False_, np.True_)):
+        assert leaderboard_rank(table, greater_is_better=flags).tolist() == expected.tolist()
+    assert leaderboard_rank(table, greater_is_better=np.True_).tolist() == [1.5, 1.5]
+
+
+def test_example_has_no_stray_import():
+    # review 4: `from fairtrain._validation import param_error` sat in the Examples
+    assert "_validation" not in inspect.getdoc(leaderboard_rank)

@@ -346,6 +346,42 @@ def test_a_bad_batch_raises_and_leaves_the_state_unchanged():
         GroupAccumulator(spec, metrics="mae").result()
 
 
+def _mae_accumulator():
+    groups = ft.Groups.from_columns({"g": ["a", "a", "b", "b"]})
+    acc = GroupAccumulator(GroupSpec.from_groups(groups), metrics=["mae"])
+    return acc.update(np.zeros(4), np.array([1.0, 1.0, 3.0, 3.0]), groups.codes)
+
+
+@pytest.mark.parametrize("direction", ["False", "no", 0, 1.0])
+def test_result_refuses_a_direction_that_is_not_a_bool_as_bias_report_does(direction):
+    # review 4: result() read greater_is_better with bool(), so "False" named the group
+    # with the lowest MAE (a, by hand 1.0 against 3.0) the worst
+    acc = _mae_accumulator()
+    assert acc.result(min_count=1, greater_is_better=False)["g"].worst == "b"
+    with pytest.raises(TypeError, match="greater_is_better"):
+        bias_report(np.zeros(4), [1.0, 1.0, 3.0, 3.0], ["a", "a", "b", "b"], metric="mae",
+                    min_count=1, greater_is_better=direction)
+    with pytest.raises(TypeError, match="`greater_is_better` must be True or False or None"):
+        acc.result(min_count=1, greater_is_better=direction)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [({"confidence": True}, TypeError, r"`confidence` must be .*; got confidence=True"),
+     ({"confidence": 1.0}, ValueError, r"`confidence` must be a finite number in \(0, 1\)"),
+     ({"confidence": "95%"}, TypeError, r"`confidence` must be .*; got confidence='95%'"),
+     ({"intervals": "no"}, TypeError, "`intervals` must be True or False"),
+     ({"intervals": 1}, TypeError, "`intervals` must be True or False"),
+     ({"min_count": 0}, ValueError, "`min_count` must be an int >= 1")],
+    ids=["confidence-bool", "confidence-1", "confidence-str", "intervals-str",
+         "intervals-int", "min-count"],
+)
+def test_result_checks_its_options_in_the_one_error_shape(options, error, match):
+    # review 4: confidence=True was a ValueError in another shape; intervals="no" was on
+    with pytest.raises(error, match=match):
+        _mae_accumulator().result(**{"min_count": 1, **options})
+
+
 def test_zero_division_warn_warns_as_the_in_memory_metric():
     groups = ft.Groups.from_columns({"g": ["a", "a", "b", "b"]})
     kwargs = {"recall": {"average": "macro", "zero_division": "warn"}}

@@ -404,3 +404,29 @@ def test_class_weight_refuses_groups_whose_integer_names_are_not_their_codes() -
         [0, 1, 1, 1]
     )
     assert set(ft.class_weight(ft.Groups.from_columns({"y": ["a", "b", "b"]}))) == {0, 1}
+
+
+@pytest.mark.parametrize(
+    "y", [[0.0, 2.0, 2.0, 2.0], [1.0, 2.0, 2.0, 2.0], [0.5, 1.5, 1.5]], ids=["0,2", "1,2", "0.5"]
+)
+def test_class_weight_of_a_float_label_column_keys_the_true_class_indices(y: list) -> None:
+    # review 4: {"y": [0., 2., 2., 2.]} was named "0.0", "2.0" (not decimal integers),
+    # so the guard above let it through and class 2's weight went to Keras' class 1
+    y = np.asarray(y)
+    classes = np.unique(y)
+    try:
+        got = ft.class_weight({"y": y})
+    except (TypeError, ValueError):
+        return  # refusing the column, as the 1-D float array is refused, is also right
+    assert np.array_equal(classes, classes.astype(int)), got  # 0.5 is no class index
+    oracle = dict(zip(classes.astype(int).tolist(),
+                      compute_class_weight("balanced", classes=classes, y=y)))
+    for label, weight in oracle.items():
+        assert got.get(label) == pytest.approx(weight), (got, oracle)
+    assert all(got.get(k, 0.0) == 0.0 for k in range(int(classes.max())) if k not in oracle)
+
+
+def test_class_weight_of_float_labels_that_are_the_class_indices_agrees_with_sklearn() -> None:
+    y = np.array([0.0, 1.0, 1.0, 1.0, 2.0])
+    oracle = compute_class_weight("balanced", classes=np.unique(y), y=y)
+    assert ft.class_weight({"y": y}) == pytest.approx(dict(enumerate(oracle)))

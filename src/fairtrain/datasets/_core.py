@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from fairtrain._validation import Interval, check, param_error
+from fairtrain._validation import Constraint, Interval, param_error, validate_params
 from fairtrain.groups import Groups
 
 if TYPE_CHECKING:
@@ -275,6 +275,32 @@ def _sides(stratum_of_unit: np.ndarray, test_size: float, val_size: float,
     return side
 
 
+class _Dataset(Constraint):
+    """What :func:`split` splits: a dataset with columns and ``take``."""
+
+    description = "a FaceDataset or TabularDataset"
+
+    def ok(self, value: Any) -> bool:
+        from fairtrain.datasets._tabular import TabularDataset  # it imports this module
+
+        return isinstance(value, (FaceDataset, TabularDataset))
+
+
+_FRACTION = Interval(Real, 0, 1, closed="left")
+
+
+@validate_params(
+    {
+        "dataset": [_Dataset()],
+        "test_size": [_FRACTION],
+        "val_size": [_FRACTION],
+        "by": ["name", None],
+        "stratify": ["name", None],
+        "seed": [Interval(Integral, 0, None)],
+    },
+    hints={"dataset": "Load one first (load_vggface2, load_adult, ...) or build a "
+                      "FaceDataset(paths=..., columns=...)."},
+)
 def split(
     dataset: _D,
     *,
@@ -309,6 +335,9 @@ def split(
 
     Raises
     ------
+    TypeError
+        If ``dataset`` is not a FaceDataset or TabularDataset, or another argument has
+        the wrong type.
     ValueError
         If a fraction is outside [0, 1) or they sum to 1 or more, a column is unknown, or
         ``stratify`` varies within a unit of ``by``.
@@ -327,9 +356,6 @@ def split(
     >>> sorted(map(len, (train, val, test)))
     [2, 2, 6]
     """
-    test_size = check("test_size", test_size, _FRACTION)
-    val_size = check("val_size", val_size, _FRACTION)
-    seed = check("seed", seed, Interval(Integral, 0, None))
     if test_size + val_size >= 1:
         raise param_error(
             "val_size", val_size, f"below 1 - test_size = {1 - test_size:g}",
@@ -345,9 +371,6 @@ def split(
     side = _sides(stratum_of_unit, test_size, val_size, seed)
     row_side = side[unit_of_row]
     return tuple(dataset.take(np.flatnonzero(row_side == s)) for s in (0, 1, 2))  # type: ignore[return-value]
-
-
-_FRACTION = Interval(Real, 0, 1, closed="left")
 
 
 def _size(size: Sequence[int]) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fairtrain._validation import Options, validate_params
 from fairtrain.datasets._core import Rejected, check_dir
 from fairtrain.datasets._tabular import TabularDataset, encode, parse_int, text_lines
 
@@ -158,6 +159,9 @@ def _encode(
     )
 
 
+@validate_params(
+    {"split": [Options(str, FILES), None], "attributes_as_features": ["boolean"]}
+)
 def load_adult(
     root: Any,
     *,
@@ -207,6 +211,9 @@ def load_adult(
         If ``split`` is unknown, or a file holds no rows, is UTF-16 or is binary.
     FileNotFoundError
         If ``root`` is not a folder or a needed file is not in it.
+    TypeError
+        If ``root`` is not a path, ``split`` not a str or None, or
+        ``attributes_as_features`` not True or False.
 
     Examples
     --------
@@ -224,8 +231,6 @@ def load_adult(
     >>> ds.rejected[0].path.endswith("adult.data:2"), ds.rejected[0].reason
     (True, "missing value '?' in workclass")
     """
-    if split is not None and split not in FILES:
-        raise ValueError(f"`split` must be 'train', 'test' or None; got split={split!r}.")
     root = check_dir(root, "Adult root")
     wanted = list(FILES) if split is None else [split]
     _check_files(root, wanted)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import validate_params
 from fairtrain.datasets._core import Rejected, check_dir
 from fairtrain.datasets._tabular import TabularDataset, encode, parse_int, text_lines
 
@@ -127,6 +128,7 @@ def _read(path: Path) -> tuple[list[dict[str, Any]], list[Rejected]]:
     return rows, rejected
 
 
+@validate_params({"attributes_as_features": ["boolean"]})
 def load_compas(root: Any, *, attributes_as_features: bool = True) -> TabularDataset:
     """Load ProPublica's COMPAS two-year recidivism table, filtered as ProPublica did.
 
@@ -169,6 +171,8 @@ def load_compas(root: Any, *, attributes_as_features: bool = True) -> TabularDat
         If ``root`` is not a folder or the file is not in it.
     ValueError
         If the header lacks a needed column, or the file is UTF-16 or binary.
+    TypeError
+        If ``root`` is not a path or ``attributes_as_features`` is not True or False.
 
     Notes
     -----

@@ -335,7 +335,7 @@ def _age_band(image: np.ndarray, age: int, rng: np.random.Generator, size: int) 
     image[:rows] = np.clip(level * 255.0, 0, 255)
 
 
-@validate_params({**WRITER_PARAMS, "n": _COUNT}, hints=WRITER_HINTS)
+@validate_params({**WRITER_PARAMS, "n": _COUNT, "malformed": ["boolean"]}, hints=WRITER_HINTS)
 def write_utkface(
     root: Any,
     *,
@@ -373,6 +373,8 @@ def write_utkface(
     ValueError
         If ``n`` is not positive, ``shares`` are not 5 fractions summing to 1, or ``n``
         is below the number of positive shares.
+    TypeError
+        If ``malformed`` is not True or False.
     FileExistsError
         If ``root`` holds other files.
 
@@ -385,7 +387,7 @@ def write_utkface(
     shares = _check_shares(UTKFACE_RACE_SHARES if shares is None else shares, 5)
     _check_enough(shares, n, "n")
     params = {"n": int(n), "shares": shares.tolist(), "size": size, "seed": int(seed),
-              "malformed": bool(malformed)}
+              "malformed": malformed}
     root, done = _prepare(root, "utkface", params)
     if done:
         return str(root)

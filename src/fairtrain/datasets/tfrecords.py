@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import validate_params
 from fairtrain.datasets._core import FaceDataset, Rejected
 
 __all__ = ["read_tfrecords", "write_tfrecords"]
@@ -190,6 +191,7 @@ def _write_description(sidecar: Path, path: Path, dataset: FaceDataset,
     }, indent=1))
 
 
+@validate_params({"overwrite": ["boolean"]})
 def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False) -> str:
     """Write a dataset (a split) to one TFRecord file, plus a JSON description beside it.
 
@@ -221,7 +223,7 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     TypeError
         If a column is not bool, int, uint, float (16, 32 or 64 bits) or str, or an
         object column holds a value that is not a str (None included: it has no exact
-        stored form), named with its row.
+        stored form), named with its row; or if ``overwrite`` is not True or False.
     ValueError
         If a column is named ``"image"`` or ``"path"`` (the names of the record's own
         fields).
@@ -293,6 +295,7 @@ def _read_description(sidecar: Path) -> dict[str, Any]:
     return meta
 
 
+@validate_params({"decode": ["boolean"]})
 def read_tfrecords(path: Any, *, decode: bool = True) -> tuple[Any, FaceDataset]:
     """Read a file written by :func:`write_tfrecords`.
 
@@ -318,6 +321,8 @@ def read_tfrecords(path: Any, *, decode: bool = True) -> tuple[Any, FaceDataset]
     ------
     FileNotFoundError
         If the file or its description is missing.
+    TypeError
+        If ``decode`` is not True or False.
     ValueError
         If the description is not fairtrain's (not JSON, another format, an unknown
         column kind), the record file is truncated or corrupt, or the record count

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from fairtrain._validation import validate_params
+
 __all__ = ["max_gap", "pairwise_bias", "ratio", "worst_group"]
 
 
@@ -160,6 +162,7 @@ def ratio(values: Any) -> float:
     return 1.0 if top == 0 else float(arr.min() / top)
 
 
+@validate_params({"greater_is_better": ["boolean"]})
 def worst_group(values: Any, *, greater_is_better: bool) -> str:
     """The name of the group with the worst value.
 
@@ -181,7 +184,7 @@ def worst_group(values: Any, *, greater_is_better: bool) -> str:
     ValueError
         If there are no groups or a value is NaN or infinite.
     TypeError
-        If a value is not a number.
+        If a value is not a number, or ``greater_is_better`` is not True or False.
 
     Examples
     --------

@@ -2,8 +2,9 @@
 
 Each measure compares one or two per-group rates (selection rate, true positive rate,
 false positive rate) across every group of a grouping, as fairlearn's functions of the
-same names do, with their signatures and their values; ``sensitive_features`` takes
-whatever :meth:`Groups.from_columns <fairtrain.Groups.from_columns>` takes, or a
+same names do, with their signatures and their values. The groups come as ``groups``,
+as to every fairtrain callable, or as fairlearn's ``sensitive_features``: whatever
+:meth:`Groups.from_columns <fairtrain.Groups.from_columns>` takes, or a
 :class:`~fairtrain.Groups` (intersectional groups included).
 
 A measure is one number per grouping, not a per-group metric: :func:`by_group` refuses
@@ -13,14 +14,22 @@ per-group rates it is made of.
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import as_sample_weight, check_lengths
+from fairtrain._validation import (
+    Options,
+    as_sample_weight,
+    check,
+    check_lengths,
+    validate_params,
+)
 from fairtrain.groups import as_groups
 from fairtrain.metrics._inputs import as_labels
 
@@ -38,8 +47,12 @@ __all__ = [
 
 Method = Literal["between_groups", "to_overall"]
 Agg = Literal["worst_case", "mean"]
-_METHODS = ("between_groups", "to_overall")
-_AGGS = ("worst_case", "mean")
+#: the options of the measures (fairlearn's), declared once for the functions and for
+#: ``metric_kwargs``
+_OPTIONS = {
+    "method": Options(str, ("between_groups", "to_overall")),
+    "agg": Options(str, ("worst_case", "mean")),
+}
 #: the label sets fairlearn's rates accept without a pos_label; 1 is the positive class
 _BINARY = (frozenset({0, 1}), frozenset({-1, 1}))
 
@@ -153,9 +166,8 @@ class Measure:
                 f"{unknown}. It has no pos_label: encode the positive class as 1 and the "
                 "others as 0."
             )
-        return _check_method(given.get("method", "between_groups")), _check_agg(
-            given.get("agg", "worst_case")
-        )
+        return (check("method", given.get("method", "between_groups"), _OPTIONS["method"]),
+                check("agg", given.get("agg", "worst_case"), _OPTIONS["agg"]))
 
     def value(self, rates: GroupRates, method: str, agg: str) -> float:
         """The measure of ``rates`` (``nan`` when no group has a defined rate)."""
@@ -200,21 +212,6 @@ def _ratio(values: np.ndarray, overall: float, method: str) -> float:
     return float(r.min()) if r.size else math.nan
 
 
-def _check_method(method: Any) -> str:
-    if method not in _METHODS:
-        raise ValueError(
-            f"`method` must be 'between_groups' or 'to_overall' (as in fairlearn); got "
-            f"method={method!r}."
-        )
-    return str(method)
-
-
-def _check_agg(agg: Any) -> str:
-    if agg not in _AGGS:
-        raise ValueError(
-            f"`agg` must be 'worst_case' or 'mean' (as in fairlearn); got agg={agg!r}."
-        )
-    return str(agg)
 
 
 def _label_set(y: np.ndarray) -> set[Any]:
@@ -282,23 +279,19 @@ def _evaluate(
     func: Callable[..., float],
     y_true: Any,
     y_pred: Any,
+    groups: Any,
     sensitive_features: Any,
-    method: Any,
+    method: str,
     sample_weight: Any,
-    agg: Any = "worst_case",
+    agg: str = "worst_case",
 ) -> float:
     name = func.__name__
     measure = measure_of(func)
     assert measure is not None
-    method, agg = _check_method(method), _check_agg(agg)
-    if sensitive_features is None:
-        raise TypeError(
-            f"{name} needs `sensitive_features`: a fairtrain.Groups, one column of group "
-            "labels, or a mapping (or DataFrame) of attribute columns."
-        )
     data = fairness_inputs(name, measure, y_true, y_pred, sample_weight)
-    groups = as_groups(sensitive_features=sensitive_features)
-    check_lengths(y_pred=data.predicted, sensitive_features=groups.codes)
+    given = "groups" if groups is not None else "sensitive_features"
+    groups = as_groups(groups, sensitive_features=sensitive_features)
+    check_lengths(**{"y_pred": data.predicted, given: groups.codes})
     if not groups.included.any():
         raise ValueError(
             f"{name}: no example belongs to a group (every code is -1, dropped by the "
@@ -307,10 +300,48 @@ def _evaluate(
     return measure.value(data.rates(measure.rates, groups), method, agg)
 
 
+#: What the six measures' docstrings share, filled in where a line holds ``{name}``
+#: alone (indented as that line), so that each block is written once.
+_SHARED_DOCS = {
+    "groups": """\
+groups : Groups, array-like of shape (n,), or mapping of str to array-like
+    The groups, as :meth:`fairtrain.Groups.from_columns` takes them (a DataFrame
+    too); several columns are intersected. Examples outside every group (code
+    ``-1``) are left out.
+sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
+    fairlearn's name for ``groups``: pass one of the two, not both.""",
+    "method_and_weight": """\
+method : {"between_groups", "to_overall"}, default "between_groups"
+    Compare the groups with each other, or each group with the same rate over all
+    grouped examples.
+sample_weight : array-like of float, shape (n,), optional
+    Non-negative weight of every example.""",
+    "groups_error": """\
+TypeError
+    If neither or both of ``groups`` and ``sensitive_features`` are given, or an
+    option is not a str.""",
+}
+_PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", re.MULTILINE)
+
+
+def _fill_doc(doc: str) -> str:
+    """``doc`` with each ``{name}`` line replaced by its shared block, indented alike."""
+
+    def block(match: re.Match[str]) -> str:
+        indent, key = match.groups()
+        return "\n".join(indent + line if line else line
+                         for line in _SHARED_DOCS[key].splitlines())
+
+    return _PLACEHOLDER.sub(block, doc)
+
+
 def _fairness(
     rates: tuple[str, ...], combine: Literal["difference", "ratio"]
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     def decorate(func: Callable[..., float]) -> Callable[..., float]:
+        func.__doc__ = _fill_doc(func.__doc__ or "")
+        params = inspect.signature(func).parameters
+        func = validate_params({k: v for k, v in _OPTIONS.items() if k in params})(func)
         func._fairtrain_fairness = Measure(rates, combine)  # type: ignore[attr-defined]
         func.greater_is_better = combine == "ratio"  # type: ignore[attr-defined]
         func.kind = "fairness"  # type: ignore[attr-defined]
@@ -328,14 +359,16 @@ _ODDS = ("true_positive_rate", "false_positive_rate")
 def demographic_parity_difference(
     y_true: Any,
     y_pred: Any,
+    groups: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     method: Method = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     """Largest difference in selection rate between groups (0: demographic parity).
 
-    fairlearn's function of the same name, with its signature and values.
+    fairlearn's function of the same name, with its signature and values (and
+    ``groups`` as every fairtrain callable takes it).
 
     Parameters
     ----------
@@ -344,13 +377,8 @@ def demographic_parity_difference(
     y_pred : array-like, shape (n,) or (n, 2)
         Predicted labels, 0/1 or -1/1 (1 is selected); class scores (arg-max) or
         probabilities of class 1 (thresholded at 0.5) are read as labels.
-    sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
-        The groups, as :meth:`fairtrain.Groups.from_columns` takes them; several
-        columns are intersected. Examples outside every group (code ``-1``) are left out.
-    method : {"between_groups", "to_overall"}, default "between_groups"
-        Compare the groups with each other, or each group with the overall rate.
-    sample_weight : array-like of float, shape (n,), optional
-        Non-negative weight of every example.
+    {groups}
+    {method_and_weight}
 
     Returns
     -------
@@ -362,6 +390,7 @@ def demographic_parity_difference(
     ValueError
         If the inputs are empty or of different lengths, ``y_pred`` holds labels other
         than 0/1 (-1/1), or ``method`` is not one of the two.
+    {groups_error}
 
     Notes
     -----
@@ -375,12 +404,14 @@ def demographic_parity_difference(
     --------
     >>> from fairtrain.metrics import demographic_parity_difference
     >>> y_pred = [1, 1, 0, 1, 0, 0]
-    >>> demographic_parity_difference([0] * 6, y_pred,
+    >>> demographic_parity_difference([0] * 6, y_pred, ["a", "a", "a", "b", "b", "b"])
+    0.333
+    >>> demographic_parity_difference([0] * 6, y_pred,   # fairlearn's spelling
     ...                               sensitive_features=["a", "a", "a", "b", "b", "b"])
     0.333
     """
     return _evaluate(
-        demographic_parity_difference, y_true, y_pred, sensitive_features, method,
+        demographic_parity_difference, y_true, y_pred, groups, sensitive_features, method,
         sample_weight,
     )
 
@@ -389,14 +420,16 @@ def demographic_parity_difference(
 def demographic_parity_ratio(
     y_true: Any,
     y_pred: Any,
+    groups: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     method: Method = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     """Smallest ratio of selection rates between groups (1: demographic parity).
 
-    fairlearn's function of the same name, with its signature and values.
+    fairlearn's function of the same name, with its signature and values (and
+    ``groups`` as every fairtrain callable takes it).
 
     Parameters
     ----------
@@ -405,12 +438,8 @@ def demographic_parity_ratio(
     y_pred : array-like, shape (n,) or (n, 2)
         Predicted labels, 0/1 or -1/1 (1 is selected), as for
         :func:`demographic_parity_difference`.
-    sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
-        The groups, as :meth:`fairtrain.Groups.from_columns` takes them.
-    method : {"between_groups", "to_overall"}, default "between_groups"
-        Compare the groups with each other, or each group with the overall rate.
-    sample_weight : array-like of float, shape (n,), optional
-        Non-negative weight of every example.
+    {groups}
+    {method_and_weight}
 
     Returns
     -------
@@ -421,6 +450,7 @@ def demographic_parity_ratio(
     ------
     ValueError
         As :func:`demographic_parity_difference`.
+    {groups_error}
 
     Notes
     -----
@@ -433,11 +463,12 @@ def demographic_parity_ratio(
     --------
     >>> from fairtrain.metrics import demographic_parity_ratio
     >>> demographic_parity_ratio([0] * 6, [1, 1, 0, 1, 0, 0],
-    ...                          sensitive_features=["a", "a", "a", "b", "b", "b"])
+    ...                          groups=["a", "a", "a", "b", "b", "b"])
     0.5
     """
     return _evaluate(
-        demographic_parity_ratio, y_true, y_pred, sensitive_features, method, sample_weight
+        demographic_parity_ratio, y_true, y_pred, groups, sensitive_features, method,
+        sample_weight,
     )
 
 
@@ -445,28 +476,25 @@ def demographic_parity_ratio(
 def equalized_odds_difference(
     y_true: Any,
     y_pred: Any,
+    groups: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     method: Method = "between_groups",
     sample_weight: Any = None,
     agg: Agg = "worst_case",
 ) -> float:
     """Largest difference in true or false positive rate between groups (0: equalized odds).
 
-    fairlearn's function of the same name, with its signature and values.
+    fairlearn's function of the same name, with its signature and values (and
+    ``groups`` as every fairtrain callable takes it).
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n,) or (n, 2)
         True and predicted labels, 0/1 or -1/1 (1 is positive); class scores (arg-max)
         or probabilities of class 1 (thresholded at 0.5) are read as labels.
-    sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
-        The groups, as :meth:`fairtrain.Groups.from_columns` takes them; several
-        columns are intersected. Examples outside every group (code ``-1``) are left out.
-    method : {"between_groups", "to_overall"}, default "between_groups"
-        Compare the groups with each other, or each group with the overall rates.
-    sample_weight : array-like of float, shape (n,), optional
-        Non-negative weight of every example.
+    {groups}
+    {method_and_weight}
     agg : {"worst_case", "mean"}, default "worst_case"
         The larger of the two differences, or their mean.
 
@@ -479,6 +507,7 @@ def equalized_odds_difference(
     ValueError
         If the inputs are empty or of different lengths, a label is not 0/1 (-1/1), or
         ``method`` or ``agg`` is not one of its options.
+    {groups_error}
 
     Notes
     -----
@@ -495,13 +524,13 @@ def equalized_odds_difference(
     >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
     >>> y_pred = [1, 1, 1, 1, 1, 0, 0, 0]
     >>> groups = ["a"] * 4 + ["b"] * 4      # TPR 1 and 0.5, FPR 1 and 0
-    >>> equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
+    >>> equalized_odds_difference(y_true, y_pred, groups)
     1.0
-    >>> equalized_odds_difference(y_true, y_pred, sensitive_features=groups, agg="mean")
+    >>> equalized_odds_difference(y_true, y_pred, groups, agg="mean")
     0.75
     """
     return _evaluate(
-        equalized_odds_difference, y_true, y_pred, sensitive_features, method,
+        equalized_odds_difference, y_true, y_pred, groups, sensitive_features, method,
         sample_weight, agg,
     )
 
@@ -510,26 +539,24 @@ def equalized_odds_difference(
 def equalized_odds_ratio(
     y_true: Any,
     y_pred: Any,
+    groups: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     method: Method = "between_groups",
     sample_weight: Any = None,
     agg: Agg = "worst_case",
 ) -> float:
     """Smallest ratio of true or false positive rates between groups (1: equalized odds).
 
-    fairlearn's function of the same name, with its signature and values.
+    fairlearn's function of the same name, with its signature and values (and
+    ``groups`` as every fairtrain callable takes it).
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n,) or (n, 2)
         True and predicted labels, as for :func:`equalized_odds_difference`.
-    sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
-        The groups, as :meth:`fairtrain.Groups.from_columns` takes them.
-    method : {"between_groups", "to_overall"}, default "between_groups"
-        Compare the groups with each other, or each group with the overall rates.
-    sample_weight : array-like of float, shape (n,), optional
-        Non-negative weight of every example.
+    {groups}
+    {method_and_weight}
     agg : {"worst_case", "mean"}, default "worst_case"
         The smaller of the two ratios, or their mean.
 
@@ -542,6 +569,7 @@ def equalized_odds_ratio(
     ------
     ValueError
         As :func:`equalized_odds_difference`.
+    {groups_error}
 
     Notes
     -----
@@ -557,13 +585,14 @@ def equalized_odds_ratio(
     >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
     >>> y_pred = [1, 1, 1, 1, 1, 0, 0, 0]
     >>> groups = ["a"] * 4 + ["b"] * 4      # TPR 1 and 0.5, FPR 1 and 0
-    >>> equalized_odds_ratio(y_true, y_pred, sensitive_features=groups)
+    >>> equalized_odds_ratio(y_true, y_pred, groups)
     0.0
-    >>> equalized_odds_ratio(y_true, y_pred, sensitive_features=groups, agg="mean")
+    >>> equalized_odds_ratio(y_true, y_pred, groups, agg="mean")
     0.25
     """
     return _evaluate(
-        equalized_odds_ratio, y_true, y_pred, sensitive_features, method, sample_weight, agg
+        equalized_odds_ratio, y_true, y_pred, groups, sensitive_features, method,
+        sample_weight, agg,
     )
 
 
@@ -571,25 +600,23 @@ def equalized_odds_ratio(
 def equal_opportunity_difference(
     y_true: Any,
     y_pred: Any,
+    groups: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     method: Method = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     """Largest difference in true positive rate between groups (0: equal opportunity).
 
-    fairlearn's function of the same name, with its signature and values.
+    fairlearn's function of the same name, with its signature and values (and
+    ``groups`` as every fairtrain callable takes it).
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n,) or (n, 2)
         True and predicted labels, as for :func:`equalized_odds_difference`.
-    sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
-        The groups, as :meth:`fairtrain.Groups.from_columns` takes them.
-    method : {"between_groups", "to_overall"}, default "between_groups"
-        Compare the groups with each other, or each group with the overall rate.
-    sample_weight : array-like of float, shape (n,), optional
-        Non-negative weight of every example.
+    {groups}
+    {method_and_weight}
 
     Returns
     -------
@@ -599,6 +626,7 @@ def equal_opportunity_difference(
     ------
     ValueError
         As :func:`equalized_odds_difference`.
+    {groups_error}
 
     Notes
     -----
@@ -611,12 +639,11 @@ def equal_opportunity_difference(
     >>> from fairtrain.metrics import equal_opportunity_difference
     >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
     >>> y_pred = [1, 1, 1, 0, 1, 0, 0, 0]
-    >>> equal_opportunity_difference(y_true, y_pred,
-    ...                              sensitive_features=["a"] * 4 + ["b"] * 4)
+    >>> equal_opportunity_difference(y_true, y_pred, ["a"] * 4 + ["b"] * 4)
     0.5
     """
     return _evaluate(
-        equal_opportunity_difference, y_true, y_pred, sensitive_features, method,
+        equal_opportunity_difference, y_true, y_pred, groups, sensitive_features, method,
         sample_weight,
     )
 
@@ -625,25 +652,23 @@ def equal_opportunity_difference(
 def equal_opportunity_ratio(
     y_true: Any,
     y_pred: Any,
+    groups: Any = None,
     *,
-    sensitive_features: Any,
+    sensitive_features: Any = None,
     method: Method = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     """Smallest ratio of true positive rates between groups (1: equal opportunity).
 
-    fairlearn's function of the same name, with its signature and values.
+    fairlearn's function of the same name, with its signature and values (and
+    ``groups`` as every fairtrain callable takes it).
 
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n,) or (n, 2)
         True and predicted labels, as for :func:`equalized_odds_difference`.
-    sensitive_features : Groups, array-like of shape (n,), or mapping of str to array-like
-        The groups, as :meth:`fairtrain.Groups.from_columns` takes them.
-    method : {"between_groups", "to_overall"}, default "between_groups"
-        Compare the groups with each other, or each group with the overall rate.
-    sample_weight : array-like of float, shape (n,), optional
-        Non-negative weight of every example.
+    {groups}
+    {method_and_weight}
 
     Returns
     -------
@@ -654,6 +679,7 @@ def equal_opportunity_ratio(
     ------
     ValueError
         As :func:`equalized_odds_difference`.
+    {groups_error}
 
     Notes
     -----
@@ -669,7 +695,8 @@ def equal_opportunity_ratio(
     0.5
     """
     return _evaluate(
-        equal_opportunity_ratio, y_true, y_pred, sensitive_features, method, sample_weight
+        equal_opportunity_ratio, y_true, y_pred, groups, sensitive_features, method,
+        sample_weight,
     )
 
 

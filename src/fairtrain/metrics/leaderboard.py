@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import param_error
+from fairtrain._validation import Constraint, param_error, validate_params
 
 __all__ = ["leaderboard_rank"]
 
@@ -52,8 +52,23 @@ def _table(table: Any) -> np.ndarray:
     return x
 
 
+class _Directions(Constraint):
+    """One direction per score: a flat sequence (or 1-D array) of True / False."""
+
+    description = "a sequence of bools (one per score)"
+
+    def ok(self, value: Any) -> bool:
+        if isinstance(value, np.ndarray):
+            return value.ndim == 1 and value.dtype == np.bool_
+        return (
+            isinstance(value, Sequence)
+            and not isinstance(value, (str, bytes))
+            and all(isinstance(v, (bool, np.bool_)) for v in value)
+        )
+
+
 def _directions(greater_is_better: bool | Sequence[bool], n_scores: int) -> np.ndarray:
-    """``greater_is_better`` as one bool per score, shape (n_scores,)."""
+    """``greater_is_better`` (checked: a bool or bools) as one bool per score, (n_scores,)."""
     greater = np.asarray(greater_is_better, dtype=bool)
     if greater.ndim == 0:
         greater = np.full(n_scores, bool(greater))
@@ -66,6 +81,7 @@ def _directions(greater_is_better: bool | Sequence[bool], n_scores: int) -> np.n
     return greater
 
 
+@validate_params({"greater_is_better": ["boolean", _Directions()]})
 def leaderboard_rank(
     table: Any, *, greater_is_better: bool | Sequence[bool] = False
 ) -> np.ndarray:
@@ -92,7 +108,9 @@ def leaderboard_rank(
         If the table is not two-dimensional, is empty, holds NaN, its columns differ in
         length, or ``greater_is_better`` has the wrong length.
     TypeError
-        If a score is not a number.
+        If a score is not a number, or ``greater_is_better`` is neither a bool nor a
+        sequence of bools (``"False"``, ``None`` or ``0`` are refused, not read as
+        truth values).
 
     Notes
     -----

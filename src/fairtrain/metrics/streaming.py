@@ -6,14 +6,14 @@ import inspect
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Integral
+from numbers import Integral, Real
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from fairtrain import registry
-from fairtrain._validation import Interval, as_sample_weight, check
+from fairtrain._validation import Interval, as_sample_weight, check, validate_params
 from fairtrain.groups import Groups
 from fairtrain.metrics import functions as _f
 from fairtrain.metrics._inputs import as_labels, as_values
@@ -589,6 +589,14 @@ class GroupAccumulator:
         """``{metric: self.result(metric, **options)}`` for every metric."""
         return {m: self.result(m, **options) for m in self.metrics}
 
+    @validate_params(
+        {
+            "min_count": [Interval(Integral, 1, None)],
+            "greater_is_better": ["boolean", None],
+            "intervals": ["boolean"],
+            "confidence": [Interval(Real, 0, 1, closed="neither")],
+        }
+    )
     def result(
         self,
         metric: Any = None,
@@ -623,21 +631,21 @@ class GroupAccumulator:
 
         Raises
         ------
+        TypeError
+            If an option has the wrong type (``greater_is_better`` and ``intervals`` are
+            True or False, not ``"False"`` or 0), as ``bias_report`` refuses.
         ValueError
-            If no example was added, the metric is not one of :attr:`metrics`, or its
-            ``pos_label`` never occurred (as ``bias_report`` refuses).
+            If no example was added, the metric is not one of :attr:`metrics`, its
+            ``pos_label`` never occurred, ``min_count`` < 1 or ``confidence`` is outside
+            (0, 1) (as ``bias_report`` refuses).
         """
         name = self._pick(metric)
-        min_count = check("min_count", min_count, Interval(Integral, 1, None))
-        if not 0 < confidence < 1:
-            raise ValueError(f"`confidence` must lie in (0, 1); got {confidence!r}.")
         if self.n == 0:
             raise ValueError("The accumulator is empty: update it with a batch first.")
         kwargs = self.metric_kwargs[name]
         self._check_pos_label(name, kwargs)
         func = getattr(_f, name)
-        direction = func.greater_is_better if greater_is_better is None else bool(
-            greater_is_better)
+        direction = func.greater_is_better if greater_is_better is None else greater_is_better
         z = NormalDist().inv_cdf((1 + confidence) / 2)
         overall_stats = self._sum_units(np.zeros(self.spec.n_units, dtype=np.int64), 1)
         overall, overall_ci = _evaluate(name, kwargs, overall_stats, z if intervals else None)

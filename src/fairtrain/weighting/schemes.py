@@ -532,15 +532,26 @@ def _class_groups(groups: Any, sensitive_features: Any) -> Groups:
             as_groups(groups, sensitive_features=sensitive_features)  # one of the two
             return Groups.from_codes(arr)
     groups = as_groups(groups, sensitive_features=sensitive_features)
-    names = groups.names
-    if all(n.isdecimal() for n in names) and [int(n) for n in names] != list(range(len(names))):
+    labels = [_as_number(n) for n in groups.names]
+    # groups named by numeric labels ("2", or "2.0" from a float column) are the
+    # labels' classes only if the labels are the codes 0, 1, ...: from_columns numbers
+    # the classes present, so a missing class would shift the weights onto other keys
+    if labels and None not in labels and labels != list(range(len(labels))):
         raise ValueError(
-            f"The groups are named by integer labels {list(names)[:10]} but their codes "
-            "are not those class indices (from_columns numbers the classes present 0, 1, "
-            "...), so Keras would give a class another class's weight. Pass the integer "
-            "class labels themselves: class_weight(y)."
+            f"The groups are named by numeric labels {list(groups.names)[:10]} but their "
+            "codes are not those class indices (from_columns numbers the classes present "
+            "0, 1, ...), so Keras would give a class another class's weight. Pass the "
+            "integer class labels themselves: class_weight(y.astype(int))."
         )
     return groups
+
+
+def _as_number(name: str) -> float | None:
+    """The number a group name spells ("2", "2.0", "0.5"), or None if it is a word."""
+    try:
+        return float(name)
+    except ValueError:
+        return None
 
 
 @validate_params(WEIGHT_PARAMS)
@@ -577,7 +588,10 @@ def class_weight(
     ------
     TypeError, ValueError
         As in :func:`group_weights`, or if integer class labels are not a non-empty
-        1-D array of non-negative integers.
+        1-D array of non-negative integers, or if groups named by numeric labels
+        (``"2"``, or ``"2.0"`` from a float column) are not named by their codes
+        ``0 .. n_groups - 1`` (a class missing in between, or labels that are not
+        class indices).
 
     Notes
     -----
