@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 
@@ -597,3 +598,19 @@ def test_set_state_with_a_bad_history_changes_nothing(history):
     np.testing.assert_array_equal(dro.group_weights, before[0])
     assert [(e, h.tolist()) for e, h in dro.history] == [(e, h.tolist()) for e, h in before[1]]
     assert dro.get_state() == before[2]
+
+
+def test_group_dro_batch_shares_cannot_desynchronise_config_and_weights():
+    # review 4: GroupDRO.batch_shares was the live list behind get_config() while the
+    # weights used a private copy: after a change to it, from_config(get_config())
+    # weighed the examples otherwise
+    groups = Groups.from_codes(np.repeat([0, 1, 2], [6, 3, 3]), ["a", "b", "c"])
+    dro = GroupDRO(groups, batch_shares=[0.5, 0.25, 0.25])
+    weights = dro.example_weights()
+    before = dro.get_config()
+    with contextlib.suppress(TypeError):  # a read-only container is as good as a copy
+        shares = dro.batch_shares
+        shares[0], shares[2] = 0.25, 0.5
+    assert dro.get_config() == before
+    again = GroupDRO.from_config(json.loads(json.dumps(dro.get_config())))
+    np.testing.assert_array_equal(again.example_weights(), weights)

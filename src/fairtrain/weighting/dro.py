@@ -21,6 +21,7 @@ from fairtrain._validation import (
 )
 from fairtrain.groups import as_sampler_groups, groups_from_config
 from fairtrain.sampling.adaptive import check_group_losses
+from fairtrain.sampling.samplers import read_only_shares
 
 _NON_NEGATIVE = [Interval(Real, 0, None)]
 _EPOCH = [Interval(Integral, 0, None), None]
@@ -132,7 +133,7 @@ class GroupDRO:
         self.groups = groups
         self.step_size = step_size
         self.adjustment = adjustment
-        self.batch_shares = share_spec_config(batch_shares)
+        self._batch_shares = share_spec_config(batch_shares)  # what get_config gives
         self._per_batch = isinstance(batch_shares, str) and batch_shares == "batch"
         present = groups.counts > 0
         self._present = present
@@ -157,6 +158,15 @@ class GroupDRO:
         # exactly 0 after a large step (an MSE in years²) and could never come back.
         self._logq = np.where(present, 0.0, -np.inf)
         self._history: list[tuple[int | None, list[float]]] = [(None, self._q.tolist())]
+
+    @property
+    def batch_shares(self) -> str | tuple[float, ...] | Mapping[str, float]:
+        """``batch_shares`` as given, read-only: a name, a tuple or a mapping.
+
+        Fixed once built (the weights are computed from it): build another with
+        ``GroupDRO.from_config({**dro.get_config(), "batch_shares": ...})``.
+        """
+        return read_only_shares(self._batch_shares)
 
     @property
     def group_weights(self) -> np.ndarray:
@@ -361,7 +371,7 @@ class GroupDRO:
         return {
             "groups": self.groups.get_config(),
             "step_size": self.step_size,
-            "batch_shares": share_spec_config(self.batch_shares),
+            "batch_shares": share_spec_config(self._batch_shares),
             "adjustment": self.adjustment,
         }
 
