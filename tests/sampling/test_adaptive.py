@@ -415,3 +415,24 @@ def test_adaptive_initial_shares_cannot_be_changed_through_the_attribute():
     assert s.get_config() == before
     again = Adaptive.from_config(json.loads(json.dumps(s.get_config())))
     np.testing.assert_array_equal(again.quotas(0), quotas)
+
+
+def test_the_dead_schedule_arrays_are_gone_from_the_moving_samplers(monkeypatch):
+    # review 4: the CHANGELOG said Adaptive._schedule_arrays (never called) was removed;
+    # it had moved to MovingShares, the base of Adaptive and FairBatch, whose overrides
+    # of every caller (_drawn_before, _rows, targets) left it never called still
+    from fairtrain.sampling._moving import MovingShares
+
+    def called(self):
+        raise AssertionError("MovingShares._schedule_arrays was called")
+
+    monkeypatch.setattr(MovingShares, "_schedule_arrays", called)
+    groups = Groups.from_codes(np.repeat([0, 1, 2], [6, 3, 3]), ["a", "b", "c"])
+    sampler = Adaptive(groups, batch_size=6)
+    for epoch in range(3):
+        sampler.plan(epoch), sampler.quotas(epoch), sampler.targets(epoch)
+        sampler.update([0.3, 0.1, 0.2], epoch=epoch)
+    sampler.set_state(sampler.get_state())
+    sampler.next_batch()  # all of the above without calling it: dead code
+    monkeypatch.undo()
+    assert "_schedule_arrays" not in vars(MovingShares)

@@ -143,12 +143,6 @@ class MovingShares(GroupBatchSampler):
         totals = self._totals.get(shares.tobytes())
         return totals if totals is not None else self._table(shares)[2]
 
-    def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        table, targets, _ = self._table(self._segments[0][1])
-        cum = np.zeros((table.shape[0] + 1, table.shape[1]), dtype=np.int64)
-        np.cumsum(table, axis=0, out=cum[1:])
-        return table, targets, cum
-
     def _rows(self, epoch: int) -> np.ndarray:
         return self._table(self._segment_shares(epoch))[0]
 
