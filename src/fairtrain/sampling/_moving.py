@@ -70,7 +70,14 @@ class MovingShares(GroupBatchSampler):
 
     @property
     def history(self) -> list[tuple[int, np.ndarray]]:
-        """``(first epoch, shares)`` of every change of shares, oldest first."""
+        """``(first epoch, shares)`` of every change of shares, oldest first.
+
+        ``first epoch`` is the first epoch planned with those shares: the initial
+        shares come first, at epoch 0, and ``update(losses, epoch=e)`` is recorded at
+        ``e + 1`` (later if that epoch was planned already, with a warning).
+        :attr:`GroupDRO.history <fairtrain.weighting.GroupDRO.history>` numbers its
+        weights the same way.
+        """
         return [(e, s.copy()) for e, s in self._segments]
 
     def _segment_shares(self, epoch: int) -> np.ndarray:
