@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -177,6 +178,49 @@ def test_codes_are_read_only():
     g = ft.Groups.from_codes([0, 1])
     with pytest.raises(ValueError):
         g.codes[0] = 1
+
+
+def test_groups_does_not_alias_or_freeze_the_callers_arrays():
+    # review 4: Groups(...) kept a caller's int32 attribute_codes view as its own (a
+    # later write to the caller's array changed the groups and their attribute views)
+    # and made the caller's cell_levels array read-only
+    big = np.array([[0, 0, 9], [1, 1, 9], [1, 0, 9]], dtype=np.int32)
+    attribute_codes = big[:, :2]
+    cell_levels = np.array([[0, 0], [1, 1], [1, 0]], dtype=np.int32)
+    codes = np.array([0, 1, 2], dtype=np.int32)
+    g = ft.Groups(codes, ["a", "b", "c"], attributes=("x", "y"),
+                  levels={"x": ["p", "q"], "y": ["r", "s"]},
+                  attribute_codes=attribute_codes, cell_levels=cell_levels)
+    assert cell_levels.flags.writeable and codes.flags.writeable
+    big[0, 0] = 1  # the caller reuses its arrays
+    cell_levels[0, 0] = 1
+    codes[0] = 2
+    assert g.attribute_codes[0].tolist() == [0, 0]
+    assert g.cell_levels[0].tolist() == [0, 0]
+    assert g.codes.tolist() == [0, 1, 2]
+    assert g.attribute("x").codes.tolist() == [0, 1, 1]  # built from the columns above
+    assert not g.attribute_codes.flags.writeable and not g.cell_levels.flags.writeable
+
+
+def test_groups_config_round_trips_when_every_cell_was_dropped():
+    # review 4: from_config(get_config()) raised "cannot reshape array of size 0" for
+    # groups whose drop policy left no cell
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ft.GroupPolicyWarning)
+        g = ft.Groups.from_columns({"a": ["x", "y", "y"], "b": ["p", "q", "q"]},
+                                   min_count=3, policy="drop")
+    assert g.n_groups == 0 and g.codes.tolist() == [-1, -1, -1]
+    again = ft.Groups.from_config(json.loads(json.dumps(g.get_config())))
+    assert again.names == g.names and again.attributes == g.attributes
+    assert again.levels == g.levels and again.report == g.report
+    assert again.codes.tolist() == g.codes.tolist()
+    np.testing.assert_array_equal(again.attribute_codes, g.attribute_codes)
+    assert again.cell_levels.shape == g.cell_levels.shape == (0, 2)
+    with warnings.catch_warnings():  # one attribute too
+        warnings.simplefilter("ignore", ft.GroupPolicyWarning)
+        one = ft.Groups.from_columns({"a": ["x", "y", "y"]}, min_count=3, policy="drop")
+    again = ft.Groups.from_config(json.loads(json.dumps(one.get_config())))
+    assert again.codes.tolist() == [-1, -1, -1] and again.cell_levels.shape == (0, 1)
 
 
 def test_merge_example_climbs_attributes_until_big_enough():

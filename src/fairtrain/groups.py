@@ -548,10 +548,13 @@ def _level_tables(
     levels: dict[str, tuple[str, ...]],
     attribute_codes: Any,
     cell_levels: Any,
+    *,
+    copy: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(attribute_codes, cell_levels)`` as int32 tables checked against the levels.
 
-    One attribute may leave both out: each example's level is then its cell.
+    One attribute may leave both out: each example's level is then its cell. Given
+    tables are copied unless ``copy=False`` (arrays fairtrain built for these groups).
     """
     n_attr = len(levels)
     if (attribute_codes is None) != (cell_levels is None) or (
@@ -562,10 +565,13 @@ def _level_tables(
             "(or build the groups with Groups.from_columns)."
         )
     if attribute_codes is None:
-        attribute_codes = codes[:, None]
-        cell_levels = np.arange(len(names))[:, None]
-    attribute_codes = np.asarray(attribute_codes, dtype=np.int32)
-    cell_levels = np.asarray(cell_levels, dtype=np.int32)
+        attribute_codes = codes[:, None]  # the groups' own codes: shared, not copied
+        cell_levels = np.arange(len(names), dtype=np.int32)[:, None]
+    else:
+        # the caller's arrays: copied, so that a later write to them (or the read-only
+        # flag these get) does not reach across
+        attribute_codes = np.array(attribute_codes, dtype=np.int32, copy=copy or None)
+        cell_levels = np.array(cell_levels, dtype=np.int32, copy=copy or None)
     if attribute_codes.shape != (codes.size, n_attr):
         raise ValueError(
             f"`attribute_codes` must have shape ({codes.size}, {n_attr}); got "
@@ -763,6 +769,9 @@ class Groups:
 
     Notes
     -----
+    The groups keep read-only copies of ``codes``, ``attribute_codes`` and
+    ``cell_levels``: the caller's arrays are neither shared nor made read-only.
+
     Cell names: with one attribute, the level label itself (``"Asian"``); with several,
     ``"ethnicity=Asian|gender=female"``. Cells are the observed combinations only, in
     lexicographic order of the attributes' level codes, so the same data always gives
@@ -795,13 +804,22 @@ class Groups:
         report: Sequence[PolicyAction] = (),
         other: str = OTHER,
     ) -> None:
+        self._setup(codes, names, attributes, levels, attribute_codes, cell_levels, report,
+                    other, copy=True)
+
+    def _setup(
+        self, codes: Any, names: Sequence[str], attributes: Sequence[str],
+        levels: Mapping[str, Sequence[str]] | None, attribute_codes: Any, cell_levels: Any,
+        report: Sequence[PolicyAction], other: str, *, copy: bool,
+    ) -> None:
+        """``__init__``; ``copy=False`` keeps arrays fairtrain built for these groups."""
         codes, names = _check_codes(codes, names)
-        self._codes = _readonly(codes.astype(np.int32, copy=True))
+        self._codes = _readonly(codes.astype(np.int32, copy=copy))
         self._names = names
         self._attributes = _check_attributes(attributes)
         self._levels = _levels_of(self._attributes, levels, names)
         attribute_codes, cell_levels = _level_tables(
-            self._codes, names, self._levels, attribute_codes, cell_levels
+            self._codes, names, self._levels, attribute_codes, cell_levels, copy=copy
         )
         self._attribute_codes = _readonly(attribute_codes)
         self._cell_levels = _readonly(cell_levels)
@@ -1012,15 +1030,17 @@ class Groups:
             attribute_codes = np.where(included[:, None], attribute_codes, -1)
         if report:
             _warn_policy(report, min_count, policy)
-        groups = cls(
+        groups = cls.__new__(cls)
+        groups._setup(  # every array here was built for these groups: none copied
             codes,
             [cell_name(d) for d in cell_digits],
-            attributes=attributes,
-            levels=attr_levels,
-            attribute_codes=attribute_codes,
-            cell_levels=np.where(cell_digits == other_digit, -1, cell_digits),
-            report=report,
-            other=other,
+            attributes,
+            attr_levels,
+            attribute_codes,
+            np.where(cell_digits == other_digit, -1, cell_digits),
+            report,
+            other,
+            copy=False,
         )
         if counts is not None:  # already counted: what `counts` would compute
             groups._counts = _readonly(counts)
@@ -1244,7 +1264,9 @@ class Groups:
         if cell_levels is None and attribute_codes is not None:
             cell_levels = np.arange(len(config["names"]), dtype=np.int32)[:, None]
         if cell_levels is not None:
-            cell_levels = np.asarray(cell_levels, dtype=np.int32).reshape(len(config["names"]), -1)
+            cell_levels = np.asarray(cell_levels, dtype=np.int32)
+            if cell_levels.size == 0:  # JSON's [] when the drop policy left no cell
+                cell_levels = cell_levels.reshape(0, len(config.get("attributes", ("group",))))
             if attribute_codes is None:
                 attribute_codes = _attribute_codes_of(codes, cell_levels)
         return cls(

@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 
 import fairtrain as ft  # noqa: E402
 from fairtrain.callbacks import BiasMonitor  # noqa: E402
-from fairtrain.metrics import bias_report  # noqa: E402
+from fairtrain.metrics import GroupSpec, bias_report  # noqa: E402
 
 pytestmark = pytest.mark.keras_backend
 
@@ -152,6 +152,57 @@ class _Batches(keras.utils.PyDataset):
     def __getitem__(self, i):
         s = slice(i * self.batch_size, (i + 1) * self.batch_size)
         return self.x[s], self.y[s]
+
+
+class _CodesBatches(_Batches):
+    """Batches (x, y, group codes), as carries="codes" reads them."""
+
+    def __init__(self, x, y, codes, batch_size):
+        super().__init__(x, y, batch_size)
+        self.codes = codes
+
+    def __getitem__(self, i):
+        s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return self.x[s], self.y[s], self.codes[s]
+
+
+def test_bias_monitor_refuses_groups_and_sensitive_features_together_with_a_spec():
+    # review 4: with a GroupSpec as groups and carries="codes", sensitive_features was
+    # dropped without a word (every other callable refuses both)
+    x, y, groups = _regression_data(n=20)
+    spec = GroupSpec.from_groups(groups)
+    other = {"eth": np.repeat(["a", "b"], 10)}
+    with pytest.raises(TypeError, match="not both"):
+        BiasMonitor(_CodesBatches(x, y, groups.codes, 6), None, spec,
+                    sensitive_features=other, metric="mae", carries="codes", min_count=1)
+
+
+def test_bias_monitor_takes_a_spec_as_sensitive_features_too():
+    # review 4: groups=spec worked with carries="codes", the alias was refused ("a scalar")
+    x, y, groups = _regression_data(n=20)
+    spec = GroupSpec.from_groups(groups)
+    by_name = BiasMonitor(_CodesBatches(x, y, groups.codes, 6), None, spec, metric="mae",
+                          carries="codes", min_count=1)
+    alias = BiasMonitor(_CodesBatches(x, y, groups.codes, 6), None, sensitive_features=spec,
+                        metric="mae", carries="codes", min_count=1)
+    arrays = BiasMonitor(x, y, groups, metric="mae", min_count=1)
+    assert alias.keys == by_name.keys == arrays.keys
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, callbacks=[arrays, alias], verbose=0)
+    for name in arrays.reports[0].attributes:
+        np.testing.assert_allclose(alias.reports[0][name].values,
+                                   arrays.reports[0][name].values, rtol=1e-6)
+
+
+def test_a_spec_without_carried_codes_is_refused_by_name():
+    # a GroupSpec holds no per-example codes: only batches carrying them can use it
+    x, y, groups = _regression_data(n=20)
+    spec = GroupSpec.from_groups(groups)
+    for kwargs in ({"groups": spec}, {"sensitive_features": spec}):
+        name = next(iter(kwargs))
+        with pytest.raises(TypeError, match=rf"`{name}`.*carries=.codes."):
+            BiasMonitor(_Batches(x, y, 6), None, metric="mae", carries="order", **kwargs)
 
 
 def test_validation_data_as_pydataset_equals_arrays():

@@ -56,3 +56,24 @@ def test_an_x_without_rows_is_named_x(x):
     with pytest.raises(TypeError, match=r"^`x` must be an array") as info:
         GroupLossProbe(x, np.zeros(4), groups, consumers=[sampler])
     assert "x_val" not in str(info.value)
+
+
+def test_group_loss_probe_checks_its_loss_when_built():
+    # review 4: `loss` was in no table: "not_a_loss", 5 or True were taken and failed
+    # only after the first training epoch (StagedTraining refuses an unknown name at once)
+    keras = pytest.importorskip("keras")
+    from fairtrain.callbacks import GroupLossProbe
+
+    groups = Groups.from_codes(np.repeat([0, 1], 5), ["a", "b"])
+    x, y = np.zeros((10, 1), "float32"), np.zeros(10, "float32")
+    dro = GroupDRO(groups)
+    with pytest.raises(ValueError, match=r"`loss`='not_a_loss' is not a Keras loss name"):
+        GroupLossProbe(x, y, groups, consumers=[dro], loss="not_a_loss")
+    with pytest.raises(ValueError, match="`loss`"):
+        GroupLossProbe(x, y, groups, consumers=[dro], loss={"class_name": "Nope", "config": {}})
+    for bad in (5, True, 0.5):
+        with pytest.raises(TypeError, match="`loss` must be"):
+            GroupLossProbe(x, y, groups, consumers=[dro], loss=bad)
+    for good in ("mse", keras.losses.MeanSquaredError(), keras.losses.mean_squared_error,
+                 keras.losses.serialize(keras.losses.MeanSquaredError()), None):
+        GroupLossProbe(x, y, groups, consumers=[dro], loss=good)

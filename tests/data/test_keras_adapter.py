@@ -123,6 +123,27 @@ def test_index_out_of_range():
         SampledPyDataset(sampler, lambda i: i)[len(sampler)]
 
 
+@pytest.mark.parametrize("epoch", [1.9, True, np.float64(1.0)], ids=["float", "bool", "np-float"])
+def test_sampled_pydataset_does_not_truncate_an_epoch(epoch):
+    # review 4: indices(i, epoch=1.9) and plan_fingerprint(1.9) called int(epoch) and
+    # served epoch 1's batch (the truncation TabularDataset.take was fixed for)
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    ds = SampledPyDataset(sampler, lambda i: i)
+    with pytest.raises(TypeError, match="`epoch` must be an int"):
+        ds.indices(0, epoch=epoch)
+    with pytest.raises(TypeError, match="`epoch` must be an int"):
+        ds.plan_fingerprint(epoch)
+    with pytest.raises(ValueError, match="`epoch` must be an int >= 0"):
+        ds.indices(0, epoch=-1)
+
+
+def test_a_numpy_integer_epoch_is_an_epoch():
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=8)
+    ds = SampledPyDataset(sampler, lambda i: i)
+    np.testing.assert_array_equal(ds.indices(1, epoch=np.int64(2)), sampler.plan(2)[1])
+    assert ds.plan_fingerprint(np.int32(2)) == ds.plan_fingerprint(2) != ds.plan_fingerprint(1)
+
+
 class _ServedIndexSum(keras.metrics.Metric):
     """Sum of y_true over an epoch: here y_true is each served example's index."""
 

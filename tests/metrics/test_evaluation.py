@@ -106,6 +106,21 @@ def test_plain_list_of_batches_and_a_spec_and_steps(data):
     assert_close(acc.result(min_count=1), part)
 
 
+def test_evaluate_takes_a_spec_as_sensitive_features_too(data):
+    # review 4: groups=spec worked, the alias sensitive_features=spec was refused
+    x, y, groups, model = data
+    spec = GroupSpec.from_groups(groups)
+    acc = evaluate(model, Batches(x, y, groups.codes), sensitive_features=spec,
+                   metrics="accuracy")
+    assert_close(acc.result(min_count=1), expected(data, "accuracy"))
+    with pytest.raises(TypeError, match="not both"):
+        evaluate(model, Batches(x, y, groups.codes), groups=spec, sensitive_features=spec,
+                 metrics="accuracy")
+    with pytest.raises(TypeError, match=r"`sensitive_features`.*carries=.codes."):
+        evaluate(model, Batches(x, y), sensitive_features=spec, metrics="accuracy",
+                 carries="order")
+
+
 def test_regression_through_a_transform():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(40, 2)).astype("float32")

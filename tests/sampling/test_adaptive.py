@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 
@@ -399,3 +400,39 @@ def test_a_late_update_made_an_error_by_the_warnings_filter_changes_nothing():
         with pytest.raises(RuntimeWarning, match="apply from epoch 3"):
             sampler.update([0.1, 0.5, 0.9], epoch=0)
     assert sampler.get_state() == before
+
+
+def test_adaptive_initial_shares_cannot_be_changed_through_the_attribute():
+    # review 4: Adaptive.initial_shares was the live dict behind get_config(); a change
+    # to it reached the config but not the shares, so from_config(get_config()) differed
+    groups = Groups.from_codes(np.repeat([0, 1, 2], [6, 3, 3]), ["a", "b", "c"])
+    s = Adaptive(groups, batch_size=6, initial_shares={"a": 0.2, "b": 0.3, "c": 0.5})
+    quotas = s.quotas(0)
+    before = s.get_config()
+    with contextlib.suppress(TypeError):  # a read-only container is as good as a copy
+        shares = s.initial_shares
+        shares["a"], shares["c"] = 0.5, 0.2
+    assert s.get_config() == before
+    again = Adaptive.from_config(json.loads(json.dumps(s.get_config())))
+    np.testing.assert_array_equal(again.quotas(0), quotas)
+
+
+def test_the_dead_schedule_arrays_are_gone_from_the_moving_samplers(monkeypatch):
+    # review 4: the CHANGELOG said Adaptive._schedule_arrays (never called) was removed;
+    # it had moved to MovingShares, the base of Adaptive and FairBatch, whose overrides
+    # of every caller (_drawn_before, _rows, targets) left it never called still
+    from fairtrain.sampling._moving import MovingShares
+
+    def called(self):
+        raise AssertionError("MovingShares._schedule_arrays was called")
+
+    monkeypatch.setattr(MovingShares, "_schedule_arrays", called)
+    groups = Groups.from_codes(np.repeat([0, 1, 2], [6, 3, 3]), ["a", "b", "c"])
+    sampler = Adaptive(groups, batch_size=6)
+    for epoch in range(3):
+        sampler.plan(epoch), sampler.quotas(epoch), sampler.targets(epoch)
+        sampler.update([0.3, 0.1, 0.2], epoch=epoch)
+    sampler.set_state(sampler.get_state())
+    sampler.next_batch()  # all of the above without calling it: dead code
+    monkeypatch.undo()
+    assert "_schedule_arrays" not in vars(MovingShares)

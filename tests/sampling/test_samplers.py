@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -205,6 +208,43 @@ def test_target_shares_by_name():
     assert np.all(sampler.quotas(0) == [2, 0, 2])
     assert TargetShares.from_config(sampler.get_config()).get_config()["shares"] == {
         "a": 0.5, "c": 0.5}
+
+
+def _mutate_and_compare_config(obj, attribute, mutate):
+    """get_config() before and after ``mutate(getattr(obj, attribute))``; a container
+    that refuses the change (TypeError) is as good as one that is a copy."""
+    before = obj.get_config()
+    with contextlib.suppress(TypeError):
+        mutate(getattr(obj, attribute))
+    return before, obj.get_config()
+
+
+def test_target_shares_cannot_be_changed_through_its_shares_list():
+    # review 4: TargetShares.shares was the live list get_config() reads; a change to it
+    # reached the config but not the cached quotas, so from_config(get_config())
+    # planned other batches than the sampler itself
+    groups = ft.Groups.from_columns({"g": list("aaaaaabbbccc")})
+    sampler = TargetShares(groups, shares=[0.5, 0.25, 0.25], batch_size=4)
+    plan = sampler.plan(0).copy()
+
+    def swap(shares):
+        shares[0], shares[2] = 0.25, 0.5
+
+    before, after = _mutate_and_compare_config(sampler, "shares", swap)
+    assert after == before
+    again = TargetShares.from_config(json.loads(json.dumps(sampler.get_config())))
+    np.testing.assert_array_equal(again.plan(0), plan)
+
+
+def test_target_shares_cannot_be_changed_through_its_shares_mapping():
+    groups = ft.Groups.from_columns({"g": list("aaaaaabbbccc")})
+    sampler = TargetShares(groups, shares={"a": 0.5, "c": 0.5}, batch_size=4)
+
+    def swap(shares):
+        shares["a"], shares["b"], shares["c"] = 0.25, 0.25, 0.5
+
+    before, after = _mutate_and_compare_config(sampler, "shares", swap)
+    assert after == before == {**before, "shares": {"a": 0.5, "c": 0.5}}
 
 
 def test_registry_resolves_every_builtin_name():

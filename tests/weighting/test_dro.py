@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 
@@ -193,7 +194,7 @@ def test_probe_updates_sampler_and_dro_and_logs_them_during_fit(workers):
     assert first[hi] > first[1 - hi]
     assert sampler.history[1][1][hi] > sampler.history[0][1][hi]
     dro_history = dro.get_state()["history"]  # [[epoch, q], ...], as Adaptive's
-    assert [e for e, _ in dro_history] == [None, 0, 1, 2]
+    assert [e for e, _ in dro_history] == [0, 1, 2, 3]  # as the sampler's below
     assert dro_history[1][1][hi] > dro_history[0][1][hi]
     # Epoch e was served with the shares after the updates of epochs < e.
     assert [e for e, _ in sampler.history] == [0, 1, 2, 3]
@@ -597,3 +598,37 @@ def test_set_state_with_a_bad_history_changes_nothing(history):
     np.testing.assert_array_equal(dro.group_weights, before[0])
     assert [(e, h.tolist()) for e, h in dro.history] == [(e, h.tolist()) for e, h in before[1]]
     assert dro.get_state() == before[2]
+
+
+def test_group_dro_batch_shares_cannot_desynchronise_config_and_weights():
+    # review 4: GroupDRO.batch_shares was the live list behind get_config() while the
+    # weights used a private copy: after a change to it, from_config(get_config())
+    # weighed the examples otherwise
+    groups = Groups.from_codes(np.repeat([0, 1, 2], [6, 3, 3]), ["a", "b", "c"])
+    dro = GroupDRO(groups, batch_shares=[0.5, 0.25, 0.25])
+    weights = dro.example_weights()
+    before = dro.get_config()
+    with contextlib.suppress(TypeError):  # a read-only container is as good as a copy
+        shares = dro.batch_shares
+        shares[0], shares[2] = 0.25, 0.5
+    assert dro.get_config() == before
+    again = GroupDRO.from_config(json.loads(json.dumps(dro.get_config())))
+    np.testing.assert_array_equal(again.example_weights(), weights)
+
+
+def test_group_dro_and_adaptive_histories_number_one_update_alike():
+    # review 4: the same update(losses, epoch=0) was recorded as epoch 0 by GroupDRO
+    # (the epoch measured) and epoch 1 by Adaptive (the first epoch it applies to),
+    # "like Adaptive.history" (CHANGELOG) in shape only. Both now record the first
+    # epoch the new values are used for, the initial values at epoch 0.
+    from fairtrain.sampling import Adaptive
+
+    groups = Groups.from_codes(np.repeat([0, 1, 2], [6, 3, 3]), ["a", "b", "c"])
+    sampler, dro = Adaptive(groups, batch_size=6), GroupDRO(groups)
+    for epoch in (0, 1, 3):
+        sampler.update([0.1, 0.5, 0.2], epoch=epoch)
+        dro.update([0.1, 0.5, 0.2], epoch=epoch)
+    assert [e for e, _ in dro.history] == [e for e, _ in sampler.history] == [0, 1, 2, 4]
+    assert [e for e, _ in dro.get_state()["history"]] == [0, 1, 2, 4]
+    dro.update([0.1, 0.5, 0.2])  # no epoch given: GroupDRO cannot know it
+    assert dro.history[-1][0] is None

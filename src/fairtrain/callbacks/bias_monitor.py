@@ -11,7 +11,6 @@ import numpy as np
 from fairtrain._lazy import import_keras
 from fairtrain._validation import InstanceOf, Interval, param_error, validate_params
 from fairtrain.callbacks._common import batches, is_dataset, key_part, n_rows
-from fairtrain.groups import as_groups
 from fairtrain.metrics.evaluation import evaluate as _stream
 from fairtrain.metrics.fairness import measure_of
 from fairtrain.metrics.grouped import (
@@ -23,7 +22,7 @@ from fairtrain.metrics.grouped import (
     resolve_metric,
 )
 from fairtrain.metrics.report import BiasReport, bias_report
-from fairtrain.metrics.spec import GroupSpec
+from fairtrain.metrics.spec import GroupSpec, as_groups_or_spec
 from fairtrain.metrics.streaming import streamable
 
 keras = import_keras("fairtrain.callbacks")
@@ -86,7 +85,8 @@ class BiasMonitor(keras.callbacks.Callback):
     verbose : int, default 0
         1 prints the bias of every attribute after each evaluation.
     sensitive_features : optional
-        fairlearn's name for ``groups``; give exactly one of the two.
+        fairlearn's name for ``groups`` (it takes the same, a ``GroupSpec`` too); give
+        exactly one of the two.
     carries : {"order", "codes", "index"}, default "order"
         For a dataset: ``"order"``, batches ``(x, y)`` or ``(x, y, sample_weight)``, as
         Keras' ``validation_data``, matched to ``groups`` by position (so
@@ -108,8 +108,10 @@ class BiasMonitor(keras.callbacks.Callback):
     Raises
     ------
     TypeError
-        If an argument has the wrong type (``every=2.0``), or a fairness measure gets
-        a ``metric_kwargs`` key other than its options.
+        If an argument has the wrong type (``every=2.0``), a fairness measure gets
+        a ``metric_kwargs`` key other than its options, neither or both of ``groups``
+        and ``sensitive_features`` are given, or a ``GroupSpec`` comes without
+        ``carries="codes"``.
     ValueError
         If the lengths of ``x``, ``y`` and ``groups`` differ, ``every`` is not
         positive, the metric is unknown or has no direction, a fairness measure's
@@ -194,10 +196,11 @@ class BiasMonitor(keras.callbacks.Callback):
                 "'order' (the others need a dataset as `x` and a streamable metric)",
                 hint=f"See fairtrain.metrics.GroupAccumulator; got metric={metric!r}.",
             )
-        if carries == "codes" and isinstance(groups, GroupSpec):
+        # the one rule on groups (either name, not both), a GroupSpec where batches carry codes
+        groups = as_groups_or_spec(groups, sensitive_features=sensitive_features, carries=carries)
+        if isinstance(groups, GroupSpec):
             self._views = groups.views
         else:
-            groups = as_groups(groups, sensitive_features=sensitive_features)
             self._views = {name: v.names for name, v in attribute_views(groups).items()}
         if self._dataset:
             if y is not None:

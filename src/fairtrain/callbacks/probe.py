@@ -189,6 +189,21 @@ def _per_example(loss: Any) -> Callable[[Any, Any], Any]:
     return fn
 
 
+def _check_loss_name(loss: Any) -> None:
+    """Refuse a loss name or config that Keras does not know (the types are declared)."""
+    if not isinstance(loss, (str, Mapping)):
+        return
+    try:
+        keras.losses.get(loss)
+    except ValueError:
+        what = "name" if isinstance(loss, str) else "config"
+        raise ValueError(
+            f"`loss`={loss!r} is not a Keras loss {what}; use a name such as 'mse' or "
+            "'binary_crossentropy' (see keras.losses), a Loss, or a callable "
+            "loss(y_true, y_pred) -> per-example losses."
+        ) from None
+
+
 def _check_loss_target(consumer: Any, y: np.ndarray) -> None:
     """Refuse a ``loss_target`` that ``y`` cannot hold, or one-hot ``y`` for it."""
     target = getattr(consumer, "loss_target", None)
@@ -265,8 +280,9 @@ class GroupLossProbe(keras.callbacks.Callback):
         same attributes and labels. A name the consumers do not have is an error.
     consumers : sequence
         Objects with ``update(group_losses, *, epoch)``.
-    loss : str, keras.losses.Loss or callable, optional
-        Per-example loss; default the model's compiled loss.
+    loss : str, keras.losses.Loss, dict or callable, optional
+        Per-example loss: a Keras loss name, a ``Loss`` (or its serialised config), or
+        a callable ``loss(y_true, y_pred)``; default the model's compiled loss.
     size : int, default 1024
         Most probe examples used.
     every : int, default 1
@@ -295,12 +311,12 @@ class GroupLossProbe(keras.callbacks.Callback):
     ------
     TypeError
         If an argument has the wrong type (a consumer without ``update``,
-        ``every=2.0``).
+        ``every=2.0``, ``loss=5``).
     ValueError
-        If lengths differ, a probe group is not among the consumers' groups, the
-        consumers' groups differ, a size or period is not positive, or a consumer with
-        a ``loss_target`` gets ``y`` with one column per class (one-hot) or of a dtype
-        that cannot hold that target.
+        If ``loss`` is a name or config Keras does not know, lengths differ, a probe
+        group is not among the consumers' groups, the consumers' groups differ, a size
+        or period is not positive, or a consumer with a ``loss_target`` gets ``y``
+        with one column per class (one-hot) or of a dtype that cannot hold that target.
     FloatingPointError
         During training, if a measured group's loss is NaN or infinite (see Notes).
 
@@ -336,6 +352,13 @@ class GroupLossProbe(keras.callbacks.Callback):
             "seed": _SEED,
             "batch_size": _POSITIVE_INT,
             "prefix": [InstanceOf(str, "a str")],
+            "loss": [
+                InstanceOf(str, "a Keras loss name"),
+                InstanceOf(keras.losses.Loss, "a keras.losses.Loss"),
+                InstanceOf(Mapping, "a Keras loss config"),
+                "callable",
+                None,
+            ],
         }
     )
     def __init__(
@@ -368,6 +391,7 @@ class GroupLossProbe(keras.callbacks.Callback):
                 "consumers", consumers, "a non-empty list",
                 hint="Pass an Adaptive sampler or a GroupDRO.",
             )
+        _check_loss_name(loss)  # now, not after the first epoch
         for i, c in enumerate(consumers):
             check(f"consumers[{i}]", c, HasMethods(["update"], "an object with "
                                                    "update(group_losses, *, epoch)"))

@@ -37,6 +37,9 @@ from fairtrain.sampling.samplers import GroupBatchSampler
 
 __all__ = ["SampledPyDataset"]
 
+#: An epoch asked for by the caller (None: the current one, from the clock).
+_EPOCH = {"epoch": [Interval(Integral, 0, None), None]}
+
 # Worker processes find their dataset here (inherited through fork), so `load_batch`
 # need not pickle; only (token, indices) crosses the process boundary. Weak, so the
 # registry does not keep a dataset (and its worker processes) alive; each worker pins
@@ -327,15 +330,24 @@ class SampledPyDataset(keras.utils.PyDataset):
     def __len__(self) -> int:
         return self._fairtrain_feed.steps
 
+    @validate_params(_EPOCH)
     def indices(self, index: int, epoch: int | None = None) -> np.ndarray:
         """The indices batch ``index`` of ``epoch`` (default: the current) serves.
 
         With several shards, this shard's slice of the planned batch
         (``sampler.plan(epoch)[index]`` is the whole global batch).
+
+        Raises
+        ------
+        TypeError
+            If ``epoch`` is not an int (``1.9`` is not truncated to epoch 1).
+        ValueError
+            If ``epoch`` is negative.
         """
         self._check_index(index)
-        return self._planned(self._current_epoch() if epoch is None else int(epoch), index)
+        return self._planned(self._current_epoch() if epoch is None else epoch, index)
 
+    @validate_params(_EPOCH)
     def plan_fingerprint(self, epoch: int | None = None) -> str:
         """A digest of the global batches of ``epoch`` (default: the current) this feed serves.
 
@@ -350,8 +362,15 @@ class SampledPyDataset(keras.utils.PyDataset):
         -------
         str
             16 hexadecimal digits.
+
+        Raises
+        ------
+        TypeError
+            If ``epoch`` is not an int (``1.9`` is not truncated to epoch 1).
+        ValueError
+            If ``epoch`` is negative.
         """
-        epoch = self._current_epoch() if epoch is None else int(epoch)
+        epoch = self._current_epoch() if epoch is None else epoch
         with self._lock:
             rows = np.ascontiguousarray(self.sampler.plan(epoch)[: len(self)], dtype=np.int64)
         digest = hashlib.sha256(np.asarray([self.num_shards, *rows.shape], np.int64).tobytes())

@@ -12,7 +12,7 @@ import numpy as np
 
 from fairtrain._validation import Interval, check
 from fairtrain.groups import as_groups
-from fairtrain.metrics.spec import GroupSpec
+from fairtrain.metrics.spec import GroupSpec, as_groups_or_spec
 from fairtrain.metrics.streaming import (
     STREAMABLE,
     GroupAccumulator,
@@ -154,7 +154,8 @@ def evaluate(
         passes ``n_classes``): ``True`` over JAX processes (:func:`sum_across_processes`),
         ``"auto"`` the same when ``jax.process_count() > 1``, a callable ``sum(vector) -> vector``.
     sensitive_features : optional
-        fairlearn's name for ``groups``; give exactly one of the two.
+        fairlearn's name for ``groups`` (it takes the same, a ``GroupSpec`` too); give
+        exactly one of the two.
 
     Returns
     -------
@@ -169,7 +170,9 @@ def evaluate(
         the dataset holds another number of examples than ``groups``; and every error of
         :meth:`GroupAccumulator.update`.
     TypeError
-        If ``model`` has no ``predict_on_batch`` or ``dataset`` is not a dataset.
+        If ``model`` has no ``predict_on_batch`` or ``dataset`` is not a dataset, neither
+        or both of ``groups`` and ``sensitive_features`` are given, or a ``GroupSpec``
+        comes without ``carries="codes"``.
 
     Examples
     --------
@@ -203,8 +206,8 @@ def _check_arguments(
         raise TypeError(
             f"`model` must have predict_on_batch (a keras.Model); got {type(model).__name__}."
         )
-    if sensitive_features is not None or groups is None:  # the alias; neither or both: refused
-        groups = as_groups(groups, sensitive_features=sensitive_features)
+    # the one rule on groups (either name, not both), a GroupSpec where batches carry codes
+    groups = as_groups_or_spec(groups, sensitive_features=sensitive_features, carries=carries)
     if steps is not None:
         steps = check("steps", steps, Interval(Integral, 1, None))
     if not (reduce is True or reduce is False or reduce == "auto" or callable(reduce)):

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain.groups import OTHER, Groups
+from fairtrain._validation import param_error
+from fairtrain.groups import OTHER, Groups, as_groups
 
 __all__ = ["GroupSpec"]
 
@@ -389,3 +390,37 @@ class GroupSpec:
                 "such groups cannot be accumulated (use bias_report on the arrays)."
             )
         return self._units_of(cells, levels, excluded)
+
+
+def as_groups_or_spec(
+    groups: Any = None, *, sensitive_features: Any = None, carries: str = "codes"
+) -> Groups | GroupSpec:
+    """The groups of a streamed evaluation: a :class:`GroupSpec` as given, else a Groups.
+
+    :func:`fairtrain.groups.as_groups`' rule (``groups`` or its alias
+    ``sensitive_features``, exactly one) with one more thing either name may be: a
+    ``GroupSpec``, where the batches carry their group codes (``carries="codes"``).
+
+    Raises
+    ------
+    TypeError
+        If neither or both names are given, or a ``GroupSpec`` comes without
+        ``carries="codes"`` (it holds no per-example codes); and every error of
+        ``as_groups``.
+    """
+    if groups is not None and sensitive_features is not None or (
+        groups is None and sensitive_features is None
+    ):
+        return as_groups(groups, sensitive_features=sensitive_features)  # raises
+    name = "groups" if groups is not None else "sensitive_features"
+    value = groups if groups is not None else sensitive_features
+    if not isinstance(value, GroupSpec):
+        return as_groups(groups, sensitive_features=sensitive_features)
+    if carries != "codes":
+        raise param_error(
+            name, value, "a Groups or attribute columns unless carries='codes'",
+            hint=f"A GroupSpec holds no per-example codes, so with carries={carries!r} "
+            "pass the Groups; or have the batches carry their codes (carries='codes').",
+            error=TypeError,
+        )
+    return value

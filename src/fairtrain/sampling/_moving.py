@@ -70,7 +70,14 @@ class MovingShares(GroupBatchSampler):
 
     @property
     def history(self) -> list[tuple[int, np.ndarray]]:
-        """``(first epoch, shares)`` of every change of shares, oldest first."""
+        """``(first epoch, shares)`` of every change of shares, oldest first.
+
+        ``first epoch`` is the first epoch planned with those shares: the initial
+        shares come first, at epoch 0, and ``update(losses, epoch=e)`` is recorded at
+        ``e + 1`` (later if that epoch was planned already, with a warning).
+        :attr:`GroupDRO.history <fairtrain.weighting.GroupDRO.history>` numbers its
+        weights the same way.
+        """
         return [(e, s.copy()) for e, s in self._segments]
 
     def _segment_shares(self, epoch: int) -> np.ndarray:
@@ -142,12 +149,6 @@ class MovingShares(GroupBatchSampler):
     def _epoch_totals(self, shares: np.ndarray) -> np.ndarray:
         totals = self._totals.get(shares.tobytes())
         return totals if totals is not None else self._table(shares)[2]
-
-    def _schedule_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        table, targets, _ = self._table(self._segments[0][1])
-        cum = np.zeros((table.shape[0] + 1, table.shape[1]), dtype=np.int64)
-        np.cumsum(table, axis=0, out=cum[1:])
-        return table, targets, cum
 
     def _rows(self, epoch: int) -> np.ndarray:
         return self._table(self._segment_shares(epoch))[0]

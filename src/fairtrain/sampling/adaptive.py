@@ -19,7 +19,7 @@ from fairtrain._validation import (
 )
 from fairtrain.groups import Groups, as_sampler_groups
 from fairtrain.sampling._moving import MovingShares
-from fairtrain.sampling.samplers import SAMPLER_PARAMS
+from fairtrain.sampling.samplers import SAMPLER_PARAMS, read_only_shares
 
 _EPOCH = [Interval(Integral, 0, None)]
 
@@ -240,7 +240,7 @@ class Adaptive(MovingShares):
             self.min_share = min_share
             self._floor = min(self.min_share, 1.0 / k)
         self.relative = relative
-        self.initial_shares = share_spec_config(initial_shares)
+        self._initial_spec = share_spec_config(initial_shares)  # what get_config gives
         self._present = present
         start = _floor_projection(self._initial(groups, initial_shares), present, self._floor)
         self._velocity = np.zeros(groups.n_groups)
@@ -248,6 +248,15 @@ class Adaptive(MovingShares):
             groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch,
             initial=start,
         )
+
+    @property
+    def initial_shares(self) -> str | tuple[float, ...] | Mapping[str, float]:
+        """``initial_shares`` as given, read-only: a name, a tuple or a mapping.
+
+        Fixed once the sampler is built; the shares it started from are
+        ``history[0][1]``.
+        """
+        return read_only_shares(self._initial_spec)
 
     @staticmethod
     def _initial(groups: Groups, initial: Any) -> np.ndarray:
@@ -359,6 +368,6 @@ class Adaptive(MovingShares):
             "step_size": self.step_size,
             "momentum": self.momentum,
             "min_share": self.min_share,
-            "initial_shares": share_spec_config(self.initial_shares),
+            "initial_shares": share_spec_config(self._initial_spec),
             "relative": self.relative,
         }

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from numbers import Integral, Real
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +41,19 @@ SAMPLER_PARAMS: dict[str, Any] = {
     "steps_per_epoch": [Interval(Integral, 1, None), None],
 }
 _EPOCH = {"epoch": [Interval(Integral, 0, None)]}
+
+
+def read_only_shares(spec: Any) -> Any:
+    """A share specification as given, read-only: a name, a tuple or a read-only mapping.
+
+    ``spec`` is what :func:`~fairtrain._validation.share_spec_config` returns (a
+    ``str``, a ``list`` or a ``dict``). An attribute that hands out the container its
+    ``get_config`` reads would let a change to it reach the config but not the quotas
+    or weights built from it; a read-only view refuses the change with ``TypeError``.
+    """
+    if isinstance(spec, Mapping):
+        return MappingProxyType(spec)
+    return spec if isinstance(spec, str) else tuple(spec)
 
 
 class GroupBatchSampler:
@@ -852,10 +866,19 @@ class TargetShares(GroupBatchSampler):
     ) -> None:
         groups = as_sampler_groups(groups, sensitive_features=sensitive_features)
         self._shares = check_shares(shares, groups.names)
-        self.shares = share_spec_config(shares)
+        self._shares_spec = share_spec_config(shares)  # what get_config gives back
         super().__init__(
             groups, batch_size=batch_size, seed=seed, steps_per_epoch=steps_per_epoch
         )
+
+    @property
+    def shares(self) -> tuple[float, ...] | Mapping[str, float]:
+        """The shares as given, read-only: a tuple of floats or a mapping ``{name: share}``.
+
+        Fixed once the sampler is built (its quotas are cached): build another with
+        ``TargetShares.from_config({**sampler.get_config(), "shares": ...})``.
+        """
+        return read_only_shares(self._shares_spec)
 
     def target_shares(self) -> np.ndarray:
         """The given shares, normalised to sum to 1, shape (n_groups,)."""
@@ -863,4 +886,4 @@ class TargetShares(GroupBatchSampler):
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (see :meth:`GroupBatchSampler.get_config`)."""
-        return {**super().get_config(), "shares": share_spec_config(self.shares)}
+        return {**super().get_config(), "shares": share_spec_config(self._shares_spec)}

@@ -21,6 +21,7 @@ from fairtrain._validation import (
 )
 from fairtrain.groups import as_sampler_groups, groups_from_config
 from fairtrain.sampling.adaptive import check_group_losses
+from fairtrain.sampling.samplers import read_only_shares
 
 _NON_NEGATIVE = [Interval(Real, 0, None)]
 _EPOCH = [Interval(Integral, 0, None), None]
@@ -132,7 +133,7 @@ class GroupDRO:
         self.groups = groups
         self.step_size = step_size
         self.adjustment = adjustment
-        self.batch_shares = share_spec_config(batch_shares)
+        self._batch_shares = share_spec_config(batch_shares)  # what get_config gives
         self._per_batch = isinstance(batch_shares, str) and batch_shares == "batch"
         present = groups.counts > 0
         self._present = present
@@ -156,7 +157,16 @@ class GroupDRO:
         # The state is log q (max 0 over the non-empty groups): q itself underflows to
         # exactly 0 after a large step (an MSE in years²) and could never come back.
         self._logq = np.where(present, 0.0, -np.inf)
-        self._history: list[tuple[int | None, list[float]]] = [(None, self._q.tolist())]
+        self._history: list[tuple[int | None, list[float]]] = [(0, self._q.tolist())]
+
+    @property
+    def batch_shares(self) -> str | tuple[float, ...] | Mapping[str, float]:
+        """``batch_shares`` as given, read-only: a name, a tuple or a mapping.
+
+        Fixed once built (the weights are computed from it): build another with
+        ``GroupDRO.from_config({**dro.get_config(), "batch_shares": ...})``.
+        """
+        return read_only_shares(self._batch_shares)
 
     @property
     def group_weights(self) -> np.ndarray:
@@ -165,12 +175,15 @@ class GroupDRO:
 
     @property
     def history(self) -> list[tuple[int | None, np.ndarray]]:
-        """``(epoch, q)`` after every update, oldest first.
+        """``(first epoch, q)``: the initial weights, then those after every update.
 
-        One shape with :attr:`Adaptive.history <fairtrain.sampling.Adaptive.history>`:
-        ``epoch`` is the epoch the losses of that update were measured in (the
-        ``epoch`` given to :meth:`update`; None when none was given, and for the
-        initial equal weights, which come first).
+        One shape and one meaning with :attr:`Adaptive.history
+        <fairtrain.sampling.Adaptive.history>`: ``first epoch`` is the first epoch
+        the weights are used for. The initial equal weights come first, at epoch 0;
+        ``update(losses, epoch=e)`` (losses measured in epoch ``e``) is recorded at
+        ``e + 1``, the epoch whose batches load them (within epoch ``e`` itself, an
+        update made mid-epoch, as ``GroupLossProbe(unit="step")`` makes, already
+        weighs its later batches); None when :meth:`update` got no ``epoch``.
         """
         return [(e, np.asarray(q)) for e, q in self._history]
 
@@ -188,8 +201,9 @@ class GroupDRO:
             Mean loss of every group; NaN (or a name left out) marks a group not
             measured.
         epoch : int, optional
-            The epoch the losses were measured in (recorded in :attr:`history`); the
-            new weights apply from the next batch loaded.
+            The epoch the losses were measured in; the new weights apply from the next
+            batch loaded, and :attr:`history` records them at ``epoch + 1`` (as
+            :meth:`Adaptive.update <fairtrain.sampling.Adaptive.update>` does).
 
         Raises
         ------
@@ -205,7 +219,7 @@ class GroupDRO:
             losses[measured] + self.adjustment / np.sqrt(counts[measured])
         )
         self._set_log_weights(self._logq + step)
-        self._history.append((epoch, self._q.tolist()))
+        self._history.append((None if epoch is None else epoch + 1, self._q.tolist()))
         return self._q.copy()
 
     def _set_log_weights(self, logq: np.ndarray) -> None:
@@ -280,10 +294,10 @@ class GroupDRO:
     def get_state(self) -> dict[str, Any]:
         """The weights and their history, as plain Python lists (JSON-serialisable).
 
-        ``"history"`` is ``[[epoch, q], ...]``, as :meth:`Adaptive.get_state
-        <fairtrain.sampling.Adaptive.get_state>` writes its own. ``"log_weights"`` is
-        ``log q`` up to a constant (None for an empty group): it keeps a weight that
-        rounds to 0 in ``"group_weights"`` able to grow again.
+        ``"history"`` is :attr:`history` as ``[[first epoch, q], ...]``, as
+        :meth:`Adaptive.get_state <fairtrain.sampling.Adaptive.get_state>` writes its
+        own. ``"log_weights"`` is ``log q`` up to a constant (None for an empty group):
+        it keeps a weight that rounds to 0 in ``"group_weights"`` able to grow again.
         """
         return {
             "group_weights": self._q.tolist(),
@@ -361,7 +375,7 @@ class GroupDRO:
         return {
             "groups": self.groups.get_config(),
             "step_size": self.step_size,
-            "batch_shares": share_spec_config(self.batch_shares),
+            "batch_shares": share_spec_config(self._batch_shares),
             "adjustment": self.adjustment,
         }
 
