@@ -76,3 +76,36 @@ def test_no_private_name_is_imported_from_another_room(path):
         other = len(parts) > 1 and parts[1] != room
         private = [n for n in names if n.startswith("_")]
         assert not (other and private), f"{path.name} imports {private} from {module}"
+
+
+#: Issue 17: every function reads in one screen, its docstring included.
+MAX_FUNCTION_LINES = 80
+ROOT = SRC.parent.parent
+
+
+def _long_functions(folder: Path, root: Path = ROOT) -> list[str]:
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.name} "
+                                 f"({length} lines)")
+    return found
+
+
+@pytest.mark.parametrize("folder", ["src/fairtrain", "examples", "benchmarks"])
+def test_no_function_is_longer_than_a_screen(folder):
+    assert _long_functions(ROOT / folder) == [], (
+        f"split these into named steps (at most {MAX_FUNCTION_LINES} lines, docstring "
+        "included)"
+    )
+
+
+def test_the_length_check_sees_a_long_function(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "m.py").write_text(f"def short():\n    pass\n\n\ndef long():\n{body}\n")
+    assert _long_functions(tmp_path, tmp_path) == [
+        f"m.py:5 long ({MAX_FUNCTION_LINES + 1} lines)"
+    ]

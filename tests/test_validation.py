@@ -438,3 +438,11 @@ def test_groups_refuse_missing_values_of_pandas_and_numpy_dtypes():
     ):
         with pytest.raises(ValueError, match="missing value"):
             ft.Groups.from_columns({"g": col})
+
+
+def test_an_int_option_takes_numpy_integers_as_the_python_int_but_never_a_bool():
+    autotune = Options(int, (-1,))
+    assert autotune.ok(np.int64(-1)) and autotune.ok(-1)
+    assert type(autotune.convert(np.int64(-1))) is int
+    assert not autotune.type_ok(True) and not autotune.type_ok(np.bool_(True))
+    assert not autotune.ok(np.int64(-2))

@@ -166,12 +166,17 @@ class Options(Constraint):
         )
 
     def type_ok(self, value: Any) -> bool:  # noqa: D102
+        if self.kind is int:  # NumPy integers too (np.int64(-1) is AUTOTUNE), never a bool
+            return _is_int(value)
         return isinstance(value, self.kind) and not (
             self.kind is not bool and isinstance(value, bool)
         )
 
     def ok(self, value: Any) -> bool:  # noqa: D102
         return self.type_ok(value) and value in self.options
+
+    def convert(self, value: Any) -> Any:  # noqa: D102
+        return int(value) if self.kind is int else value
 
 
 class InstanceOf(Constraint):

@@ -1032,15 +1032,9 @@ class Groups:
             _warn_policy(report, min_count, policy)
         groups = cls.__new__(cls)
         groups._setup(  # every array here was built for these groups: none copied
-            codes,
-            [cell_name(d) for d in cell_digits],
-            attributes,
-            attr_levels,
-            attribute_codes,
-            np.where(cell_digits == other_digit, -1, cell_digits),
-            report,
-            other,
-            copy=False,
+            codes, [cell_name(d) for d in cell_digits], attributes, attr_levels,
+            attribute_codes, np.where(cell_digits == other_digit, -1, cell_digits),
+            report, other, copy=False,
         )
         if counts is not None:  # already counted: what `counts` would compute
             groups._counts = _readonly(counts)

@@ -294,3 +294,17 @@ def test_epoch_sync_refuses_what_a_feed_cannot_serve_before_training():
                   shuffle=False)
     with pytest.raises(TypeError, match="derived from one"):
         EpochSync(ds.map(lambda x, y: (x, y)))
+
+
+@pytest.mark.parametrize("argument", ["prefetch", "num_parallel_calls"])
+def test_autotune_given_as_a_numpy_integer_is_autotune(argument):
+    import tensorflow as tf
+
+    sampler = ft.sampling.Homogeneous(GROUPS, batch_size=4)
+    numpy_autotune = np.int64(tf.data.AUTOTUNE)
+    ds = to_tf_dataset(sampler, lambda i: i, vectorized=False, **{argument: numpy_autotune})
+    want = to_tf_dataset(sampler, lambda i: i, vectorized=False)
+    assert [b.numpy().tolist() for b in ds.take(3)] == [b.numpy().tolist() for b in want.take(3)]
+    with pytest.raises(TypeError, match=argument):
+        to_tf_dataset(sampler, lambda i: i, vectorized=False, **{argument: np.bool_(True)}
+                      if argument == "num_parallel_calls" else {argument: "2"})

@@ -141,21 +141,19 @@ def evaluate(
         positions in ``groups``; or ``(x, y)``, the examples of ``groups`` in order, exactly
         ``len(groups)`` of them. Each may end with ``sample_weight``, shape (b,) or (b, 1).
     n_classes : int, optional
-        For classification metrics; default: the number of columns of the model's
-        output, or 2 for a single output (a probability of class 1).
+        For classification; default: the output's columns, 2 for one (P(class 1)).
     metric_kwargs : mapping of str to mapping, optional
         Options of each metric, e.g. ``{"recall": {"average": "binary"}}``.
     steps : int, optional
         Stop after this many batches; required for an endless dataset.
     transform : callable, optional
-        Applied to every batch's predictions before scoring (e.g. pick one output, or rescale).
+        Applied to every batch's predictions before scoring (pick one output, rescale).
     reduce : bool, "auto" or callable, default False
         Sum the accumulators of every process (each evaluates its own shard and, to classify,
         passes ``n_classes``): ``True`` over JAX processes (:func:`sum_across_processes`),
         ``"auto"`` the same when ``jax.process_count() > 1``, a callable ``sum(vector) -> vector``.
     sensitive_features : optional
-        fairlearn's name for ``groups`` (it takes the same, a ``GroupSpec`` too); give
-        exactly one of the two.
+        fairlearn's name for ``groups`` (the same, a ``GroupSpec`` too); exactly one of two.
 
     Returns
     -------
@@ -165,14 +163,13 @@ def evaluate(
     Raises
     ------
     ValueError
-        If a batch does not have the shape ``carries`` says, the dataset yields no batch or
-        repeats forever without ``steps``, an index is out of range, or (with ``"order"``)
-        the dataset holds another number of examples than ``groups``; and every error of
-        :meth:`GroupAccumulator.update`.
+        If a batch has not the shape ``carries`` says, the dataset yields no batch or is
+        endless without ``steps``, an index is out of range, or (``"order"``) the dataset
+        and ``groups`` differ in length; and :meth:`GroupAccumulator.update`'s errors.
     TypeError
-        If ``model`` has no ``predict_on_batch`` or ``dataset`` is not a dataset, neither
-        or both of ``groups`` and ``sensitive_features`` are given, or a ``GroupSpec``
-        comes without ``carries="codes"``.
+        If ``model`` has no ``predict_on_batch``, ``dataset`` is not a dataset, not exactly
+        one of ``groups`` and ``sensitive_features`` is given, or a ``GroupSpec`` comes
+        without ``carries="codes"``.
 
     Examples
     --------
