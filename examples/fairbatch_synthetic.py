@@ -104,8 +104,9 @@ def load_files(folder: str | Path) -> dict:
     """The paper's published data files in ``folder``, in :func:`make_data`'s layout.
 
     Labels in {-1, 1} become {0, 1} (``y > 0`` is positive); ``z`` must be 0/1.
-    Raises ``FileNotFoundError`` naming the missing files, ``ValueError`` on shapes or
-    values that do not fit.
+    Raises ``FileNotFoundError`` naming the missing files, ``ValueError`` naming the
+    file that is not a readable array or whose shape or values do not fit (NaN or
+    infinite features, train and test of different widths).
     """
     folder = Path(folder)
     missing = [f"{name}.npy" for name in FILES if not (folder / f"{name}.npy").is_file()]
@@ -114,7 +115,12 @@ def load_files(folder: str | Path) -> dict:
             f"{folder} lacks {', '.join(missing)}; --data needs the six files "
             f"{', '.join(name + '.npy' for name in FILES)}."
         )
-    raw = {name: np.load(folder / f"{name}.npy", allow_pickle=False) for name in FILES}
+    raw = {}
+    for name in FILES:
+        try:
+            raw[name] = np.load(folder / f"{name}.npy", allow_pickle=False)
+        except (EOFError, OSError, ValueError) as exc:  # empty, truncated, not .npy
+            raise ValueError(f"{name}.npy is not a readable .npy array: {exc}") from None
     out = {}
     for part in ("train", "test"):
         xz, y, z = raw[f"xz_{part}"], raw[f"y_{part}"].ravel(), raw[f"z_{part}"].ravel()
@@ -129,9 +135,15 @@ def load_files(folder: str | Path) -> dict:
                 f"y_{part}.npy must hold -1/1 or 0/1 and z_{part}.npy 0/1; got labels "
                 f"{sorted(labels)} and groups {sorted(sensitive)}."
             )
+        if not np.isfinite(xz.astype(float)).all():
+            raise ValueError(f"xz_{part}.npy holds NaN or infinite features; the paper's "
+                             "files hold none: check the file.")
         out[f"x_{part}"] = xz.astype(float)
         out[f"y_{part}"] = (y > 0).astype(np.int64)
         out[f"z_{part}"] = z.astype(np.int64)
+    if out["x_train"].shape[1] != out["x_test"].shape[1]:
+        raise ValueError(f"xz_train.npy has {out['x_train'].shape[1]} columns and "
+                         f"xz_test.npy {out['x_test'].shape[1]}; they must be the same.")
     return out
 
 

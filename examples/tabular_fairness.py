@@ -80,7 +80,7 @@ def parse(argv=None):
                         help="Adam's learning rate (default: %(default)s)")
     parser.add_argument("--val-size", type=float, default=0.2,
                         help="share of the training rows kept for validation (default: 0.2)")
-    parser.add_argument("--updates", type=int, default=10,
+    parser.add_argument("--updates", type=experiments.positive_int, default=10,
                         help="updates of Adaptive, FairBatch and group DRO per pass over "
                              "the training rows (default: %(default)s)")
     parser.add_argument("--alpha", type=float, default=0.005,

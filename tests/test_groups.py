@@ -423,3 +423,41 @@ def test_level_codes_outside_the_levels_are_refused(kwargs, match):
     codes, names = kwargs.pop("codes"), kwargs.pop("names")
     with pytest.raises(ValueError, match=match):
         ft.Groups(codes, names, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "config, cell_levels",
+    [
+        ({"codes": [0, 1, 1, 0], "names": ["f", "m"], "attributes": ["sex"],
+          "levels": {"sex": ["f", "m"]}, "cell_levels": [0, 1]},
+         [[0], [1]]),
+        ({"codes": [0, 1, 2], "names": ["a=x|b=1", "a=x|b=2", "a=y|b=1"],
+          "attributes": ["a", "b"], "levels": {"a": ["x", "y"], "b": ["1", "2"]},
+          "cell_levels": [0, 0, 0, 1, 1, 0]},
+         [[0, 0], [0, 1], [1, 0]]),
+    ],
+)
+def test_from_config_reads_a_flat_cell_levels_list_row_by_row(config, cell_levels):
+    groups = ft.Groups.from_config(config)
+    assert groups.cell_levels.tolist() == cell_levels
+    assert groups.attribute_codes.tolist() == np.asarray(cell_levels)[config["codes"]].tolist()
+
+
+def test_from_config_names_cell_levels_when_its_shape_does_not_fit():
+    config = {"codes": [0, 1], "names": ["f", "m"], "attributes": ["sex"],
+              "levels": {"sex": ["f", "m"]}, "cell_levels": [[0, 1, 0]]}
+    with pytest.raises(ValueError, match=r"`cell_levels` must be 2 rows of 1 level codes"):
+        ft.Groups.from_config(config)
+
+
+def test_from_columns_builds_a_subclass_through_its_init_as_from_codes_does():
+    class Tagged(ft.Groups):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.tag = "built"
+
+    assert Tagged.from_codes([0, 1]).tag == "built"
+    groups = Tagged.from_columns({"sex": ["f", "m", "m"], "age": [1, 2, 2]})
+    assert isinstance(groups, Tagged) and groups.tag == "built"
+    plain = ft.Groups.from_columns({"sex": ["f", "m", "m"], "age": [1, 2, 2]})
+    assert groups.get_config() == plain.get_config()

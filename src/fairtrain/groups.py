@@ -179,6 +179,23 @@ def bins(
     return Binned(codes=codes, labels=labels, edges=edges_arr)
 
 
+def _cell_levels_of_config(cell_levels: Any, n_cells: int, n_attributes: int) -> np.ndarray:
+    """A config's ``cell_levels`` as the (n_cells, n_attributes) table.
+
+    Taken as a table, or flat (``n_cells * n_attributes`` values, one row after the
+    other); JSON's ``[]`` when the drop policy left no cell.
+    """
+    table = np.asarray(cell_levels, dtype=np.int32)
+    if table.ndim == 1 and table.size == n_cells * n_attributes:
+        return table.reshape(n_cells, n_attributes)
+    if table.ndim != 2 or table.shape != (n_cells, n_attributes):
+        raise ValueError(
+            f"`cell_levels` must be {n_cells} rows of {n_attributes} level codes (one row "
+            f"per cell, one code per attribute); got shape {table.shape}."
+        )
+    return table
+
+
 def _attribute_codes_of(codes: np.ndarray, cell_levels: np.ndarray) -> np.ndarray:
     """Each example's level per attribute read from its cell (``-1`` rows if excluded)."""
     if not cell_levels.size:
@@ -1030,12 +1047,16 @@ class Groups:
             attribute_codes = np.where(included[:, None], attribute_codes, -1)
         if report:
             _warn_policy(report, min_count, policy)
-        groups = cls.__new__(cls)
-        groups._setup(  # every array here was built for these groups: none copied
-            codes, [cell_name(d) for d in cell_digits], attributes, attr_levels,
-            attribute_codes, np.where(cell_digits == other_digit, -1, cell_digits),
-            report, other, copy=False,
-        )
+        args = (codes, [cell_name(d) for d in cell_digits], attributes, attr_levels,
+                attribute_codes, np.where(cell_digits == other_digit, -1, cell_digits),
+                report, other)
+        if cls.__init__ is Groups.__init__:  # every array was built here: none copied
+            groups = cls.__new__(cls)
+            groups._setup(*args, copy=False)
+        else:  # a subclass's own __init__ runs, as from_codes and from_config do
+            groups = cls(args[0], args[1], attributes=attributes, levels=attr_levels,
+                         attribute_codes=args[4], cell_levels=args[5], report=report,
+                         other=other)
         if counts is not None:  # already counted: what `counts` would compute
             groups._counts = _readonly(counts)
         return groups
@@ -1258,9 +1279,9 @@ class Groups:
         if cell_levels is None and attribute_codes is not None:
             cell_levels = np.arange(len(config["names"]), dtype=np.int32)[:, None]
         if cell_levels is not None:
-            cell_levels = np.asarray(cell_levels, dtype=np.int32)
-            if cell_levels.size == 0:  # JSON's [] when the drop policy left no cell
-                cell_levels = cell_levels.reshape(0, len(config.get("attributes", ("group",))))
+            cell_levels = _cell_levels_of_config(
+                cell_levels, len(config["names"]), len(config.get("attributes", ("group",)))
+            )
             if attribute_codes is None:
                 attribute_codes = _attribute_codes_of(codes, cell_levels)
         return cls(

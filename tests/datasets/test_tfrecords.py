@@ -223,3 +223,22 @@ def test_the_description_is_never_written_through_a_link(tmp_path):
         write_tfrecords(ds, path)
     assert not target.exists()
     assert not path.exists()
+
+
+def test_a_column_that_cannot_be_stored_leaves_the_earlier_split_as_it_was(tmp_path):
+    # a str no UTF-8 holds, as os.fsdecode gives for a non-UTF-8 folder name
+    paths = []
+    for i in range(3):
+        image = tmp_path / f"{i}.jpg"
+        image.write_bytes(b"image bytes " + bytes([i]))
+        paths.append(str(image))
+    out = tmp_path / "split.tfrecord"
+    write_tfrecords(FaceDataset(paths=paths, columns={"identity": np.array(["a", "b", "c"])}),
+                    out)
+    before = (out.read_bytes(), (tmp_path / "split.tfrecord.json").read_text())
+    bad = FaceDataset(paths=paths, columns={"identity": np.array(["a", "b\udcff", "c"])})
+    with pytest.raises(UnicodeError):
+        write_tfrecords(bad, out, overwrite=True)
+    assert (out.read_bytes(), (tmp_path / "split.tfrecord.json").read_text()) == before
+    _, restored = read_tfrecords(out, decode=False)
+    assert list(restored.columns["identity"]) == ["a", "b", "c"]

@@ -318,3 +318,12 @@ def test_tabular_fairness_reports_the_checkpoint_chosen_on_validation(out_dir):
     tabular.main(["--smoke", "--quiet", "--out", str(last), "--seeds", "0", "--epochs", "2",
                   "--methods", "proportional", "--select", "last"])
     assert json.loads((last / "results.json").read_text())["runs"][0]["selected"] is None
+
+
+@pytest.mark.parametrize("updates", ["0", "-3", "2.5"])
+def test_tabular_fairness_refuses_an_updates_count_that_is_not_positive(tmp_path, updates,
+                                                                         capsys):
+    tabular = load_example("tabular_fairness")
+    with pytest.raises(SystemExit):
+        tabular.parse(["--smoke", "--out", str(tmp_path / "o"), "--updates", updates])
+    assert "--updates" in capsys.readouterr().err

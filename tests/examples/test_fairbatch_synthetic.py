@@ -126,3 +126,27 @@ def test_missing_or_malformed_files_are_refused_before_any_output(script, tmp_pa
     np.save(tmp_path / "z_test.npy", np.zeros(999))
     with pytest.raises(SystemExit, match="one row per label and z"):
         script.main(["--data", str(tmp_path), "--smoke", "--quiet"])
+
+
+@pytest.mark.parametrize("spoil, file", [
+    ("nan", "xz_train"), ("inf", "xz_test"), ("width", "xz_test"), ("empty", "z_test"),
+    ("text", "y_train"),
+])
+def test_files_that_would_train_on_nonsense_are_refused_naming_the_file(
+        script, tmp_path, spoil, file):
+    data = script.make_data(8)
+    if spoil == "nan":
+        data["x_train"][5, 0] = np.nan
+    elif spoil == "inf":
+        data["x_test"][3, 1] = np.inf
+    elif spoil == "width":
+        data["x_test"] = np.column_stack([data["x_test"], np.ones(len(data["x_test"]))])
+    _write_paper_files(tmp_path, data)
+    if spoil == "empty":
+        (tmp_path / "z_test.npy").write_bytes(b"")
+    elif spoil == "text":
+        (tmp_path / "y_train.npy").write_text("not an array")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit, match=file):
+        script.main(["--data", str(tmp_path), "--smoke", "--quiet", "--out", str(out)])
+    assert not out.exists()

@@ -585,7 +585,12 @@ def test_sample_weight_refuses_float_indices(indices):
                                [0.5 / 0.75, 0.5 / 0.25])
 
 
-@pytest.mark.parametrize("history", ["not a list", [["a", "b"]], [[0.5]], 3])
+@pytest.mark.parametrize("history", [
+    "not a list", [["a", "b"]], [[0.5]], 3, [],
+    # saved before the renumbering: initial entry None, updates at the epoch measured
+    [[None, [0.5, 0.5]], [3, [0.4, 0.6]]],
+    [[1, [0.5, 0.5]]],
+])
 def test_set_state_with_a_bad_history_changes_nothing(history):
     dro = GroupDRO(_groups([30, 10]), step_size=1.0)
     dro.update([0.1, 2.0])

@@ -155,9 +155,9 @@ def _column_kinds(dataset: FaceDataset) -> dict[str, str]:
     return kinds
 
 
-def _write_records(tf: Any, path: Path, dataset: FaceDataset, kinds: dict[str, str]) -> None:
+def _write_records(tf: Any, path: Path, dataset: FaceDataset,
+                   stored: dict[str, Any]) -> None:
     """Write one ``tf.train.Example`` per image: its bytes, its path and every column."""
-    stored = {name: _stored(kinds[name], column) for name, column in dataset.columns.items()}
 
     def feature(value: Any) -> Any:
         if isinstance(value, bytes):
@@ -245,9 +245,12 @@ def write_tfrecords(dataset: FaceDataset, path: Any, *, overwrite: bool = False)
     sidecar = _sidecar(path)
     _check_target(given, path, sidecar, overwrite)
     kinds = _column_kinds(dataset)
+    # Converted before the file is opened: a value that cannot be stored (a str no
+    # UTF-8 holds) leaves an earlier split as it was.
+    stored = {name: _stored(kinds[name], column) for name, column in dataset.columns.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _write_records(tf, path, dataset, kinds)
+        _write_records(tf, path, dataset, stored)
     except BaseException:
         # Both files are ours here (new, or replaced with overwrite=True): a partial
         # record file would pass for a foreign one and block every retry, and an

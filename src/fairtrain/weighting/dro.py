@@ -315,7 +315,8 @@ class GroupDRO:
             If ``group_weights`` is missing or not a distribution over the non-empty
             groups, the log weights (optional; from earlier versions, ``log q`` is
             taken) do not give them, the step size is negative, or the history is not a
-            list of ``n_groups`` finite weights per entry. Nothing is changed then.
+            list of ``n_groups`` finite weights per entry starting at epoch 0. Nothing is
+            changed then.
         """
         if "group_weights" not in state:
             raise ValueError(
@@ -407,6 +408,13 @@ def _checked_history(history: Any, k: int) -> list[tuple[int | None, list[float]
         raise ValueError(
             f"The state's history must be a list of [epoch, weights] pairs, the weights "
             f"{k} finite numbers each (get_state's output); got {str(history)[:200]}."
+        )
+    if not out or out[0][0] != 0:
+        raise ValueError(
+            "The state's history must start with the initial weights at epoch 0 (every "
+            "epoch is the first the weights are used for); got first entry "
+            f"{str(history[:1])[:200]}. A state saved before that numbering (initial "
+            "entry None, updates at the epoch measured) cannot be read as it is."
         )
     return out
 
