@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import os
 import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral, Real
@@ -573,3 +574,20 @@ def check_shares(shares: Any, names: Sequence[str]) -> np.ndarray:
             f"{total:.9g}. Divide them by their sum if they are relative weights."
         )
     return values / total
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning issued here at the first caller outside
+    fairtrain, however deep inside it the warning was raised (Python 3.12's
+    ``skip_file_prefixes`` does this; 3.10 and 3.11 do not have it).
+
+    Counted from the function that calls ``warnings.warn`` (stacklevel 1).
+    """
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = inspect.currentframe()
+    frame = frame.f_back if frame is not None else None  # the warning's own function
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -191,3 +191,20 @@ def test_default_average_is_macro_and_bad_options_are_refused():
         assert F.recall([0, 0], [0, 1], zero_division="warn") == 0.25  # (1/2 + 0) / 2
 
 
+
+
+def test_the_zero_division_warning_points_at_the_callers_line():
+    import fairtrain as ft
+    from fairtrain.metrics import bias_report
+
+    groups = ft.Groups.from_columns({"g": ["a", "a", "b", "b"]})
+    calls = [
+        lambda: F.recall([0, 0], [0, 1], zero_division="warn"),
+        lambda: F.precision([0, 1], [0, 0], zero_division="warn"),
+        lambda: bias_report([0, 1, 1, 1], [2, 1, 1, 0], groups, metric="recall",
+                            metric_kwargs={"zero_division": "warn"}, min_count=1),
+    ]
+    for call in calls:  # direct, and through bias_report's deeper stack
+        with pytest.warns(RuntimeWarning, match="ill-defined") as caught:
+            call()
+        assert {w.filename for w in caught} == {__file__}

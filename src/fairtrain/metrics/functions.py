@@ -23,7 +23,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairtrain._validation import Options, as_sample_weight, check, check_lengths, param_error
+from fairtrain._validation import (
+    Options,
+    as_sample_weight,
+    caller_stacklevel,
+    check,
+    check_lengths,
+    param_error,
+)
 from fairtrain.metrics._inputs import as_labels, as_values
 
 __all__ = [
@@ -222,7 +229,7 @@ def _warn_zero(score: str, zero_division: float, undefined: bool) -> None:
             f"{'true' if score == 'recall' else 'predicted'} examples and is set "
             "to 0 (zero_division='warn'); pass zero_division=0, 1 or numpy.nan.",
             RuntimeWarning,
-            stacklevel=5,
+            stacklevel=caller_stacklevel(),
         )
 
 
