@@ -577,11 +577,11 @@ def check_shares(shares: Any, names: Sequence[str]) -> np.ndarray:
 
 
 def caller_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning issued here at the first caller outside
-    fairtrain, however deep inside it the warning was raised (Python 3.12's
-    ``skip_file_prefixes`` does this; 3.10 and 3.11 do not have it).
+    """The ``stacklevel`` that points a warning at the first caller outside fairtrain.
 
-    Counted from the function that calls ``warnings.warn`` (stacklevel 1).
+    However deep inside fairtrain the warning is raised (Python 3.12's
+    ``skip_file_prefixes`` does this; 3.10 and 3.11 do not have it). Counted from the
+    function that calls ``warnings.warn`` (stacklevel 1).
     """
     package = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frame = inspect.currentframe()
