@@ -14,6 +14,7 @@ import numpy as np
 from fairtrain._validation import (
     Interval,
     Options,
+    caller_stacklevel,
     is_missing,
     param_error,
     validate_params,
@@ -751,8 +752,7 @@ def _warn_policy(report: list[PolicyAction], min_count: int, policy: str) -> Non
         + (" ..." if len(report) > 10 else "")
         + ". See Groups.report for the full list.",
         GroupPolicyWarning,
-        # here, _from_attribute_codes, from_columns, validate_params' wrapper, the caller
-        stacklevel=5,
+        stacklevel=caller_stacklevel(),
     )
 
 

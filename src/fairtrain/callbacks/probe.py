@@ -15,6 +15,7 @@ from fairtrain._validation import (
     InstanceOf,
     Interval,
     Options,
+    caller_stacklevel,
     check,
     param_error,
     validate_params,
@@ -146,7 +147,7 @@ def _warn_fixed_shares_beside_adaptive(consumers: Sequence[Any]) -> None:
             "an Adaptive sampler moves its shares, so the weighted loss is not the "
             'DRO objective; build the GroupDRO with batch_shares="batch".',
             UserWarning,
-            stacklevel=4,  # the caller of GroupLossProbe(...), past validate_params
+            stacklevel=caller_stacklevel(),
         )
 
 
@@ -426,7 +427,7 @@ class GroupLossProbe(keras.callbacks.Callback):
                 "their shares or weights will move only as the others' do. Use a probe "
                 "set stratified by group (e.g. split(..., stratify=...)).",
                 UserWarning,
-                stacklevel=3,  # the caller, past validate_params
+                stacklevel=caller_stacklevel(),
             )
         self._x = _take(x, self.indices)
         self._y = y_arr[self.indices]

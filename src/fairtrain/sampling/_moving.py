@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fairtrain._validation import Interval, check
+from fairtrain._validation import Interval, caller_stacklevel, check
 from fairtrain.groups import Groups
 from fairtrain.sampling.quotas import largest_remainder, quota_table
 from fairtrain.sampling.samplers import GroupBatchSampler
@@ -115,7 +115,7 @@ class MovingShares(GroupBatchSampler):
                 f"{type(self).__name__}: the shares measured after epoch {epoch} apply from "
                 f"epoch {first}, not {wanted}: {why}.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
         if first == last_first:
             self._segments[-1] = (first, shares)
