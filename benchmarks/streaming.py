@@ -12,14 +12,17 @@ cells, with the bias per attribute.
   to a ``GroupAccumulator`` and dropped.
 * **predict + bias_report**: what a user does without streaming: ``model.predict`` of
   the whole set, then ``bias_report`` on the labels and a prebuilt ``Groups``.
-* **predict + MetricFrame**: ``model.predict``, then three fairlearn ``MetricFrame``s
-  (ethnicity, gender, both) with scikit-learn's ``accuracy_score``; only up to
-  ``fairlearn_max`` rows (it takes over a minute per million rows on 2 CPUs).
+* **predict + MetricFrame**: the baseline without fairtrain: ``model.predict``, then
+  three fairlearn ``MetricFrame``s (ethnicity, gender, both) with scikit-learn's
+  ``accuracy_score`` on the labels and the plain attribute codes (no fairtrain object
+  built); only up to ``fairlearn_max`` rows (it takes over a minute per million rows on
+  2 CPUs).
 
 Times are medians over interleaved repetitions (labels, groups and model built outside
 the timing). Memory is measured in a separate run of each method, from before it
 materialises anything: ``tracemalloc``'s peak (every NumPy and Python allocation:
-the predictions, labels, group codes and ``Groups`` the in-memory methods need) and,
+the predictions, labels, group codes and, for ``bias_report``, the ``Groups`` the
+in-memory methods need) and,
 on Linux, the growth of the peak resident set (``VmHWM``, reset through
 ``/proc/self/clear_refs``), which also sees the backend's own buffers. The values of
 the three methods are checked to agree before any figure is kept.
@@ -84,16 +87,18 @@ def make_model() -> Any:
                              keras.layers.Dense(CLASSES, activation="softmax")])
 
 
-def in_memory_inputs(n: int, batch_size: int) -> tuple[np.ndarray, Any]:
-    """The labels and the Groups of all ``n`` examples, as in-memory evaluation needs."""
+def raw_inputs(n: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and attribute codes (n, 2) of all ``n`` examples: what a user holds."""
+    parts = [batch_arrays(i, n, batch_size)[1:] for i in range(-(-n // batch_size))]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def as_groups(codes: np.ndarray) -> Any:
+    """fairtrain's Groups of the attribute codes, as ``bias_report`` takes them."""
     import fairtrain as ft
 
-    parts = [batch_arrays(i, n, batch_size)[1:] for i in range(-(-n // batch_size))]
-    y = np.concatenate([p[0] for p in parts])
-    codes = np.concatenate([p[1] for p in parts])
-    groups = ft.Groups.from_columns({"ethnicity": codes[:, 0], "gender": codes[:, 1]},
-                                    levels={"ethnicity": range(4), "gender": range(2)})
-    return y, groups
+    return ft.Groups.from_columns({"ethnicity": codes[:, 0], "gender": codes[:, 1]},
+                                  levels={"ethnicity": range(4), "gender": range(2)})
 
 
 def values_of(report: Any) -> dict[str, float]:
@@ -105,7 +110,9 @@ def values_of(report: Any) -> dict[str, float]:
     return out
 
 
-def fairlearn_values(y: np.ndarray, y_pred: np.ndarray, groups: Any) -> dict[str, float]:
+def fairlearn_values(y: np.ndarray, y_pred: np.ndarray,
+                     codes: np.ndarray) -> dict[str, float]:
+    """The same values with fairlearn alone, from the plain attribute codes (no fairtrain)."""
     import itertools
 
     import pandas as pd
@@ -113,7 +120,7 @@ def fairlearn_values(y: np.ndarray, y_pred: np.ndarray, groups: Any) -> dict[str
     from sklearn.metrics import accuracy_score
 
     labels = y_pred.argmax(axis=1)
-    eth, sex = groups.attribute_codes[:, 0], groups.attribute_codes[:, 1]
+    eth, sex = codes[:, 0], codes[:, 1]
     out: dict[str, float] = {}
     for attribute, feature in (("ethnicity", eth), ("gender", sex),
                                ("intersection", pd.DataFrame({"e": eth, "g": sex}))):
@@ -130,9 +137,10 @@ def fairlearn_values(y: np.ndarray, y_pred: np.ndarray, groups: Any) -> dict[str
 
 
 def _methods(n: int, size: dict, model: Any, spec: Any,
-             inputs: tuple[np.ndarray, Any] | None) -> dict[str, Any]:
-    """Every method as a function returning its values (inputs: labels, Groups or None:
-    build them inside, as the memory run must)."""
+             inputs: tuple[np.ndarray, np.ndarray, Any] | None) -> dict[str, Any]:
+    """Every method as a function returning its values (inputs: labels, attribute codes
+    and their Groups, or None: build inside what each method needs, as the memory run
+    must; the fairlearn baseline never builds fairtrain's Groups)."""
     from fairtrain.metrics import bias_report, evaluate
 
     batch = size["batch"]
@@ -141,16 +149,17 @@ def _methods(n: int, size: dict, model: Any, spec: Any,
         acc = evaluate(model, make_dataset(n, batch, "all"), groups=spec, metrics="accuracy")
         return values_of(acc.result())
 
-    def predict():
-        y, groups = inputs if inputs is not None else in_memory_inputs(n, batch)
-        return y, model.predict(make_dataset(n, batch, "x"), verbose=0), groups
+    def predicted() -> np.ndarray:
+        return model.predict(make_dataset(n, batch, "x"), verbose=0)
 
     def in_memory():
-        y, y_pred, groups = predict()
-        return values_of(bias_report(y, y_pred, groups, metric="accuracy"))
+        y, codes, groups = inputs if inputs is not None else (*raw_inputs(n, batch), None)
+        groups = as_groups(codes) if groups is None else groups
+        return values_of(bias_report(y, predicted(), groups, metric="accuracy"))
 
     def metricframe():
-        return fairlearn_values(*predict())
+        y, codes = inputs[:2] if inputs is not None else raw_inputs(n, batch)
+        return fairlearn_values(y, predicted(), codes)
 
     methods = {"evaluate (streamed)": streamed, "predict + bias_report": in_memory}
     if n <= size["fairlearn_max"]:
@@ -199,7 +208,8 @@ def _row(n: int, size: dict, model: Any, spec: Any) -> tuple[list[list[str]], li
     warm = min(n, 20_000)  # first calls pay imports, tracing and compilation
     for fn in _methods(warm, {**size, "fairlearn_max": warm}, model, spec, None).values():
         fn()
-    inputs = in_memory_inputs(n, size["batch"])
+    y, codes = raw_inputs(n, size["batch"])
+    inputs = (y, codes, as_groups(codes))
     methods = _methods(n, size, model, spec, inputs)
     values: dict[str, dict[str, float]] = {}
 
@@ -224,7 +234,7 @@ def _row(n: int, size: dict, model: Any, spec: Any) -> tuple[list[list[str]], li
              for k, v in values.items()}
     if max(diffs.values()) > 1e-9:
         raise RuntimeError(f"values disagree at {n} rows: {diffs}")
-    del inputs, methods
+    del inputs, methods, y, codes
     memory = {k: measure_memory(fn) for k, fn in
               _methods(n, size, model, spec, None).items()}
     base = times["evaluate (streamed)"]

@@ -212,3 +212,25 @@ def test_docs_renders_the_repository_page_whatever_the_current_folder(tmp_path, 
     assert main(["--docs"]) == 0
     assert calls == [str(ROOT / "docs" / "benchmarks.rst")]
     assert mine.read_text() == "the user's page"
+
+
+def test_the_streaming_baseline_uses_no_fairtrain_object(monkeypatch):
+    """The fairlearn baseline is what a user without fairtrain runs: labels, plain
+    attribute codes and MetricFrame; building fairtrain's Groups is fairtrain's cost."""
+    pytest.importorskip("fairlearn")
+    pytest.importorskip("keras")
+    import benchmarks.streaming as s
+
+    from fairtrain.metrics import GroupSpec
+
+    built = []
+    real = s.as_groups
+    monkeypatch.setattr(s, "as_groups", lambda codes: built.append(1) or real(codes))
+    size = {**s.SIZES["tiny"], "fairlearn_max": 600}
+    spec = GroupSpec.from_levels({"ethnicity": range(4), "gender": range(2)})
+    methods = s._methods(600, size, s.make_model(), spec, None)
+    baseline = methods["predict + MetricFrame"]()
+    assert built == []
+    ours = methods["predict + bias_report"]()
+    assert built == [1]
+    assert max(abs(baseline[k] - ours[k]) for k in ours) <= 1e-9
