@@ -1047,16 +1047,16 @@ class Groups:
             attribute_codes = np.where(included[:, None], attribute_codes, -1)
         if report:
             _warn_policy(report, min_count, policy)
-        args = (codes, [cell_name(d) for d in cell_digits], attributes, attr_levels,
-                attribute_codes, np.where(cell_digits == other_digit, -1, cell_digits),
-                report, other)
+        tables = {"attributes": attributes, "levels": attr_levels,
+                  "attribute_codes": attribute_codes,
+                  "cell_levels": np.where(cell_digits == other_digit, -1, cell_digits),
+                  "report": report, "other": other}
+        names = [cell_name(d) for d in cell_digits]
         if cls.__init__ is Groups.__init__:  # every array was built here: none copied
             groups = cls.__new__(cls)
-            groups._setup(*args, copy=False)
+            groups._setup(codes, names, **tables, copy=False)
         else:  # a subclass's own __init__ runs, as from_codes and from_config do
-            groups = cls(args[0], args[1], attributes=attributes, levels=attr_levels,
-                         attribute_codes=args[4], cell_levels=args[5], report=report,
-                         other=other)
+            groups = cls(codes, names, **tables)
         if counts is not None:  # already counted: what `counts` would compute
             groups._counts = _readonly(counts)
         return groups
