@@ -242,8 +242,8 @@ def train_keras(data: dict, objective: str, seed: int, epochs: int, *, alpha: fl
 
 
 def _one(task: tuple) -> tuple:
-    objective, data_seed, seed, epochs, kwargs, keras_path, folder = task
-    data = load_files(folder) if folder else make_data(data_seed)
+    objective, data_seed, seed, epochs, kwargs, keras_path, files = task
+    data = files if files is not None else make_data(data_seed)
     start = time.perf_counter()
     fn = train_keras if keras_path else train_numpy
     out = fn(data, objective, seed, epochs, **kwargs)
@@ -300,9 +300,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse(argv)
-    if args.data:  # a missing or malformed file is refused before any folder or training
+    files = None
+    if args.data:  # read once; a missing or malformed file is refused before any output
         try:
-            load_files(args.data)
+            files = load_files(args.data)
         except (OSError, ValueError) as exc:
             raise SystemExit(f"error: {exc}") from None
     folder = None
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"error: {exc.for_command_line()}") from None
     kwargs = {"alpha": args.alpha, "batch_size": args.batch_size,
               "learning_rate": args.learning_rate}
-    tasks = [(o, d, s, args.epochs or PUBLISHED[o][0], kwargs, args.keras, args.data)
+    tasks = [(o, d, s, args.epochs or PUBLISHED[o][0], kwargs, args.keras, files)
              for o in args.objectives for d in args.data_seeds for s in args.seeds]
     runs: dict = {o: [] for o in args.objectives}
     detail: list = []
